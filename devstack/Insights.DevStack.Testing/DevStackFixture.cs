@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using ClickHouse.Driver.ADO;
+using Xunit;
 
 namespace Insights.DevStack.Testing;
 
@@ -12,7 +13,7 @@ namespace Insights.DevStack.Testing;
 /// fixture; give each test its own database (<see cref="CreateDatabaseAsync"/>) and topics
 /// (<see cref="NewTopicName"/>) so tests never see each other's data.
 /// </summary>
-public sealed partial class DevStackFixture : IAsyncDisposable
+public sealed partial class DevStackFixture : IAsyncLifetime
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private Process? process;

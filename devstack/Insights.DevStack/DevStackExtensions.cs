@@ -50,6 +50,8 @@ internal static class DevStackExtensions
         {
             k.Listen(IPAddress.Loopback, clickHouse.Port);
             k.Limits.MaxRequestBodySize = null; // inserts stream; the engine bounds what it keeps
+            k.Limits.MaxRequestLineSize = 1024 * 1024; // ClickHouse's http_max_uri_size: param_* values ride in the URL
+            k.Limits.MaxRequestBufferSize = 2 * 1024 * 1024;
         });
 
         builder.Services.AddSingleton(clickHouse);
@@ -67,6 +69,15 @@ internal static class DevStackExtensions
         var handler = app.Services.GetRequiredService<ClickHouseHttpHandler>();
         app.MapGet("/ping", ClickHouseHttpHandler.Ping);
         app.MapMethods("/", [HttpMethods.Get, HttpMethods.Post], handler.Handle);
+
+        // What tests need to see from outside: open engine connections prove a dropped client's query was cancelled.
+        var engine = app.Services.GetRequiredService<ChdbEngine>();
+        var sessions = app.Services.GetRequiredService<SessionRegistry>();
+        app.MapGet("/_devstack/stats", () => Results.Ok(new
+        {
+            openConnections = engine.OpenConnections,
+            sessions = sessions.Count,
+        }));
 
         // Fault injection for tests of the services' failure paths (ingest's 503 when Kafka is down).
         var kafka = app.Services.GetRequiredService<MockKafkaCluster>();

@@ -1,0 +1,118 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Confluent.Kafka;
+using Insights.DevStack.Kafka;
+using Microsoft.Extensions.Logging;
+using Xunit;
+
+namespace Insights.DevStack.Tests.Kafka;
+
+/// <summary>
+/// One mock cluster for a test class, on ephemeral ports so it never clashes with a dev stack running
+/// on 9092. Tests that take brokers down or need a fixed port start their own.
+/// </summary>
+public sealed class MockKafkaClusterFixture : IDisposable
+{
+    public MockKafkaClusterFixture()
+    {
+        Cluster = MockKafkaCluster.Start(new KafkaStackOptions { Port = 0 }, Log);
+    }
+
+    public RecordingLogger Log { get; } = new();
+
+    public MockKafkaCluster Cluster { get; }
+
+    public void Dispose() => Cluster.Dispose();
+}
+
+internal static class KafkaTest
+{
+    /// <summary>Long enough for a group join and a rebalance on this machine, short enough to fail fast.</summary>
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+
+    public static string UniqueName(string purpose) => $"kafka-test.{purpose}.{Guid.NewGuid():N}";
+
+    public static IProducer<string, string> Producer(string bootstrapServers, Action<ProducerConfig>? configure = null)
+    {
+        var config = new ProducerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            Acks = Acks.All,
+            EnableIdempotence = true,
+            LingerMs = 5,
+        };
+        configure?.Invoke(config);
+        return new ProducerBuilder<string, string>(config).Build();
+    }
+
+    public static IConsumer<string, string> Consumer(string bootstrapServers, string groupId, Action<ConsumerConfig>? configure = null)
+    {
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            GroupId = groupId,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+            EnablePartitionEof = true,
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+            // The classic protocol on the mock rebalances after a member leaves only once its session
+            // times out, so keep sessions short.
+            SessionTimeoutMs = 1000,
+            HeartbeatIntervalMs = 100,
+        };
+        configure?.Invoke(config);
+        return new ConsumerBuilder<string, string>(config).Build();
+    }
+
+    public static IAdminClient Admin(string bootstrapServers) =>
+        new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();
+
+    /// <summary>
+    /// Reads everything <paramref name="consumer"/> is assigned until <paramref name="expected"/>
+    /// messages have arrived and every assigned partition has reported its end, so anything beyond
+    /// the expected messages (a duplicate, an old message) would have been read too.
+    /// </summary>
+    public static List<ConsumeResult<string, string>> ConsumeToEnd(IConsumer<string, string> consumer, int expected)
+    {
+        var messages = new List<ConsumeResult<string, string>>();
+        var atEnd = new HashSet<TopicPartition>();
+        var deadline = DateTime.UtcNow + Deadline;
+        while (messages.Count < expected || consumer.Assignment.Count == 0 || !consumer.Assignment.All(atEnd.Contains))
+        {
+            Assert.True(DateTime.UtcNow < deadline,
+                $"Consumed {messages.Count} of {expected} messages; {atEnd.Count} of {consumer.Assignment.Count} assigned partitions at their end.");
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(100));
+            if (result is null) continue;
+            if (result.IsPartitionEOF)
+            {
+                atEnd.Add(result.TopicPartition);
+                continue;
+            }
+            atEnd.Remove(result.TopicPartition);
+            messages.Add(result);
+        }
+        return messages;
+    }
+
+    public static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>Keeps every log line so tests can assert what an operator would read.</summary>
+public sealed class RecordingLogger : ILogger
+{
+    public ConcurrentQueue<(LogLevel Level, string Message)> Entries { get; } = new();
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
+        Func<TState, Exception?, string> formatter) =>
+        Entries.Enqueue((logLevel, formatter(state, exception)));
+}

@@ -1,0 +1,53 @@
+namespace Insights.DevStack.Kafka;
+
+/// <summary>The dev stack's Kafka-protocol broker; bound from the configuration section "Kafka".</summary>
+public sealed class KafkaStackOptions
+{
+    public const string SectionName = "Kafka";
+
+    // Fixed bootstrap port forwarded to the first mock broker, so services can keep "127.0.0.1:9092";
+    // 0 skips the forwarder and clients bootstrap from the mock brokers' ephemeral ports.
+    public int Port { get; set; } = 9092;
+
+    // More brokers exercise multi-broker metadata and leader spread; each one is another thread and
+    // listener, and with one broker SetBrokerDown takes the whole cluster away.
+    public int Brokers { get; set; } = 1;
+
+    // Created at start-up with exactly these partition counts; anything else a client touches is
+    // auto-created with the mock's fixed 4 partitions. Configuration adds to these defaults.
+    public Dictionary<string, int> Topics { get; set; } = new(StringComparer.Ordinal)
+    {
+        ["insights.events"] = 12,
+        ["insights.enriched"] = 12,
+        ["insights.dlq"] = 4,
+    };
+
+    // How long a new group waits for more members before its first assignment: higher means consumers
+    // that start together share one rebalance instead of several, but every new group waits this long
+    // (real Kafka's default is 3000).
+    public int InitialRebalanceDelayMs { get; set; } = 250;
+
+    /// <summary>Every problem with these settings, each naming the setting; empty when they are usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (Port is < 0 or > 65535)
+            errors.Add($"{SectionName}:Port must be between 0 and 65535 (0 = no fixed bootstrap port); it is {Port}.");
+        if (Brokers is < 1 or > 32)
+            errors.Add($"{SectionName}:Brokers must be between 1 and 32; it is {Brokers}.");
+        if (InitialRebalanceDelayMs < 0)
+            errors.Add($"{SectionName}:InitialRebalanceDelayMs must not be negative; it is {InitialRebalanceDelayMs}.");
+        foreach (var (name, partitions) in Topics)
+        {
+            if (!IsLegalTopicName(name))
+                errors.Add($"{SectionName}:Topics:{name} is not a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -).");
+            if (partitions < 1)
+                errors.Add($"{SectionName}:Topics:{name} must have at least 1 partition; it has {partitions}.");
+        }
+        return errors;
+    }
+
+    private static bool IsLegalTopicName(string name) =>
+        name.Length is > 0 and <= 249 && name is not ("." or "..")
+        && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Every set-up step the dev stack, the services and the tests need, on a fresh Debian 12 machine with
+# the .NET SDK: fetch the ClickHouse engine (chDB) from npm, checksum-verified, into the user's cache,
+# then restore and build the solution. Safe to re-run: cached steps are skipped.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+configuration="${CONFIGURATION:-Debug}"
+
+# The engine: @chdb/lib-linux-x64-gnu ships libchdb.so (ClickHouse 26.7 as a library, Apache-2.0).
+engine_package="@chdb/lib-linux-x64-gnu"
+engine_version="26.7.3-stable.1"
+engine_sha256="c0d32b129e988f2b9a9a31c9141aecf5e1e2453f9a079efc4d36ab8e3f92b2ad"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/insights"
+engine_dir="$cache/chdb/$engine_version"
+engine="$engine_dir/libchdb.so"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+
+command -v dotnet >/dev/null || die "the .NET SDK is missing: install dotnet-sdk-10.0 (https://learn.microsoft.com/dotnet/core/install/linux-debian)"
+
+fetch_engine() {
+  if [[ -f "$engine" ]]; then
+    return
+  fi
+  command -v npm >/dev/null || die "npm is needed to fetch the ClickHouse engine: apt-get install -y nodejs npm"
+  say "Fetching the ClickHouse engine ($engine_package@$engine_version, ~170 MB, once)"
+  local tmp tarball url
+  tmp="$(mktemp -d)"
+  url="$(npm view "$engine_package@$engine_version" dist.tarball 2>/dev/null || true)"
+  tarball="$tmp/engine.tgz"
+  if [[ -n "$url" ]] && command -v curl >/dev/null; then
+    curl -fL --retry 3 --progress-bar -o "$tarball" "$url"  # the registry's own tarball address, with a progress bar
+  else
+    (cd "$tmp" && npm pack --silent "$engine_package@$engine_version" >/dev/null && mv ./*.tgz "$tarball")
+  fi
+  echo "$engine_sha256  $tarball" | sha256sum --check --quiet - \
+    || die "the engine download does not match its checksum; delete $cache and re-run"
+  mkdir -p "$engine_dir"
+  tar -xzf "$tarball" -C "$tmp" package/libchdb.so
+  mv "$tmp/package/libchdb.so" "$engine.partial"
+  mv "$engine.partial" "$engine"  # atomic: an interrupted setup never leaves a half-written engine
+  rm -rf "$tmp"
+  say "Engine cached at $engine"
+}
+
+fetch_engine
+export INSIGHTS_CHDB_LIBRARY="$engine"
+
+say "Restoring and building ($configuration)"
+dotnet build "$repo/Insights.sln" -c "$configuration" -nologo -clp:NoSummary -v:q
