@@ -70,13 +70,14 @@ internal static class DevStackExtensions
         app.MapGet("/ping", ClickHouseHttpHandler.Ping);
         app.MapMethods("/", [HttpMethods.Get, HttpMethods.Post], handler.Handle);
 
-        // What tests need to see from outside: open engine connections prove a dropped client's query was cancelled.
+        // What tests need to see from outside: a dropped client's query leaves the running list once it is cancelled.
         var engine = app.Services.GetRequiredService<ChdbEngine>();
         var sessions = app.Services.GetRequiredService<SessionRegistry>();
         app.MapGet("/_devstack/stats", () => Results.Ok(new
         {
             openConnections = engine.OpenConnections,
             sessions = sessions.Count,
+            runningQueries = handler.RunningQueries,
         }));
 
         // Fault injection for tests of the services' failure paths (ingest's 503 when Kafka is down).

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -21,6 +22,10 @@ internal sealed class ClickHouseHttpHandler(
 {
     private const int ChunkSize = 1 << 20;
     private static readonly byte[] OkBody = "Ok.\n"u8.ToArray();
+    private readonly ConcurrentDictionary<string, byte> running = new(StringComparer.Ordinal);
+
+    /// <summary>Query ids whose request still holds an engine connection (a finished or cancelled query is gone).</summary>
+    public IReadOnlyCollection<string> RunningQueries => running.Keys.ToArray();
 
     public static Task Ping(HttpContext context)
     {
@@ -53,9 +58,17 @@ internal sealed class ClickHouseHttpHandler(
             var body = isGet
                 ? Stream.Null
                 : HttpCompression.DecodeRequest(context.Request.Body, context.Request.Headers.ContentEncoding.ToString());
-            await using (body.ConfigureAwait(false))
+            running[request.QueryId] = 0;
+            try
             {
-                await Execute(context, request, body, tag, readOnly: isGet);
+                await using (body.ConfigureAwait(false))
+                {
+                    await Execute(context, request, body, tag, readOnly: isGet);
+                }
+            }
+            finally
+            {
+                running.TryRemove(request.QueryId, out _);
             }
         }
         catch (ChdbException error)
