@@ -1,0 +1,68 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Insights.Contracts;
+
+/// <summary>
+/// The Kafka encoding of <see cref="PipelineEvent"/>: UTF-8 JSON (snake_case), with the schema and event
+/// type in headers so consumers can route and refuse without parsing the value.
+/// </summary>
+public static class EventCodec
+{
+    public const string SchemaHeader = "schema";
+    public const string TypeHeader = "event_type";
+    public const string Schema = "insights.event.v1";
+
+    /// <summary>Dead-letter headers: why a message was refused and by whom.</summary>
+    public const string DeadLetterReasonHeader = "dlq_reason";
+    public const string DeadLetterDetailHeader = "dlq_detail";
+    public const string DeadLetterSourceHeader = "dlq_source";
+
+    public static readonly byte[] SchemaValue = Encoding.ASCII.GetBytes(Schema);
+
+    public static byte[] Encode(PipelineEvent e) => JsonSerializer.SerializeToUtf8Bytes(e, PipelineEventJson.Default.PipelineEvent);
+
+    public static byte[] EncodeKey(PipelineEvent e) => Encoding.UTF8.GetBytes(e.PartitionKey);
+
+    /// <summary>Decodes and checks the envelope; a message that fails is a poison message with the given reason.</summary>
+    public static DecodeResult Decode(ReadOnlySpan<byte> value)
+    {
+        PipelineEvent? e;
+        try
+        {
+            e = JsonSerializer.Deserialize(value, PipelineEventJson.Default.PipelineEvent);
+        }
+        catch (JsonException error)
+        {
+            return DecodeResult.Fail("undecodable", error.Message);
+        }
+
+        if (e is null)
+        {
+            return DecodeResult.Fail("undecodable", "the value is JSON null");
+        }
+
+        if (e.V != 1)
+        {
+            return DecodeResult.Fail("unknown_version", $"envelope version {e.V} is not supported");
+        }
+
+        if (string.IsNullOrEmpty(e.EventId) || string.IsNullOrEmpty(e.SiteId) || string.IsNullOrEmpty(e.Type))
+        {
+            return DecodeResult.Fail("schema_invalid", "event_id, site_id and type are required");
+        }
+
+        if (!EventTypes.Known.Contains(e.Type))
+        {
+            return DecodeResult.Fail("unknown_type", $"event type '{e.Type}' is not known");
+        }
+
+        return new DecodeResult(e, null, null);
+    }
+}
+
+/// <summary>A decoded event, or the reason it could not be decoded (a metric tag and a DLQ header).</summary>
+public readonly record struct DecodeResult(PipelineEvent? Event, string? Reason, string? Detail)
+{
+    public static DecodeResult Fail(string reason, string detail) => new(null, reason, detail);
+}

@@ -1,0 +1,53 @@
+using ClickHouse.Driver;
+using Insights.DevStack.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Insights.Storage.Tests;
+
+public sealed class SchemaMigratorTests(DevStackFixture stack)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Migrating_twice_applies_each_migration_once_and_the_schema_accepts_events()
+    {
+        var options = new ClickHouseStorageOptions { ConnectionString = stack.ConnectionString(), Database = $"m_{Guid.NewGuid():N}" };
+        var migrator = new SchemaMigrator(options, NullLogger<SchemaMigrator>.Instance);
+
+        await migrator.MigrateAsync(Ct);
+        await migrator.MigrateAsync(Ct);
+
+        using var client = new ClickHouseClient(stack.ConnectionString(options.Database));
+        Assert.Equal((ulong)SchemaMigrator.Migrations.Count, await client.ExecuteScalarAsync("SELECT count() FROM schema_migrations FINAL", cancellationToken: Ct));
+        var engine = await client.ExecuteScalarAsync(
+            "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = 'events'", cancellationToken: Ct);
+        Assert.Equal("ReplacingMergeTree", engine);
+    }
+
+    [Fact]
+    public async Task Concurrent_start_ups_leave_one_consistent_schema()
+    {
+        var options = new ClickHouseStorageOptions { ConnectionString = stack.ConnectionString(), Database = $"m_{Guid.NewGuid():N}" };
+
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => new SchemaMigrator(options, NullLogger<SchemaMigrator>.Instance).MigrateAsync(Ct)));
+
+        using var client = new ClickHouseClient(stack.ConnectionString(options.Database));
+        Assert.Equal((ulong)SchemaMigrator.Migrations.Count,
+            await client.ExecuteScalarAsync("SELECT uniqExact(version) FROM schema_migrations", cancellationToken: Ct));
+    }
+
+    [Fact]
+    public async Task A_migration_edited_after_it_was_applied_stops_the_start_up()
+    {
+        var options = new ClickHouseStorageOptions { ConnectionString = stack.ConnectionString(), Database = $"m_{Guid.NewGuid():N}" };
+        await new SchemaMigrator(options, NullLogger<SchemaMigrator>.Instance).MigrateAsync(Ct);
+        using var client = new ClickHouseClient(stack.ConnectionString(options.Database));
+        await client.InsertBinaryAsync("schema_migrations", ["version", "name", "checksum", "applied_at"],
+            [[1u, "0001_events", "tampered", DateTime.UtcNow.AddDays(1)]], cancellationToken: Ct);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => new SchemaMigrator(options, NullLogger<SchemaMigrator>.Instance).MigrateAsync(Ct));
+
+        Assert.Contains("0001_events was changed after it was applied", error.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,110 @@
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using ClickHouse.Driver;
+using Microsoft.Extensions.Logging;
+
+namespace Insights.Storage;
+
+/// <summary>
+/// Applies the numbered migrations in order, each once. Safe to run from several processes at start-up:
+/// every statement is idempotent (IF NOT EXISTS) and a migration is recorded only after all of it ran.
+/// A recorded migration whose text changed since fails loudly rather than leaving the schema in doubt.
+/// </summary>
+public sealed class SchemaMigrator(ClickHouseStorageOptions options, ILogger<SchemaMigrator> logger)
+{
+    public static IReadOnlyList<Migration> Migrations { get; } = LoadMigrations();
+
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        using var server = new ClickHouseClient(options.ConnectionString);
+        await server.ExecuteNonQueryAsync(
+            $"CREATE DATABASE IF NOT EXISTS {options.Database} {(options.IsCluster ? $"ON CLUSTER {options.Cluster}" : "")}",
+            cancellationToken: cancellationToken);
+
+        using var client = new ClickHouseClient(WithDatabase(options.ConnectionString, options.Database));
+        foreach (var statement in MigrationRenderer.Render(TrackingTable, options))
+        {
+            await client.ExecuteNonQueryAsync(statement, cancellationToken: cancellationToken);
+        }
+
+        var applied = new Dictionary<int, string>();
+        using (var reader = await client.ExecuteReaderAsync(
+                   "SELECT version, argMax(checksum, applied_at) FROM schema_migrations GROUP BY version", cancellationToken: cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                applied[Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture)] = reader.GetString(1);
+            }
+        }
+
+        foreach (var migration in Migrations)
+        {
+            if (applied.TryGetValue(migration.Version, out var checksum))
+            {
+                if (checksum != migration.Checksum)
+                {
+                    throw new InvalidOperationException(
+                        $"Migration {migration.Name} was changed after it was applied to {options.Database}. " +
+                        "Never edit an applied migration: add a new numbered one.");
+                }
+
+                continue;
+            }
+
+            foreach (var statement in MigrationRenderer.Render(migration.Sql, options))
+            {
+                await client.ExecuteNonQueryAsync(statement, cancellationToken: cancellationToken);
+            }
+
+            await client.InsertBinaryAsync("schema_migrations", ["version", "name", "checksum"],
+                [[(uint)migration.Version, migration.Name, migration.Checksum]], cancellationToken: cancellationToken);
+            logger.LogInformation("Applied migration {Migration} to {Database}", migration.Name, options.Database);
+        }
+    }
+
+    internal static string WithDatabase(string connectionString, string database) =>
+        string.Join(';', connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries)
+            .Where(part => !part.TrimStart().StartsWith("Database=", StringComparison.OrdinalIgnoreCase))
+            .Append($"Database={database}"));
+
+    private const string TrackingTable = """
+        CREATE TABLE IF NOT EXISTS {{table:schema_migrations}} {{on_cluster}}
+        (
+            version UInt32,
+            name String,
+            checksum String,
+            applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+        )
+        ENGINE = {{engine:ReplacingMergeTree(applied_at)}}
+        ORDER BY version;
+
+        {{distributed:schema_migrations:version}};
+        """;
+
+    private static List<Migration> LoadMigrations()
+    {
+        var assembly = Assembly.GetExecutingAssembly();
+        var migrations = assembly.GetManifestResourceNames()
+            .Where(name => name.StartsWith("Migrations/", StringComparison.Ordinal) && name.EndsWith(".sql", StringComparison.Ordinal))
+            .Select(name =>
+            {
+                using var stream = assembly.GetManifestResourceStream(name)!;
+                using var reader = new StreamReader(stream, Encoding.UTF8);
+                var sql = reader.ReadToEnd();
+                var file = name["Migrations/".Length..^".sql".Length];
+                var version = int.Parse(file[..file.IndexOf('_', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture);
+                return new Migration(version, file, sql, Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(sql))));
+            })
+            .OrderBy(m => m.Version)
+            .ToList();
+
+        var duplicate = migrations.GroupBy(m => m.Version).FirstOrDefault(g => g.Count() > 1);
+        return duplicate is null
+            ? migrations
+            : throw new InvalidOperationException($"Two migrations share version {duplicate.Key}: {string.Join(", ", duplicate.Select(m => m.Name))}.");
+    }
+}
+
+/// <summary>One numbered migration file.</summary>
+public sealed record Migration(int Version, string Name, string Sql, string Checksum);
