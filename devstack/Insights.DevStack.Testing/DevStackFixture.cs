@@ -70,6 +70,15 @@ public sealed class DevStackFixture : IAsyncLifetime
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>Makes the dev stack's ClickHouse refuse every request (503) or serve again: an outage
+    /// without losing data. Only for tests that own their stack or run alone.</summary>
+    public async Task SetClickHouseAvailableAsync(bool available)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(ClickHouseUrl) };
+        using var response = await http.PostAsync(new Uri($"/_devstack/clickhouse/{(available ? "up" : "down")}", UriKind.Relative), null);
+        response.EnsureSuccessStatusCode();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (process is not null)

@@ -67,7 +67,7 @@ internal static class DevStackExtensions
     public static void MapDevStackEndpoints(this WebApplication app)
     {
         var handler = app.Services.GetRequiredService<ClickHouseHttpHandler>();
-        app.MapGet("/ping", ClickHouseHttpHandler.Ping);
+        app.MapGet("/ping", (HttpContext context) => handler.Available ? ClickHouseHttpHandler.Ping(context) : handler.Handle(context));
         app.MapMethods("/", [HttpMethods.Get, HttpMethods.Post], handler.Handle);
 
         // What tests need to see from outside: a dropped client's query leaves the running list once it is cancelled.
@@ -86,6 +86,16 @@ internal static class DevStackExtensions
         {
             kafka.SetBrokerDown(id);
             return Results.Ok(new { broker = id, state = "down" });
+        });
+        app.MapPost("/_devstack/clickhouse/down", () =>
+        {
+            handler.Available = false;
+            return Results.Ok(new { clickhouse = "down" });
+        });
+        app.MapPost("/_devstack/clickhouse/up", () =>
+        {
+            handler.Available = true;
+            return Results.Ok(new { clickhouse = "up" });
         });
         app.MapPost("/_devstack/kafka/brokers/{id:int}/up", (int id) =>
         {

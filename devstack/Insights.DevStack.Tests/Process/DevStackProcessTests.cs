@@ -53,6 +53,23 @@ public sealed class DevStackProcessTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_clickhouse_outage_can_be_injected_and_lifted()
+    {
+        await using var stack = DevStackProcess.Start(Path.Combine(work, "clickhouse"), Path.Combine(work, "o.env"));
+        var addresses = await stack.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        using var client = new ClickHouseClient(ConnectionString(addresses));
+        using var http = new HttpClient { BaseAddress = new Uri(addresses["INSIGHTS_CLICKHOUSE_URL"]) };
+
+        (await http.PostAsync(new Uri("/_devstack/clickhouse/down", UriKind.Relative), null, Ct)).EnsureSuccessStatusCode();
+        var error = await Assert.ThrowsAsync<ClickHouseServerException>(() => client.ExecuteScalarAsync("SELECT 1", cancellationToken: Ct));
+        Assert.Equal(210, error.ErrorCode);
+        Assert.False(await client.PingAsync(cancellationToken: Ct));
+
+        (await http.PostAsync(new Uri("/_devstack/clickhouse/up", UriKind.Relative), null, Ct)).EnsureSuccessStatusCode();
+        Assert.Equal((byte)1, await client.ExecuteScalarAsync("SELECT 1", cancellationToken: Ct));
+    }
+
     public void Dispose()
     {
         try

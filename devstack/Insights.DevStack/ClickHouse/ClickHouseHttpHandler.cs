@@ -24,6 +24,10 @@ internal sealed class ClickHouseHttpHandler(
     private static readonly byte[] OkBody = "Ok.\n"u8.ToArray();
     private readonly ConcurrentDictionary<string, byte> running = new(StringComparer.Ordinal);
 
+    /// <summary>Fault injection: while false, every query is refused as a server that cannot be reached would
+    /// be (503), so services' outage handling can be tested without losing the data directory.</summary>
+    public bool Available { get; set; } = true;
+
     /// <summary>Query ids whose request still holds an engine connection (a finished or cancelled query is gone).</summary>
     public IReadOnlyCollection<string> RunningQueries => running.Keys.ToArray();
 
@@ -44,6 +48,11 @@ internal sealed class ClickHouseHttpHandler(
         ClickHouseRequest? request = null;
         try
         {
+            if (!Available)
+            {
+                throw new ChdbException(210, "Code: 210. DB::NetException: The dev stack's ClickHouse is down (fault injection). (NETWORK_ERROR)");
+            }
+
             request = ClickHouseRequest.From(context.Request);
             response.Headers["X-ClickHouse-Query-Id"] = request.QueryId;
             Authenticate(request);
@@ -505,6 +514,7 @@ internal sealed class ClickHouseHttpHandler(
         60 or 81 => StatusCodes.Status404NotFound,
         164 => StatusCodes.Status403Forbidden,
         373 => StatusCodes.Status423Locked,
+        210 => StatusCodes.Status503ServiceUnavailable,
         27 or 36 or 38 or 41 or 43 or 44 or 46 or 47 or 53 or 62 or 69 or 70 or 72 or 89 or 115 or 117 or 130 or 456 or 457 =>
             StatusCodes.Status400BadRequest,
         _ => StatusCodes.Status500InternalServerError,
