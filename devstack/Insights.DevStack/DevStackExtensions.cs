@@ -106,7 +106,6 @@ internal static class DevStackExtensions
 
     public static async Task RunDevStackAsync(this WebApplication app)
     {
-        var started = Stopwatch.StartNew();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Insights.DevStack");
         var engine = app.Services.GetRequiredService<ChdbEngine>();
         var kafka = app.Services.GetRequiredService<MockKafkaCluster>();
@@ -129,8 +128,9 @@ internal static class DevStackExtensions
             $"INSIGHTS_CLICKHOUSE_URL={clickHouseUrl}\nINSIGHTS_KAFKA_BOOTSTRAP={kafka.BootstrapServers}\n" +
             $"INSIGHTS_DEVSTACK_PID={Environment.ProcessId}\n");
         File.Move(temporary, envFile, overwrite: true); // readers never see a half-written file
-        logger.LogInformation("Dev stack ready in {Seconds:F1} s; addresses in {EnvFile}. Ctrl-C stops it",
-            started.Elapsed.TotalSeconds, envFile);
+        using var self = Process.GetCurrentProcess();
+        logger.LogInformation("Dev stack ready in {Seconds:F2} s; addresses in {EnvFile}. Ctrl-C stops it",
+            (DateTime.Now - self.StartTime).TotalSeconds, envFile);
 
         await app.WaitForShutdownAsync();
         File.Delete(envFile);
