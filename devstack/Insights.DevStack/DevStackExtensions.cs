@@ -117,8 +117,7 @@ internal static class DevStackExtensions
         var clickHouseUrl = address.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal);
         logger.LogInformation("ClickHouse {Version} (chDB engine) ready at {Url}, data in {DataPath}",
             engine.Version, clickHouseUrl, engine.DataPath);
-        logger.LogInformation("Kafka (librdkafka mock cluster) ready at {Bootstrap}, topics {Topics}. " +
-            "It keeps data IN MEMORY ONLY: everything in it is lost when the dev stack stops",
+        logger.LogInformation("Kafka (librdkafka mock cluster) ready at {Bootstrap}, topics {Topics}",
             kafka.BootstrapServers, string.Join(", ", kafkaOptions.Topics.Select(t => $"{t.Key}({t.Value})")));
 
         var envFile = Path.GetFullPath(options.EnvFile);

@@ -5,7 +5,6 @@ using System.Net.Sockets;
 using Confluent.Kafka;
 using Insights.DevStack.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
-using Xunit;
 
 namespace Insights.DevStack.Tests.Kafka;
 

@@ -1,6 +1,5 @@
 using Insights.DevStack.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
-using Xunit;
 
 namespace Insights.DevStack.Tests.Kafka;
 

@@ -2,29 +2,9 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Confluent.Kafka;
-using Insights.DevStack.Kafka;
 using Microsoft.Extensions.Logging;
-using Xunit;
 
 namespace Insights.DevStack.Tests.Kafka;
-
-/// <summary>
-/// One mock cluster for a test class, on ephemeral ports so it never clashes with a dev stack running
-/// on 9092. Tests that take brokers down or need a fixed port start their own.
-/// </summary>
-public sealed class MockKafkaClusterFixture : IDisposable
-{
-    public MockKafkaClusterFixture()
-    {
-        Cluster = MockKafkaCluster.Start(new KafkaStackOptions { Port = 0 }, Log);
-    }
-
-    public RecordingLogger Log { get; } = new();
-
-    public MockKafkaCluster Cluster { get; }
-
-    public void Dispose() => Cluster.Dispose();
-}
 
 internal static class KafkaTest
 {
@@ -67,6 +47,18 @@ internal static class KafkaTest
 
     public static IAdminClient Admin(string bootstrapServers) =>
         new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();
+
+    /// <summary>
+    /// Creates a topic the one way a client can on the mock (CreateTopics times out): a metadata
+    /// request for it auto-creates it, with 4 partitions. Returns its partition count.
+    /// </summary>
+    public static int AutoCreateTopic(string bootstrapServers, string topic)
+    {
+        using var admin = Admin(bootstrapServers);
+        var found = Assert.Single(admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics);
+        Assert.False(found.Error.IsError, $"{topic}: {found.Error.Reason}");
+        return found.Partitions.Count;
+    }
 
     /// <summary>
     /// Reads everything <paramref name="consumer"/> is assigned until <paramref name="expected"/>

@@ -1,6 +1,5 @@
 using Confluent.Kafka;
 using Insights.DevStack.Kafka;
-using Xunit;
 
 namespace Insights.DevStack.Tests.Kafka;
 

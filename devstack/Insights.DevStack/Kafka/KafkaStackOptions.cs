@@ -28,7 +28,7 @@ public sealed class KafkaStackOptions
     public int InitialRebalanceDelayMs { get; set; } = 250;
 
     /// <summary>Every problem with these settings, each naming the setting; empty when they are usable.</summary>
-    public IReadOnlyList<string> Validate()
+    internal IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
         if (Port is < 0 or > 65535)

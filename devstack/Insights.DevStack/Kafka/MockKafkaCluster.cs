@@ -18,22 +18,25 @@ public sealed class MockKafkaCluster : IDisposable
     private const int TopicAlreadyExists = 36; // RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS
 
     private readonly Librdkafka _librdkafka;
-    private readonly GCHandle _logger;
+    private readonly GCHandle _logHandle;
     private readonly nint _owner;
     private readonly nint _cluster;
     private readonly int _replicationFactor;
-    private readonly ILogger _log;
+    private readonly ILogger _logger;
+    // Held around every call into the cluster and around its destruction, so a late call (say, a
+    // fault-injection request during shutdown) fails with ObjectDisposedException instead of touching freed memory.
+    private readonly Lock _gate = new();
     private BootstrapForwarder? _forwarder;
-    private int _disposed;
+    private bool _disposed;
 
-    private MockKafkaCluster(Librdkafka librdkafka, GCHandle logger, nint owner, nint cluster, int brokers, ILogger log)
+    private MockKafkaCluster(Librdkafka librdkafka, GCHandle logHandle, nint owner, nint cluster, int brokers, ILogger logger)
     {
         _librdkafka = librdkafka;
-        _logger = logger;
+        _logHandle = logHandle;
         _owner = owner;
         _cluster = cluster;
         _replicationFactor = Math.Min(brokers, 3);
-        _log = log;
+        _logger = logger;
         BrokerAddresses = librdkafka.MockClusterBootstraps(cluster);
         BootstrapServers = BrokerAddresses;
     }
@@ -104,14 +107,16 @@ public sealed class MockKafkaCluster : IDisposable
     /// <summary>Disconnects the broker and refuses new connections, as a crashed broker would (no leader change).</summary>
     public void SetBrokerDown(int brokerId)
     {
-        Check(_librdkafka.MockBrokerSetDown(Cluster, brokerId), $"set broker {brokerId} down");
-        _log.LogWarning("Kafka broker {BrokerId} is down until SetBrokerUp.", brokerId);
+        lock (_gate)
+            Check(_librdkafka.MockBrokerSetDown(Cluster, brokerId), $"set broker {brokerId} down");
+        _logger.LogWarning("Kafka broker {BrokerId} is down until SetBrokerUp.", brokerId);
     }
 
     public void SetBrokerUp(int brokerId)
     {
-        Check(_librdkafka.MockBrokerSetUp(Cluster, brokerId), $"set broker {brokerId} up");
-        _log.LogInformation("Kafka broker {BrokerId} is up.", brokerId);
+        lock (_gate)
+            Check(_librdkafka.MockBrokerSetUp(Cluster, brokerId), $"set broker {brokerId} up");
+        _logger.LogInformation("Kafka broker {BrokerId} is up.", brokerId);
     }
 
     /// <summary>
@@ -122,33 +127,40 @@ public sealed class MockKafkaCluster : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
-        var error = _librdkafka.MockTopicCreate(Cluster, name, partitions, _replicationFactor);
+        int error;
+        lock (_gate)
+            error = _librdkafka.MockTopicCreate(Cluster, name, partitions, _replicationFactor);
         if (error == TopicAlreadyExists)
         {
-            _log.LogDebug("Kafka topic {Topic} already exists; its partition count is unchanged.", name);
+            _logger.LogDebug("Kafka topic {Topic} already exists; its partition count is unchanged.", name);
             return;
         }
         Check(error, $"create topic {name} with {partitions} partitions");
-        _log.LogInformation("Kafka topic {Topic} created with {Partitions} partition(s).", name, partitions);
+        _logger.LogDebug("Kafka topic {Topic} created with {Partitions} partition(s).", name, partitions);
     }
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+        }
 
         // Stop relaying first so nothing new reaches the brokers, then the brokers, then their owner;
         // the log handle stays alive until the last librdkafka thread has been joined.
         _forwarder?.Dispose();
         _librdkafka.MockClusterDestroy(_cluster);
         _librdkafka.Destroy(_owner);
-        _logger.Free();
+        _logHandle.Free();
     }
 
+    // Only under _gate.
     private nint Cluster
     {
         get
         {
-            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            ObjectDisposedException.ThrowIf(_disposed, this);
             return _cluster;
         }
     }
