@@ -1,9 +1,87 @@
 #!/usr/bin/env bash
-# Runs the whole system on this machine: for now the dev stack (ClickHouse engine on :8123 and a
-# Kafka-protocol broker on :9092). Ctrl-C stops everything cleanly.
+# Runs the whole system on this machine: the dev stack (ClickHouse engine on :8123, a Kafka-protocol
+# broker on :9092), ingest (:8080), the query API (:8081) and the processors (:8082, metrics/health).
+#   scripts/run.sh          start everything; Ctrl-C stops everything cleanly
+#   scripts/run.sh --demo   also drive realistic demo traffic into the demo site
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-source "$repo/scripts/setup.sh"
+demo=false
+for arg in "$@"; do
+  case "$arg" in
+    --demo) demo=true ;;
+    -h|--help) sed -n '2,6p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) echo "run: unknown option $arg (try --demo)" >&2; exit 2 ;;
+  esac
+done
 
+source "$repo/scripts/setup.sh"
 cd "$repo"
-exec dotnet "artifacts/bin/Insights.DevStack/${configuration,,}/Insights.DevStack.dll" "$@"
+bin="$repo/artifacts/bin"
+config="${configuration,,}"
+state="$repo/.devstack"
+mkdir -p "$state/logs"
+pids=()
+
+# Each process's output goes to its log file and, prefixed with its name, to this terminal.
+start() {
+  local name=$1; shift
+  "$@" > >(tee -a "$state/logs/$name.log" | sed -u "s/^/[$name] /") 2>&1 &
+  pids+=($!)
+}
+
+stop_all() {
+  trap - INT TERM
+  echo
+  echo "[run] stopping..."
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do  # services first, the dev stack last
+    kill -TERM "${pids[$i]}" 2>/dev/null || true
+    wait "${pids[$i]}" 2>/dev/null || true
+  done
+  echo "[run] stopped"
+  exit 0
+}
+trap stop_all INT TERM
+
+wait_for() {  # wait_for NAME URL: until the URL answers 2xx, or the process died
+  local name=$1 url=$2 pid=${pids[-1]}
+  for _ in $(seq 1 600); do
+    curl -sf -o /dev/null "$url" && return 0
+    kill -0 "$pid" 2>/dev/null || { echo "[run] $name exited; see $state/logs/$name.log" >&2; stop_all; }
+    sleep 0.1
+  done
+  echo "[run] $name did not become healthy at $url" >&2
+  stop_all
+}
+
+rm -f "$state/devstack.env"
+start devstack dotnet "$bin/Insights.DevStack/$config/Insights.DevStack.dll"
+for _ in $(seq 1 600); do [[ -f "$state/devstack.env" ]] && break; sleep 0.1; done
+[[ -f "$state/devstack.env" ]] || { echo "[run] the dev stack did not start; see $state/logs/devstack.log" >&2; stop_all; }
+set -a; source "$state/devstack.env"; set +a
+
+export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+export Kafka__BootstrapServers="$INSIGHTS_KAFKA_BOOTSTRAP"
+clickhouse="Host=127.0.0.1;Port=${INSIGHTS_CLICKHOUSE_URL##*:};Username=default;Password="
+export ClickHouse__ConnectionString="$clickhouse"
+
+start processors dotnet "$bin/Insights.Processors/$config/Insights.Processors.dll" --urls http://127.0.0.1:8082
+wait_for processors http://127.0.0.1:8082/readyz
+start ingest dotnet "$bin/Insights.Ingest/$config/Insights.Ingest.dll" --urls http://127.0.0.1:8080
+wait_for ingest http://127.0.0.1:8080/healthz
+start query-api dotnet "$bin/Insights.QueryApi/$config/Insights.QueryApi.dll" --urls http://127.0.0.1:8081
+wait_for query-api http://127.0.0.1:8081/healthz
+
+cat <<INFO
+[run] Insights is running:
+[run]   ingest      http://127.0.0.1:8080/v1/events   (demo write key: demo-write-key-0001)
+[run]   query API   http://127.0.0.1:8081/docs        (demo read key:  demo-read-key-0001)
+[run]   metrics     :8080/metrics :8081/metrics :8082/metrics
+[run]   ClickHouse  $INSIGHTS_CLICKHOUSE_URL   Kafka $INSIGHTS_KAFKA_BOOTSTRAP
+[run] Ctrl-C stops everything.
+INFO
+
+if $demo; then
+  start demo dotnet "$bin/Insights.LoadGenerator/$config/Insights.LoadGenerator.dll" demo \
+    --ingest http://127.0.0.1:8080 --key demo-write-key-0001 --query http://127.0.0.1:8081 --read-key demo-read-key-0001
+fi
+wait

@@ -1,0 +1,142 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+namespace Insights.LoadGenerator;
+
+/// <summary>
+/// Ingest-to-queryable freshness: the time from sending a batch until the query API counts it. The run
+/// remembers, every few milliseconds, (send time, page views acknowledged so far); a poller reads the
+/// site's page-view count from the query API; a checkpoint is fresh at the first poll whose count (minus the
+/// count before the run) reaches it. Resolution is the poll interval, which is reported with the figures.
+/// </summary>
+public sealed class FreshnessTracker(Uri query, string site, string readKey, DateTimeOffset runStart) : IDisposable
+{
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+    private readonly HttpClient http = CreateClient(query, readKey);
+    private readonly Lock gate = new();
+    private readonly List<(DateTimeOffset SentAt, long Acknowledged)> checkpoints = [];
+    private readonly List<double> freshnessSeconds = [];
+    private int nextCheckpoint;
+    private long acknowledged;
+    private DateTimeOffset lastCheckpoint;
+
+    public long Baseline { get; private set; }
+
+    public long Counted { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellation) => Baseline = await CountAsync(cancellation);
+
+    /// <summary>Called when a batch sent at <paramref name="sentAt"/> was acknowledged.</summary>
+    public void Acknowledged(DateTimeOffset sentAt, int pageViews)
+    {
+        lock (gate)
+        {
+            acknowledged += pageViews;
+            if (sentAt - lastCheckpoint >= TimeSpan.FromMilliseconds(20))
+            {
+                checkpoints.Add((sentAt, acknowledged));
+                lastCheckpoint = sentAt;
+            }
+        }
+    }
+
+    public long AcknowledgedPageViews
+    {
+        get
+        {
+            lock (gate)
+            {
+                return acknowledged;
+            }
+        }
+    }
+
+    /// <summary>Polls until cancelled; each poll resolves the checkpoints it covers.</summary>
+    public async Task PollAsync(CancellationToken cancellation)
+    {
+        while (!cancellation.IsCancellationRequested)
+        {
+            await PollOnceAsync(cancellation);
+            try
+            {
+                await Task.Delay(PollInterval, cancellation);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Waits until every acknowledged page view is counted, or the timeout passes.</summary>
+    public async Task<bool> SettleAsync(TimeSpan timeout, CancellationToken cancellation)
+    {
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            await PollOnceAsync(cancellation);
+            if (Counted - Baseline >= AcknowledgedPageViews)
+            {
+                return true;
+            }
+
+            await Task.Delay(PollInterval, cancellation);
+        }
+
+        return false;
+    }
+
+    public IReadOnlyList<double> Samples
+    {
+        get
+        {
+            lock (gate)
+            {
+                return freshnessSeconds.Order().ToArray();
+            }
+        }
+    }
+
+    public void Dispose() => http.Dispose();
+
+    private async Task PollOnceAsync(CancellationToken cancellation)
+    {
+        long count;
+        try
+        {
+            count = await CountAsync(cancellation);
+        }
+        catch (HttpRequestException)
+        {
+            return; // a missed poll only coarsens the resolution
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        lock (gate)
+        {
+            Counted = count;
+            while (nextCheckpoint < checkpoints.Count && count - Baseline >= checkpoints[nextCheckpoint].Acknowledged)
+            {
+                freshnessSeconds.Add((now - checkpoints[nextCheckpoint].SentAt).TotalSeconds);
+                nextCheckpoint++;
+            }
+        }
+    }
+
+    private async Task<long> CountAsync(CancellationToken cancellation)
+    {
+        var from = runStart.AddHours(-1).ToString("yyyy-MM-ddTHH:mm:ssZ");
+        var to = DateTimeOffset.UtcNow.AddHours(2).ToString("yyyy-MM-ddTHH:mm:ssZ");
+        using var response = await http.GetAsync(new Uri($"/v1/sites/{site}/stats?from={from}&to={to}&interval=hour", UriKind.Relative), cancellation);
+        response.EnsureSuccessStatusCode();
+        using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellation), cancellationToken: cancellation);
+        return document.RootElement.GetProperty("pageViews").GetInt64();
+    }
+
+    private static HttpClient CreateClient(Uri query, string readKey)
+    {
+        var client = new HttpClient { BaseAddress = query, Timeout = TimeSpan.FromSeconds(10) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", readKey);
+        return client;
+    }
+}

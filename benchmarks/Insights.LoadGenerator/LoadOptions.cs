@@ -1,0 +1,86 @@
+using System.Globalization;
+
+namespace Insights.LoadGenerator;
+
+/// <summary>Command-line options of every mode; each has a default that works against scripts/run.sh.</summary>
+public sealed record LoadOptions
+{
+    public Uri Ingest { get; init; } = new("http://127.0.0.1:8080");
+
+    public string Key { get; init; } = "loadtest-write-key-0001";
+
+    /// <summary>Query API for freshness and the final count check; null skips both.</summary>
+    public Uri? Query { get; init; } = new("http://127.0.0.1:8081");
+
+    public string ReadKey { get; init; } = "loadtest-read-key-0001";
+
+    public string Site { get; init; } = "loadtest";
+
+    /// <summary>Events per second to offer; 0 sends as fast as the target accepts.</summary>
+    public int Rate { get; init; }
+
+    public int BatchSize { get; init; } = 100;
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Requests in flight at once.</summary>
+    public int Concurrency { get; init; } = 32;
+
+    /// <summary>How long to wait after the run for the query API to count everything.</summary>
+    public TimeSpan SettleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    public bool Progress { get; init; } = !Console.IsOutputRedirected;
+
+    /// <summary>Bare mode: the port of the baseline Kestrel endpoint.</summary>
+    public int BarePort { get; init; } = 8090;
+
+    public static LoadOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new LoadOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            options = args[i] switch
+            {
+                "--ingest" => options with { Ingest = new Uri(Value()) },
+                "--key" => options with { Key = Value() },
+                "--query" => options with { Query = Value() is "none" ? null : new Uri(args[i]) },
+                "--read-key" => options with { ReadKey = Value() },
+                "--site" => options with { Site = Value() },
+                "--rate" => options with { Rate = PositiveOrZero(Value(), "--rate") },
+                "--batch" => options with { BatchSize = Math.Clamp(PositiveOrZero(Value(), "--batch"), 1, 500) },
+                "--duration" => options with { Duration = ParseDuration(Value()) },
+                "--concurrency" => options with { Concurrency = Math.Max(1, PositiveOrZero(Value(), "--concurrency")) },
+                "--settle" => options with { SettleTimeout = ParseDuration(Value()) },
+                "--no-progress" => options with { Progress = false },
+                "--port" => options with { BarePort = PositiveOrZero(Value(), "--port") },
+                var other => throw new ArgumentException($"unknown option {other}"),
+            };
+        }
+
+        return options;
+    }
+
+    private static int PositiveOrZero(string value, string name) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0
+            ? n
+            : throw new ArgumentException($"{name} must be a non-negative integer, got '{value}'");
+
+    /// <summary>"90", "90s", "5m", "1h".</summary>
+    private static TimeSpan ParseDuration(string value)
+    {
+        var unit = value[^1];
+        var number = char.IsDigit(unit) ? value : value[..^1];
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || n <= 0)
+        {
+            throw new ArgumentException($"a duration like 30s, 5m or 1h was expected, got '{value}'");
+        }
+
+        return unit switch
+        {
+            'm' => TimeSpan.FromMinutes(n),
+            'h' => TimeSpan.FromHours(n),
+            _ => TimeSpan.FromSeconds(n),
+        };
+    }
+}

@@ -1,0 +1,59 @@
+using System.Runtime.InteropServices;
+using Insights.LoadGenerator;
+
+// insights-load load  [options]   drive load at ingest and report throughput, latency, freshness, exactness
+// insights-load demo  [options]   lifelike demo traffic until Ctrl-C
+// insights-load bare  [--port N]  the bare-Kestrel baseline endpoint
+using var cancel = new CancellationTokenSource();
+// Ctrl-C and SIGTERM (scripts/run.sh stopping the demo) end the run cleanly, with its report.
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+
+if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("load" or "demo" or "bare"))
+{
+    Console.Error.WriteLine("""
+        usage: Insights.LoadGenerator load|demo|bare [options]
+          --ingest URL        ingest base address            (http://127.0.0.1:8080)
+          --key KEY           write key                      (loadtest-write-key-0001)
+          --query URL|none    query API for freshness/counts (http://127.0.0.1:8081)
+          --read-key KEY      read key                       (loadtest-read-key-0001)
+          --site ID           site the keys belong to        (loadtest)
+          --rate N            events/s offered, 0 = max      (0)
+          --batch N           events per request, 1-500      (100)
+          --duration T        e.g. 30s, 5m                   (30s)
+          --concurrency N     requests in flight             (32)
+          --settle T          wait for the final count       (60s)
+          --no-progress       plain output (also when redirected)
+          --port N            bare: port                     (8090)
+        """);
+    return 2;
+}
+
+try
+{
+    var options = LoadOptions.Parse(args.Skip(1).ToArray());
+    return args[0] switch
+    {
+        "demo" => await new DemoTraffic(options with { Site = args.Contains("--site") ? options.Site : "demo",
+            Key = args.Contains("--key") ? options.Key : "demo-write-key-0001",
+            ReadKey = args.Contains("--read-key") ? options.ReadKey : "demo-read-key-0001" }).RunAsync(cancel.Token),
+        "bare" => await BareKestrel.RunAsync(options, cancel.Token),
+        _ => await new LoadRun(options).RunAsync(cancel.Token),
+    };
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"insights-load: {e.Message} (see --help)");
+    return 2;
+}
+catch (HttpRequestException e)
+{
+    Console.Error.WriteLine($"insights-load: cannot reach the target: {e.Message}. Is it running (scripts/run.sh)?");
+    return 1;
+}
+
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    cancel.Cancel();
+}
