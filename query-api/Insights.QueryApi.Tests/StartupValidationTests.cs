@@ -1,0 +1,50 @@
+using Insights.QueryApi.Tests.Support;
+
+namespace Insights.QueryApi.Tests;
+
+/// <summary>A setting the API cannot work with stops it at start-up with a message naming the key.</summary>
+public sealed class StartupValidationTests
+{
+    private const string Cs = "Host=127.0.0.1;Port=1;Username=default;Password=";
+
+    [Theory]
+    [InlineData("QueryApi:MaxLimit", "0", "QueryApi:MaxLimit")]
+    [InlineData("QueryApi:DefaultLimit", "500", "QueryApi:DefaultLimit")]
+    [InlineData("QueryApi:MaxHourlyRangeDays", "401", "QueryApi:MaxHourlyRangeDays")]
+    [InlineData("ClickHouse:Database", "x; DROP DATABASE y", "ClickHouse:Database")]
+    [InlineData("Sites:0:TimeZone", "Mars/Olympus_Mons", "Sites:0:TimeZone")]
+    [InlineData("Sites:1:Id", "Not A Valid Id", "Sites:1:Id")]
+    [InlineData("Sites:1:ReadKeys:0", TestSites.ShopRead, "used twice")]
+    public async Task A_bad_setting_stops_the_start_naming_it(string key, string value, string expected)
+    {
+        var settings = TestSites.Settings(Cs, "insights");
+        settings[key] = value;
+        await using var api = new QueryApiFactory(settings);
+
+        var error = Record.Exception(() => api.CreateClient());
+
+        Assert.NotNull(error);
+        Assert.Contains(expected, Flatten(error), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task No_sites_at_all_stops_the_start()
+    {
+        await using var api = new QueryApiFactory(new Dictionary<string, string?> { ["ClickHouse:ConnectionString"] = Cs });
+
+        var error = Record.Exception(() => api.CreateClient());
+
+        Assert.Contains("Sites: no site is configured", Flatten(error!), StringComparison.Ordinal);
+    }
+
+    private static string Flatten(Exception error) =>
+        string.Join(" | ", Enumerable.Repeat(0, 10).Aggregate(new List<Exception> { error }, (chain, _) =>
+        {
+            if (chain[^1].InnerException is { } inner)
+            {
+                chain.Add(inner);
+            }
+
+            return chain;
+        }).Select(e => e.Message));
+}

@@ -1,0 +1,26 @@
+using Insights.QueryApi.Pipeline;
+using Microsoft.Net.Http.Headers;
+
+namespace Insights.QueryApi.Apis;
+
+/// <summary>Where a caller puts its read key: <c>Authorization: Bearer &lt;key&gt;</c> or <c>X-Insights-Key</c>.
+/// Never the query string, which ends up in proxy and access logs.</summary>
+public static class ReadKeys
+{
+    public const string HeaderName = "X-Insights-Key";
+    public const string SchemeName = "ReadKey";
+    public const string BearerSchemeName = "Bearer";
+
+    public static PresentedKey From(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var authorization = request.Headers[HeaderNames.Authorization].ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return new PresentedKey(authorization["Bearer ".Length..].Trim());
+        }
+
+        var header = request.Headers[HeaderName].ToString().Trim();
+        return new PresentedKey(header.Length > 0 ? header : null);
+    }
+}

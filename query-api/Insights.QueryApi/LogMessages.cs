@@ -1,0 +1,14 @@
+using Microsoft.Extensions.Logging;
+
+namespace Insights.QueryApi;
+
+/// <summary>The query API's per-request log lines, with stable event ids.</summary>
+internal static partial class LogMessages
+{
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Answered 503 ({Reason}) after {QueryName} failed: {Detail}")]
+    public static partial void StorageUnavailable(this ILogger logger, string reason, string queryName, string detail, Exception exception);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Debug,
+        Message = "Denied {QueryName} for site {Site}: {Status} {Reason}")]
+    public static partial void AccessDenied(this ILogger logger, string queryName, string site, int status, string reason);
+}

@@ -1,0 +1,26 @@
+using Insights.Contracts;
+
+namespace Insights.QueryApi.Pipeline;
+
+/// <summary>
+/// A query about one site, asked with a key. <see cref="TenantAuthorizationBehavior{TMessage,TResponse}"/> checks the
+/// key against the site before any handler runs and hands the handler the site it authorized.
+/// </summary>
+public interface ISiteQuery<out TSelf> where TSelf : ISiteQuery<TSelf>
+{
+    /// <summary>The site id from the URL, as the caller wrote it (untrusted).</summary>
+    string Site { get; }
+
+    PresentedKey Key { get; }
+
+    /// <summary>The site the key was checked against; null until the authorization behaviour ran.</summary>
+    SiteOptions? AuthorizedSite { get; }
+
+    TSelf Authorized(SiteOptions site);
+}
+
+/// <summary>A key as presented by a caller. Prints as redacted, so a logged query never leaks it.</summary>
+public readonly record struct PresentedKey(string? Value)
+{
+    public override string ToString() => Value is null ? "(none)" : "(redacted)";
+}

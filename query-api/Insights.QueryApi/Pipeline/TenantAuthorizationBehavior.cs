@@ -1,0 +1,69 @@
+using Insights.Contracts;
+using Mediator;
+
+namespace Insights.QueryApi.Pipeline;
+
+/// <summary>
+/// The one place that decides whether a key may read a site, for every site query:
+/// <list type="bullet">
+/// <item>no key, or a key of no site → 401;</item>
+/// <item>a write or server key (of any site) → 403: the key itself can never read, which says nothing about other sites;</item>
+/// <item>a read key of another site, or a site id that does not exist → 404, the same answer for both, so a key
+/// cannot be used to find out which site ids exist.</item>
+/// </list>
+/// </summary>
+public sealed class TenantAuthorizationBehavior<TMessage, TResponse>(SiteCatalog sites, ILogger<TenantAuthorizationBehavior<TMessage, TResponse>> logger)
+    : IPipelineBehavior<TMessage, TResponse>
+    where TMessage : ISiteQuery<TMessage>, IMessage
+    where TResponse : IQueryOutcome<TResponse>
+{
+    public ValueTask<TResponse> Handle(TMessage message, MessageHandlerDelegate<TMessage, TResponse> next, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(next);
+
+        var problem = Check(message, out var site);
+        if (problem is not null)
+        {
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                logger.AccessDenied(QueryNames.Of<TMessage>(), LogSafe(message.Site), problem.Status, problem.Reason);
+            }
+
+            return ValueTask.FromResult(TResponse.Refused(problem));
+        }
+
+        return next(message.Authorized(site!), cancellationToken);
+    }
+
+    private QueryProblem? Check(TMessage message, out SiteOptions? site)
+    {
+        site = null;
+        if (string.IsNullOrEmpty(message.Key.Value))
+        {
+            return QueryProblem.MissingKey();
+        }
+
+        if (sites.FindByKey(message.Key.Value) is not { } grant)
+        {
+            return QueryProblem.UnknownKey();
+        }
+
+        if (grant.Kind != KeyKind.Read)
+        {
+            return QueryProblem.KeyCannotRead(grant.Kind == KeyKind.Write ? "write" : "server");
+        }
+
+        if (!string.Equals(grant.Site.Id, message.Site, StringComparison.Ordinal))
+        {
+            return QueryProblem.SiteNotFound();
+        }
+
+        site = grant.Site;
+        return null;
+    }
+
+    // The site id comes from the URL: cap it and drop control characters so it cannot forge log lines.
+    private static string LogSafe(string value) =>
+        new([.. value.Take(80).Select(c => char.IsControl(c) ? '?' : c)]);
+}

@@ -1,0 +1,34 @@
+using System.Diagnostics.Metrics;
+using Insights.ServiceDefaults;
+
+namespace Insights.QueryApi;
+
+/// <summary>The query API's own instruments (meter <c>Insights.QueryApi</c>, exported at /metrics).</summary>
+public sealed class QueryApiMetrics
+{
+    public static readonly string MeterName = InsightsTelemetry.NameFor("QueryApi");
+
+    private readonly Histogram<double> queryDuration;
+    private readonly Counter<long> clickHouseErrors;
+
+    public QueryApiMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = meterFactory.Create(MeterName);
+        queryDuration = meter.CreateHistogram<double>(
+            "insights.queryapi.query.duration", unit: "s",
+            description: "Time to answer a report query, from the pipeline's start to its result, by endpoint and status.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+        clickHouseErrors = meter.CreateCounter<long>(
+            "insights.queryapi.clickhouse.errors", unit: "{error}",
+            description: "ClickHouse queries that failed, by reason (unavailable, timeout, schema_missing, query_failed).");
+    }
+
+    public void QueryAnswered(string endpoint, int status, TimeSpan elapsed) =>
+        queryDuration.Record(elapsed.TotalSeconds,
+            new KeyValuePair<string, object?>("endpoint", endpoint),
+            new KeyValuePair<string, object?>("status", status));
+
+    public void ClickHouseFailed(string reason) =>
+        clickHouseErrors.Add(1, new KeyValuePair<string, object?>("reason", reason));
+}

@@ -1,0 +1,121 @@
+using System.Data.Common;
+using ClickHouse.Driver;
+using ClickHouse.Driver.ADO.Parameters;
+using Insights.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Insights.QueryApi.Storage;
+
+/// <summary>
+/// Read access to the Insights database over the app's one <see cref="ClickHouseClient"/> (thread-safe, pools its
+/// HTTP connections). Every report query goes through here, so ClickHouse failures are classified and
+/// counted in one place and leave as <see cref="StorageUnavailableException"/> or, for a broken query, as they came
+/// (the edge logs each failed request once, however many of its queries failed).
+/// </summary>
+public sealed class ReportsDatabase(
+    ClickHouseClient client,
+    IOptions<ClickHouseStorageOptions> storage,
+    IOptions<QueryApiOptions> options,
+    QueryApiMetrics metrics)
+{
+    /// <summary>UNKNOWN_TABLE, UNKNOWN_DATABASE: the schema is not there (yet).</summary>
+    private static readonly HashSet<int> SchemaMissingCodes = [60, 81];
+
+    /// <summary>SOCKET_TIMEOUT, NETWORK_ERROR, NO_ZOOKEEPER, ALL_CONNECTION_TRIES_FAILED, ALL_REPLICAS_ARE_STALE: the server or its cluster cannot serve now.</summary>
+    private static readonly HashSet<int> UnavailableCodes = [209, 210, 225, 279, 369];
+
+    /// <summary>TIMEOUT_EXCEEDED, TOO_MANY_SIMULTANEOUS_QUERIES, MEMORY_LIMIT_EXCEEDED: busy, worth retrying later.</summary>
+    private static readonly HashSet<int> BusyCodes = [159, 202, 241];
+
+    /// <summary>Past max_execution_time, how long to wait for ClickHouse to say so before giving up on it ourselves.</summary>
+    private static readonly TimeSpan Grace = TimeSpan.FromSeconds(5);
+
+    private readonly string database = storage.Value.Database;
+    private readonly TimeSpan timeout = TimeSpan.FromSeconds(options.Value.QueryTimeoutSeconds);
+
+    public string Database => database;
+
+    /// <summary>Runs a parameterized SELECT and maps each row. <paramref name="sql"/> must be a constant: values go in <paramref name="parameters"/>.</summary>
+    public async Task<List<T>> QueryAsync<T>(string queryName, string sql, ClickHouseParameterCollection parameters,
+        Func<DbDataReader, T> map, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+
+        // max_execution_time bounds a slow query; this bounds a server that does not answer at all, which would
+        // otherwise hold the request for the HTTP client's own, much longer, timeout.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout + Grace);
+        try
+        {
+            var rows = new List<T>();
+            using var reader = await client.ExecuteReaderAsync(sql, parameters, QueryOptions(), deadline.Token);
+            while (await reader.ReadAsync(deadline.Token))
+            {
+                rows.Add(map(reader));
+            }
+
+            return rows;
+        }
+        catch (Exception error) when (Classify(error, cancellationToken) is { } failure)
+        {
+            throw Unavailable(queryName, failure, error);
+        }
+        catch (ClickHouseServerException)
+        {
+            metrics.ClickHouseFailed("query_failed");
+            throw;
+        }
+    }
+
+    /// <summary>Null when ClickHouse answers and the events table exists; otherwise what is wrong, for readiness.</summary>
+    public async Task<string?> ProblemAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (!await client.PingAsync(cancellationToken: cancellationToken))
+            {
+                return "ClickHouse does not answer its ping.";
+            }
+
+            var exists = await client.ExecuteScalarAsync("EXISTS TABLE events", options: QueryOptions(), cancellationToken: cancellationToken);
+            return Convert.ToInt32(exists, System.Globalization.CultureInfo.InvariantCulture) == 1 ? null : SchemaMissingMessage();
+        }
+        catch (Exception error) when (Classify(error, cancellationToken) is { } failure)
+        {
+            return failure == StorageFailure.SchemaMissing ? SchemaMissingMessage() : $"ClickHouse is unavailable: {error.Message}";
+        }
+    }
+
+    private QueryOptions QueryOptions() => new() { Database = database, MaxExecutionTime = timeout };
+
+    private StorageUnavailableException Unavailable(string queryName, StorageFailure failure, Exception error)
+    {
+        metrics.ClickHouseFailed(StorageUnavailableException.ReasonOf(failure));
+        return new StorageUnavailableException(failure, queryName, failure switch
+        {
+            StorageFailure.SchemaMissing => SchemaMissingMessage(),
+            StorageFailure.Timeout => "ClickHouse did not answer in time or is too busy; retry shortly.",
+            _ => "ClickHouse is unreachable; retry shortly.",
+        }, error);
+    }
+
+    private string SchemaMissingMessage() =>
+        $"The events table does not exist in ClickHouse database '{database}' yet: the processors create the schema " +
+        "when they start. Start the processors (or wait until they have migrated) and retry.";
+
+    /// <summary>
+    /// A failure the caller cannot fix and a retry may: unreachable, timed out, busy, schema missing. Null for a
+    /// query error (our bug: 500) and for the caller's own cancellation (the client went away).
+    /// </summary>
+    private static StorageFailure? Classify(Exception error, CancellationToken cancellationToken) => error switch
+    {
+        ClickHouseServerException e when SchemaMissingCodes.Contains(e.ErrorCode) => StorageFailure.SchemaMissing,
+        ClickHouseServerException e when UnavailableCodes.Contains(e.ErrorCode) => StorageFailure.Unavailable,
+        ClickHouseServerException e when BusyCodes.Contains(e.ErrorCode) => StorageFailure.Timeout,
+        ClickHouseServerException => null,
+        HttpRequestException => StorageFailure.Unavailable,
+        IOException => StorageFailure.Unavailable,
+        OperationCanceledException when !cancellationToken.IsCancellationRequested => StorageFailure.Timeout,
+        _ => null,
+    };
+}
