@@ -1,0 +1,175 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Insights.Contracts.Tests;
+
+public sealed class EventCodecTests
+{
+    private static PipelineEvent Full() => new()
+    {
+        EventId = "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+        Type = EventTypes.Pageview,
+        SiteId = "demo",
+        AnonymousId = "visitor-1",
+        UserId = "customer-9",
+        Name = "Pricing",
+        Timestamp = new DateTimeOffset(2026, 3, 14, 15, 9, 26, 535, TimeSpan.Zero),
+        ReceivedAt = new DateTimeOffset(2026, 3, 14, 15, 9, 27, 1, TimeSpan.Zero),
+        TimestampClamped = true,
+        Ip = "2001:db8::1",
+        UserAgent = "Mozilla/5.0 \"quoted\" \\ back",
+        Url = "https://shop.example/p?a=1&b=<2>",
+        Referrer = "https://search.example/",
+        Title = "Gr\u00fc\u00dfe \U0001F600 \u202Eltr",
+        Locale = "de-DE",
+        ScreenWidth = 65535,
+        ScreenHeight = 0,
+        UtmSource = "news",
+        UtmMedium = "email",
+        UtmCampaign = "spring",
+        UtmTerm = "chat",
+        UtmContent = "hero",
+        Properties = JsonDocument.Parse("""{"plan":"pro","nested":{"list":[1,2.5,null,true,"\u0000"]}}""").RootElement,
+    };
+
+    [Fact]
+    public void Every_field_survives_encode_and_decode()
+    {
+        var sent = Full();
+
+        var decoded = EventCodec.Decode(EventCodec.Encode(sent));
+
+        Assert.Null(decoded.Reason);
+        Assert.Null(decoded.Detail);
+        var received = decoded.Event!;
+        // JsonElement compares by reference; the properties are compared by their JSON.
+        Assert.Equal(sent with { Properties = null }, received with { Properties = null });
+        Assert.Equal(sent.Properties!.Value.GetRawText(), received.Properties!.Value.GetRawText());
+        Assert.Equal(sent.Timestamp, received.Timestamp);
+        Assert.Equal(TimeSpan.Zero, received.ReceivedAt.Offset);
+    }
+
+    [Fact]
+    public void The_wire_format_is_snake_case_without_nulls_or_the_partition_key()
+    {
+        var minimal = new PipelineEvent
+        {
+            EventId = "e",
+            Type = EventTypes.Track,
+            SiteId = "demo",
+            AnonymousId = "v",
+            Name = "Signed Up",
+            Timestamp = DateTimeOffset.UnixEpoch,
+            ReceivedAt = DateTimeOffset.UnixEpoch,
+        };
+
+        using var json = JsonDocument.Parse(EventCodec.Encode(minimal));
+
+        Assert.Equal(
+            ["v", "event_id", "type", "site_id", "anonymous_id", "name", "timestamp", "received_at", "timestamp_clamped"],
+            json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(1, json.RootElement.GetProperty("v").GetInt32());
+    }
+
+    [Fact]
+    public void The_key_is_site_and_visitor_falling_back_to_the_user()
+    {
+        var e = Full();
+
+        Assert.Equal("demo:visitor-1", Encoding.UTF8.GetString(EventCodec.EncodeKey(e)));
+        Assert.Equal("demo:customer-9", Encoding.UTF8.GetString(EventCodec.EncodeKey(e with { AnonymousId = null })));
+        Assert.Equal("demo:v\u00e9", Encoding.UTF8.GetString(EventCodec.EncodeKey(e with { AnonymousId = "v\u00e9" })));
+    }
+
+    [Fact]
+    public void The_schema_header_value_is_the_schema_name() =>
+        Assert.Equal("insights.event.v1", Encoding.ASCII.GetString(EventCodec.SchemaValue));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("not json")]
+    [InlineData("null")]
+    [InlineData("[1,2,3]")]
+    [InlineData("\"a string\"")]
+    [InlineData("{\"v\":1,\"event_id\":\"e\",\"type\":\"track\",\"site_id\":\"demo\",\"timestamp\":\"2026-01-01T00:00:00Z\"")]
+    [InlineData("""{"v":1,"event_id":"e","type":"track","site_id":"demo","timestamp":"yesterday","received_at":"2026-01-01T00:00:00Z"}""")]
+    [InlineData("""{"v":1,"event_id":42,"type":"track","site_id":"demo","timestamp":"2026-01-01T00:00:00Z","received_at":"2026-01-01T00:00:00Z"}""")]
+    [InlineData("""{"v":1,"type":"track","site_id":"demo","timestamp":"2026-01-01T00:00:00Z","received_at":"2026-01-01T00:00:00Z"}""")]
+    [InlineData("""{"v":"1","event_id":"e","type":"track","site_id":"demo","timestamp":"2026-01-01T00:00:00Z","received_at":"2026-01-01T00:00:00Z"}""")]
+    public void Values_that_are_not_an_envelope_are_undecodable(string value)
+    {
+        var decoded = EventCodec.Decode(Encoding.UTF8.GetBytes(value));
+
+        Assert.Null(decoded.Event);
+        Assert.Equal("undecodable", decoded.Reason);
+        Assert.False(string.IsNullOrEmpty(decoded.Detail));
+    }
+
+    [Fact]
+    public void Invalid_utf8_is_undecodable_not_an_exception()
+    {
+        byte[] value = [.. """{"v":1,"event_id":"e"""u8, 0xFF, .. "\",\"type\":\"track\",\"site_id\":\"demo\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"received_at\":\"2026-01-01T00:00:00Z\"}"u8];
+
+        var decoded = EventCodec.Decode(value);
+
+        Assert.Equal("undecodable", decoded.Reason);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    [InlineData(-1)]
+    public void Other_envelope_versions_are_unknown_version(int version)
+    {
+        var decoded = EventCodec.Decode(Envelope(v: version));
+
+        Assert.Equal("unknown_version", decoded.Reason);
+        Assert.Equal($"envelope version {version} is not supported", decoded.Detail);
+    }
+
+    [Theory]
+    [InlineData("", "demo", "track")]
+    [InlineData("e", "", "track")]
+    [InlineData("e", "demo", "")]
+    public void Empty_required_fields_are_schema_invalid(string eventId, string siteId, string type) =>
+        Assert.Equal("schema_invalid", EventCodec.Decode(Envelope(eventId: eventId, siteId: siteId, type: type)).Reason);
+
+    [Theory]
+    [InlineData("identify")]
+    [InlineData("PAGEVIEW")]
+    [InlineData("order")]
+    public void Types_this_version_does_not_know_are_unknown_type(string type)
+    {
+        var decoded = EventCodec.Decode(Envelope(type: type));
+
+        Assert.Equal("unknown_type", decoded.Reason);
+        Assert.Equal($"event type '{type}' is not known", decoded.Detail);
+    }
+
+    [Fact]
+    public void The_known_types_are_pageview_and_track()
+    {
+        Assert.Equal(["pageview", "track"], EventTypes.Known.Order());
+        Assert.Null(EventCodec.Decode(Envelope(type: "pageview")).Reason);
+        Assert.Null(EventCodec.Decode(Envelope(type: "track")).Reason);
+    }
+
+    [Fact]
+    public void Unknown_fields_from_a_newer_writer_are_ignored()
+    {
+        var value = """{"v":1,"event_id":"e","type":"track","site_id":"demo","timestamp":"2026-01-01T00:00:00Z","received_at":"2026-01-01T00:00:00Z","order_total":12.5,"chat":{"id":"c"}}""";
+
+        Assert.Equal("e", EventCodec.Decode(Encoding.UTF8.GetBytes(value)).Event?.EventId);
+    }
+
+    private static byte[] Envelope(int v = 1, string eventId = "e", string siteId = "demo", string type = "track") =>
+        Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["v"] = v,
+            ["event_id"] = eventId,
+            ["type"] = type,
+            ["site_id"] = siteId,
+            ["timestamp"] = "2026-01-01T00:00:00Z",
+            ["received_at"] = "2026-01-01T00:00:00Z",
+        }));
+}

@@ -1,0 +1,53 @@
+using System.Buffers.Text;
+using System.Text;
+
+namespace Insights.Ingest.Apis;
+
+/// <summary>Where a sender may put its key, in the order they are looked at.</summary>
+internal static class WriteKeys
+{
+    public const string HeaderName = "X-Insights-Key";
+    public const string QueryName = "key";
+
+    /// <summary>
+    /// <c>X-Insights-Key</c>; else Segment-style Basic auth with the key as user name (the password is ignored); else
+    /// <c>?key=</c>, for <c>navigator.sendBeacon</c>, which cannot set headers. Null when none is present.
+    /// </summary>
+    public static string? Read(HttpRequest request)
+    {
+        if (request.Headers[HeaderName] is [{ Length: > 0 } header])
+        {
+            return header;
+        }
+
+        if (request.Headers.Authorization is [{ } authorization]
+            && authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)
+            && BasicUser(authorization.AsSpan(6).Trim()) is { Length: > 0 } user)
+        {
+            return user;
+        }
+
+        return request.Query[QueryName] is [{ Length: > 0 } query] ? query : null;
+    }
+
+    private static string? BasicUser(ReadOnlySpan<char> encoded)
+    {
+        if (encoded.Length > 1024)
+        {
+            return null;
+        }
+
+        Span<byte> bytes = stackalloc byte[Base64.GetMaxDecodedFromUtf8Length(encoded.Length)];
+        Span<byte> ascii = stackalloc byte[encoded.Length];
+        if (Encoding.ASCII.GetBytes(encoded, ascii) != encoded.Length
+            || Base64.DecodeFromUtf8(ascii, bytes, out _, out var written) != System.Buffers.OperationStatus.Done)
+        {
+            return null;
+        }
+
+        var credentials = bytes[..written];
+        var colon = credentials.IndexOf((byte)':');
+        var user = colon < 0 ? credentials : credentials[..colon];
+        return System.Text.Unicode.Utf8.IsValid(user) ? Encoding.UTF8.GetString(user) : null;
+    }
+}

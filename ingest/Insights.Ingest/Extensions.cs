@@ -1,0 +1,60 @@
+using Insights.Ingest.Apis;
+using Insights.Ingest.Kafka;
+using Insights.Ingest.Network;
+using Insights.Ingest.Parsing;
+using Insights.Ingest.RateLimiting;
+using Insights.ServiceDefaults;
+using Microsoft.AspNetCore.Cors.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace Insights.Ingest;
+
+public static class Extensions
+{
+    /// <summary>Everything <c>POST /v1/events</c> needs: validated options, sites, parser, producer, limits, metrics, docs.</summary>
+    public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+
+        services.AddValidatedOptions<IngestOptions, IngestOptionsValidator>(configuration, IngestOptions.Section);
+        services.AddValidatedOptions<KafkaProducerOptions>(configuration, KafkaProducerOptions.Section);
+        services.AddConfiguredSites(configuration);
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IngestMetrics>();
+        services.AddSingleton(provider => new EventBatchParser(provider.GetRequiredService<IOptions<IngestOptions>>().Value));
+        services.AddSingleton(provider => new ClientIpResolver(provider.GetRequiredService<IOptions<IngestOptions>>().Value.TrustedProxies));
+        services.AddSingleton<SiteRateLimiter>();
+
+        // One producer for the process, started with the host (so the first request does not pay for the connection)
+        // and flushed after the server has drained its requests.
+        services.AddSingleton<KafkaEventSink>();
+        services.AddHostedService(provider => provider.GetRequiredService<KafkaEventSink>());
+        services.AddHealthChecks().AddCheck<KafkaReadinessCheck>("kafka", tags: [HealthTags.Ready]);
+
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, IngestJsonContext.Default));
+        services.AddCors();
+        services.AddOptions<CorsOptions>().Configure<IOptions<IngestOptions>>((cors, ingest) =>
+            cors.AddPolicy(IngestApi.CorsPolicy, policy => policy
+                .AllowAnyOrigin()
+                .WithMethods(HttpMethods.Post)
+                .WithHeaders("Content-Type", WriteKeys.HeaderName, "Authorization")
+                .WithExposedHeaders("Retry-After")
+                .SetPreflightMaxAge(ingest.Value.CorsPreflightMaxAge)));
+        services.AddIngestApiDocs();
+        return builder;
+    }
+
+    /// <summary>The edge: exceptions and bare status codes become problem details; CORS for browser senders.</summary>
+    public static WebApplication UseIngestEdge(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseCors();
+        return app;
+    }
+}

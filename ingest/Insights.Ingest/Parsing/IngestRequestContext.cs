@@ -1,0 +1,16 @@
+using Insights.Contracts;
+
+namespace Insights.Ingest.Parsing;
+
+/// <summary>What ingest knows about a request apart from its body: who sent it, from where, and when.</summary>
+/// <param name="SiteId">The site the key belongs to.</param>
+/// <param name="KeyKind">A server key may speak for a visitor (<c>context.ip</c>, <c>context.userAgent</c>); a write key may not.</param>
+/// <param name="ReceivedAt">The server clock when the request arrived; one value for the whole batch.</param>
+/// <param name="ClientIp">The resolved client address (see <see cref="Network.ClientIpResolver"/>), or null.</param>
+/// <param name="UserAgent">The request's User-Agent header, or null.</param>
+public readonly record struct IngestRequestContext(
+    string SiteId,
+    KeyKind KeyKind,
+    DateTimeOffset ReceivedAt,
+    string? ClientIp,
+    string? UserAgent);
