@@ -59,7 +59,8 @@ for _ in $(seq 1 600); do [[ -f "$state/devstack.env" ]] && break; sleep 0.1; do
 [[ -f "$state/devstack.env" ]] || { echo "[run] the dev stack did not start; see $state/logs/devstack.log" >&2; stop_all; }
 set -a; source "$state/devstack.env"; set +a
 
-export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"  # the demo and load-test sites live there
+export DOTNET_ENVIRONMENT="$ASPNETCORE_ENVIRONMENT"
 export Kafka__BootstrapServers="$INSIGHTS_KAFKA_BOOTSTRAP"
 clickhouse="Host=127.0.0.1;Port=${INSIGHTS_CLICKHOUSE_URL##*:};Username=default;Password="
 export ClickHouse__ConnectionString="$clickhouse"

@@ -1,3 +1,4 @@
+using Insights.Contracts;
 using Insights.Ingest.Apis;
 using Insights.Ingest.Kafka;
 using Insights.Ingest.Network;
@@ -20,7 +21,7 @@ public static class Extensions
 
         services.AddValidatedOptions<IngestOptions, IngestOptionsValidator>(configuration, IngestOptions.Section);
         services.AddValidatedOptions<KafkaProducerOptions>(configuration, KafkaProducerOptions.Section);
-        services.AddConfiguredSites(configuration);
+        services.AddSiteCatalog(configuration);
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IngestMetrics>();

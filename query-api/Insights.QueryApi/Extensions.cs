@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 using ClickHouse.Driver;
 using Insights.QueryApi.Apis;
 using Insights.QueryApi.Pipeline;
-using Insights.QueryApi.Sites;
+using Insights.Contracts;
 using Insights.QueryApi.Stats;
 using Insights.QueryApi.Storage;
 using Insights.ServiceDefaults;

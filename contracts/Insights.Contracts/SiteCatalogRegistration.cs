@@ -1,10 +1,12 @@
 using System.ComponentModel.DataAnnotations;
-using Insights.Contracts;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace Insights.QueryApi.Sites;
+namespace Insights.Contracts;
 
-public static class SitesRegistration
+/// <summary>How every service gets its <see cref="SiteCatalog"/>: one registration, one set of start-up checks.</summary>
+public static class SiteCatalogRegistration
 {
     public const string Section = "Sites";
 
@@ -19,8 +21,9 @@ public static class SitesRegistration
 }
 
 /// <summary>
-/// Fails the start-up, naming the key (<c>Sites:0:TimeZone</c>), for a site the reports could not serve: an invalid
-/// id, a time zone this machine does not know (day boundaries would be wrong), a duplicated id or key.
+/// Fails the start-up, naming the key (<c>Sites:0:TimeZone</c>), for a site the services could not serve: none at
+/// all (every request would be refused), an invalid id, a time zone this machine does not know (report day
+/// boundaries would be wrong), a duplicated id or key.
 /// </summary>
 internal sealed class SitesValidator : IValidateOptions<List<SiteOptions>>
 {
@@ -29,14 +32,16 @@ internal sealed class SitesValidator : IValidateOptions<List<SiteOptions>>
         ArgumentNullException.ThrowIfNull(options);
         if (options.Count == 0)
         {
-            return ValidateOptionsResult.Fail($"{SitesRegistration.Section}: no site is configured, so there is nothing to report on.");
+            return ValidateOptionsResult.Fail(
+                $"{SiteCatalogRegistration.Section}: no site is configured, so every request would be refused; add one " +
+                "(the Development environment ships the demo site).");
         }
 
         var failures = new List<string>();
         for (var i = 0; i < options.Count; i++)
         {
             var site = options[i];
-            var prefix = $"{SitesRegistration.Section}:{i}";
+            var prefix = $"{SiteCatalogRegistration.Section}:{i}";
             var results = new List<ValidationResult>();
             if (!Validator.TryValidateObject(site, new ValidationContext(site), results, validateAllProperties: true))
             {
