@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using Insights.Enrichment.Bots;
+using Insights.Enrichment.Company;
+using Insights.Enrichment.Geo;
+using Microsoft.Extensions.Logging;
+
+namespace Insights.Enrichment;
+
+/// <summary>Which enrichments run, from what data, and how to turn on the ones that do not.</summary>
+public sealed class EnrichmentStatus
+{
+    private readonly List<EnrichmentState> states = [];
+
+    public IReadOnlyList<EnrichmentState> Enrichments => states;
+
+    public bool IsOn(string name) => states.Exists(s => s.Name == name && s.On);
+
+    internal void Add(string name, bool on, string detail) => states.Add(new EnrichmentState(name, on, detail));
+}
+
+/// <param name="Name">bots, geo, device, company, reverse_dns.</param>
+/// <param name="On">Whether it runs.</param>
+/// <param name="Detail">From what data when on; why not and how to turn it on when off.</param>
+public sealed record EnrichmentState(string Name, bool On, string Detail);
+
+/// <summary>
+/// The data behind the steps, loaded once from <see cref="EnrichmentOptions"/>. A missing default file turns its
+/// enrichment off; an unreadable or malformed file is logged as an error and turns it off too: the processors keep
+/// running without that enrichment rather than crash-looping on a bad download.
+/// </summary>
+internal sealed class EnrichmentSources : IDisposable
+{
+    private readonly Dictionary<string, SiteRules> sites;
+
+    private EnrichmentSources(
+        UserAgentClassifier userAgents, GeoLocator? geo, CompanyResolver company, Dictionary<string, SiteRules> sites,
+        SiteRules defaultSite, EnrichmentStatus status)
+    {
+        UserAgents = userAgents;
+        Geo = geo;
+        Company = company;
+        this.sites = sites;
+        DefaultSite = defaultSite;
+        Status = status;
+    }
+
+    public UserAgentClassifier UserAgents { get; }
+
+    public GeoLocator? Geo { get; }
+
+    public CompanyResolver Company { get; }
+
+    public SiteRules DefaultSite { get; }
+
+    public EnrichmentStatus Status { get; }
+
+    public SiteRules SiteRulesFor(string? siteId) =>
+        siteId is not null && sites.TryGetValue(siteId, out var rules) ? rules : DefaultSite;
+
+    public static EnrichmentSources Load(EnrichmentOptions options, ILogger logger)
+    {
+        var clock = Stopwatch.StartNew();
+        var status = new EnrichmentStatus();
+        var directory = EnrichmentPaths.Expand(options.DataDirectory);
+        var fetch = $"run {IpDataPackages.FetchScript}";
+
+        // 1. Bots: the crawler list (headless markers need no data).
+        var (crawlerPath, crawlerExplicit) = EnrichmentPaths.Resolve(options.CrawlerPatternsFile, IpDataPackages.CrawlerPatternsFile(directory));
+        var crawlers = Try(logger, "Enrichment:CrawlerPatternsFile", crawlerPath, CrawlerMatcher.Load);
+        status.Add("bots", crawlers is not null, crawlers is not null
+            ? $"{crawlers.Count} crawler patterns ({Describe(crawlerPath!)}), headless markers, datacenter networks"
+            : $"only headless markers and datacenter networks; for the crawler list {(crawlerExplicit && crawlerPath is null ? "unset" : fetch + " or set")} Enrichment:CrawlerPatternsFile");
+
+        // 2. Geo: an explicit City database, else Enterprise (it carries City data), else DB-IP's files.
+        var (cityPath, cityExplicit) = EnrichmentPaths.Resolve(options.CityDatabase, IpDataPackages.CityIpv4(directory));
+        var (city6Path, _) = EnrichmentPaths.Resolve(options.CityIpv6Database, IpDataPackages.CityIpv6(directory));
+        var (enterprisePath, _) = EnrichmentPaths.Resolve(options.EnterpriseDatabase, "");
+        if (!cityExplicit && options.EnterpriseDatabase is { Length: > 0 } && enterprisePath is not null)
+        {
+            (cityPath, city6Path) = (enterprisePath, null);
+        }
+
+        var geo = cityPath is null && city6Path is null
+            ? null
+            : Try(logger, "Enrichment:CityDatabase", cityPath ?? city6Path, _ => GeoLocator.Open(cityPath, city6Path));
+        status.Add("geo", geo is not null, geo is not null
+            ? $"{geo.Description}{(geo.CoversV6 ? "" : "; IPv6 addresses get no geo (set Enrichment:CityIpv6Database)")}"
+            : $"no City database: {fetch}, or set Enrichment:CityDatabase to a GeoIP2/GeoLite2 City file");
+
+        // 3. Device needs no data.
+        status.Add("device", true, "built-in user-agent parser");
+
+        // 4. Company: the user's ranges, then MaxMind Enterprise / ISP / ASN, then the ASN CSV.
+        var globalRanges = new List<CompanyRangeOptions>();
+        var siteRanges = new Dictionary<string, List<CompanyRangeOptions>>(StringComparer.Ordinal);
+        var allRanges = new List<CompanyRangeOptions>(options.CompanyRanges);
+        if (!string.IsNullOrEmpty(options.CompanyRangesFile))
+        {
+            allRanges.AddRange(Try(logger, "Enrichment:CompanyRangesFile", EnrichmentPaths.Expand(options.CompanyRangesFile), CompanyRanges.ReadFile) ?? []);
+        }
+
+        foreach (var range in allRanges)
+        {
+            (range.Site is null ? globalRanges : CollectionsExtensions(siteRanges, range.Site)).Add(range);
+        }
+
+        var maxMind = new List<MaxMindCompanySource>();
+        foreach (var (setting, configured, source) in new[]
+        {
+            ("Enrichment:EnterpriseDatabase", options.EnterpriseDatabase, CompanySources.GeoIP2Enterprise),
+            ("Enrichment:IspDatabase", options.IspDatabase, CompanySources.GeoIP2Isp),
+            ("Enrichment:AsnDatabase", options.AsnDatabase, CompanySources.MaxMindAsn),
+        })
+        {
+            if (configured is { Length: > 0 } && Try(logger, setting, EnrichmentPaths.Expand(configured), path => MaxMindCompanySource.Open(path, source)) is { } opened)
+            {
+                maxMind.Add(opened);
+            }
+        }
+
+        var (asn4, _) = EnrichmentPaths.Resolve(options.AsnCsvIpv4, IpDataPackages.AsnCsvIpv4(directory));
+        var (asn6, _) = EnrichmentPaths.Resolve(options.AsnCsvIpv6, IpDataPackages.AsnCsvIpv6(directory));
+        var asnTable = asn4 is null && asn6 is null ? null : Try(logger, "Enrichment:AsnCsvIpv4", asn4 ?? asn6, _ => AsnTable.Load(asn4, asn6));
+        if (asnTable is { Report.MalformedRows: > 0 } && asnTable.Report is var report)
+        {
+            LogMessages.AsnRowsSkipped(logger, report.MalformedRows, report.Overlapping, string.Join("; ", report.MalformedExamples));
+        }
+
+        var company = new CompanyResolver(CompanyRanges.Build(globalRanges), maxMind, asnTable);
+        var companySources = new List<string>();
+        if (allRanges.Count > 0)
+        {
+            companySources.Add($"{allRanges.Count} own IP ranges");
+        }
+
+        companySources.AddRange(maxMind.Select(m => m.Description));
+        if (asnTable is not null)
+        {
+            companySources.Add($"ASN CSV ({asnTable.Report.Ranges:N0} ranges, {asnTable.Report.SystemCount:N0} networks)");
+        }
+
+        status.Add("company", company.HasNetworkData || allRanges.Count > 0, company.HasNetworkData
+            ? string.Join(", ", companySources) + (maxMind.Count == 0 ? "; for MaxMind's organization and user_type set Enrichment:EnterpriseDatabase or Enrichment:IspDatabase" : "")
+            : allRanges.Count > 0
+                ? $"only own IP ranges ({allRanges.Count}); for every other IP {fetch}, or set Enrichment:EnterpriseDatabase, Enrichment:IspDatabase or Enrichment:AsnDatabase"
+                : $"no IP-to-organization data: {fetch}, or set Enrichment:EnterpriseDatabase, Enrichment:IspDatabase, Enrichment:AsnDatabase or Enrichment:CompanyRanges");
+
+        status.Add("reverse_dns", options.ReverseDns.Enabled, options.ReverseDns.Enabled
+            ? $"background, {options.ReverseDns.TimeoutMilliseconds} ms limit, {options.ReverseDns.Concurrency} at once"
+            : "set Enrichment:ReverseDns:Enabled=true to look up domains of businesses no source names");
+
+        // 6. Privacy: per-site modes, and per-site ranges (which win over the global ones).
+        var sites = new Dictionary<string, SiteRules>(StringComparer.Ordinal);
+        foreach (var siteId in options.SiteIpStorage.Keys.Concat(siteRanges.Keys).Distinct(StringComparer.Ordinal))
+        {
+            var mode = options.SiteIpStorage.TryGetValue(siteId, out var own) ? own : options.IpStorage;
+            sites[siteId] = new SiteRules(mode, siteRanges.TryGetValue(siteId, out var ranges) ? CompanyRanges.Build(ranges) : CompanyRanges.Empty);
+        }
+
+        var sources = new EnrichmentSources(new UserAgentClassifier(crawlers), geo, company, sites,
+            new SiteRules(options.IpStorage, CompanyRanges.Empty), status);
+        LogStatus(logger, status);
+        LogMessages.Loaded(logger, clock.ElapsedMilliseconds);
+        return sources;
+    }
+
+    public void Dispose()
+    {
+        Geo?.Dispose();
+        Company.Dispose();
+    }
+
+    private static List<CompanyRangeOptions> CollectionsExtensions(Dictionary<string, List<CompanyRangeOptions>> bySite, string site)
+    {
+        if (!bySite.TryGetValue(site, out var list))
+        {
+            bySite[site] = list = [];
+        }
+
+        return list;
+    }
+
+    private static void LogStatus(ILogger logger, EnrichmentStatus status)
+    {
+        var on = status.Enrichments.Where(s => s.On).Select(s => $"{s.Name} ({s.Detail})");
+        LogMessages.EnrichmentsOn(logger, string.Join("; ", on));
+        var off = status.Enrichments.Where(s => !s.On).ToList();
+        var line = string.Join("; ", off.Select(s => $"{s.Name} ({s.Detail})"));
+        if (off.Exists(s => s.Name != "reverse_dns"))
+        {
+            LogMessages.EnrichmentsOff(logger, line);
+        }
+        else if (off.Count > 0)
+        {
+            LogMessages.OptionalEnrichmentsOff(logger, line);
+        }
+    }
+
+    private static string Describe(string path) => Path.GetFileName(Path.GetDirectoryName(path)) is { Length: > 0 } package ? package : path;
+
+    private static T? Try<T>(ILogger logger, string setting, string? path, Func<string, T> load)
+        where T : class
+    {
+        if (path is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return load(path);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or InvalidDataException or FormatException
+            or MaxMind.Db.InvalidDatabaseException or InvalidOperationException)
+        {
+            LogMessages.DataUnreadable(logger, setting, $"{path}: {error.Message}", error);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Net;
+using ClickHouse.Driver;
+using Confluent.Kafka;
+using Insights.DevStack.Testing;
+
+namespace Insights.Processors.Tests;
+
+/// <summary>
+/// The failures the delivery promise is about: a processor killed between its insert and its offset commit,
+/// a ClickHouse outage, and a start-up that cannot continue.
+/// </summary>
+public sealed class CrashAndOutageTests(DevStackFixture stack) : IDisposable
+{
+    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(60);
+    private readonly string work = Directory.CreateTempSubdirectory("insights-processors-").FullName;
+
+    [Fact]
+    public async Task A_processor_killed_after_its_insert_and_before_its_commit_counts_every_event_exactly_once_after_restart()
+    {
+        var pipeline = await Pipeline.CreateAsync(stack, "killed");
+        var events = TestEvents.Pageviews(2_000);
+        await pipeline.ProduceAsync(events);
+        var settings = pipeline.Settings(batchMaxEvents: 500);
+
+        await using (var doomed = ProcessorProcess.Start(new Dictionary<string, string?>(settings) { ["Processors:Fault:ExitAfterInsert"] = "true" }))
+        {
+            var exit = await doomed.WaitForExitAsync(ExitTimeout);
+            Assert.True(exit != 0, $"the fault should kill the process:\n{doomed.Output}");
+        }
+
+        // The crash window really happened: rows are in ClickHouse, yet the group has committed nothing for them.
+        var insertedBeforeCrash = await pipeline.CountRowsAsync();
+        Assert.InRange(insertedBeforeCrash, 1UL, (ulong)events.Count - 1);
+        Assert.All(pipeline.CommittedOffsets(), o => Assert.Equal(Offset.Unset, o.Offset));
+
+        await using var restarted = ProcessorProcess.Start(settings);
+        await Eventually.EqualAsync((ulong)events.Count, pipeline.CountFinalAsync, "events counted after the restart");
+
+        Assert.Equal(events.Select(e => e.EventId).ToHashSet(), await pipeline.EventIdsAsync());
+        Assert.Empty(await pipeline.DuplicatedEventIdsAsync());
+        using (var client = pipeline.ClickHouse())
+        {
+            // The other exact forms a report may use agree, whatever was merged so far.
+            Assert.Equal((ulong)events.Count, await client.ExecuteScalarAsync("SELECT uniqExact(event_id) FROM events", cancellationToken: Ct));
+            Assert.Equal((ulong)events.Count, await client.ExecuteScalarAsync(
+                "SELECT sum(c) FROM (SELECT count() AS c FROM events FINAL GROUP BY site_id, toDate(timestamp))", cancellationToken: Ct));
+        }
+
+        // Every offset is committed once the restarted processor caught up, and it stops cleanly on SIGTERM.
+        await Eventually.EqualAsync((long)events.Count, () => Task.FromResult(pipeline.CommittedOffsets().Sum(o => Math.Max(0, o.Offset.Value))), "committed offsets");
+        Assert.Equal(0, await restarted.StopAsync(ExitTimeout));
+    }
+
+    [Fact]
+    public async Task A_clickhouse_outage_at_start_up_or_while_consuming_pauses_and_resumes_with_nothing_lost_or_doubled()
+    {
+        // A private stack: taking ClickHouse down must not disturb the other tests.
+        await using var privateStack = DevStackProcess.Start(Path.Combine(work, "clickhouse"), Path.Combine(work, "devstack.env"));
+        var addresses = await privateStack.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        var clickHouseUrl = new Uri(addresses["INSIGHTS_CLICKHOUSE_URL"]);
+        var connectionString = $"Host={clickHouseUrl.Host};Port={clickHouseUrl.Port};Username=default;Password=";
+        var pipeline = new Pipeline(addresses["INSIGHTS_KAFKA_BOOTSTRAP"], connectionString, "outage", "events.outage", "dlq.outage", "enriched.outage", "outage-group");
+        var before = TestEvents.Pageviews(300, "before");
+        var during = TestEvents.Pageviews(700, "during");
+        await pipeline.ProduceAsync(before);
+        using var devStack = new HttpClient { BaseAddress = clickHouseUrl };
+
+        // Started while ClickHouse is down (as when everything starts at once): it waits, not ready, and migrates when it can.
+        (await devStack.PostAsync(new Uri("/_devstack/clickhouse/down", UriKind.Relative), null, Ct)).EnsureSuccessStatusCode();
+        await using var processor = ProcessorProcess.Start(pipeline.Settings(batchMaxEvents: 100));
+        using var http = new HttpClient { BaseAddress = await processor.WaitForAddressAsync(ExitTimeout) };
+        await Eventually.TrueAsync(() => Task.FromResult(processor.Output.Contains("Schema migration failed (attempt 2)", StringComparison.Ordinal)),
+            "migration retried", context: () => processor.Output);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await ReadinessAsync(http));
+        (await devStack.PostAsync(new Uri("/_devstack/clickhouse/up", UriKind.Relative), null, Ct)).EnsureSuccessStatusCode();
+
+        await Eventually.EqualAsync(HttpStatusCode.OK, () => ReadinessAsync(http), "ready", context: () => processor.Output);
+        await Eventually.EqualAsync((ulong)before.Count, pipeline.CountFinalAsync, "events counted before the outage", context: () => processor.Output);
+
+        (await devStack.PostAsync(new Uri("/_devstack/clickhouse/down", UriKind.Relative), null, Ct)).EnsureSuccessStatusCode();
+        await pipeline.ProduceAsync(during);
+
+        await Eventually.EqualAsync(HttpStatusCode.ServiceUnavailable, () => ReadinessAsync(http), "not ready while ClickHouse fails",
+            context: () => processor.Output);
+        await Eventually.TrueAsync(async () => await MetricAsync(http, "insights_processors_clickhouse_failures_total") >= 3,
+            "inserts retried with back-off", context: () => processor.Output);
+        Assert.True(await MetricAsync(http, "insights_processors_clickhouse_backoff_seconds") > 0, "back-off reported");
+        Assert.True(await MetricAsync(http, "insights_processors_consumer_lag") > 0, "lag reported while paused");
+        Assert.True(await pipeline.CountFinalAsyncOrNull() is null, "ClickHouse is really down");
+
+        (await devStack.PostAsync(new Uri("/_devstack/clickhouse/up", UriKind.Relative), null, Ct)).EnsureSuccessStatusCode();
+
+        var total = (ulong)(before.Count + during.Count);
+        await Eventually.EqualAsync(total, pipeline.CountFinalAsync, "events counted after the outage", context: () => processor.Output);
+        Assert.Empty(await pipeline.DuplicatedEventIdsAsync());
+        Assert.Equal(before.Concat(during).Select(e => e.EventId).ToHashSet(), await pipeline.EventIdsAsync());
+        await Eventually.EqualAsync(HttpStatusCode.OK, () => ReadinessAsync(http), "ready again", context: () => processor.Output);
+        Assert.Equal(0, await MetricAsync(http, "insights_processors_clickhouse_backoff_seconds"));
+        Assert.Equal(0, await processor.StopAsync(ExitTimeout));
+    }
+
+    [Fact]
+    public async Task A_start_up_that_cannot_continue_stops_the_process_with_a_non_zero_exit_code()
+    {
+        var pipeline = await Pipeline.CreateAsync(stack, "tampered");
+        // The schema was migrated once, then someone edited an applied migration: the processor must not guess.
+        await using (var first = new InProcessProcessor(pipeline.Settings()))
+        {
+            using var _ = await first.StartAsync();
+        }
+
+        using (var client = pipeline.ClickHouse())
+        {
+            await client.InsertBinaryAsync("schema_migrations", ["version", "name", "checksum", "applied_at"],
+                [[1u, "0001_events", "tampered", DateTime.UtcNow.AddDays(1)]], cancellationToken: Ct);
+        }
+
+        await using var processor = ProcessorProcess.Start(pipeline.Settings());
+        var exit = await processor.WaitForExitAsync(ExitTimeout);
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains("cannot continue", processor.Output, StringComparison.Ordinal);
+        Assert.Contains("0001_events was changed after it was applied", processor.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Invalid_settings_stop_the_start_up_naming_the_key()
+    {
+        var pipeline = await Pipeline.CreateAsync(stack, "invalid");
+        var settings = new Dictionary<string, string?>(pipeline.Settings())
+        {
+            ["Processors:BatchMaxEvents"] = "0",
+            ["Processors:BackoffInitialMs"] = "5000",
+            ["Processors:BackoffMaxMs"] = "1000",
+        };
+
+        await using var processor = ProcessorProcess.Start(settings);
+        var exit = await processor.WaitForExitAsync(ExitTimeout);
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains("Processors:BatchMaxEvents must be between 1 and 1000000, got 0", processor.Output, StringComparison.Ordinal);
+        Assert.Contains("Processors:BackoffMaxMs (1000) must not be less than Processors:BackoffInitialMs (5000)", processor.Output, StringComparison.Ordinal);
+    }
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<HttpStatusCode> ReadinessAsync(HttpClient http) =>
+        (await http.GetAsync(new Uri("/readyz", UriKind.Relative), Ct)).StatusCode;
+
+    /// <summary>A metric as Prometheus scrapes it from /metrics (summed over its label sets).</summary>
+    private static async Task<double> MetricAsync(HttpClient http, string name)
+    {
+        var text = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), Ct);
+        return text.Split('\n')
+            .Where(line => line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] is '{' or ' ')
+            .Sum(line => double.Parse(line[(line.LastIndexOf('}') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture));
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(work, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temporary directory is harmless.
+        }
+    }
+}

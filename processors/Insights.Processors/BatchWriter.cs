@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using ClickHouse.Driver;
+using ClickHouse.Driver.Copy;
+using Confluent.Kafka;
+using Insights.Contracts;
+using Insights.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Insights.Processors;
+
+/// <summary>
+/// The steps a batch goes through before its offsets may be stored, in order: insert the rows into ClickHouse,
+/// dead-letter the poison messages (acknowledged), republish the stored events for live presence. Each step that
+/// succeeded is recorded on the batch, so a retry resumes at the step that failed.
+/// </summary>
+public sealed class BatchWriter(
+    ClickHouseClient clickHouse,
+    IProducer<byte[]?, byte[]?> producer,
+    IOptions<ProcessorOptions> processorOptions,
+    IOptions<ClickHouseStorageOptions> storageOptions,
+    ProcessorMetrics metrics,
+    ILogger<BatchWriter> logger)
+{
+    public const string DeadLetterSource = "insights-processors";
+    public const string OriginalTopicHeader = "dlq_topic";
+    public const string OriginalPartitionHeader = "dlq_partition";
+    public const string OriginalOffsetHeader = "dlq_offset";
+
+    private const string EventsTable = "events";
+    private const int MaxDetailBytes = 1024;
+
+    private readonly ProcessorOptions options = processorOptions.Value;
+    private readonly string database = storageOptions.Value.Database;
+    private readonly Action<DeliveryReport<byte[]?, byte[]?>> onEnrichedDelivered = report =>
+    {
+        if (report.Error.IsError)
+        {
+            metrics.EnrichedFailed();
+        }
+    };
+
+    /// <summary>Runs the remaining steps; throws when one fails (the caller backs off and calls again).</summary>
+    internal async Task WriteAsync(EventBatch batch, CancellationToken cancellationToken)
+    {
+        if (!batch.Inserted)
+        {
+            var inserted = await InsertAsync(batch, cancellationToken);
+            batch.Inserted = true;
+            if (options.Fault.ExitAfterInsert && inserted > 0)
+            {
+                Environment.FailFast("Processors:Fault:ExitAfterInsert: the batch is in ClickHouse and its offsets are not stored.");
+            }
+        }
+
+        if (!batch.DeadLettered)
+        {
+            await DeadLetterAsync(batch, cancellationToken);
+            batch.DeadLettered = true;
+        }
+
+        if (options.PublishEnriched)
+        {
+            PublishEnriched(batch);
+        }
+    }
+
+    /// <summary>Waits (bounded) for queued enriched and dead-letter messages to be delivered; for shutdown.</summary>
+    internal void Flush(TimeSpan timeout) => producer.Flush(timeout);
+
+    /// <summary>Inserts the batch's rows in one request; returns how many.</summary>
+    private async Task<int> InsertAsync(EventBatch batch, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var rows = batch.Rows();
+            if (rows.Count == 0)
+            {
+                return 0;
+            }
+
+            var insert = new InsertOptions
+            {
+                Database = database,
+                ColumnTypes = EventRowMapper.ColumnTypes,
+                // One request, so one deduplication token covers exactly this batch's rows.
+                BatchSize = rows.Count,
+                CustomSettings = new Dictionary<string, object>(StringComparer.Ordinal)
+                {
+                    ["insert_deduplicate"] = 1,
+                    ["insert_deduplication_token"] = batch.DeduplicationToken(),
+                    // Old or far-future events of one batch may span many monthly partitions; refusing the
+                    // whole insert for that would block the partition forever.
+                    ["throw_on_max_partitions_per_insert_block"] = 0,
+                },
+            };
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(options.InsertTimeoutSeconds));
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                await clickHouse.InsertBinaryAsync(EventsTable, EventRowMapper.Columns, rows, insert, timeout.Token);
+            }
+            catch (ClickHouseBulkCopySerializationException error)
+            {
+                // A value the driver cannot encode fails the whole request; set that one event aside as poison
+                // and write the rest, rather than retrying a batch that can never succeed.
+                batch.PoisonRow(error.RowIndex, error.InnerException?.Message ?? error.Message);
+                LogMessages.RowUnwritable(logger, error.RowIndex, error);
+                continue;
+            }
+
+            metrics.InsertDuration(Stopwatch.GetElapsedTime(started));
+            metrics.Inserted(rows.Count);
+            return rows.Count;
+        }
+    }
+
+    private async Task DeadLetterAsync(EventBatch batch, CancellationToken cancellationToken)
+    {
+        List<Task<DeliveryResult<byte[]?, byte[]?>>>? deliveries = null;
+        List<string>? reasons = null;
+        foreach (var entry in batch.Entries)
+        {
+            if (!entry.Mapped.IsPoison)
+            {
+                continue;
+            }
+
+            var reason = entry.Mapped.Reason ?? "undecodable";
+            (deliveries ??= []).Add(producer.ProduceAsync(options.DeadLetterTopic, DeadLetter(entry.Message, reason, entry.Mapped.Detail), cancellationToken));
+            (reasons ??= []).Add(reason);
+        }
+
+        if (deliveries is null)
+        {
+            return;
+        }
+
+        // Offsets are stored only after the dead-letter topic acknowledged every poison message: handled, not lost.
+        await Task.WhenAll(deliveries);
+        foreach (var reason in reasons!)
+        {
+            metrics.DeadLettered(reason);
+        }
+
+        LogMessages.DeadLettered(logger, deliveries.Count, reasons[0]);
+    }
+
+    private static Message<byte[]?, byte[]?> DeadLetter(ConsumeResult<byte[]?, byte[]?> poison, string reason, string? detail)
+    {
+        var headers = new Headers();
+        if (poison.Message.Headers is { } original)
+        {
+            foreach (var header in original)
+            {
+                headers.Add(header.Key, header.GetValueBytes());
+            }
+        }
+
+        headers.Add(EventCodec.DeadLetterReasonHeader, Encoding.UTF8.GetBytes(reason));
+        headers.Add(EventCodec.DeadLetterDetailHeader, Truncate(detail ?? ""));
+        headers.Add(EventCodec.DeadLetterSourceHeader, Encoding.UTF8.GetBytes(DeadLetterSource));
+        headers.Add(OriginalTopicHeader, Encoding.UTF8.GetBytes(poison.Topic));
+        headers.Add(OriginalPartitionHeader, Encoding.UTF8.GetBytes(poison.Partition.Value.ToString(CultureInfo.InvariantCulture)));
+        headers.Add(OriginalOffsetHeader, Encoding.UTF8.GetBytes(poison.Offset.Value.ToString(CultureInfo.InvariantCulture)));
+        return new Message<byte[]?, byte[]?> { Key = poison.Message.Key, Value = poison.Message.Value, Headers = headers };
+    }
+
+    private static byte[] Truncate(string detail)
+    {
+        var bytes = Encoding.UTF8.GetBytes(detail);
+        if (bytes.Length <= MaxDetailBytes)
+        {
+            return bytes;
+        }
+
+        // Cut on a character boundary so the header stays valid UTF-8.
+        var cut = MaxDetailBytes;
+        while (cut > 0 && (bytes[cut] & 0xC0) == 0x80)
+        {
+            cut--;
+        }
+
+        return bytes[..cut];
+    }
+
+    /// <summary>
+    /// Live presence only needs the latest events, so this is at-most-once: not awaited (the delivery report
+    /// counts failures) and never a reason to hold back offsets. The value is the stored event as consumed;
+    /// the enrichment steps of a later issue will replace it with the enriched event.
+    /// </summary>
+    private void PublishEnriched(EventBatch batch)
+    {
+        foreach (var entry in batch.Entries)
+        {
+            if (entry.Mapped.IsPoison)
+            {
+                continue;
+            }
+
+            var message = entry.Message.Message;
+            try
+            {
+                producer.Produce(options.EnrichedTopic,
+                    new Message<byte[]?, byte[]?> { Key = message.Key, Value = message.Value, Headers = message.Headers },
+                    onEnrichedDelivered);
+            }
+            catch (ProduceException<byte[]?, byte[]?>)
+            {
+                // The local queue is full (Kafka is slow or down); presence catches up with the next events.
+                metrics.EnrichedFailed();
+            }
+        }
+    }
+}

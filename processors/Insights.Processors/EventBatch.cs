@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Confluent.Kafka;
+
+namespace Insights.Processors;
+
+/// <summary>
+/// The messages consumed since the last stored offsets, each mapped when it arrives, and how far the batch got
+/// through its steps. The steps (insert, dead-letter) are recorded so a retry after a failure resumes where it
+/// stopped instead of repeating work that already succeeded.
+/// </summary>
+/// <remarks>Owned by the consumer loop's thread (rebalance callbacks run on it too), so it needs no locks.</remarks>
+internal sealed class EventBatch
+{
+    private readonly List<Entry> entries = [];
+    private long startedAt;
+
+    public readonly record struct Entry(ConsumeResult<byte[]?, byte[]?> Message, MappedEvent Mapped);
+
+    public int Count => entries.Count;
+
+    public bool IsEmpty => entries.Count == 0;
+
+    public IReadOnlyList<Entry> Entries => entries;
+
+    /// <summary>Rows are in ClickHouse; a retry must not insert them again (it would, harmlessly, with another token).</summary>
+    public bool Inserted { get; set; }
+
+    /// <summary>Every poison message of the batch is acknowledged by the dead-letter topic.</summary>
+    public bool DeadLettered { get; set; }
+
+    /// <summary>How long ago the first message arrived.</summary>
+    public TimeSpan Age => entries.Count == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(startedAt);
+
+    public void Add(ConsumeResult<byte[]?, byte[]?> message)
+    {
+        if (entries.Count == 0)
+        {
+            startedAt = Stopwatch.GetTimestamp();
+        }
+
+        entries.Add(new Entry(message, EventRowMapper.Map(message.Message.Value, SchemaHeader(message.Message.Headers))));
+    }
+
+    public List<object[]> Rows()
+    {
+        var rows = new List<object[]>(entries.Count);
+        foreach (var entry in entries)
+        {
+            if (entry.Mapped.Row is { } row)
+            {
+                rows.Add(row);
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>Marks the <paramref name="rowIndex"/>-th row (as in <see cref="Rows"/>) as poison: ClickHouse.Driver could not write it.</summary>
+    public void PoisonRow(int rowIndex, string detail)
+    {
+        for (int i = 0, row = -1; i < entries.Count; i++)
+        {
+            if (entries[i].Mapped.Row is not null && ++row == rowIndex)
+            {
+                entries[i] = entries[i] with { Mapped = new MappedEvent(entries[i].Mapped.Event, null, "unwritable", detail) };
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Drops the messages of partitions this consumer no longer owns, without storing their offsets: the next
+    /// owner reads them again from the last committed offset. What already succeeded for the rest stays done.
+    /// </summary>
+    public int Abandon(IEnumerable<TopicPartition> partitions)
+    {
+        var gone = partitions.ToHashSet();
+        var removed = entries.RemoveAll(e => gone.Contains(e.Message.TopicPartition));
+        if (entries.Count == 0)
+        {
+            Clear();
+        }
+
+        return removed;
+    }
+
+    public void Clear()
+    {
+        entries.Clear();
+        Inserted = false;
+        DeadLettered = false;
+    }
+
+    /// <summary>The offset to store per partition: one past the last message of the batch.</summary>
+    public List<TopicPartitionOffset> NextOffsets()
+    {
+        var next = new Dictionary<TopicPartition, long>();
+        foreach (var entry in entries)
+        {
+            var tp = entry.Message.TopicPartition;
+            var after = entry.Message.Offset.Value + 1;
+            if (!next.TryGetValue(tp, out var known) || after > known)
+            {
+                next[tp] = after;
+            }
+        }
+
+        return next.Select(kv => new TopicPartitionOffset(kv.Key, kv.Value)).ToList();
+    }
+
+    /// <summary>
+    /// ClickHouse's <c>insert_deduplication_token</c> for this batch: a hash of its topic, partitions and offset
+    /// ranges. The same messages always give the same token, so retrying an insert whose outcome was unknown
+    /// (a timeout after the server committed) or replaying the same batch after a crash is dropped by the
+    /// table's deduplication window instead of written twice.
+    /// </summary>
+    public string DeduplicationToken()
+    {
+        var ranges = new SortedDictionary<(string Topic, int Partition), (long First, long Last)>();
+        foreach (var entry in entries)
+        {
+            var key = (entry.Message.Topic, entry.Message.Partition.Value);
+            var offset = entry.Message.Offset.Value;
+            ranges[key] = ranges.TryGetValue(key, out var r) ? (Math.Min(r.First, offset), Math.Max(r.Last, offset)) : (offset, offset);
+        }
+
+        var text = new StringBuilder();
+        foreach (var ((topic, partition), (first, last)) in ranges)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{topic}/{partition}:{first}-{last};");
+        }
+
+        // A batch that lost some messages of a range to a rebalance keeps its first and last offsets but not its
+        // contents, so the count is part of the identity too.
+        text.Append(CultureInfo.InvariantCulture, $"n={entries.Count}");
+        return "insights-processors:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    private static ReadOnlySpan<byte> SchemaHeader(Headers? headers) =>
+        headers is not null && headers.TryGetLastBytes(Insights.Contracts.EventCodec.SchemaHeader, out var value) ? value : default;
+}

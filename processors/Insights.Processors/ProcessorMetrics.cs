@@ -1,0 +1,64 @@
+using System.Diagnostics.Metrics;
+using Insights.ServiceDefaults;
+
+namespace Insights.Processors;
+
+/// <summary>
+/// Meter <c>Insights.Processors</c>. Per-event outcomes are counted here, never logged one by one. In Prometheus
+/// the dots become underscores and counters gain <c>_total</c>: <c>insights_processors_events_consumed_total</c>.
+/// </summary>
+public sealed class ProcessorMetrics
+{
+    public static readonly string MeterName = InsightsTelemetry.NameFor("Processors");
+
+    private readonly Counter<long> consumed;
+    private readonly Counter<long> inserted;
+    private readonly Counter<long> deadLettered;
+    private readonly Counter<long> enrichedFailed;
+    private readonly Counter<long> clickHouseFailures;
+    private readonly Histogram<int> batchSize;
+    private readonly Histogram<double> insertDuration;
+    private long lag;
+    private double backoffSeconds;
+
+    public ProcessorMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = meterFactory.Create(MeterName);
+        consumed = meter.CreateCounter<long>("insights.processors.events.consumed", "{event}", "Messages read from the events topic.");
+        inserted = meter.CreateCounter<long>("insights.processors.events.inserted", "{event}", "Events written to ClickHouse (replays included).");
+        deadLettered = meter.CreateCounter<long>("insights.processors.events.dead_lettered", "{event}", "Poison messages sent to the dead-letter topic, by reason.");
+        enrichedFailed = meter.CreateCounter<long>("insights.processors.enriched.failed", "{event}", "Events that could not be republished to the enriched topic.");
+        clickHouseFailures = meter.CreateCounter<long>("insights.processors.clickhouse.failures", "{insert}", "Inserts that failed and will be retried.");
+        batchSize = meter.CreateHistogram("insights.processors.batch.size", "{event}", "Messages per batch.",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 10, 100, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000] });
+        insertDuration = meter.CreateHistogram("insights.processors.insert.duration", "s", "ClickHouse insert latency per batch.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+        meter.CreateObservableGauge("insights.processors.consumer.lag", () => Volatile.Read(ref lag), "{message}",
+            "Messages on the assigned partitions not yet stored (high watermark minus stored offset).");
+        meter.CreateObservableGauge("insights.processors.clickhouse.backoff", () => Volatile.Read(ref backoffSeconds), "s",
+            "Current back-off before the next insert attempt; 0 while ClickHouse accepts inserts.");
+    }
+
+    public void Consumed(int count) => consumed.Add(count);
+
+    public void Inserted(int count) => inserted.Add(count);
+
+    public void DeadLettered(string reason) => deadLettered.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void EnrichedFailed() => enrichedFailed.Add(1);
+
+    public void Batch(int size) => batchSize.Record(size);
+
+    public void InsertDuration(TimeSpan elapsed) => insertDuration.Record(elapsed.TotalSeconds);
+
+    public void ClickHouseFailed(TimeSpan backoff)
+    {
+        clickHouseFailures.Add(1);
+        Volatile.Write(ref backoffSeconds, backoff.TotalSeconds);
+    }
+
+    public void ClickHouseRecovered() => Volatile.Write(ref backoffSeconds, 0);
+
+    public void Lag(long messages) => Volatile.Write(ref lag, messages);
+}
