@@ -55,7 +55,11 @@ wait_for() {  # wait_for NAME URL: until the URL answers 2xx, or the process die
 
 rm -f "$state/devstack.env"
 start devstack dotnet "$bin/Insights.DevStack/$config/Insights.DevStack.dll"
-for _ in $(seq 1 600); do [[ -f "$state/devstack.env" ]] && break; sleep 0.1; done
+for _ in $(seq 1 600); do
+  [[ -f "$state/devstack.env" ]] && break
+  kill -0 "${pids[0]}" 2>/dev/null || break
+  sleep 0.1
+done
 [[ -f "$state/devstack.env" ]] || { echo "[run] the dev stack did not start; see $state/logs/devstack.log" >&2; stop_all; }
 set -a; source "$state/devstack.env"; set +a
 

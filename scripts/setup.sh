@@ -47,6 +47,11 @@ fetch_engine() {
 
 fetch_engine
 export INSIGHTS_CHDB_LIBRARY="$engine"
+bash "$repo/scripts/fetch-ipdata.sh"  # open IP data for enrichment (crawler patterns, ASN, city)
 
-say "Restoring and building ($configuration)"
-dotnet build "$repo/Insights.sln" -c "$configuration" -nologo -clp:NoSummary -v:q
+if [[ "${INSIGHTS_SKIP_BUILD:-}" == 1 ]]; then
+  say "Skipping the build (INSIGHTS_SKIP_BUILD=1)"
+else
+  say "Restoring and building ($configuration)"
+  dotnet build "$repo/Insights.sln" -c "$configuration" -nologo -clp:NoSummary -v:q
+fi

@@ -54,17 +54,17 @@ public sealed class FreshnessTracker(Uri query, string site, string readKey, Dat
     /// <summary>Polls until cancelled; each poll resolves the checkpoints it covers.</summary>
     public async Task PollAsync(CancellationToken cancellation)
     {
-        while (!cancellation.IsCancellationRequested)
+        try
         {
-            await PollOnceAsync(cancellation);
-            try
+            while (!cancellation.IsCancellationRequested)
             {
+                await PollOnceAsync(cancellation);
                 await Task.Delay(PollInterval, cancellation);
             }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // the run is over
         }
     }
 
@@ -106,9 +106,9 @@ public sealed class FreshnessTracker(Uri query, string site, string readKey, Dat
         {
             count = await CountAsync(cancellation);
         }
-        catch (HttpRequestException)
+        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellation.IsCancellationRequested))
         {
-            return; // a missed poll only coarsens the resolution
+            return; // a failed or timed-out poll only coarsens the resolution
         }
 
         var now = DateTimeOffset.UtcNow;

@@ -99,7 +99,7 @@ public sealed class ConfigurationTests
         using var pipeline = Pipelines.Create(o => o.EnterpriseDatabase = TestData.MaxMind("GeoLite2-ASN-Test.mmdb"), log);
 
         // Enterprise doubles as the geo source when no City database is set: both uses report the file.
-        var error = Assert.Single(log.Lines, l => l.Level == LogLevel.Error && l.Message.Contains("Enrichment:EnterpriseDatabase", StringComparison.Ordinal));
+        var error = Assert.Single(log.Lines, l => l.Level == LogLevel.Error && l.Message.StartsWith("Enrichment data Enrichment:EnterpriseDatabase could not", StringComparison.Ordinal));
         Assert.Contains("'GeoLite2-ASN' is not a GeoIP2 Enterprise database", error.Message, StringComparison.Ordinal);
         Assert.False(pipeline.Status.IsOn("company"));
     }

@@ -26,8 +26,6 @@ public sealed class EnrichmentPipeline : IAsyncDisposable, IDisposable
     private static readonly UserAgentIntel NoUserAgent = new("", 0, null, null, false, DeviceInfo.Unknown);
 
     private readonly EnrichmentSources sources;
-
-    internal EnrichmentSources Sources => sources;
     private readonly EnrichmentMetrics metrics;
     private readonly BoundedCache<IpIntel> ipCache;
     private readonly BoundedCache<UserAgentIntel> userAgentCache;
@@ -53,6 +51,8 @@ public sealed class EnrichmentPipeline : IAsyncDisposable, IDisposable
 
         steps = [new BotStep(this), new GeoStep(), new DeviceStep(), new CompanyStep(this), new PrivacyStep()];
     }
+
+    internal EnrichmentSources Sources => sources;
 
     /// <summary>The steps in the order they run.</summary>
     public IReadOnlyList<string> Steps => [.. steps.Select(s => s.Name)];

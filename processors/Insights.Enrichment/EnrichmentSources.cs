@@ -30,6 +30,8 @@ public sealed record EnrichmentState(string Name, bool On, string Detail);
 /// </summary>
 internal sealed class EnrichmentSources : IDisposable
 {
+    private const string Fetch = "run " + IpDataPackages.FetchScript;
+
     private readonly Dictionary<string, SiteRules> sites;
 
     private EnrichmentSources(
@@ -62,46 +64,73 @@ internal sealed class EnrichmentSources : IDisposable
         var clock = Stopwatch.StartNew();
         var status = new EnrichmentStatus();
         var directory = EnrichmentPaths.Expand(options.DataDirectory);
-        var fetch = $"run {IpDataPackages.FetchScript}";
+        var crawlers = LoadCrawlers(options, directory, logger, status);
+        var geo = LoadGeo(options, directory, logger, status);
+        status.Add("device", true, "built-in user-agent parser");
+        var (company, siteRanges) = LoadCompany(options, directory, logger, status);
+        status.Add("reverse_dns", options.ReverseDns.Enabled, options.ReverseDns.Enabled
+            ? $"background, {options.ReverseDns.TimeoutMilliseconds} ms limit, {options.ReverseDns.Concurrency} at once"
+            : "set Enrichment:ReverseDns:Enabled=true to look up domains of businesses no source names");
 
-        // 1. Bots: the crawler list (headless markers need no data).
-        var (crawlerPath, crawlerExplicit) = EnrichmentPaths.Resolve(options.CrawlerPatternsFile, IpDataPackages.CrawlerPatternsFile(directory));
-        var crawlers = Try(logger, "Enrichment:CrawlerPatternsFile", crawlerPath, CrawlerMatcher.Load);
-        status.Add("bots", crawlers is not null, crawlers is not null
-            ? $"{crawlers.Count} crawler patterns ({Describe(crawlerPath!)}), headless markers, datacenter networks"
-            : $"only headless markers and datacenter networks; for the crawler list {(crawlerExplicit && crawlerPath is null ? "unset" : fetch + " or set")} Enrichment:CrawlerPatternsFile");
-
-        // 2. Geo: an explicit City database, else Enterprise (it carries City data), else DB-IP's files.
-        var (cityPath, cityExplicit) = EnrichmentPaths.Resolve(options.CityDatabase, IpDataPackages.CityIpv4(directory));
-        var (city6Path, _) = EnrichmentPaths.Resolve(options.CityIpv6Database, IpDataPackages.CityIpv6(directory));
-        var (enterprisePath, _) = EnrichmentPaths.Resolve(options.EnterpriseDatabase, "");
-        if (!cityExplicit && options.EnterpriseDatabase is { Length: > 0 } && enterprisePath is not null)
+        // Per site: the privacy mode and the site's own ranges (which win over the global ones).
+        var sites = new Dictionary<string, SiteRules>(StringComparer.Ordinal);
+        foreach (var siteId in options.SiteIpStorage.Keys.Concat(siteRanges.Keys).Distinct(StringComparer.Ordinal))
         {
-            (cityPath, city6Path) = (enterprisePath, null);
+            var mode = options.SiteIpStorage.TryGetValue(siteId, out var own) ? own : options.IpStorage;
+            sites[siteId] = new SiteRules(mode, siteRanges.TryGetValue(siteId, out var ranges) ? CompanyRanges.Build(ranges) : CompanyRanges.Empty);
         }
 
-        var geo = cityPath is null && city6Path is null
-            ? null
-            : Try(logger, "Enrichment:CityDatabase", cityPath ?? city6Path, _ => GeoLocator.Open(cityPath, city6Path));
+        var sources = new EnrichmentSources(new UserAgentClassifier(crawlers), geo, company, sites,
+            new SiteRules(options.IpStorage, CompanyRanges.Empty), status);
+        LogStatus(logger, status);
+        LogMessages.Loaded(logger, clock.ElapsedMilliseconds);
+        return sources;
+    }
+
+    /// <summary>The crawler list; headless markers and datacenter networks need no data.</summary>
+    private static CrawlerMatcher? LoadCrawlers(EnrichmentOptions options, string directory, ILogger logger, EnrichmentStatus status)
+    {
+        var (path, isExplicit) = EnrichmentPaths.Resolve(options.CrawlerPatternsFile, IpDataPackages.CrawlerPatternsFile(directory));
+        var crawlers = Try(logger, "Enrichment:CrawlerPatternsFile", path, CrawlerMatcher.Load);
+        status.Add("bots", crawlers is not null, crawlers is not null
+            ? $"{crawlers.Count} crawler patterns ({Describe(path!)}), headless markers, datacenter networks"
+            : $"only headless markers and datacenter networks; for the crawler list {(isExplicit && path is null ? "unset" : Fetch + " or set")} Enrichment:CrawlerPatternsFile");
+        return crawlers;
+    }
+
+    /// <summary>An explicit City database, else Enterprise (it carries City data), else DB-IP's files.</summary>
+    private static GeoLocator? LoadGeo(EnrichmentOptions options, string directory, ILogger logger, EnrichmentStatus status)
+    {
+        var (path, isExplicit) = EnrichmentPaths.Resolve(options.CityDatabase, IpDataPackages.CityIpv4(directory));
+        var (v6Path, _) = EnrichmentPaths.Resolve(options.CityIpv6Database, IpDataPackages.CityIpv6(directory));
+        var setting = "Enrichment:CityDatabase";
+        if (!isExplicit && options.EnterpriseDatabase is { Length: > 0 } enterprise)
+        {
+            (path, v6Path, setting) = (EnrichmentPaths.Expand(enterprise), null, "Enrichment:EnterpriseDatabase (as the City database)");
+        }
+
+        var geo = path is null && v6Path is null ? null : Try(logger, setting, path ?? v6Path, _ => GeoLocator.Open(path, v6Path));
         status.Add("geo", geo is not null, geo is not null
             ? $"{geo.Description}{(geo.CoversV6 ? "" : "; IPv6 addresses get no geo (set Enrichment:CityIpv6Database)")}"
-            : $"no City database: {fetch}, or set Enrichment:CityDatabase to a GeoIP2/GeoLite2 City file");
+            : $"no City database: {Fetch}, or set Enrichment:CityDatabase to a GeoIP2/GeoLite2 City file");
+        return geo;
+    }
 
-        // 3. Device needs no data.
-        status.Add("device", true, "built-in user-agent parser");
-
-        // 4. Company: the user's ranges, then MaxMind Enterprise / ISP / ASN, then the ASN CSV.
-        var globalRanges = new List<CompanyRangeOptions>();
-        var siteRanges = new Dictionary<string, List<CompanyRangeOptions>>(StringComparer.Ordinal);
+    /// <summary>The user's ranges (global ones here, per-site ones returned), MaxMind Enterprise / ISP / ASN, the ASN CSV.</summary>
+    private static (CompanyResolver Company, Dictionary<string, List<CompanyRangeOptions>> SiteRanges) LoadCompany(
+        EnrichmentOptions options, string directory, ILogger logger, EnrichmentStatus status)
+    {
         var allRanges = new List<CompanyRangeOptions>(options.CompanyRanges);
         if (!string.IsNullOrEmpty(options.CompanyRangesFile))
         {
             allRanges.AddRange(Try(logger, "Enrichment:CompanyRangesFile", EnrichmentPaths.Expand(options.CompanyRangesFile), CompanyRanges.ReadFile) ?? []);
         }
 
+        var globalRanges = new List<CompanyRangeOptions>();
+        var siteRanges = new Dictionary<string, List<CompanyRangeOptions>>(StringComparer.Ordinal);
         foreach (var range in allRanges)
         {
-            (range.Site is null ? globalRanges : CollectionsExtensions(siteRanges, range.Site)).Add(range);
+            (range.Site is null ? globalRanges : ListFor(siteRanges, range.Site)).Add(range);
         }
 
         var maxMind = new List<MaxMindCompanySource>();
@@ -127,41 +156,24 @@ internal sealed class EnrichmentSources : IDisposable
         }
 
         var company = new CompanyResolver(CompanyRanges.Build(globalRanges), maxMind, asnTable);
-        var companySources = new List<string>();
+        var described = new List<string>();
         if (allRanges.Count > 0)
         {
-            companySources.Add($"{allRanges.Count} own IP ranges");
+            described.Add($"{allRanges.Count} own IP ranges");
         }
 
-        companySources.AddRange(maxMind.Select(m => m.Description));
+        described.AddRange(maxMind.Select(m => m.Description));
         if (asnTable is not null)
         {
-            companySources.Add($"ASN CSV ({asnTable.Report.Ranges:N0} ranges, {asnTable.Report.SystemCount:N0} networks)");
+            described.Add($"ASN CSV ({asnTable.Report.Ranges:N0} ranges, {asnTable.Report.SystemCount:N0} networks)");
         }
 
         status.Add("company", company.HasNetworkData || allRanges.Count > 0, company.HasNetworkData
-            ? string.Join(", ", companySources) + (maxMind.Count == 0 ? "; for MaxMind's organization and user_type set Enrichment:EnterpriseDatabase or Enrichment:IspDatabase" : "")
+            ? string.Join(", ", described) + (maxMind.Count == 0 ? "; for MaxMind's organization and user_type set Enrichment:EnterpriseDatabase or Enrichment:IspDatabase" : "")
             : allRanges.Count > 0
-                ? $"only own IP ranges ({allRanges.Count}); for every other IP {fetch}, or set Enrichment:EnterpriseDatabase, Enrichment:IspDatabase or Enrichment:AsnDatabase"
-                : $"no IP-to-organization data: {fetch}, or set Enrichment:EnterpriseDatabase, Enrichment:IspDatabase, Enrichment:AsnDatabase or Enrichment:CompanyRanges");
-
-        status.Add("reverse_dns", options.ReverseDns.Enabled, options.ReverseDns.Enabled
-            ? $"background, {options.ReverseDns.TimeoutMilliseconds} ms limit, {options.ReverseDns.Concurrency} at once"
-            : "set Enrichment:ReverseDns:Enabled=true to look up domains of businesses no source names");
-
-        // 6. Privacy: per-site modes, and per-site ranges (which win over the global ones).
-        var sites = new Dictionary<string, SiteRules>(StringComparer.Ordinal);
-        foreach (var siteId in options.SiteIpStorage.Keys.Concat(siteRanges.Keys).Distinct(StringComparer.Ordinal))
-        {
-            var mode = options.SiteIpStorage.TryGetValue(siteId, out var own) ? own : options.IpStorage;
-            sites[siteId] = new SiteRules(mode, siteRanges.TryGetValue(siteId, out var ranges) ? CompanyRanges.Build(ranges) : CompanyRanges.Empty);
-        }
-
-        var sources = new EnrichmentSources(new UserAgentClassifier(crawlers), geo, company, sites,
-            new SiteRules(options.IpStorage, CompanyRanges.Empty), status);
-        LogStatus(logger, status);
-        LogMessages.Loaded(logger, clock.ElapsedMilliseconds);
-        return sources;
+                ? $"only own IP ranges ({allRanges.Count}); for every other IP {Fetch}, or set Enrichment:EnterpriseDatabase, Enrichment:IspDatabase or Enrichment:AsnDatabase"
+                : $"no IP-to-organization data: {Fetch}, or set Enrichment:EnterpriseDatabase, Enrichment:IspDatabase, Enrichment:AsnDatabase or Enrichment:CompanyRanges");
+        return (company, siteRanges);
     }
 
     public void Dispose()
@@ -170,7 +182,7 @@ internal sealed class EnrichmentSources : IDisposable
         Company.Dispose();
     }
 
-    private static List<CompanyRangeOptions> CollectionsExtensions(Dictionary<string, List<CompanyRangeOptions>> bySite, string site)
+    private static List<CompanyRangeOptions> ListFor(Dictionary<string, List<CompanyRangeOptions>> bySite, string site)
     {
         if (!bySite.TryGetValue(site, out var list))
         {

@@ -14,7 +14,7 @@ internal sealed class SystemReverseDnsResolver : IReverseDnsResolver
 {
     public async Task<string?> ResolveAsync(IPAddress address, CancellationToken cancellationToken)
     {
-        var entry = await Dns.GetHostEntryAsync(address, cancellationToken);
+        var entry = await Dns.GetHostEntryAsync(address).WaitAsync(cancellationToken);
         return entry.HostName;
     }
 }
