@@ -65,15 +65,16 @@ set -a; source "$state/devstack.env"; set +a
 
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"  # the demo and load-test sites live there
 export DOTNET_ENVIRONMENT="$ASPNETCORE_ENVIRONMENT"
+quiet=(--Logging:LogLevel:Microsoft.AspNetCore=Warning)  # no log line per request in the terminal
 export Kafka__BootstrapServers="$INSIGHTS_KAFKA_BOOTSTRAP"
 clickhouse="Host=127.0.0.1;Port=${INSIGHTS_CLICKHOUSE_URL##*:};Username=default;Password="
 export ClickHouse__ConnectionString="$clickhouse"
 
-start processors dotnet "$bin/Insights.Processors/$config/Insights.Processors.dll" --urls http://127.0.0.1:8082
+start processors dotnet "$bin/Insights.Processors/$config/Insights.Processors.dll" --urls http://127.0.0.1:8082 "${quiet[@]}"
 wait_for processors http://127.0.0.1:8082/readyz
-start ingest dotnet "$bin/Insights.Ingest/$config/Insights.Ingest.dll" --urls http://127.0.0.1:8080
+start ingest dotnet "$bin/Insights.Ingest/$config/Insights.Ingest.dll" --urls http://127.0.0.1:8080 "${quiet[@]}"
 wait_for ingest http://127.0.0.1:8080/healthz
-start query-api dotnet "$bin/Insights.QueryApi/$config/Insights.QueryApi.dll" --urls http://127.0.0.1:8081
+start query-api dotnet "$bin/Insights.QueryApi/$config/Insights.QueryApi.dll" --urls http://127.0.0.1:8081 "${quiet[@]}"
 wait_for query-api http://127.0.0.1:8081/healthz
 
 cat <<INFO

@@ -20,6 +20,11 @@ public static class EventCodec
     public const string DeadLetterDetailHeader = "dlq_detail";
     public const string DeadLetterSourceHeader = "dlq_source";
 
+    /// <summary>Dead-letter headers: where the refused message was (its original topic, partition and offset).</summary>
+    public const string DeadLetterTopicHeader = "dlq_topic";
+    public const string DeadLetterPartitionHeader = "dlq_partition";
+    public const string DeadLetterOffsetHeader = "dlq_offset";
+
     public static readonly byte[] SchemaValue = Encoding.ASCII.GetBytes(Schema);
 
     // The value is read by our consumers only, never embedded in HTML, so HTML-safe escaping would just turn

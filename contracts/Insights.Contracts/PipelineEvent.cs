@@ -64,8 +64,44 @@ public sealed record PipelineEvent
 
     public string? UtmContent { get; init; }
 
-    /// <summary>Free-form properties (track) or traits (identify), as the client sent them.</summary>
+    /// <summary>Free-form properties (track), traits (identify) or order items, as the client sent them.</summary>
     public JsonElement? Properties { get; init; }
+
+    /// <summary>Where the event came from: tracker, api, livechat, shopify, woocommerce.</summary>
+    public string? Source { get; init; }
+
+    /// <summary>SHA-256 (hex) of the trimmed, lower-cased e-mail address: joins identities without storing the address.</summary>
+    public string? EmailHash { get; init; }
+
+    /// <summary>Chat events: the chat (conversation) id in the chat platform.</summary>
+    public string? ChatId { get; init; }
+
+    /// <summary>Chat events: the agent handling the chat (id or e-mail in the chat platform).</summary>
+    public string? AgentId { get; init; }
+
+    /// <summary>Chat events: website widget, whatsapp, messenger, apple_messages, sms, email, ...</summary>
+    public string? Channel { get; init; }
+
+    /// <summary>chat_message: who wrote it (visitor, agent, bot).</summary>
+    public string? MessageAuthor { get; init; }
+
+    /// <summary>chat_message: the text, card numbers masked; only when the site stores chat text.</summary>
+    public string? MessageText { get; init; }
+
+    /// <summary>chat_rated: good/bad as 1/0, or a score.</summary>
+    public int? Rating { get; init; }
+
+    /// <summary>Order events: the shop's order id.</summary>
+    public string? OrderId { get; init; }
+
+    /// <summary>Order events: the order total (order) or the amount refunded (order_refunded), in <see cref="Currency"/>.</summary>
+    public decimal? Amount { get; init; }
+
+    /// <summary>ISO 4217 currency of <see cref="Amount"/>.</summary>
+    public string? Currency { get; init; }
+
+    /// <summary>Order events: the coupon code used, if any.</summary>
+    public string? Coupon { get; init; }
 
     /// <summary>The Kafka key: a visitor's events share a partition, so they stay in order.</summary>
     public string PartitionKey => $"{SiteId}:{AnonymousId ?? UserId}";
@@ -76,9 +112,20 @@ public static class EventTypes
 {
     public const string Pageview = "pageview";
     public const string Track = "track";
+    public const string Identify = "identify";
+    public const string ChatStarted = "chat_started";
+    public const string ChatMessage = "chat_message";
+    public const string ChatEnded = "chat_ended";
+    public const string ChatRated = "chat_rated";
+    public const string Order = "order";
+    public const string OrderRefunded = "order_refunded";
+    public const string OrderCancelled = "order_cancelled";
 
     /// <summary>Types this version of the pipeline accepts.</summary>
-    public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal) { Pageview, Track };
+    public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal)
+    {
+        Pageview, Track, Identify, ChatStarted, ChatMessage, ChatEnded, ChatRated, Order, OrderRefunded, OrderCancelled,
+    };
 }
 
 /// <summary>Source-generated JSON for the envelope: no reflection on the hot path.</summary>

@@ -36,6 +36,7 @@ internal static class DevStackExtensions
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical); // start-up failures are reported once, readably, by Program
     }
 
     /// <summary>Starts both engines before the host is built, so a bad setting or a busy data directory

@@ -25,9 +25,9 @@ public sealed class BatchWriter(
     ILogger<BatchWriter> logger)
 {
     public const string DeadLetterSource = "insights-processors";
-    public const string OriginalTopicHeader = "dlq_topic";
-    public const string OriginalPartitionHeader = "dlq_partition";
-    public const string OriginalOffsetHeader = "dlq_offset";
+    public const string OriginalTopicHeader = EventCodec.DeadLetterTopicHeader;
+    public const string OriginalPartitionHeader = EventCodec.DeadLetterPartitionHeader;
+    public const string OriginalOffsetHeader = EventCodec.DeadLetterOffsetHeader;
 
     private const string EventsTable = "events";
     private const int MaxDetailBytes = 1024;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -134,8 +135,12 @@ internal sealed class ClickHouseHttpHandler(
                 throw ChdbException.Syntax("Empty query");
             }
 
+            var started = Stopwatch.GetTimestamp();
             using var lease = Connect(request, out var connection);
+            var connected = Stopwatch.GetElapsedTime(started);
             var analysis = connection.Classify(sql);
+            var classified = Stopwatch.GetElapsedTime(started);
+            using var slow = new SlowRequestLog(logger, request.QueryId, connected, classified, started);
             if (analysis.StatementCount > 1)
             {
                 throw ChdbException.Syntax("Multi-statements are not allowed: send one statement per request");
@@ -531,4 +536,19 @@ internal sealed class ClickHouseHttpHandler(
         });
 
     private readonly record struct Head(byte[] Buffer, int Length, bool Complete);
+
+    /// <summary>Names where a slow request's time went (connect, parse, run) so a stall can be told from a slow query.</summary>
+    private readonly struct SlowRequestLog(ILogger logger, string queryId, TimeSpan connected, TimeSpan classified, long started) : IDisposable
+    {
+        public void Dispose()
+        {
+            var total = Stopwatch.GetElapsedTime(started);
+            if (total > TimeSpan.FromSeconds(1))
+            {
+                logger.LogInformation("Slow request {QueryId}: {Total:F0} ms (connect {Connect:F0} ms, classify {Classify:F0} ms, run and send {Run:F0} ms)",
+                    queryId, total.TotalMilliseconds, connected.TotalMilliseconds, (classified - connected).TotalMilliseconds,
+                    (total - classified).TotalMilliseconds);
+            }
+        }
+    }
 }

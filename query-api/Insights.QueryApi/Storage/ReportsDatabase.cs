@@ -86,7 +86,14 @@ public sealed class ReportsDatabase(
         }
     }
 
-    private QueryOptions QueryOptions() => new() { Database = database, MaxExecutionTime = timeout };
+    private QueryOptions QueryOptions() => new()
+    {
+        Database = database,
+        MaxExecutionTime = timeout,
+        // Copies of a replayed event always share a monthly partition (same timestamp), so FINAL may collapse each
+        // partition on its own, in parallel, instead of merging across all of them.
+        CustomSettings = new Dictionary<string, object> { ["do_not_merge_across_partitions_select_final"] = 1 },
+    };
 
     private StorageUnavailableException Unavailable(string queryName, StorageFailure failure, Exception error)
     {
