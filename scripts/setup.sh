@@ -45,7 +45,19 @@ fetch_engine() {
   say "Engine cached at $engine"
 }
 
+# Headless Chromium for the browser tests (Debian's package; Playwright drives it by path, never downloads one).
+install_chromium() {
+  command -v chromium >/dev/null && return
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+    say "Chromium is missing: install Debian's chromium package for the browser tests (apt-get install -y chromium)"
+    return
+  fi
+  say "Installing Chromium for the browser tests (Debian package)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+}
+
 fetch_engine
+install_chromium
 export INSIGHTS_CHDB_LIBRARY="$engine"
 bash "$repo/scripts/fetch-ipdata.sh"  # open IP data for enrichment (crawler patterns, ASN, city)
 
