@@ -30,6 +30,7 @@ public sealed class ProcessorMetrics
         deadLettered = meter.CreateCounter<long>("insights.processors.events.dead_lettered", "{event}", "Poison messages sent to the dead-letter topic, by reason.");
         enrichedFailed = meter.CreateCounter<long>("insights.processors.enriched.failed", "{event}", "Events that could not be republished to the enriched topic.");
         clickHouseFailures = meter.CreateCounter<long>("insights.processors.clickhouse.failures", "{insert}", "Inserts that failed and will be retried.");
+        clickHouseFailures.Add(0); // exported at 0 from the start: dashboards and alerts see the series before the first failure
         batchSize = meter.CreateHistogram("insights.processors.batch.size", "{event}", "Messages per batch.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 10, 100, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000] });
         insertDuration = meter.CreateHistogram("insights.processors.insert.duration", "s", "ClickHouse insert latency per batch.",

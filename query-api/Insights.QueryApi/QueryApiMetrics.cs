@@ -22,6 +22,12 @@ public sealed class QueryApiMetrics
         clickHouseErrors = meter.CreateCounter<long>(
             "insights.queryapi.clickhouse.errors", unit: "{error}",
             description: "ClickHouse queries that failed, by reason (unavailable, timeout, schema_missing, query_failed).");
+
+        // Exported at 0 from the start: dashboards and alerts see every series before its first failure.
+        foreach (var reason in (string[])["unavailable", "timeout", "schema_missing", "query_failed"])
+        {
+            clickHouseErrors.Add(0, new KeyValuePair<string, object?>("reason", reason));
+        }
     }
 
     public void QueryAnswered(string endpoint, int status, TimeSpan elapsed) =>

@@ -1,0 +1,95 @@
+using Confluent.Kafka;
+using Insights.DevStack.Testing;
+
+namespace Insights.EndToEnd.Tests;
+
+/// <summary>
+/// Ingest, processors and the query API as three processes on the test run's dev stack, with their own
+/// database, topics and consumer group, so they share nothing with other test assemblies.
+/// </summary>
+public sealed class SystemFixture : IAsyncLifetime
+{
+    private readonly DevStackFixture stack = new();
+    public const string WriteKey = "demo-write-key-0001";
+    public const string ReadKey = "demo-read-key-0001";
+    public const string Site = "demo";
+
+    private readonly string run = Guid.NewGuid().ToString("N")[..8];
+    private readonly List<ServiceProcess> services = [];
+
+    public ServiceProcess Ingest { get; private set; } = null!;
+
+    public ServiceProcess Processors { get; private set; } = null!;
+
+    public ServiceProcess QueryApi { get; private set; } = null!;
+
+    public string EventsTopic => $"e2e.{run}.events";
+
+    public DevStackFixture Stack => stack;
+
+    public async ValueTask InitializeAsync()
+    {
+        await stack.InitializeAsync();
+        var deadLetters = $"e2e.{run}.dlq";
+        var enriched = $"e2e.{run}.enriched";
+        CreateTopics(EventsTopic, deadLetters, enriched);
+
+        var uri = new Uri(stack.ClickHouseUrl);
+        var common = new Dictionary<string, string>
+        {
+            ["Kafka__BootstrapServers"] = stack.KafkaBootstrap,
+            ["ClickHouse__ConnectionString"] = $"Host={uri.Host};Port={uri.Port};Username=default;Password=",
+            ["ClickHouse__Database"] = $"e2e_{run}",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+
+        Processors = Start("Insights.Processors", common, new()
+        {
+            ["Processors__Topic"] = EventsTopic,
+            ["Processors__DeadLetterTopic"] = deadLetters,
+            ["Processors__EnrichedTopic"] = enriched,
+            ["Processors__GroupId"] = $"e2e-{run}",
+            ["Processors__BatchMaxWaitMs"] = "100",
+        });
+        await Processors.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(120)); // ready = schema migrated
+
+        Ingest = Start("Insights.Ingest", common, new() { ["Kafka__EventsTopic"] = EventsTopic });
+        QueryApi = Start("Insights.QueryApi", common, []);
+        await Task.WhenAll(Ingest.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(120)),
+            QueryApi.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(120)));
+    }
+
+    /// <summary>Puts raw bytes on the events topic, as a broken producer would.</summary>
+    public async Task ProduceRawAsync(string key, byte[] value)
+    {
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = stack.KafkaBootstrap }).Build();
+        await producer.ProduceAsync(EventsTopic, new Message<string, byte[]> { Key = key, Value = value });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var service in services)
+        {
+            await service.DisposeAsync();
+        }
+
+        await stack.DisposeAsync();
+    }
+
+    private ServiceProcess Start(string project, Dictionary<string, string> common, Dictionary<string, string> own)
+    {
+        var service = ServiceProcess.Start(project, common.Concat(own).ToDictionary());
+        services.Add(service);
+        return service;
+    }
+
+    /// <summary>The dev broker creates a topic on a metadata request for it (4 partitions); consumers need it to exist.</summary>
+    private void CreateTopics(params string[] topics)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = stack.KafkaBootstrap }).Build();
+        foreach (var topic in topics)
+        {
+            admin.GetMetadata(topic, TimeSpan.FromSeconds(10));
+        }
+    }
+}
