@@ -9,11 +9,11 @@ namespace Insights.LoadGenerator;
 /// site's page-view count from the query API; a checkpoint is fresh at the first poll whose count (minus the
 /// count before the run) reaches it. Resolution is the poll interval, which is reported with the figures.
 /// </summary>
-public sealed class FreshnessTracker(Uri query, string site, string readKey, DateTimeOffset runStart) : IDisposable
+public sealed class FreshnessTracker(Uri query, string site, string readKey, DateTimeOffset runStart, TimeSpan pollInterval) : IDisposable
 {
-    // Each poll runs the full stats report (four queries over the run's rows): polling faster would load the very
-    // engine whose freshness it measures. The figure's resolution is this interval.
-    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+    /// <summary>Each poll runs the full stats report (four queries over the run's rows): polling faster loads the very
+    /// engine whose freshness it measures. The figure's resolution is this interval.</summary>
+    public TimeSpan PollInterval => pollInterval;
     private readonly HttpClient http = CreateClient(query, readKey);
     private readonly Lock gate = new();
     private readonly List<(DateTimeOffset SentAt, long Acknowledged)> checkpoints = [];

@@ -29,6 +29,9 @@ public sealed record LoadOptions
     /// <summary>How long to wait after the run for the query API to count everything.</summary>
     public TimeSpan SettleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How often freshness polls the query API (each poll is a full stats report).</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
     public bool Progress { get; init; } = !Console.IsOutputRedirected;
 
     /// <summary>Bare mode: the port of the baseline Kestrel endpoint.</summary>
@@ -53,6 +56,7 @@ public sealed record LoadOptions
                 "--concurrency" => options with { Concurrency = Math.Max(1, PositiveOrZero(Value(), "--concurrency")) },
                 "--settle" => options with { SettleTimeout = ParseDuration(Value()) },
                 "--no-progress" => options with { Progress = false },
+                "--poll" => options with { PollInterval = ParseDuration(Value()) },
                 "--port" => options with { BarePort = PositiveOrZero(Value(), "--port") },
                 var other => throw new ArgumentException($"unknown option {other}"),
             };
@@ -66,14 +70,21 @@ public sealed record LoadOptions
             ? n
             : throw new ArgumentException($"{name} must be a non-negative integer, got '{value}'");
 
-    /// <summary>"90", "90s", "5m", "1h".</summary>
+    /// <summary>"250ms", "90", "90s", "5m", "1h".</summary>
     private static TimeSpan ParseDuration(string value)
     {
+        if (value.EndsWith("ms", StringComparison.Ordinal))
+        {
+            return double.TryParse(value[..^2], NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) && ms > 0
+                ? TimeSpan.FromMilliseconds(ms)
+                : throw new ArgumentException($"a duration like 250ms, 30s, 5m or 1h was expected, got '{value}'");
+        }
+
         var unit = value[^1];
         var number = char.IsDigit(unit) ? value : value[..^1];
         if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || n <= 0)
         {
-            throw new ArgumentException($"a duration like 30s, 5m or 1h was expected, got '{value}'");
+            throw new ArgumentException($"a duration like 250ms, 30s, 5m or 1h was expected, got '{value}'");
         }
 
         return unit switch

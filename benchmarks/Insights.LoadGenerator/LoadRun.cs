@@ -24,7 +24,7 @@ public sealed class LoadRun(LoadOptions options)
         var traffic = new TrafficModel(runId);
         using var http = CreateClient(options);
         var runStart = DateTimeOffset.UtcNow;
-        using var freshness = options.Query is null ? null : new FreshnessTracker(options.Query, options.Site, options.ReadKey, runStart);
+        using var freshness = options.Query is null ? null : new FreshnessTracker(options.Query, options.Site, options.ReadKey, runStart, options.PollInterval);
         if (freshness is not null)
         {
             await freshness.StartAsync(cancellation);
@@ -139,7 +139,7 @@ public sealed class LoadRun(LoadOptions options)
             table.AddRow("freshness p50 / p95 / p99 (send → counted by query API)",
                 samples.Count == 0
                     ? "no samples"
-                    : $"{Seconds(samples, 50)} / {Seconds(samples, 95)} / {Seconds(samples, 99)} (poll every {FreshnessTracker.PollInterval.TotalMilliseconds:N0} ms)");
+                    : $"{Seconds(samples, 50)} / {Seconds(samples, 95)} / {Seconds(samples, 99)} (poll every {freshness.PollInterval.TotalMilliseconds:N0} ms)");
             var counted = freshness.Counted - freshness.Baseline;
             var verdict = counted == freshness.AcknowledgedPageViews ? "[green]exact: no loss, no duplicates[/]"
                 : counted < freshness.AcknowledgedPageViews ? $"[red]missing {freshness.AcknowledgedPageViews - counted:N0}[/]"

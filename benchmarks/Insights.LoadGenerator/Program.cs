@@ -23,6 +23,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("load" or
           --duration T        e.g. 30s, 5m                   (30s)
           --concurrency N     requests in flight             (32)
           --settle T          wait for the final count       (60s)
+          --poll T            freshness poll interval        (250ms)
           --no-progress       plain output (also when redirected)
           --port N            bare: port                     (8090)
         """);

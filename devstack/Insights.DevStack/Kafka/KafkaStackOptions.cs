@@ -17,7 +17,9 @@ public sealed class KafkaStackOptions
     // auto-created with the mock's fixed 4 partitions. Configuration adds to these defaults.
     public Dictionary<string, int> Topics { get; set; } = new(StringComparer.Ordinal)
     {
-        ["insights.events"] = 12,
+        // The mock broker keeps at most 5 MiB per partition and silently drops older batches, so partitions × 5 MiB
+        // bounds how far the processors may fall behind before events are lost: 48 partitions hold ~240 MiB.
+        ["insights.events"] = 48,
         ["insights.enriched"] = 12,
         ["insights.dlq"] = 4,
     };
