@@ -5,6 +5,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Insights.DevStack.ClickHouse;
@@ -506,7 +508,21 @@ internal sealed class ClickHouseHttpHandler(
             logger.LogDebug("Client went away before the in-band error was written");
         }
 
-        context.Features.Get<IHttpResponseBodyFeature>()?.Writer.Complete(error);
+        // Half-close first: the client reads every byte already sent (the block included), then finds the chunked
+        // body cut short. An abort alone may reset the connection before those bytes are read, and the client would
+        // see a bare connection error instead of the server's exception. A flush only hands the bytes to Kestrel's
+        // transport, which sends them on its own schedule, so give it a moment first: this path is rare and the
+        // request is failing anyway.
+        await Task.Delay(TimeSpan.FromMilliseconds(200));
+        try
+        {
+            context.Features.Get<IConnectionSocketFeature>()?.Socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException)
+        {
+            // already gone
+        }
+
         context.Abort();
     }
 
