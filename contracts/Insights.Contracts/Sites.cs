@@ -29,6 +29,92 @@ public sealed class SiteOptions
 
     /// <summary>IANA time zone for day boundaries in reports.</summary>
     public string TimeZone { get; set; } = "UTC";
+
+    /// <summary>
+    /// Cookieless tracking: the browser stores nothing and ingest derives the visitor id from a daily-rotating salted
+    /// hash of site, IP and user agent. Visitors then count per day, and a returning visitor is a new one tomorrow.
+    /// </summary>
+    public bool Cookieless { get; set; }
+
+    /// <summary>Drop events sent with the browser's Do-Not-Track signal (<c>DNT: 1</c>).</summary>
+    public bool HonorDoNotTrack { get; set; } = true;
+
+    /// <summary>Drop events sent with Global Privacy Control (<c>Sec-GPC: 1</c>), a legal opt-out in some states.</summary>
+    public bool HonorGlobalPrivacyControl { get; set; } = true;
+
+    /// <summary>
+    /// Keep the text of chat messages (card numbers always masked). Off by default: chat metadata (who, when, which
+    /// agent and channel) is enough for attribution, and transcripts are personal data.
+    /// </summary>
+    public bool StoreChatText { get; set; }
+
+    /// <summary>When chat text is kept, replace e-mail addresses in it with <c>[email]</c>.</summary>
+    public bool MaskEmailsInChat { get; set; }
+
+    /// <summary>The secret_key registered with this site's LiveChat webhooks; null turns the LiveChat integration off.</summary>
+    public string? LiveChatWebhookSecret { get; set; }
+
+    /// <summary>The Shopify app's client secret (signs X-Shopify-Hmac-Sha256); null turns the Shopify integration off.</summary>
+    public string? ShopifyWebhookSecret { get; set; }
+
+    /// <summary>The WooCommerce webhook secret (signs X-WC-Webhook-Signature); null turns the WooCommerce integration off.</summary>
+    public string? WooCommerceWebhookSecret { get; set; }
+
+    /// <summary>ISO 4217 currency that revenue reports are shown in; orders in other currencies are converted with <see cref="CurrencyRates"/>.</summary>
+    [RegularExpression("^[A-Z]{3}$", ErrorMessage = "must be an ISO 4217 code in capitals, like USD")]
+    public string ReportingCurrency { get; set; } = "USD";
+
+    /// <summary>
+    /// Units of <see cref="ReportingCurrency"/> per one unit of the keyed currency (<c>{"EUR": 1.08}</c>), applied when an
+    /// order is attributed. An order in a currency without a rate keeps its own amounts and is reported as unconverted.
+    /// </summary>
+    public Dictionary<string, decimal> CurrencyRates { get; set; } = [];
+
+    /// <summary>Chats up to this many days before an order get credit for it.</summary>
+    [Range(1, 90)]
+    public int AttributionWindowDays { get; set; } = 7;
+
+    /// <summary>Time-decay model: a chat this many hours before the order weighs half as much as one right before it.</summary>
+    [Range(0.1, 8760)]
+    public double TimeDecayHalfLifeHours { get; set; } = 24;
+
+    /// <summary>
+    /// Link a chat or an order to the visitor seen with the same IP and user agent within minutes, when nothing stronger
+    /// links them. Such links are marked low confidence; turn this off to attribute on explicit ids only.
+    /// </summary>
+    public bool WeakIdentityLinking { get; set; } = true;
+
+    /// <summary>Goals whose completions, conversion rates and chat-assisted share the goals report shows.</summary>
+    public List<SiteGoal> Goals { get; set; } = [];
+}
+
+/// <summary>
+/// A goal of a site: completed by a page view whose URL matches <see cref="UrlPattern"/> (kind <c>page</c>), a custom
+/// event named <see cref="EventName"/> (<c>event</c>), a started chat (<c>chat_started</c>) or a placed order
+/// (<c>order_placed</c>). Each completion is worth <see cref="Value"/> in the reporting currency; an order goal without
+/// a value is worth the order's amount.
+/// </summary>
+public sealed class SiteGoal
+{
+    /// <summary>Stable id stored with every completion; renaming the goal keeps its history.</summary>
+    [Required]
+    [RegularExpression("^[a-z0-9][a-z0-9_-]{0,62}$", ErrorMessage = "must be 1-63 lowercase letters, digits, '-' or '_'")]
+    public string Id { get; set; } = "";
+
+    public string Name { get; set; } = "";
+
+    /// <summary><c>page</c>, <c>event</c>, <c>chat_started</c> or <c>order_placed</c>.</summary>
+    [Required]
+    public string Kind { get; set; } = "";
+
+    /// <summary>Kind <c>page</c>: a path (<c>/thank-you</c>) or URL (<c>https://shop.example/checkout/*</c>); <c>*</c> matches anything, case-insensitive, query and fragment ignored.</summary>
+    public string? UrlPattern { get; set; }
+
+    /// <summary>Kind <c>event</c>: the custom event's name, exactly.</summary>
+    public string? EventName { get; set; }
+
+    /// <summary>Worth of one completion in the reporting currency; null for none (order goals: the order's amount).</summary>
+    public decimal? Value { get; set; }
 }
 
 /// <summary>What a key grants.</summary>

@@ -3,7 +3,10 @@ using Insights.Ingest.Apis;
 using Insights.Ingest.Kafka;
 using Insights.Ingest.Network;
 using Insights.Ingest.Parsing;
+using Insights.Ingest.Privacy;
 using Insights.Ingest.RateLimiting;
+using Insights.Ingest.Tracker;
+using Insights.Ingest.Webhooks;
 using Insights.ServiceDefaults;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.Extensions.Options;
@@ -28,6 +31,10 @@ public static class Extensions
         services.AddSingleton(provider => new EventBatchParser(provider.GetRequiredService<IOptions<IngestOptions>>().Value));
         services.AddSingleton(provider => new ClientIpResolver(provider.GetRequiredService<IOptions<IngestOptions>>().Value.TrustedProxies));
         services.AddSingleton<SiteRateLimiter>();
+        services.AddWebhooks(configuration);
+        services.AddValidatedOptions<PrivacyOptions>(configuration, PrivacyOptions.Section);
+        services.AddSingleton<CookielessVisitorIds>();
+        services.AddSingleton(_ => TrackerScript.Load());
 
         // One producer for the process, started with the host (so the first request does not pay for the connection)
         // and flushed after the server has drained its requests.

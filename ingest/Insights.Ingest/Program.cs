@@ -13,6 +13,8 @@ var app = builder.Build();
 app.UseIngestEdge();
 app.MapDefaultEndpoints();
 app.MapIngestApi();
+app.MapWebhooksApi();
+app.MapTrackerApi();
 app.MapIngestApiDocs();
 
 app.Run();

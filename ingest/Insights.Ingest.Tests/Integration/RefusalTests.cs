@@ -123,7 +123,7 @@ public sealed class RefusalTests(RefusalHost fixture) : IClassFixture<RefusalHos
         var response = await Host.PostAsync("""
             [{"type":"track","event":"x","anonymousId":17},
              {"type":"pageview","anonymousId":"v"},
-             {"type":"identify","userId":"u"},
+             {"type":"alias","userId":"u"},
              "just a string",
              {"type":"track","event":"x","anonymousId":"v","timestamp":"last tuesday"}]
             """);

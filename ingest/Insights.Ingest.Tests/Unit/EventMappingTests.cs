@@ -171,7 +171,7 @@ public sealed class EventMappingTests
     [Theory]
     [InlineData("""{"anonymousId":"v"}""", RejectReasons.MissingType)]
     [InlineData("""{"type":null,"anonymousId":"v"}""", RejectReasons.MissingType)]
-    [InlineData("""{"type":"identify","anonymousId":"v"}""", RejectReasons.UnknownType)]
+    [InlineData("""{"type":"alias","anonymousId":"v"}""", RejectReasons.UnknownType)]
     [InlineData("""{"type":"PAGEVIEW","anonymousId":"v","url":"/"}""", RejectReasons.UnknownType)]
     [InlineData("""{"type":7,"anonymousId":"v"}""", RejectReasons.UnknownType)]
     [InlineData("""{"type":"track","event":"x"}""", RejectReasons.MissingAnonymousId)]

@@ -3,8 +3,10 @@ using System.Globalization;
 using System.Text.Json.Serialization;
 using Insights.Contracts;
 using Insights.Ingest.Kafka;
+using Insights.Ingest.Masking;
 using Insights.Ingest.Network;
 using Insights.Ingest.Parsing;
+using Insights.Ingest.Privacy;
 using Insights.Ingest.RateLimiting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -95,6 +97,13 @@ public static class IngestApi
                 "A read key cannot send events; use the site's write key (or server key).");
         }
 
+        if (PrivacySignals.OptOut(site, request.Headers) is { } optOut)
+        {
+            // The visitor opted out and the site honours it: nothing is read or stored, and a success answer keeps
+            // the sender (often an older tracker) from retrying.
+            return (TypedResults.Accepted((string?)null, new IngestResponse(0, [], optOut)), optOut);
+        }
+
         if (BodyFormats.FromContentType(request.ContentType) is not { } format)
         {
             return Refuse(StatusCodes.Status415UnsupportedMediaType, RejectReasons.UnsupportedMediaType,
@@ -161,6 +170,14 @@ public static class IngestApi
                     new Dictionary<string, object?> { ["accepted"] = 0, ["rejected"] = rejected });
             }
 
+            if (site.Cookieless && kind == KeyKind.Write)
+            {
+                services.CookielessIds.Apply(batch.Events, site.Id, context.ClientIp, context.UserAgent);
+            }
+
+            // Chat text reaches Kafka only as the site allows (none by default), card numbers always masked.
+            ChatTextPolicy.Apply(site, batch.Events);
+
             var count = batch.Events.Count;
             if (!services.RateLimiter.TryAcquire(site, count, out var retryAfter))
             {
@@ -211,7 +228,8 @@ public sealed class IngestServices(
     KafkaEventSink kafka,
     IngestMetrics metrics,
     IOptions<IngestOptions> options,
-    TimeProvider time)
+    TimeProvider time,
+    CookielessVisitorIds cookielessIds)
 {
     public SiteCatalog Sites { get; } = sites;
 
@@ -228,10 +246,18 @@ public sealed class IngestServices(
     public IOptions<IngestOptions> Options { get; } = options;
 
     public TimeProvider Time { get; } = time;
+
+    public CookielessVisitorIds CookielessIds { get; } = cookielessIds;
 }
 
-/// <summary>The 202 body: how many events Kafka now holds, and which were refused and why.</summary>
-public sealed record IngestResponse(int Accepted, IReadOnlyList<EventRejection> Rejected);
+/// <summary>
+/// The 202 body: how many events Kafka now holds, and which were refused and why; <c>reason</c> only when a privacy
+/// signal dropped the whole request (<see cref="PrivacySignals"/>).
+/// </summary>
+public sealed record IngestResponse(
+    int Accepted,
+    IReadOnlyList<EventRejection> Rejected,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null);
 
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(IngestResponse))]

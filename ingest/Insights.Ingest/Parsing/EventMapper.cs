@@ -1,8 +1,12 @@
+using System.Buffers;
+using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Insights.Contracts;
+using Insights.Ingest.Masking;
 
 namespace Insights.Ingest.Parsing;
 
@@ -15,6 +19,13 @@ namespace Insights.Ingest.Parsing;
 /// | <c>context.page.*</c> | (pageview only) <c>properties.*</c>; a URL may be given as <c>path</c> + <c>search</c>;
 /// <c>context.campaign</c> | the page URL's <c>utm_*</c> query parameters. <c>context.ip</c> and <c>context.userAgent</c>
 /// count only for server keys: a browser's write key is public, and must not let a visitor choose its IP.
+/// <para>
+/// Identify, chat and order fields are top-level camelCase: <c>traits</c> (identify), <c>email</c> (or
+/// <c>traits.email</c>), <c>chatId</c>, <c>agentId</c>, <c>channel</c>, <c>author</c>, <c>text</c>, <c>rating</c>,
+/// <c>orderId</c>, <c>total</c> | <c>amount</c>, <c>currency</c>, <c>coupon</c>; order items stay in <c>properties</c>.
+/// An e-mail address becomes <see cref="PipelineEvent.EmailHash"/> and is never kept; a chat message's text is
+/// card-masked here (site rules on keeping it at all are <see cref="ChatTextPolicy"/>'s).
+/// </para>
 /// </remarks>
 internal sealed class EventMapper(IngestOptions options)
 {
@@ -42,7 +53,7 @@ internal sealed class EventMapper(IngestOptions options)
         {
             return Fail(out failure, RejectReasons.UnknownType,
                 raw.Type.ValueKind == JsonValueKind.String
-                    ? "\"type\" must be \"pageview\" (or \"page\") or \"track\""
+                    ? "\"type\" must be one of " + KnownTypesList
                     : $"\"type\" must be a string, got {Describe(raw.Type.ValueKind)}");
         }
 
@@ -56,8 +67,10 @@ internal sealed class EventMapper(IngestOptions options)
             return Fail(out failure, RejectReasons.InvalidField, "\"properties\" holds an invalid Unicode escape (a lone surrogate such as \\ud800)");
         }
 
-        var fields = new Fields();
+        var fields = new Fields { Properties = raw.Properties.ValueKind == JsonValueKind.Object ? raw.Properties : null };
         if (!ReadIdentifiers(raw, ref fields, out failure)
+            || !ReadSource(raw.Source, ref fields, out failure)
+            || (type is not (EventTypes.Pageview or EventTypes.Track) && !TryEmail(raw.Email, "email", ref fields, out failure))
             || !ReadPage(raw, ref fields, out failure)
             || !ReadContext(raw.Context, request.KeyKind, ref fields, out failure)
             || !ApplyTypeRules(type, raw, ref fields, out failure))
@@ -65,7 +78,9 @@ internal sealed class EventMapper(IngestOptions options)
             return false;
         }
 
-        if (fields.AnonymousId is null && fields.UserId is null)
+        // Page views, custom events and identify are about a visitor. Chat and order events are about their chat or
+        // order (required above); the person is optional there: a refund job or a WhatsApp chat may not know the visitor.
+        if (fields.AnonymousId is null && fields.UserId is null && IsAboutAVisitor(type))
         {
             return Fail(out failure, RejectReasons.MissingAnonymousId, "\"anonymousId\" (or \"userId\") is required: events are counted per visitor");
         }
@@ -102,19 +117,45 @@ internal sealed class EventMapper(IngestOptions options)
             UtmCampaign = utm.Campaign,
             UtmTerm = utm.Term,
             UtmContent = utm.Content,
-            Properties = raw.Properties.ValueKind == JsonValueKind.Object ? raw.Properties : null,
+            Properties = fields.Properties,
+            Source = fields.Source ?? EventSources.Api,
+            EmailHash = fields.EmailHash,
+            ChatId = fields.ChatId,
+            AgentId = fields.AgentId,
+            Channel = fields.Channel,
+            MessageAuthor = fields.MessageAuthor,
+            MessageText = fields.MessageText,
+            Rating = fields.Rating,
+            OrderId = fields.OrderId,
+            Amount = fields.Amount,
+            Currency = fields.Currency,
+            Coupon = fields.Coupon,
         };
         return true;
     }
 
-    // ---- The event types: the one place that knows what each type requires. A new type (identify, chat,
-    // order) adds a name to ResolveType and a case here; everything else is shared envelope.
+    // ---- The event types: the one place that knows what each type requires. A new type adds a name to ResolveType
+    // and a case to ApplyTypeRules; everything else is shared envelope.
+
+    private const string KnownTypesList =
+        "\"pageview\" (or \"page\"), \"track\", \"identify\", \"chat_started\", \"chat_message\", \"chat_ended\", \"chat_rated\", " +
+        "\"order\", \"order_refunded\" or \"order_cancelled\"";
 
     private static string? ResolveType(JsonElement type) =>
         type.ValueKind != JsonValueKind.String ? null
         : type.ValueEquals("pageview"u8) || type.ValueEquals("page"u8) ? EventTypes.Pageview
         : type.ValueEquals("track"u8) ? EventTypes.Track
+        : type.ValueEquals("identify"u8) ? EventTypes.Identify
+        : type.ValueEquals("chat_message"u8) ? EventTypes.ChatMessage
+        : type.ValueEquals("chat_started"u8) ? EventTypes.ChatStarted
+        : type.ValueEquals("chat_ended"u8) ? EventTypes.ChatEnded
+        : type.ValueEquals("chat_rated"u8) ? EventTypes.ChatRated
+        : type.ValueEquals("order"u8) ? EventTypes.Order
+        : type.ValueEquals("order_refunded"u8) ? EventTypes.OrderRefunded
+        : type.ValueEquals("order_cancelled"u8) ? EventTypes.OrderCancelled
         : null;
+
+    private static bool IsAboutAVisitor(string type) => type is EventTypes.Pageview or EventTypes.Track or EventTypes.Identify;
 
     private bool ApplyTypeRules(string type, in RawEvent raw, ref Fields fields, out Failure failure)
     {
@@ -141,10 +182,340 @@ internal sealed class EventMapper(IngestOptions options)
                 return fields.Name is not null
                     || Fail(out failure, RejectReasons.MissingEventName, "a track event needs \"event\", its name");
 
+            case EventTypes.Identify:
+                return ReadTraits(raw, ref fields, out failure);
+
+            case EventTypes.ChatStarted or EventTypes.ChatEnded:
+                return ReadChat(raw, ref fields, out failure);
+
+            case EventTypes.ChatMessage:
+                if (!ReadChat(raw, ref fields, out failure)
+                    || !TryString(raw.Author, "author", 32, out var author, out failure)
+                    || !TryString(raw.Text, "text", int.MaxValue, out var text, out failure))
+                {
+                    return false;
+                }
+
+                if (author is not null && (fields.MessageAuthor = NormalizeAuthor(author)) is null)
+                {
+                    return Fail(out failure, RejectReasons.InvalidField, "\"author\" must be \"visitor\", \"agent\", \"bot\" or \"system\"");
+                }
+
+                // Masked before anything else can see it: no card number leaves the mapper, whatever the site keeps.
+                fields.MessageText = text is null ? null : CardNumberMasker.Mask(text);
+                return true;
+
+            case EventTypes.ChatRated:
+                return ReadChat(raw, ref fields, out failure) && ReadRating(raw.Rating, ref fields, out failure);
+
+            case EventTypes.Order:
+                return ReadOrder(raw, ref fields, amountRequired: true, out failure)
+                    && TryString(raw.Coupon, "coupon", maxIdLength, out fields.Coupon, out failure);
+
+            case EventTypes.OrderRefunded:
+                if (!ReadOrder(raw, ref fields, amountRequired: true, out failure))
+                {
+                    return false;
+                }
+
+                return fields.Amount > 0
+                    || Fail(out failure, TypeRejectReasons.InvalidAmount, "an order_refunded needs the amount refunded, more than 0");
+
+            case EventTypes.OrderCancelled:
+                return ReadOrder(raw, ref fields, amountRequired: false, out failure);
+
             default:
                 throw new InvalidOperationException($"ResolveType returned '{type}' without a rule for it.");
         }
     }
+
+    /// <summary>identify: <c>traits</c> become the properties, without the e-mail address, which becomes its hash.</summary>
+    private static bool ReadTraits(in RawEvent raw, ref Fields fields, out Failure failure)
+    {
+        failure = default;
+        var traits = raw.Traits;
+        if (traits.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null or JsonValueKind.Object))
+        {
+            return Fail(out failure, RejectReasons.InvalidField, $"\"traits\" must be an object, got {Describe(traits.ValueKind)}");
+        }
+
+        if (traits.ValueKind != JsonValueKind.Object)
+        {
+            return true;
+        }
+
+        if (!IsWritable(traits))
+        {
+            return Fail(out failure, RejectReasons.InvalidField, "\"traits\" holds an invalid Unicode escape (a lone surrogate such as \\ud800)");
+        }
+
+        if (!traits.TryGetProperty("email"u8, out var email))
+        {
+            fields.Properties = traits;
+            return true;
+        }
+
+        if (fields.EmailHash is null && !TryEmail(email, "traits.email", ref fields, out failure))
+        {
+            return false;
+        }
+
+        // The address is the one trait kept out: its hash joins the person across sources, and the address itself
+        // would otherwise sit in every identify row for the retention period.
+        fields.Properties = Without(traits, "email"u8);
+        return true;
+    }
+
+    private bool ReadChat(in RawEvent raw, ref Fields fields, out Failure failure)
+    {
+        if (!TryString(raw.ChatId, "chatId", maxIdLength, out fields.ChatId, out failure)
+            || !TryString(raw.AgentId, "agentId", maxIdLength, out fields.AgentId, out failure)
+            || !TryString(raw.Channel, "channel", 64, out var channel, out failure))
+        {
+            return false;
+        }
+
+        if (fields.ChatId is null)
+        {
+            return Fail(out failure, TypeRejectReasons.MissingChatId, "chat events need \"chatId\", the conversation's id in the chat platform");
+        }
+
+        return channel is null
+            || (fields.Channel = NormalizeChannel(channel)) is not null
+            || Fail(out failure, TypeRejectReasons.InvalidChannel,
+                "\"channel\" must be a short name such as website, whatsapp, messenger, apple_messages, sms or email (letters, digits, '_')");
+    }
+
+    private static bool ReadRating(JsonElement rating, ref Fields fields, out Failure failure)
+    {
+        failure = default;
+        switch (rating.ValueKind)
+        {
+            case JsonValueKind.Undefined or JsonValueKind.Null:
+                return Fail(out failure, TypeRejectReasons.MissingRating, "a chat_rated needs \"rating\": \"good\" or \"bad\", or a score from 0 to 10");
+            case JsonValueKind.Number when rating.TryGetInt32(out var score) && score is >= 0 and <= MaxRating:
+                fields.Rating = score;
+                return true;
+            case JsonValueKind.True or JsonValueKind.False:
+                fields.Rating = rating.ValueKind == JsonValueKind.True ? 1 : 0;
+                return true;
+            case JsonValueKind.String when RatingWord(rating) is { } word:
+                fields.Rating = word;
+                return true;
+            default:
+                return Fail(out failure, TypeRejectReasons.InvalidRating, "\"rating\" must be \"good\" or \"bad\" (1 or 0), or a whole score from 0 to 10");
+        }
+    }
+
+    private static int? RatingWord(JsonElement rating) =>
+        rating.ValueEquals("good"u8) || rating.ValueEquals("rated_good"u8) || rating.ValueEquals("rated good"u8) ? 1
+        : rating.ValueEquals("bad"u8) || rating.ValueEquals("rated_bad"u8) || rating.ValueEquals("rated bad"u8) ? 0
+        : null;
+
+    private bool ReadOrder(in RawEvent raw, ref Fields fields, bool amountRequired, out Failure failure)
+    {
+        if (!TryString(raw.OrderId, "orderId", maxIdLength, out fields.OrderId, out failure))
+        {
+            return false;
+        }
+
+        if (fields.OrderId is null)
+        {
+            return Fail(out failure, TypeRejectReasons.MissingOrderId, "order events need \"orderId\", the shop's order id");
+        }
+
+        var total = raw.Total.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? raw.Amount : raw.Total;
+        if (!TryAmount(total, raw.Total.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? "amount" : "total", out fields.Amount, out failure)
+            || !TryString(raw.Currency, "currency", 16, out var currency, out failure))
+        {
+            return false;
+        }
+
+        if (fields.Amount is null && amountRequired)
+        {
+            return Fail(out failure, TypeRejectReasons.MissingAmount, "order events need \"total\" (or \"amount\"): the money, as a number in \"currency\"");
+        }
+
+        if (currency is null)
+        {
+            return fields.Amount is null
+                || Fail(out failure, TypeRejectReasons.MissingCurrency, "an amount needs its \"currency\", an ISO 4217 code such as EUR or USD");
+        }
+
+        return (fields.Currency = NormalizeCurrency(currency)) is not null
+            || Fail(out failure, TypeRejectReasons.InvalidCurrency, $"\"currency\" must be an ISO 4217 code such as EUR or USD, got \"{Truncate(currency)}\"");
+    }
+
+    private static bool ReadSource(JsonElement source, ref Fields fields, out Failure failure)
+    {
+        if (!TryString(source, "source", 32, out var text, out failure) || text is null)
+        {
+            return failure.Reason is null;
+        }
+
+        // A platform's name is earned by its webhook's signature, never claimed in a body: attribution may trust a
+        // shop's own order notification more than a client's.
+        if (!IsSlug(text) || EventSources.Webhooks.Contains(text))
+        {
+            return Fail(out failure, RejectReasons.InvalidField,
+                "\"source\" names the sender (\"tracker\", \"api\", ...): lower-case letters, digits, '_', '-' or '.'; livechat, shopify and woocommerce are set by their webhooks");
+        }
+
+        fields.Source = text;
+        return true;
+    }
+
+    private static bool TryEmail(JsonElement value, string field, ref Fields fields, out Failure failure)
+    {
+        if (!TryString(value, field, 320, out var email, out failure))
+        {
+            return false;
+        }
+
+        return email is null
+            || (fields.EmailHash = EmailHash.Of(email)) is not null
+            || Fail(out failure, TypeRejectReasons.InvalidEmail, $"\"{field}\" must be an e-mail address");
+    }
+
+    /// <summary>A copy of an object without one property, owned by no pooled document (it outlives the request's).</summary>
+    private static JsonElement Without(JsonElement value, ReadOnlySpan<byte> name)
+    {
+        var buffer = new ArrayBufferWriter<byte>(JsonMarshal.GetRawUtf8Value(value).Length);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var property in value.EnumerateObject())
+            {
+                if (!property.NameEquals(name))
+                {
+                    property.WriteTo(writer);
+                }
+            }
+
+            writer.WriteEndObject();
+        }
+
+        using var document = JsonDocument.Parse(buffer.WrittenMemory);
+        return document.RootElement.Clone();
+    }
+
+    // ---- Values shared with the webhooks (Webhooks/), so a platform's order obeys the same rules as the API's.
+
+    /// <summary>Largest amount accepted: a trillion in any currency is a typo or an attack, not an order.</summary>
+    internal const decimal MaxAmount = 1_000_000_000_000m;
+
+    private const int MaxRating = 10;
+
+    /// <summary>A money amount: a JSON number or a numeric string (Shopify and WooCommerce send "409.94"), 0 or more.</summary>
+    internal static bool TryAmount(JsonElement value, string field, out decimal? amount, out Failure failure)
+    {
+        failure = default;
+        amount = null;
+        decimal parsed;
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Undefined or JsonValueKind.Null:
+                return true;
+            case JsonValueKind.Number when value.TryGetDecimal(out parsed):
+                break;
+            case JsonValueKind.String when TryParseAmount(value.GetString(), allowNegative: false, out parsed):
+                break;
+            default:
+                return Fail(out failure, TypeRejectReasons.InvalidAmount, $"\"{field}\" must be a number of 0 or more (or a numeric string), below {MaxAmount:0}");
+        }
+
+        if (parsed is < 0 or >= MaxAmount)
+        {
+            return Fail(out failure, TypeRejectReasons.InvalidAmount, $"\"{field}\" must be a number of 0 or more, below {MaxAmount:0}");
+        }
+
+        amount = RoundAmount(parsed);
+        return true;
+    }
+
+    /// <summary>A decimal string with '.' as the point ("12.50", "-10.00" when negatives are allowed); no exponents or grouping.</summary>
+    internal static bool TryParseAmount(string? text, bool allowNegative, out decimal amount)
+    {
+        var styles = NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite
+            | (allowNegative ? NumberStyles.AllowLeadingSign : NumberStyles.None);
+        return decimal.TryParse(text, styles, CultureInfo.InvariantCulture, out amount) && amount > -MaxAmount && amount < MaxAmount;
+    }
+
+    /// <summary>Four decimal places: every currency's minor unit fits, and float noise from JavaScript totals (19.990000000000002) goes.</summary>
+    internal static decimal RoundAmount(decimal amount) => Math.Round(amount, 4, MidpointRounding.ToEven);
+
+    /// <summary>The upper-case ISO 4217 code, or null when <paramref name="code"/> is not one.</summary>
+    internal static string? NormalizeCurrency(string? code)
+    {
+        if (code is null || code.Trim() is not { Length: 3 } trimmed)
+        {
+            return null;
+        }
+
+        var upper = trimmed.ToUpperInvariant();
+        return Currencies.TryGetValue(upper, out var known) ? known : null;
+    }
+
+    /// <summary>The channel's canonical name (aliases such as "wa", "fb_messenger" or "imessage" folded), or null when it is not a name.</summary>
+    internal static string? NormalizeChannel(string channel)
+    {
+        var slug = channel.Trim().ToLowerInvariant().Replace(' ', '_').Replace('-', '_');
+        if (slug.Length is 0 or > 32 || !IsSlug(slug) || slug.Contains('.', StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return ChannelAliases.TryGetValue(slug, out var canonical) ? canonical : slug;
+    }
+
+    /// <summary>visitor, agent, bot or system (with their common synonyms), or null.</summary>
+    internal static string? NormalizeAuthor(string author) => author.Trim().ToLowerInvariant() switch
+    {
+        "visitor" or "customer" or "user" or "client" or "contact" => MessageAuthors.Visitor,
+        "agent" or "operator" or "staff" or "human" => MessageAuthors.Agent,
+        "bot" or "chatbot" or "ai" or "assistant" => MessageAuthors.Bot,
+        "system" => MessageAuthors.System,
+        _ => null,
+    };
+
+    private static bool IsSlug(string text)
+    {
+        foreach (var c in text)
+        {
+            if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '-' or '.'))
+            {
+                return false;
+            }
+        }
+
+        return text.Length > 0;
+    }
+
+    private static string Truncate(string text) => text.Length <= 16 ? text : text[..16] + "…";
+
+    private static readonly FrozenDictionary<string, string> ChannelAliases = Aliases(
+        (ChatChannels.Website, ["website", "web", "widget", "chat_widget", "web_chat", "webchat", "livechat", "site"]),
+        (ChatChannels.WhatsApp, ["whatsapp", "wa", "whatsapp_business"]),
+        (ChatChannels.Messenger, ["messenger", "facebook", "facebook_messenger", "fb_messenger", "fb"]),
+        (ChatChannels.AppleMessages, ["apple_messages", "apple_messages_for_business", "apple_business_chat", "imessage", "abc"]),
+        (ChatChannels.Sms, ["sms", "text", "mms", "twilio"]),
+        (ChatChannels.Email, ["email", "e_mail", "mail"]),
+        ("instagram", ["instagram", "ig", "instagram_direct"]));
+
+    private static FrozenDictionary<string, string> Aliases(params (string Channel, string[] Names)[] channels) =>
+        channels.SelectMany(channel => channel.Names.Select(name => (Name: name, channel.Channel)))
+            .ToFrozenDictionary(alias => alias.Name, alias => alias.Channel, StringComparer.Ordinal);
+
+    // ISO 4217 codes in use, plus those withdrawn since 2020 (HRK, SLL, CUC, ANG, ZWL) so that replayed older orders
+    // still pass. Funds, metals and testing codes (XAU, XTS, XXX, ...) are not prices.
+    private static readonly FrozenDictionary<string, string> Currencies = """
+        AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF
+        CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL
+        HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD
+        MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR
+        RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD
+        TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL
+        """.Split((char[])[' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries).ToFrozenDictionary(code => code, code => code, StringComparer.Ordinal);
 
     // ---- Shared envelope.
 
@@ -325,6 +696,20 @@ internal sealed class EventMapper(IngestOptions options)
             else if (property.NameEquals("url"u8)) raw.Url = property.Value;
             else if (property.NameEquals("referrer"u8)) raw.Referrer = property.Value;
             else if (property.NameEquals("title"u8)) raw.Title = property.Value;
+            else if (property.NameEquals("traits"u8)) raw.Traits = property.Value;
+            else if (property.NameEquals("chatId"u8)) raw.ChatId = property.Value;
+            else if (property.NameEquals("orderId"u8)) raw.OrderId = property.Value;
+            else if (property.NameEquals("text"u8)) raw.Text = property.Value;
+            else if (property.NameEquals("author"u8)) raw.Author = property.Value;
+            else if (property.NameEquals("agentId"u8)) raw.AgentId = property.Value;
+            else if (property.NameEquals("channel"u8)) raw.Channel = property.Value;
+            else if (property.NameEquals("rating"u8)) raw.Rating = property.Value;
+            else if (property.NameEquals("total"u8)) raw.Total = property.Value;
+            else if (property.NameEquals("amount"u8)) raw.Amount = property.Value;
+            else if (property.NameEquals("currency"u8)) raw.Currency = property.Value;
+            else if (property.NameEquals("coupon"u8)) raw.Coupon = property.Value;
+            else if (property.NameEquals("email"u8)) raw.Email = property.Value;
+            else if (property.NameEquals("source"u8)) raw.Source = property.Value;
         }
 
         return raw;
@@ -492,12 +877,69 @@ internal sealed class EventMapper(IngestOptions options)
     private struct RawEvent
     {
         public JsonElement Type, MessageId, EventId, AnonymousId, UserId, Timestamp, SentAt, Event, Properties, Context, Url, Referrer, Title;
+        public JsonElement Traits, Source, Email, ChatId, AgentId, Channel, Author, Text, Rating, OrderId, Total, Amount, Currency, Coupon;
     }
 
     private struct Fields
     {
         public string? EventId, AnonymousId, UserId, Name, Url, Referrer, Title, Locale, Ip, UserAgent;
         public int? ScreenWidth, ScreenHeight;
+        public JsonElement? Properties;
+        public string? Source, EmailHash, ChatId, AgentId, Channel, MessageAuthor, MessageText, OrderId, Currency, Coupon;
+        public int? Rating;
+        public decimal? Amount;
         public UtmParameters? Campaign;
     }
+}
+
+/// <summary>
+/// Reasons of the per-type rules (identify, chats, orders), stable on the wire and metric tags like
+/// <see cref="RejectReasons"/>, which holds the envelope's.
+/// </summary>
+public static class TypeRejectReasons
+{
+    public const string MissingChatId = "missing_chat_id";
+    public const string InvalidChannel = "invalid_channel";
+    public const string MissingRating = "missing_rating";
+    public const string InvalidRating = "invalid_rating";
+    public const string MissingOrderId = "missing_order_id";
+    public const string MissingAmount = "missing_amount";
+    public const string InvalidAmount = "invalid_amount";
+    public const string MissingCurrency = "missing_currency";
+    public const string InvalidCurrency = "invalid_currency";
+    public const string InvalidEmail = "invalid_email";
+}
+
+/// <summary>Values of <see cref="PipelineEvent.Source"/>: who sent the event.</summary>
+public static class EventSources
+{
+    /// <summary>POST /v1/events when the body does not say (the tracker says "tracker").</summary>
+    public const string Api = "api";
+    public const string Tracker = "tracker";
+    public const string LiveChat = "livechat";
+    public const string Shopify = "shopify";
+    public const string WooCommerce = "woocommerce";
+
+    /// <summary>Set only by a verified webhook: a body cannot claim them.</summary>
+    public static readonly FrozenSet<string> Webhooks = FrozenSet.Create(StringComparer.Ordinal, LiveChat, Shopify, WooCommerce);
+}
+
+/// <summary>Canonical values of <see cref="PipelineEvent.Channel"/>; other channels keep their own lower-case name.</summary>
+public static class ChatChannels
+{
+    public const string Website = "website";
+    public const string WhatsApp = "whatsapp";
+    public const string Messenger = "messenger";
+    public const string AppleMessages = "apple_messages";
+    public const string Sms = "sms";
+    public const string Email = "email";
+}
+
+/// <summary>Values of <see cref="PipelineEvent.MessageAuthor"/>.</summary>
+public static class MessageAuthors
+{
+    public const string Visitor = "visitor";
+    public const string Agent = "agent";
+    public const string Bot = "bot";
+    public const string System = "system";
 }
