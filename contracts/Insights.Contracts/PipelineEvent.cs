@@ -103,8 +103,10 @@ public sealed record PipelineEvent
     /// <summary>Order events: the coupon code used, if any.</summary>
     public string? Coupon { get; init; }
 
-    /// <summary>The Kafka key: a visitor's events share a partition, so they stay in order.</summary>
-    public string PartitionKey => $"{SiteId}:{AnonymousId ?? UserId}";
+    /// <summary>The Kafka key: a visitor's events share a partition, so they stay in order. Events that name no
+    /// visitor (a chat on WhatsApp, a refund job) keep a chat's or an order's events together instead of piling
+    /// every such event onto one partition.</summary>
+    public string PartitionKey => $"{SiteId}:{AnonymousId ?? UserId ?? ChatId ?? OrderId}";
 }
 
 /// <summary>Event type names on the wire.</summary>
