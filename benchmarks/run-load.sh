@@ -32,5 +32,14 @@ sampler=$!
 kill $sampler 2>/dev/null || true
 echo "ingest peak RSS: $(cat /tmp/insights-ingest-peak-rss) MB"
 
+# The processors may still be working off step 2's backlog; the exact-count check needs a quiet start.
+echo "== waiting for the processors to drain (consumer lag 0)"
+for _ in $(seq 1 600); do
+  lag=$(curl -sf http://127.0.0.1:8082/metrics | awk '/^insights_processors_consumer_lag/ {print $2}')
+  [[ "${lag:-1}" == 0 ]] && break
+  sleep 1
+done
+sleep 3
+
 echo "== 3. end to end at $rate ev/s for $long, freshness and exact counts via the query API"
 "${load[@]}" load --rate "$rate" --duration "$long" --poll 1s --settle 180s --no-progress

@@ -65,7 +65,7 @@ set -a; source "$state/devstack.env"; set +a
 
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"  # the demo and load-test sites live there
 export DOTNET_ENVIRONMENT="$ASPNETCORE_ENVIRONMENT"
-quiet=(--Logging:LogLevel:Microsoft.AspNetCore=Warning)  # no log line per request in the terminal
+quiet=(--Logging:LogLevel:Microsoft.AspNetCore=Warning --Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks=Critical)  # no log line per request or readiness poll
 export Kafka__BootstrapServers="$INSIGHTS_KAFKA_BOOTSTRAP"
 clickhouse="Host=127.0.0.1;Port=${INSIGHTS_CLICKHOUSE_URL##*:};Username=default;Password="
 export ClickHouse__ConnectionString="$clickhouse"
