@@ -5,6 +5,7 @@ using ClickHouse.Driver;
 using ClickHouse.Driver.Copy;
 using Confluent.Kafka;
 using Insights.Contracts;
+using Insights.Processors.Sessions;
 using Insights.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -12,13 +13,21 @@ using Microsoft.Extensions.Options;
 namespace Insights.Processors;
 
 /// <summary>
-/// The steps a batch goes through before its offsets may be stored, in order: insert the rows into ClickHouse,
-/// dead-letter the poison messages (acknowledged), republish the stored events for live presence. Each step that
-/// succeeded is recorded on the batch, so a retry resumes at the step that failed.
+/// The steps a batch goes through before its offsets may be stored, in order: prepare it (enrich, sessionize, build
+/// rows: <see cref="BatchPreparer"/>), insert the events into ClickHouse, then the sessions they changed, dead-letter
+/// the poison messages (acknowledged), republish the stored visitor events for live presence, and hand the batch's
+/// session states to the sessionizer's memory. Each step that succeeded is recorded on the batch, so a retry resumes
+/// at the step that failed.
 /// </summary>
+/// <remarks>
+/// Events go in before sessions: a session row says how far its visitor's events were folded (its Kafka offset), and
+/// a restarted processor skips events at or below it as already stored, so that promise must be true first.
+/// </remarks>
 public sealed class BatchWriter(
     ClickHouseClient clickHouse,
     IProducer<byte[]?, byte[]?> producer,
+    BatchPreparer preparer,
+    Sessionizer sessionizer,
     IOptions<ProcessorOptions> processorOptions,
     IOptions<ClickHouseStorageOptions> storageOptions,
     ProcessorMetrics metrics,
@@ -45,6 +54,7 @@ public sealed class BatchWriter(
     /// <summary>Runs the remaining steps; throws when one fails (the caller backs off and calls again).</summary>
     internal async Task WriteAsync(EventBatch batch, CancellationToken cancellationToken)
     {
+        batch.Prepared ??= await preparer.PrepareAsync(batch, cancellationToken);
         if (!batch.Inserted)
         {
             var inserted = await InsertAsync(batch, cancellationToken);
@@ -52,6 +62,16 @@ public sealed class BatchWriter(
             if (options.Fault.ExitAfterInsert && inserted > 0)
             {
                 Environment.FailFast("Processors:Fault:ExitAfterInsert: the batch is in ClickHouse and its offsets are not stored.");
+            }
+        }
+
+        if (!batch.SessionsInserted)
+        {
+            var sessions = await InsertSessionsAsync(batch, cancellationToken);
+            batch.SessionsInserted = true;
+            if (options.Fault.ExitAfterSessionsInsert && sessions > 0)
+            {
+                Environment.FailFast("Processors:Fault:ExitAfterSessionsInsert: the batch's events and sessions are in ClickHouse and its offsets are not stored.");
             }
         }
 
@@ -65,6 +85,13 @@ public sealed class BatchWriter(
         {
             PublishEnriched(batch);
         }
+
+        if (!batch.SessionsCommitted)
+        {
+            sessionizer.Commit(batch.Prepared.Sessions);
+            batch.SessionsCommitted = true;
+            metrics.VisitorsInMemory(sessionizer.VisitorsInMemory);
+        }
     }
 
     /// <summary>Waits (bounded) for queued enriched and dead-letter messages to be delivered; for shutdown.</summary>
@@ -75,7 +102,7 @@ public sealed class BatchWriter(
     {
         while (true)
         {
-            var rows = batch.Rows();
+            var rows = batch.Prepared!.EventRows;
             if (rows.Count == 0)
             {
                 return 0;
@@ -84,7 +111,7 @@ public sealed class BatchWriter(
             var insert = new InsertOptions
             {
                 Database = database,
-                ColumnTypes = EventRowMapper.ColumnTypes,
+                ColumnTypes = EnrichedRowMapper.ColumnTypes,
                 // One request, so one deduplication token covers exactly this batch's rows.
                 BatchSize = rows.Count,
                 CustomSettings = new Dictionary<string, object>(StringComparer.Ordinal)
@@ -102,13 +129,13 @@ public sealed class BatchWriter(
             var started = Stopwatch.GetTimestamp();
             try
             {
-                await clickHouse.InsertBinaryAsync(EventsTable, EventRowMapper.Columns, rows, insert, timeout.Token);
+                await clickHouse.InsertBinaryAsync(EventsTable, EnrichedRowMapper.Columns, rows, insert, timeout.Token);
             }
             catch (ClickHouseBulkCopySerializationException error)
             {
                 // A value the driver cannot encode fails the whole request; set that one event aside as poison
                 // and write the rest, rather than retrying a batch that can never succeed.
-                batch.PoisonRow(error.RowIndex, error.InnerException?.Message ?? error.Message);
+                batch.PoisonPreparedRow(error.RowIndex, error.InnerException?.Message ?? error.Message);
                 LogMessages.RowUnwritable(logger, error.RowIndex, error);
                 continue;
             }
@@ -117,6 +144,35 @@ public sealed class BatchWriter(
             metrics.Inserted(rows.Count);
             return rows.Count;
         }
+    }
+
+    /// <summary>Inserts the sessions the batch changed, whole, in one request with the batch's token; returns how many.</summary>
+    private async Task<int> InsertSessionsAsync(EventBatch batch, CancellationToken cancellationToken)
+    {
+        var rows = batch.Prepared!.SessionRows;
+        if (rows.Count == 0)
+        {
+            return 0;
+        }
+
+        var insert = new InsertOptions
+        {
+            Database = database,
+            ColumnTypes = Session.ColumnTypes,
+            BatchSize = rows.Count,
+            CustomSettings = new Dictionary<string, object>(StringComparer.Ordinal)
+            {
+                ["insert_deduplicate"] = 1,
+                ["insert_deduplication_token"] = batch.DeduplicationToken(),
+                ["throw_on_max_partitions_per_insert_block"] = 0,
+            },
+        };
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(options.InsertTimeoutSeconds));
+        await clickHouse.InsertBinaryAsync(SessionStore.Table, Session.Columns, rows, insert, timeout.Token);
+        metrics.SessionsInserted(rows.Count);
+        return rows.Count;
     }
 
     private async Task DeadLetterAsync(EventBatch batch, CancellationToken cancellationToken)
@@ -195,9 +251,12 @@ public sealed class BatchWriter(
     /// </summary>
     private void PublishEnriched(EventBatch batch)
     {
-        foreach (var entry in batch.Entries)
+        var notVisitor = batch.Prepared!.NotVisitor;
+        for (var i = 0; i < batch.Entries.Count; i++)
         {
-            if (entry.Mapped.IsPoison)
+            // Live presence shows people: bots and datacenter traffic stay out of it.
+            var entry = batch.Entries[i];
+            if (entry.Mapped.IsPoison || notVisitor[i])
             {
                 continue;
             }

@@ -31,6 +31,15 @@ internal sealed class EventBatch
     /// <summary>Every poison message of the batch is acknowledged by the dead-letter topic.</summary>
     public bool DeadLettered { get; set; }
 
+    /// <summary>Enriched and sessionized, rows built (once: a retry writes the same rows).</summary>
+    public PreparedBatch? Prepared { get; set; }
+
+    /// <summary>The sessions rows are in ClickHouse.</summary>
+    public bool SessionsInserted { get; set; }
+
+    /// <summary>The batch's session states replaced the sessionizer's memory.</summary>
+    public bool SessionsCommitted { get; set; }
+
     /// <summary>How long ago the first message arrived.</summary>
     public TimeSpan Age => entries.Count == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(startedAt);
 
@@ -71,9 +80,20 @@ internal sealed class EventBatch
         }
     }
 
+    /// <summary>Marks the <paramref name="rowIndex"/>-th prepared row as poison: ClickHouse.Driver could not write it.</summary>
+    public void PoisonPreparedRow(int rowIndex, string detail)
+    {
+        var prepared = Prepared ?? throw new InvalidOperationException("The batch is not prepared.");
+        var entry = prepared.RowEntries[rowIndex];
+        entries[entry] = entries[entry] with { Mapped = new MappedEvent(entries[entry].Mapped.Event, null, "unwritable", detail) };
+        prepared.EventRows.RemoveAt(rowIndex);
+        prepared.RowEntries.RemoveAt(rowIndex);
+    }
+
     /// <summary>
     /// Drops the messages of partitions this consumer no longer owns, without storing their offsets: the next
-    /// owner reads them again from the last committed offset. What already succeeded for the rest stays done.
+    /// owner reads them again from the last committed offset. What already succeeded for the rest stays done; the
+    /// rest is prepared again (the same rows: the sessionizer's memory has not taken this batch yet).
     /// </summary>
     public int Abandon(IEnumerable<TopicPartition> partitions)
     {
@@ -82,6 +102,10 @@ internal sealed class EventBatch
         if (entries.Count == 0)
         {
             Clear();
+        }
+        else if (removed > 0 && !SessionsCommitted)
+        {
+            Prepared = null;
         }
 
         return removed;
@@ -92,6 +116,9 @@ internal sealed class EventBatch
         entries.Clear();
         Inserted = false;
         DeadLettered = false;
+        Prepared = null;
+        SessionsInserted = false;
+        SessionsCommitted = false;
     }
 
     /// <summary>The offset to store per partition: one past the last message of the batch.</summary>
@@ -135,7 +162,16 @@ internal sealed class EventBatch
 
         // A batch that lost some messages of a range to a rebalance keeps its first and last offsets but not its
         // contents, so the count is part of the identity too.
-        text.Append(CultureInfo.InvariantCulture, $"n={entries.Count}");
+        text.Append(CultureInfo.InvariantCulture, $"n={entries.Count};");
+
+        // Offsets alone repeat when a topic is recreated (a dev stack's in-memory Kafka restarts at offset 0), and
+        // ClickHouse would drop the new events as copies of old ones: the event ids make the token the batch's own.
+        // Sorted: partitions interleave differently when the same messages are read again.
+        foreach (var id in entries.Select(e => e.Mapped.Event?.EventId ?? "").Order(StringComparer.Ordinal))
+        {
+            text.Append(id).Append('\n');
+        }
+
         return "insights-processors:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using ClickHouse.Driver;
 using Confluent.Kafka;
+using Insights.Processors.Sessions;
 using Insights.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -21,6 +22,7 @@ namespace Insights.Processors;
 /// </remarks>
 public sealed class EventConsumer(
     BatchWriter writer,
+    Sessionizer sessionizer,
     SchemaMigrator migrator,
     PipelineHealth health,
     ProcessorMetrics metrics,
@@ -284,6 +286,7 @@ public sealed class EventConsumer(
             {
                 var revoked = partitions.Select(p => p.TopicPartition).ToList();
                 var abandoned = batch.Abandon(revoked) + AbandonDeferred(revoked);
+                sessionizer.Forget(revoked.Select(tp => tp.Partition.Value));
                 CommitStored(c, revoked);
                 LogMessages.PartitionsRevoked(logger, Describe(revoked), abandoned);
             })
@@ -292,6 +295,7 @@ public sealed class EventConsumer(
                 // Already someone else's: committing would overwrite the new owner's progress.
                 var lost = partitions.Select(p => p.TopicPartition).ToList();
                 var abandoned = batch.Abandon(lost) + AbandonDeferred(lost);
+                sessionizer.Forget(lost.Select(tp => tp.Partition.Value));
                 lost.ForEach(tp => stored.Remove(tp));
                 LogMessages.PartitionsLost(logger, Describe(lost), abandoned);
             })

@@ -1,8 +1,11 @@
 using ClickHouse.Driver;
 using Confluent.Kafka;
+using Insights.Enrichment;
+using Insights.Processors.Sessions;
 using Insights.ServiceDefaults;
 using Insights.Storage;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Insights.Processors;
@@ -31,8 +34,15 @@ internal static class Extensions
         services.AddSingleton(sp => BuildProducer(sp.GetRequiredService<IOptions<KafkaOptions>>().Value));
         services.AddSingleton<ProcessorMetrics>();
         services.AddSingleton<PipelineHealth>();
+        builder.AddEnrichment();
+        services.AddValidatedOptions<SessionizerOptions>(builder.Configuration, SessionizerOptions.SectionName);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<Sessionizer>();
+        services.AddSingleton<SessionStore>();
+        services.AddSingleton<BatchPreparer>();
         services.AddSingleton<BatchWriter>();
         services.AddHostedService<EventConsumer>();
+        Insights.Attribution.Extensions.AddAttribution(builder); // its own consumer group: chats, orders → revenue credits
 
         services.AddHealthChecks().AddCheck<PipelineHealth>("pipeline", tags: [HealthTags.Ready]);
     }

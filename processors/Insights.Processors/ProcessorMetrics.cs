@@ -18,7 +18,13 @@ public sealed class ProcessorMetrics
     private readonly Counter<long> clickHouseFailures;
     private readonly Histogram<int> batchSize;
     private readonly Histogram<double> insertDuration;
+    private readonly Counter<long> sessionsStarted;
+    private readonly Counter<long> sessionsWritten;
+    private readonly Counter<long> eventsReplayed;
+    private readonly Counter<long> sessionLookups;
+    private readonly Histogram<double> sessionLookupDuration;
     private long lag;
+    private long visitorsInMemory;
     private double backoffSeconds;
 
     public ProcessorMetrics(IMeterFactory meterFactory)
@@ -35,6 +41,16 @@ public sealed class ProcessorMetrics
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 10, 100, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000] });
         insertDuration = meter.CreateHistogram("insights.processors.insert.duration", "s", "ClickHouse insert latency per batch.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+        sessionsStarted = meter.CreateCounter<long>("insights.processors.sessions.started", "{session}", "Sessions opened (replays of a batch included).");
+        sessionsWritten = meter.CreateCounter<long>("insights.processors.sessions.written", "{session}", "Session rows written: every session a batch changed.");
+        eventsReplayed = meter.CreateCounter<long>("insights.processors.events.replayed", "{event}",
+            "Visitor events read again after a crash or rebalance and skipped: ClickHouse already holds them and their sessions.");
+        sessionLookups = meter.CreateCounter<long>("insights.processors.sessions.lookups", "{visitor}",
+            "Visitors whose sessions were read from ClickHouse (new partition, evicted from memory, or a late event).");
+        sessionLookupDuration = meter.CreateHistogram("insights.processors.sessions.lookup.duration", "s", "Time to read a batch's visitors' sessions from ClickHouse.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+        meter.CreateObservableGauge("insights.processors.sessions.visitors_in_memory", () => Volatile.Read(ref visitorsInMemory), "{visitor}",
+            "Visitors whose latest session the processor holds in memory.");
         meter.CreateObservableGauge("insights.processors.consumer.lag", () => Volatile.Read(ref lag), "{message}",
             "Messages on the assigned partitions not yet stored (high watermark minus stored offset).");
         meter.CreateObservableGauge("insights.processors.clickhouse.backoff", () => Volatile.Read(ref backoffSeconds), "s",
@@ -62,4 +78,20 @@ public sealed class ProcessorMetrics
     public void ClickHouseRecovered() => Volatile.Write(ref backoffSeconds, 0);
 
     public void Lag(long messages) => Volatile.Write(ref lag, messages);
+
+    public void Sessionized(int started, int replayed)
+    {
+        sessionsStarted.Add(started);
+        eventsReplayed.Add(replayed);
+    }
+
+    public void SessionsInserted(int count) => sessionsWritten.Add(count);
+
+    public void SessionLookups(int visitors, TimeSpan elapsed)
+    {
+        sessionLookups.Add(visitors);
+        sessionLookupDuration.Record(elapsed.TotalSeconds);
+    }
+
+    public void VisitorsInMemory(int count) => Volatile.Write(ref visitorsInMemory, count);
 }

@@ -88,6 +88,10 @@ public sealed class FaultOptions
 {
     /// <summary>Kill the process right after an insert succeeded, before its offsets are stored or committed.</summary>
     public bool ExitAfterInsert { get; set; }
+
+    /// <summary>Kill the process right after a batch's sessions were inserted (its events before them), before its
+    /// offsets are stored or committed: the next owner replays events that are fully stored.</summary>
+    public bool ExitAfterSessionsInsert { get; set; }
 }
 
 /// <summary>Rules that span settings; each failure names the keys involved.</summary>

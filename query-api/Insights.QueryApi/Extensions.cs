@@ -32,6 +32,9 @@ public static class Extensions
         services.AddSingleton(provider => new ClickHouseClient(provider.GetRequiredService<IOptions<ClickHouseStorageOptions>>().Value.ConnectionString));
         services.AddSingleton<ReportsDatabase>();
         services.AddSingleton<StatsStore>();
+        Sales.RevenueReports.AddRevenueReports(services);
+        Companies.CompanyEndpoints.AddCompanyReports(services, builder.Configuration);
+        Visitors.VisitorEndpoints.AddVisitorReports(services);
 
         // Order matters: metrics outermost so refusals are timed too, then the tenant check before any handler.
         services.AddMediator(options =>

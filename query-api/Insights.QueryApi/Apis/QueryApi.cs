@@ -29,6 +29,10 @@ public static class QueryApi
                 "Dates without an offset are read in the site's time zone; the default range is the last 7 days including today. " +
                 "Counts are exact: an event delivered twice counts once.");
 
+        Sales.RevenueReports.MapRevenueReports(api);
+        Companies.CompanyEndpoints.MapCompanyReports(api);
+        Visitors.VisitorEndpoints.MapVisitorReports(api);
+
         return app;
     }
 

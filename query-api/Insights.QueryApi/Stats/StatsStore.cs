@@ -22,12 +22,14 @@ namespace Insights.QueryApi.Stats;
 /// </remarks>
 public sealed class StatsStore(ReportsDatabase database)
 {
+    // bot_reason: the processors keep bot and datacenter events, flagged (migration 0003); they are not visitors.
     private const string PageViewsInRange = """
         FROM events FINAL
         WHERE site_id = {site:String}
           AND type = {type:String}
           AND timestamp >= {from:DateTime64(3, 'UTC')}
           AND timestamp < {to:DateTime64(3, 'UTC')}
+          AND bot_reason = ''
         """;
 
     private const string TotalsSql = "SELECT count() AS views, uniqExact(anonymous_id) AS visitors\n" + PageViewsInRange;

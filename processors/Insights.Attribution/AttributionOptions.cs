@@ -1,0 +1,194 @@
+using System.ComponentModel.DataAnnotations;
+using Insights.Attribution.Engine;
+using Insights.Contracts;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace Insights.Attribution;
+
+/// <summary>How the attribution consumer runs (section <c>Attribution</c>). Per-site rules (window, half-life,
+/// currencies, goals, weak linking) are in each site's <see cref="SiteOptions"/>.</summary>
+public sealed class AttributionOptions
+{
+    public const string SectionName = "Attribution";
+
+    /// <summary>Off: the host runs no attribution consumer (for a host that should only fill the events table).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Kafka bootstrap servers; empty takes <c>Kafka:BootstrapServers</c>, the setting the processors use.</summary>
+    public string? BootstrapServers { get; set; }
+
+    /// <summary>Its own consumer group: attribution reads every event independently of the processors and keeps its own offsets.</summary>
+    [Required]
+    [RegularExpression("^[A-Za-z0-9._-]{1,249}$", ErrorMessage = "must be 1-249 of A-Z a-z 0-9 . _ -")]
+    public string GroupId { get; set; } = "insights-attribution";
+
+    [Required]
+    [RegularExpression("^[A-Za-z0-9._-]{1,249}$", ErrorMessage = "must be a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -)")]
+    public string Topic { get; set; } = Topics.Events;
+
+    // Most events (page views) cost nothing here, so batches can be large: fewer loads and inserts per event, but a
+    // longer replay after a crash and more memory.
+    [Range(1, 1_000_000)]
+    public int BatchMaxEvents { get; set; } = 20_000;
+
+    // How long a chat or order may wait for its batch: revenue shows within seconds either way; longer means fewer,
+    // larger inserts (ClickHouse prefers about one per second per table).
+    [Range(1, 60_000)]
+    public int BatchMaxWaitMs { get; set; } = 1_000;
+
+    // First pause after a failed load or write; doubles up to the maximum.
+    [Range(1, 60_000)]
+    public int BackoffInitialMs { get; set; } = 250;
+
+    [Range(1, 600_000)]
+    public int BackoffMaxMs { get; set; } = 10_000;
+
+    // As the processors': short moves partitions off a dead instance sooner, too short evicts live ones.
+    [Range(1_000, 300_000)]
+    public int SessionTimeoutMs { get; set; } = 10_000;
+
+    [Range(100, 100_000)]
+    public int HeartbeatIntervalMs { get; set; } = 3_000;
+
+    // The replay window after a crash (replays are harmless here, only work) vs one commit request per interval.
+    [Range(100, 60_000)]
+    public int AutoCommitIntervalMs { get; set; } = 1_000;
+
+    // One load query or insert slower than this fails the attempt, which is retried.
+    [Range(1, 600)]
+    public int QueryTimeoutSeconds { get; set; } = 30;
+
+    // A component (one person's ids, chats and orders) bigger than this is cut while loading and the cut counted: a
+    // shared e-mail like "test@test" must not pull half the site into every batch.
+    [Range(10, 1_000_000)]
+    public int MaxComponentNodes { get; set; } = 5_000;
+
+    // Breadth-first rounds (one query each) when loading a component; a person's ids are rarely more than 3 links apart.
+    [Range(1, 64)]
+    public int MaxLoadRounds { get; set; } = 8;
+
+    // An order up to this long after a chat ended counts as placed "during" it.
+    [Range(0, 24 * 60)]
+    public int DuringChatGraceMinutes { get; set; } = 60;
+
+    // Global switch of the same-IP-and-user-agent fallback (sites can turn it off for themselves with WeakIdentityLinking).
+    public bool WeakLinking { get; set; } = true;
+
+    // How close a chat or order and a page view of the same IP and user agent must be; wider links more and guesses more.
+    [Range(1, 24 * 60)]
+    public int WeakLinkWindowMinutes { get; set; } = 10;
+
+    // IP + user-agent pairs remembered (about 200 bytes each); fewer forgets sooner under heavy traffic.
+    [Range(1_000, 50_000_000)]
+    public int WeakLinkCapacity { get; set; } = 200_000;
+
+    public EngineSettings ToEngineSettings() => new()
+    {
+        DuringChatGrace = TimeSpan.FromMinutes(DuringChatGraceMinutes),
+        WeakLinking = WeakLinking,
+        WeakLinkWindow = TimeSpan.FromMinutes(WeakLinkWindowMinutes),
+        WeakLinkCapacity = WeakLinkCapacity,
+    };
+}
+
+/// <summary>
+/// Rules across settings, and the attribution settings of every configured site (window, half-life, currencies, goals):
+/// a site the engine could not attribute correctly stops the start-up, naming the key.
+/// </summary>
+internal sealed class AttributionOptionsValidator(IConfiguration configuration) : IValidateOptions<AttributionOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AttributionOptions options)
+    {
+        var s = AttributionOptions.SectionName;
+        var failures = new List<string>();
+        if (options.BackoffMaxMs < options.BackoffInitialMs)
+        {
+            failures.Add($"{s}:BackoffMaxMs ({options.BackoffMaxMs}) must not be less than {s}:BackoffInitialMs ({options.BackoffInitialMs})");
+        }
+
+        if (options.HeartbeatIntervalMs >= options.SessionTimeoutMs)
+        {
+            failures.Add($"{s}:HeartbeatIntervalMs ({options.HeartbeatIntervalMs}) must be less than {s}:SessionTimeoutMs ({options.SessionTimeoutMs})");
+        }
+
+        failures.AddRange(ValidateSites(AttributionSites.From(configuration)));
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    public static IEnumerable<string> ValidateSites(IReadOnlyList<SiteOptions> sites)
+    {
+        for (var i = 0; i < sites.Count; i++)
+        {
+            var site = sites[i];
+            var prefix = $"{SiteCatalogRegistration.Section}:{i}";
+            var results = new List<ValidationResult>();
+            if (!Validator.TryValidateObject(site, new ValidationContext(site), results, validateAllProperties: true))
+            {
+                foreach (var result in results)
+                {
+                    yield return $"{prefix}:{result.MemberNames.FirstOrDefault()}: {result.ErrorMessage}";
+                }
+            }
+
+            foreach (var (currency, rate) in site.CurrencyRates)
+            {
+                if (currency.Length != 3 || !currency.All(char.IsAsciiLetter))
+                {
+                    yield return $"{prefix}:CurrencyRates:{currency}: not an ISO 4217 currency code";
+                }
+                else if (rate <= 0 || rate > 1_000_000)
+                {
+                    yield return $"{prefix}:CurrencyRates:{currency}: the rate must be a positive number of {site.ReportingCurrency} per {currency.ToUpperInvariant()}";
+                }
+            }
+
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            for (var g = 0; g < site.Goals.Count; g++)
+            {
+                var goal = site.Goals[g];
+                var key = $"{prefix}:Goals:{g}";
+                var goalResults = new List<ValidationResult>();
+                if (!Validator.TryValidateObject(goal, new ValidationContext(goal), goalResults, validateAllProperties: true))
+                {
+                    foreach (var result in goalResults)
+                    {
+                        yield return $"{key}:{result.MemberNames.FirstOrDefault()}: {result.ErrorMessage}";
+                    }
+
+                    continue;
+                }
+
+                if (!ids.Add(goal.Id))
+                {
+                    yield return $"{key}:Id: the goal id '{goal.Id}' is used twice in this site";
+                }
+
+                switch (GoalRule.ParseKind(goal.Kind))
+                {
+                    case null:
+                        yield return $"{key}:Kind: '{goal.Kind}' is not one of page, event, chat_started, order_placed";
+                        break;
+                    case GoalKind.Page when string.IsNullOrWhiteSpace(goal.UrlPattern) || goal.UrlPattern.Length > 2048:
+                        yield return $"{key}:UrlPattern: a page goal needs a path or URL pattern (at most 2048 characters), like /thank-you or /checkout/*";
+                        break;
+                    case GoalKind.Event when string.IsNullOrWhiteSpace(goal.EventName):
+                        yield return $"{key}:EventName: an event goal needs the custom event's name";
+                        break;
+                }
+
+                if (goal.Value is { } value && (value < 0 || value > Money.MaxAmount))
+                {
+                    yield return $"{key}:Value: must be zero or more";
+                }
+            }
+        }
+    }
+}
+
+/// <summary>The sites as configured (section <c>Sites</c>), read on their own: a processors host may run without any.</summary>
+internal static class AttributionSites
+{
+    public static List<SiteOptions> From(IConfiguration configuration) =>
+        configuration.GetSection(SiteCatalogRegistration.Section).Get<List<SiteOptions>>() ?? [];
+}

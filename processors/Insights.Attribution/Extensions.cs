@@ -1,0 +1,62 @@
+using ClickHouse.Driver;
+using Insights.Attribution.Engine;
+using Insights.Attribution.Storage;
+using Insights.ServiceDefaults;
+using Insights.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Insights.Attribution;
+
+public static class Extensions
+{
+    /// <summary>
+    /// The attribution consumer as a hosted service, with its options (section <c>Attribution</c>, checked at start-up
+    /// together with the sites' attribution settings), metrics, and readiness under <c>/readyz</c>. Nothing is started
+    /// when <c>Attribution:Enabled</c> is false.
+    /// </summary>
+    public static IHostApplicationBuilder AddAttribution(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var configuration = builder.Configuration;
+        if (!configuration.GetValue(AttributionOptions.SectionName + ":" + nameof(AttributionOptions.Enabled), true))
+        {
+            return builder;
+        }
+
+        var services = builder.Services;
+        services.AddValidatedOptions<AttributionOptions>(configuration, AttributionOptions.SectionName);
+        services.AddSingleton<IValidateOptions<AttributionOptions>>(new AttributionOptionsValidator(configuration));
+        services.PostConfigure<AttributionOptions>(options =>
+        {
+            if (string.IsNullOrWhiteSpace(options.BootstrapServers))
+            {
+                options.BootstrapServers = configuration["Kafka:BootstrapServers"] is { Length: > 0 } kafka ? kafka : "127.0.0.1:9092";
+            }
+        });
+        services.AddValidatedOptions<ClickHouseStorageOptions>(configuration, "ClickHouse");
+
+        services.AddMetrics();
+        services.TryAddSingleton<AttributionMetrics>();
+        services.TryAddSingleton<AttributionHealth>();
+        services.TryAddSingleton(provider => new SchemaMigrator(
+            provider.GetRequiredService<IOptions<ClickHouseStorageOptions>>().Value, provider.GetRequiredService<ILogger<SchemaMigrator>>()));
+        services.TryAddSingleton(provider => new SiteRulebook(AttributionSites.From(configuration),
+            provider.GetRequiredService<IOptions<AttributionOptions>>().Value.ToEngineSettings()));
+        services.TryAddSingleton(provider => new AttributionEngine(provider.GetRequiredService<SiteRulebook>()));
+        services.TryAddSingleton(provider =>
+        {
+            var storage = provider.GetRequiredService<IOptions<ClickHouseStorageOptions>>().Value;
+            // Its own client: the processors' is theirs to configure, and a client is cheap (it pools HTTP connections).
+            return new ClickHouseFacts(new ClickHouseClient(storage.ConnectionString), storage.Database,
+                TimeSpan.FromSeconds(provider.GetRequiredService<IOptions<AttributionOptions>>().Value.QueryTimeoutSeconds));
+        });
+        services.AddHostedService<AttributionConsumer>();
+        services.AddHealthChecks().AddCheck<AttributionHealth>("attribution", tags: [HealthTags.Ready]);
+        return builder;
+    }
+}

@@ -1,0 +1,114 @@
+using System.Net;
+using Insights.Contracts;
+using Insights.Enrichment;
+using Insights.Processors.Sessions;
+
+namespace Insights.Processors;
+
+/// <summary>A batch ready to write: its <c>events</c> rows and <c>sessions</c> rows, and the sessions' new states.</summary>
+internal sealed class PreparedBatch
+{
+    /// <summary>Rows in <see cref="EnrichedRowMapper.Columns"/> order; events a replay already stored have none.</summary>
+    public required List<object[]> EventRows { get; init; }
+
+    /// <summary>For each of <see cref="EventRows"/>, the index of its entry in the batch.</summary>
+    public required List<int> RowEntries { get; init; }
+
+    /// <summary>Rows in <see cref="Session.Columns"/> order: every session an event of the batch changed.</summary>
+    public required List<object[]> SessionRows { get; init; }
+
+    public required FoldResult Sessions { get; init; }
+
+    /// <summary>Per entry: true when the event is not a visitor's (a bot, a datacenter), so live presence skips it.</summary>
+    public required bool[] NotVisitor { get; init; }
+}
+
+/// <summary>
+/// The processing steps between decoding and writing, once per batch: enrichment (bots, geo, device, company, IP
+/// privacy — see Insights.Enrichment), then sessions (visitors' events cut at 30 minutes of inactivity, continued
+/// from ClickHouse for visitors memory does not hold), then the rows to insert.
+/// </summary>
+/// <remarks>
+/// Bot and datacenter events are stored, flagged by <c>bot_reason</c>, and take no part in sessions: they are not
+/// visitors, and every visitor report filters them out. Keeping them loses nothing (server-side events such as
+/// orders can come from cloud networks) and lets a wrong verdict be recounted.
+/// </remarks>
+public sealed class BatchPreparer(EnrichmentPipeline enrichment, Sessionizer sessionizer, SessionStore store, ProcessorMetrics metrics)
+{
+    internal async Task<PreparedBatch> PrepareAsync(EventBatch batch, CancellationToken cancellationToken)
+    {
+        var entries = batch.Entries;
+        var events = new PipelineEvent[entries.Count];
+        var entryOf = new int[entries.Count];
+        var count = 0;
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (entries[i].Mapped is { IsPoison: false, Event: { } e })
+            {
+                events[count] = e;
+                entryOf[count++] = i;
+            }
+        }
+
+        var enriched = new EnrichedEvent[count];
+        enrichment.Enrich(events.AsSpan(0, count), enriched);
+
+        var visits = new VisitAttributes[count];
+        var inputs = new List<SessionInput>(count);
+        var notVisitor = new bool[entries.Count];
+        for (var j = 0; j < count; j++)
+        {
+            var entry = entries[entryOf[j]];
+            visits[j] = VisitAttributes.Of(enriched[j]);
+            if (enriched[j].IsDropped)
+            {
+                notVisitor[entryOf[j]] = true;
+            }
+            else if (!string.IsNullOrEmpty(events[j].AnonymousId))
+            {
+                inputs.Add(new SessionInput(j, entry.Message.Partition.Value, entry.Message.Offset.Value, events[j],
+                    (string)entry.Mapped.Row![EnrichedRowMapper.PathColumn], visits[j]));
+            }
+        }
+
+        var needs = sessionizer.Plan(inputs);
+        if (needs.Count > 0)
+        {
+            foreach (var (need, sessions) in await store.LookUpAsync(needs, cancellationToken))
+            {
+                sessionizer.Absorb(need, sessions);
+            }
+        }
+
+        var fold = sessionizer.Fold(inputs, count);
+        var replayed = new bool[count];
+        foreach (var input in inputs)
+        {
+            replayed[input.Index] = fold.SessionIds[input.Index] is null;
+        }
+
+        var rows = new List<object[]>(count);
+        var rowEntries = new List<int>(count);
+        var ipv6 = new Dictionary<IPAddress, IPAddress>();
+        for (var j = 0; j < count; j++)
+        {
+            // A replayed visitor event is already stored, with the session it was given then: writing it again could
+            // only give it another.
+            if (!replayed[j])
+            {
+                rows.Add(EnrichedRowMapper.ToRow(entries[entryOf[j]].Mapped.Row!, enriched[j], visits[j], fold.SessionIds[j], ipv6));
+                rowEntries.Add(entryOf[j]);
+            }
+        }
+
+        metrics.Sessionized(fold.Started, fold.Replayed);
+        return new PreparedBatch
+        {
+            EventRows = rows,
+            RowEntries = rowEntries,
+            SessionRows = [.. fold.Changed.Select(s => s.ToRow())],
+            Sessions = fold,
+            NotVisitor = notVisitor,
+        };
+    }
+}

@@ -1,0 +1,135 @@
+namespace Insights.Processors.Sessions;
+
+/// <summary>What memory knows of one Kafka partition: its visitors, and since when it saw everything.</summary>
+internal sealed class PartitionMemory
+{
+    public Dictionary<VisitorKey, VisitorState> Visitors { get; } = [];
+
+    /// <summary>The earliest received time of the events consumed since the partition was assigned.</summary>
+    public DateTime? FirstReceivedAt { get; set; }
+
+    /// <summary>The latest end of a session dropped from memory.</summary>
+    public DateTime EvictedUntil { get; private set; } = DateTime.MinValue;
+
+    /// <summary>
+    /// After this time, every session of this partition's visitors is in memory: the events were consumed here (their
+    /// timestamps may run ahead of their received time by the clock skew ingest allows), and none was evicted since.
+    /// </summary>
+    public DateTime KnowsEverythingAfter(TimeSpan skew)
+    {
+        var owned = FirstReceivedAt is { } first && first < DateTime.MaxValue - skew ? first + skew : DateTime.MaxValue;
+        return owned > EvictedUntil ? owned : EvictedUntil;
+    }
+
+    public void Evict(VisitorKey visitor, VisitorState state)
+    {
+        Visitors.Remove(visitor);
+        foreach (var session in state.Sessions)
+        {
+            if (session.EndedAt > EvictedUntil)
+            {
+                EvictedUntil = session.EndedAt;
+            }
+        }
+    }
+}
+
+/// <summary>
+/// A visitor's sessions as known: the latest one (and, within a batch, any older one a late event touched), the
+/// highest Kafka offset folded for them, and since when the list is complete.
+/// </summary>
+internal sealed class VisitorState
+{
+    private string?[] recentIds = new string?[32];
+    private string?[] recentSessions = new string?[32];
+    private int next;
+
+    public List<Session> Sessions { get; private set; } = [];
+
+    /// <summary>Every session of the visitor that ends at or after this is in <see cref="Sessions"/>.</summary>
+    public DateTime CoveredFrom { get; set; }
+
+    public long MaxOffset { get; set; } = -1;
+
+    public DateTime MaxReceivedAt { get; set; }
+
+    public long LastTouched { get; set; }
+
+    public VisitorState Clone() => new()
+    {
+        Sessions = [.. Sessions],
+        CoveredFrom = CoveredFrom,
+        MaxOffset = MaxOffset,
+        MaxReceivedAt = MaxReceivedAt,
+        LastTouched = LastTouched,
+        recentIds = (string?[])recentIds.Clone(),
+        recentSessions = (string?[])recentSessions.Clone(),
+        next = next,
+    };
+
+    /// <summary>The session whose span, widened by the gap on both sides, holds <paramref name="at"/>; the nearest if two do.</summary>
+    public Session? SessionAt(DateTime at, TimeSpan gap)
+    {
+        Session? best = null;
+        var bestDistance = TimeSpan.MaxValue;
+        foreach (var session in Sessions)
+        {
+            if (at < session.StartedAt - gap || at > session.EndedAt + gap)
+            {
+                continue;
+            }
+
+            var distance = at < session.StartedAt ? session.StartedAt - at : at > session.EndedAt ? at - session.EndedAt : TimeSpan.Zero;
+            if (distance < bestDistance)
+            {
+                (best, bestDistance) = (session, distance);
+            }
+        }
+
+        return best;
+    }
+
+    public void Add(Session session)
+    {
+        var at = Sessions.FindIndex(s => s.StartedAt > session.StartedAt);
+        Sessions.Insert(at < 0 ? Sessions.Count : at, session);
+    }
+
+    public void Replace(Session old, Session copy) => Sessions[Sessions.IndexOf(old)] = copy;
+
+    /// <summary>False when the event id was folded recently (a duplicate delivery).</summary>
+    public bool Remember(string eventId) => Array.IndexOf(recentIds, eventId) < 0;
+
+    public string? SessionOf(string eventId)
+    {
+        var at = Array.IndexOf(recentIds, eventId);
+        return at < 0 ? null : recentSessions[at];
+    }
+
+    public void Tag(string eventId, string sessionId)
+    {
+        recentIds[next] = eventId;
+        recentSessions[next] = sessionId;
+        next = (next + 1) % recentIds.Length;
+    }
+
+    /// <summary>Keeps only the latest session (the one the next event can join); memory then covers from just after the others.</summary>
+    public void KeepLatest()
+    {
+        if (Sessions.Count <= 1)
+        {
+            return;
+        }
+
+        var latest = Sessions.MaxBy(s => s.EndedAt)!;
+        foreach (var session in Sessions)
+        {
+            if (!ReferenceEquals(session, latest) && session.EndedAt >= CoveredFrom)
+            {
+                CoveredFrom = session.EndedAt.AddTicks(1);
+            }
+        }
+
+        Sessions = [latest];
+    }
+}

@@ -1,0 +1,135 @@
+using System.Net;
+using System.Text.Json;
+using Insights.DevStack.Testing;
+using Insights.QueryApi.Tests.Support;
+
+namespace Insights.QueryApi.Tests;
+
+/// <summary>
+/// The company and visitor reports over hand-made sessions rows: the lead score's weights and recency, exact counts
+/// over unmerged versions, ranges. (The path from real traffic through Kafka and the processor to these endpoints is
+/// tested in processors/Insights.Processors.Tests, CompanyReportsEndToEndTests.)
+/// </summary>
+public sealed class CompanyReportsTests(DevStackFixture stack)
+{
+    private static readonly DateTime Today = DateTime.UtcNow.Date;
+
+    private static string Range => $"?from={Today.AddDays(-29):yyyy-MM-dd}&to={Today.AddDays(1):yyyy-MM-dd}";
+
+    [Fact]
+    public async Task Recent_visits_score_higher_than_the_same_visits_weeks_ago()
+    {
+        using var db = await EventsDatabase.CreateMigratedAsync(stack);
+        await stack.InsertVisitsAsync(db.Name,
+            new TestVisit("s1", "v1", Today.AddDays(-20), ["/", "/pricing"], "old-co-00000001", "Old Co"),
+            new TestVisit("s2", "v2", Today.AddHours(-1), ["/", "/pricing"], "new-co-00000002", "New Co"));
+        await using var api = db.StartApi();
+
+        var companies = await CompaniesAsync(api.CreateClient(), Range);
+
+        Assert.Equal(["New Co", "Old Co"], companies.Select(c => c.GetProperty("name").GetString()));
+        Assert.True(companies[0].GetProperty("score").GetInt32() > 2 * companies[1].GetProperty("score").GetInt32(), Describe(companies));
+    }
+
+    [Fact]
+    public async Task High_intent_pages_and_their_weights_come_from_the_settings()
+    {
+        using var db = await EventsDatabase.CreateMigratedAsync(stack);
+        await stack.InsertVisitsAsync(db.Name,
+            new TestVisit("s1", "v1", Today.AddHours(-2), ["/", "/pricing", "/pricing/team"], "pricing-co-00000001", "Pricing Co"),
+            new TestVisit("s2", "v2", Today.AddHours(-2), ["/", "/Webinar/Spring"], "webinar-co-00000002", "Webinar Co"),
+            new TestVisit("s3", "v3", Today.AddHours(-2), ["/", "/pricingx", "/about"], "lookalike-co-00000003", "Lookalike Co"));
+
+        await using (var defaults = db.StartApi())
+        {
+            // /pricing and everything under it counts, once per page; /pricingx is not /pricing; /webinar means nothing yet.
+            Assert.Equal(["Pricing Co", "Lookalike Co", "Webinar Co"], Names(await CompaniesAsync(defaults.CreateClient(), Range)));
+        }
+
+        var settings = db.Settings();
+        settings["Leads:HighIntentPages:0:Path"] = "/webinar";
+        settings["Leads:HighIntentPages:0:Weight"] = "80";
+        await using var tuned = new QueryApiFactory(settings);
+        var companies = await CompaniesAsync(tuned.CreateClient(), Range);
+
+        Assert.Equal("Webinar Co", companies[0].GetProperty("name").GetString());
+        // Configured pages replace the defaults: /pricing no longer earns anything, so its visit scores like the lookalike's.
+        Assert.Equal(companies[1].GetProperty("score").GetInt32(), companies[2].GetProperty("score").GetInt32());
+    }
+
+    [Fact]
+    public async Task Every_visit_counts_once_whatever_versions_of_it_are_stored_and_residential_visits_never_count()
+    {
+        using var db = await EventsDatabase.CreateMigratedAsync(stack);
+        await stack.InsertVisitsAsync(db.Name, new TestVisit("s1", "v1", Today.AddHours(-3), ["/"], "acme-00000001", "Acme"));
+        await stack.InsertVisitsAsync(db.Name, new TestVisit("s1", "v1", Today.AddHours(-3), ["/", "/pricing"], "acme-00000001", "Acme", PageViews: 3, Version: 3));
+        await stack.InsertVisitsAsync(db.Name, new TestVisit("s1", "v1", Today.AddHours(-3), ["/", "/pricing"], "acme-00000001", "Acme", PageViews: 3, Version: 3));
+        await stack.InsertVisitsAsync(db.Name,
+            new TestVisit("s2", "v2", Today.AddHours(-2), ["/blog"], "acme-00000001", "Acme"),
+            new TestVisit("s3", "home", Today.AddHours(-2), ["/pricing"]),
+            new TestVisit("s4", "old", Today.AddDays(-60), ["/pricing"], "acme-00000001", "Acme"));
+        await using var api = db.StartApi();
+
+        var acme = Assert.Single(await CompaniesAsync(api.CreateClient(), Range));
+
+        Assert.Equal((2L, 2L, 4L), (acme.GetProperty("visits").GetInt64(), acme.GetProperty("visitors").GetInt64(), acme.GetProperty("pageViews").GetInt64()));
+        Assert.Equal(["/", "/blog", "/pricing"], acme.GetProperty("topPages").EnumerateArray().Select(p => p.GetProperty("path").GetString()));
+    }
+
+    [Fact]
+    public async Task A_company_known_from_before_the_range_has_an_empty_timeline_and_an_unknown_one_is_404()
+    {
+        using var db = await EventsDatabase.CreateMigratedAsync(stack);
+        await stack.InsertVisitsAsync(db.Name, new TestVisit("s1", "v1", Today.AddDays(-90), ["/pricing"], "acme-00000001", "Acme"));
+        await using var api = db.StartApi();
+        var client = api.CreateClient();
+
+        using var known = await client.RequestAsync($"/v1/sites/shop/companies/acme-00000001{Range}", bearer: TestSites.ShopRead);
+        using var unknown = await client.RequestAsync($"/v1/sites/shop/companies/nobody-00000002{Range}", bearer: TestSites.ShopRead);
+        using var otherSite = await client.RequestAsync($"/v1/sites/other/companies/acme-00000001{Range}", bearer: TestSites.OtherRead);
+
+        var company = await known.ReadJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.OK, known.StatusCode);
+        Assert.Equal(("Acme", 0L, 0), (company.GetProperty("company").GetProperty("name").GetString(),
+            company.GetProperty("company").GetProperty("visits").GetInt64(), company.GetProperty("visits").GetArrayLength()));
+        Assert.Equal("company_not_found", (await unknown.ProblemAsync(HttpStatusCode.NotFound)).Reason());
+        Assert.Equal("company_not_found", (await otherSite.ProblemAsync(HttpStatusCode.NotFound)).Reason());
+    }
+
+    [Fact]
+    public async Task A_visitor_profile_lists_visits_newest_first_and_leaves_bot_events_out()
+    {
+        using var db = await EventsDatabase.CreateMigratedAsync(stack);
+        await stack.InsertVisitsAsync(db.Name,
+            new TestVisit("s1", "v1", Today.AddDays(-2), ["/", "/docs"], "acme-00000001", "Acme"),
+            new TestVisit("s2", "v1", Today.AddHours(-1), ["/pricing"]));
+        await db.InsertAsync(new TestEvent("e1", TestSites.Shop, Today.AddHours(-1), "v1", "/pricing"), new TestEvent("e2", TestSites.Shop, Today.AddDays(-2), "v1", "/"));
+        await stack.InsertBotEventAsync(db.Name, "e3", "v1", Today.AddMinutes(-30), "crawler");
+        await using var api = db.StartApi();
+        var client = api.CreateClient();
+
+        using var response = await client.RequestAsync("/v1/sites/shop/visitors/v1", bearer: TestSites.ShopRead);
+        var visitor = await response.ReadJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal((2L, 3L), (visitor.GetProperty("visits").GetInt64(), visitor.GetProperty("pageViews").GetInt64()));
+        Assert.Equal(["s2", "s1"], visitor.GetProperty("sessions").EnumerateArray().Select(s => s.GetProperty("id").GetString()));
+        // The company is the latest visit's that came from a business: the home visit after it does not erase it.
+        Assert.Equal("Acme", visitor.GetProperty("company").GetProperty("name").GetString());
+        Assert.Equal(["e1", "e2"], visitor.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("eventId").GetString()));
+        Assert.Contains("db-ip.com", visitor.GetProperty("attribution").GetProperty("html").GetString(), StringComparison.Ordinal);
+    }
+
+    private static async Task<List<JsonElement>> CompaniesAsync(HttpClient client, string query)
+    {
+        using var response = await client.RequestAsync("/v1/sites/shop/companies" + query, bearer: TestSites.ShopRead);
+        var body = await response.Content.ReadAsStringAsync(Http.Ct);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        return [.. JsonSerializer.Deserialize<JsonElement>(body).GetProperty("companies").EnumerateArray()];
+    }
+
+    private static IEnumerable<string?> Names(List<JsonElement> companies) => companies.Select(c => c.GetProperty("name").GetString());
+
+    private static string Describe(List<JsonElement> companies) =>
+        string.Join(", ", companies.Select(c => $"{c.GetProperty("name").GetString()}={c.GetProperty("score").GetInt32()}"));
+}
