@@ -27,7 +27,7 @@ public sealed class SessionPipelineTests(DevStackFixture stack)
         ]);
 
         await using var processor = new InProcessProcessor(pipeline.Settings());
-        await processor.StartAsync();
+        using var http = await processor.StartAsync();
         await pipeline.WaitForAsync(events: 7, sessions: 3, () => processor.Logs);
 
         var events = (await pipeline.RowsAsync(
@@ -52,6 +52,13 @@ public sealed class SessionPipelineTests(DevStackFixture stack)
         Assert.Equal(1UL, await pipeline.ScalarAsync("SELECT count() FROM sessions FINAL WHERE company_id != ''"));
         Assert.Equal(0UL, await pipeline.ScalarAsync(
             "SELECT count() FROM sessions FINAL WHERE company_id != '' AND network_kind != 'business'"));
+
+        // The operator sees them as a metric by reason (the enrichment's meter, exported with the processor's).
+        var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken);
+        foreach (var reason in new[] { "crawler", "headless_browser", "datacenter" })
+        {
+            Assert.Contains($"insights_enrichment_events_dropped_total{{otel_scope_name=\"Insights.Enrichment\",reason=\"{reason}\"}}", metrics, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -53,6 +53,7 @@ internal sealed class EventBatch
         entries.Add(new Entry(message, EventRowMapper.Map(message.Message.Value, SchemaHeader(message.Message.Headers))));
     }
 
+    /// <summary>The decoded rows as mapped on arrival, before enrichment (the writer inserts <see cref="PreparedBatch.EventRows"/>).</summary>
     public List<object[]> Rows()
     {
         var rows = new List<object[]>(entries.Count);
