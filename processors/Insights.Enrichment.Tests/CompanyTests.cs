@@ -1,3 +1,4 @@
+using Insights.Contracts;
 using Insights.Enrichment.Company;
 using Insights.Enrichment.Net;
 
@@ -45,6 +46,19 @@ public sealed class CompanyTests
 
         Assert.Equal(DropReasons.Datacenter, result.DropReason);
         Assert.Equal(network, result.BotName);
+        Assert.Null(result.Business);
+    }
+
+    [Theory]
+    [InlineData(EventTypes.Order)]
+    [InlineData(EventTypes.ChatStarted)]
+    [InlineData(EventTypes.Identify)]
+    public void Server_side_events_from_a_data_centre_are_not_bot_traffic(string type)
+    {
+        // A shop backend on AWS posting an order is a real sale, not a crawler.
+        var result = Pipelines.Real.Enrich(Pipelines.Event("52.95.110.1", type: type));
+
+        Assert.Null(result.DropReason);
         Assert.Null(result.Business);
     }
 

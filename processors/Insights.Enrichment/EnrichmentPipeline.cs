@@ -215,6 +215,8 @@ public sealed class EnrichmentPipeline : IAsyncDisposable, IDisposable
     {
         public string Name => "bots";
 
+        private static bool IsBrowsingEvent(string type) => type is EventTypes.Pageview or EventTypes.Track;
+
         public void Run(Batch batch, ref BatchCounts counts)
         {
             for (var i = 0; i < batch.Events.Length; i++)
@@ -228,8 +230,10 @@ public sealed class EnrichmentPipeline : IAsyncDisposable, IDisposable
                 }
 
                 var network = result.IpIntel!.Company;
-                if (network is null || network.IsBusiness)
+                if (network is null || network.IsBusiness || !IsBrowsingEvent(batch.Events[i].Type))
                 {
+                    // Orders, chats and identities arrive from shop backends and chat platforms that run in data
+                    // centres: the network says nothing about whether a person is behind them.
                     continue;
                 }
 
