@@ -122,7 +122,7 @@ public static class ShopifyWebhook
                 writer.CopyIfPresent("source_name", order.Get("source_name"u8));
                 writer.CopyIfPresent("landing_site", order.Get("landing_site"u8));
                 writer.CopyIfPresent("referring_site", order.Get("referring_site"u8));
-                WriteItems(writer, order.Get("line_items"u8), context.Limits.MaxItems);
+                writer.WriteItems(order.Get("line_items"u8), context.Limits.MaxItems, "product_id", "variant_id", "sku", "name", "quantity", "price");
             }),
         };
     }
@@ -194,39 +194,6 @@ public static class ShopifyWebhook
                 }),
             },
         ]);
-    }
-
-    private static void WriteItems(Utf8JsonWriter writer, JsonElement lineItems, int maxItems)
-    {
-        if (lineItems.ValueKind != JsonValueKind.Array)
-        {
-            return;
-        }
-
-        writer.WriteStartArray("items");
-        var written = 0;
-        foreach (var item in lineItems.EnumerateArray())
-        {
-            if (written++ == maxItems)
-            {
-                break;
-            }
-
-            writer.WriteStartObject();
-            writer.CopyIfPresent("product_id", item.Get("product_id"u8));
-            writer.CopyIfPresent("variant_id", item.Get("variant_id"u8));
-            writer.CopyIfPresent("sku", item.Get("sku"u8));
-            writer.CopyIfPresent("name", item.Get("name"u8));
-            writer.CopyIfPresent("quantity", item.Get("quantity"u8));
-            writer.CopyIfPresent("price", item.Get("price"u8));
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndArray();
-        if (lineItems.GetArrayLength() > maxItems)
-        {
-            writer.WriteNumber("items_total", lineItems.GetArrayLength());
-        }
     }
 
     /// <summary>Who placed the order, as far as the order says.</summary>

@@ -145,6 +145,40 @@ internal static class WebhookJson
     }
 
     /// <summary>Copies a platform value as it is (numbers as numbers, strings as strings), if present.</summary>
+    /// <summary>An order's line items as <c>items</c>, each with the named fields the platform gives, at most
+    /// <paramref name="maxItems"/> of them (the real count in <c>items_total</c> when cut).</summary>
+    public static void WriteItems(this Utf8JsonWriter writer, JsonElement lineItems, int maxItems, params ReadOnlySpan<string> fields)
+    {
+        if (lineItems.ValueKind != JsonValueKind.Array)
+        {
+            return;
+        }
+
+        writer.WriteStartArray("items");
+        var written = 0;
+        foreach (var item in lineItems.EnumerateArray())
+        {
+            if (written++ == maxItems)
+            {
+                break;
+            }
+
+            writer.WriteStartObject();
+            foreach (var field in fields)
+            {
+                writer.CopyIfPresent(field, item.ValueKind == JsonValueKind.Object && item.TryGetProperty(field, out var value) ? value : default);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        if (lineItems.GetArrayLength() > maxItems)
+        {
+            writer.WriteNumber("items_total", lineItems.GetArrayLength());
+        }
+    }
+
     public static void CopyIfPresent(this Utf8JsonWriter writer, string name, JsonElement value)
     {
         if (value.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null))

@@ -149,7 +149,7 @@ public static class WooCommerceWebhook
                 writer.CopyIfPresent("total_tax", order.Get("total_tax"u8));
                 writer.CopyIfPresent("discount_total", order.Get("discount_total"u8));
                 writer.CopyIfPresent("created_via", order.Get("created_via"u8));
-                WriteItems(writer, order.Get("line_items"u8), context.Limits.MaxItems);
+                writer.WriteItems(order.Get("line_items"u8), context.Limits.MaxItems, "product_id", "variation_id", "sku", "name", "quantity", "total");
             }),
         };
     }
@@ -195,39 +195,6 @@ public static class WooCommerceWebhook
                 writer.CopyIfPresent("reason", refund.Get("reason"u8));
             }),
         };
-    }
-
-    private static void WriteItems(Utf8JsonWriter writer, JsonElement lineItems, int maxItems)
-    {
-        if (lineItems.ValueKind != JsonValueKind.Array)
-        {
-            return;
-        }
-
-        writer.WriteStartArray("items");
-        var written = 0;
-        foreach (var item in lineItems.EnumerateArray())
-        {
-            if (written++ == maxItems)
-            {
-                break;
-            }
-
-            writer.WriteStartObject();
-            writer.CopyIfPresent("product_id", item.Get("product_id"u8));
-            writer.CopyIfPresent("variation_id", item.Get("variation_id"u8));
-            writer.CopyIfPresent("sku", item.Get("sku"u8));
-            writer.CopyIfPresent("name", item.Get("name"u8));
-            writer.CopyIfPresent("quantity", item.Get("quantity"u8));
-            writer.CopyIfPresent("total", item.Get("total"u8));
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndArray();
-        if (lineItems.GetArrayLength() > maxItems)
-        {
-            writer.WriteNumber("items_total", lineItems.GetArrayLength());
-        }
     }
 
     /// <summary>Who placed the order: the visitor id from the order meta, the customer (0 is a guest), the billing e-mail.</summary>
