@@ -108,21 +108,7 @@ public sealed class BatchWriter(
                 return 0;
             }
 
-            var insert = new InsertOptions
-            {
-                Database = database,
-                ColumnTypes = EnrichedRowMapper.ColumnTypes,
-                // One request, so one deduplication token covers exactly this batch's rows.
-                BatchSize = rows.Count,
-                CustomSettings = new Dictionary<string, object>(StringComparer.Ordinal)
-                {
-                    ["insert_deduplicate"] = 1,
-                    ["insert_deduplication_token"] = batch.DeduplicationToken(),
-                    // Old or far-future events of one batch may span many monthly partitions; refusing the
-                    // whole insert for that would block the partition forever.
-                    ["throw_on_max_partitions_per_insert_block"] = 0,
-                },
-            };
+            var insert = DeduplicatedInsert(EnrichedRowMapper.ColumnTypes, rows.Count, batch);
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(options.InsertTimeoutSeconds));
@@ -146,6 +132,23 @@ public sealed class BatchWriter(
         }
     }
 
+    /// <summary>One request per table and batch, so the batch's deduplication token covers exactly its rows: a replayed
+    /// batch that ClickHouse already stored is dropped as a whole.</summary>
+    private InsertOptions DeduplicatedInsert(IReadOnlyDictionary<string, string> columnTypes, int rows, EventBatch batch) => new()
+    {
+        Database = database,
+        ColumnTypes = columnTypes,
+        BatchSize = rows,
+        CustomSettings = new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["insert_deduplicate"] = 1,
+            ["insert_deduplication_token"] = batch.DeduplicationToken(),
+            // Old or far-future events of one batch may span many monthly partitions; refusing the whole insert
+            // for that would block the partition forever.
+            ["throw_on_max_partitions_per_insert_block"] = 0,
+        },
+    };
+
     /// <summary>Inserts the sessions the batch changed, whole, in one request with the batch's token; returns how many.</summary>
     private async Task<int> InsertSessionsAsync(EventBatch batch, CancellationToken cancellationToken)
     {
@@ -155,18 +158,7 @@ public sealed class BatchWriter(
             return 0;
         }
 
-        var insert = new InsertOptions
-        {
-            Database = database,
-            ColumnTypes = Session.ColumnTypes,
-            BatchSize = rows.Count,
-            CustomSettings = new Dictionary<string, object>(StringComparer.Ordinal)
-            {
-                ["insert_deduplicate"] = 1,
-                ["insert_deduplication_token"] = batch.DeduplicationToken(),
-                ["throw_on_max_partitions_per_insert_block"] = 0,
-            },
-        };
+        var insert = DeduplicatedInsert(Session.ColumnTypes, rows.Count, batch);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(options.InsertTimeoutSeconds));
