@@ -96,19 +96,14 @@ public static class ShopifyWebhook
         var amount = order.Get("total_price"u8).Amount("total_price")
             ?? throw new WebhookPayloadException(TypeRejectReasons.MissingAmount, "\"total_price\" is required");
         var currency = order.Get("currency"u8).Currency("currency");
-        var person = Person.Of(order, context);
+        var person = PersonOf(order, context);
         var coupon = order.Get("discount_codes"u8).Items().Select(code => code.Get("code"u8).Text()).FirstOrDefault(code => code is not null);
-        return WebhookJson.NewEvent(context, EventSources.Shopify, EventTypes.Order, $"shopify:order:{orderId}", order.Get("created_at"u8).Time()) with
+        return person.On(WebhookJson.NewEvent(context, EventSources.Shopify, EventTypes.Order, $"shopify:order:{orderId}", order.Get("created_at"u8).Time()) with
         {
             OrderId = orderId,
             Amount = amount,
             Currency = currency,
             Coupon = coupon is { Length: <= 256 } ? coupon : null,
-            AnonymousId = person.VisitorId,
-            UserId = person.CustomerId,
-            EmailHash = person.EmailHash,
-            Ip = person.Ip,
-            UserAgent = person.UserAgent,
             Properties = WebhookJson.Build(writer =>
             {
                 writer.WriteString("topic", topic);
@@ -124,7 +119,7 @@ public static class ShopifyWebhook
                 writer.CopyIfPresent("referring_site", order.Get("referring_site"u8));
                 writer.WriteItems(order.Get("line_items"u8), context.Limits.MaxItems, "product_id", "variant_id", "sku", "name", "quantity", "price");
             }),
-        };
+        }, withDevice: true);
     }
 
     private static PipelineEvent Cancelled(JsonElement order, WebhookContext context)
@@ -132,23 +127,20 @@ public static class ShopifyWebhook
         var orderId = order.Get("id"u8).Id("id", context);
         var amount = order.Get("total_price"u8).Amount("total_price");
         var currency = amount is null ? null : order.Get("currency"u8).Currency("currency");
-        var person = Person.Of(order, context);
-        return WebhookJson.NewEvent(context, EventSources.Shopify, EventTypes.OrderCancelled, $"shopify:order_cancelled:{orderId}",
+        var person = PersonOf(order, context);
+        return person.On(WebhookJson.NewEvent(context, EventSources.Shopify, EventTypes.OrderCancelled, $"shopify:order_cancelled:{orderId}",
             order.Get("cancelled_at"u8).Time() ?? order.Get("updated_at"u8).Time()) with
         {
             OrderId = orderId,
             Amount = amount,
             Currency = currency,
-            AnonymousId = person.VisitorId,
-            UserId = person.CustomerId,
-            EmailHash = person.EmailHash,
             Properties = WebhookJson.Build(writer =>
             {
                 writer.CopyIfPresent("order_name", order.Get("name"u8));
                 writer.CopyIfPresent("cancel_reason", order.Get("cancel_reason"u8));
                 writer.CopyIfPresent("financial_status", order.Get("financial_status"u8));
             }),
-        };
+        }, withDevice: false);
     }
 
     /// <summary>The money refunded is the sum of the refund's successful refund transactions (a restock-only refund has none).</summary>
@@ -197,22 +189,19 @@ public static class ShopifyWebhook
     }
 
     /// <summary>Who placed the order, as far as the order says.</summary>
-    private sealed record Person(string? VisitorId, string? CustomerId, string? EmailHash, string? Ip, string? UserAgent)
+    private static OrderPerson PersonOf(JsonElement order, WebhookContext context)
     {
-        public static Person Of(JsonElement order, WebhookContext context)
-        {
-            var customer = order.Get("customer"u8);
-            var client = order.Get("client_details"u8);
-            var visitor = order.Get("note_attributes"u8).Items()
-                .Where(attribute => attribute.Get("name"u8).Text() == VisitorIdAttribute)
-                .Select(attribute => attribute.Get("value"u8))
-                .FirstOrDefault();
-            return new Person(
-                visitor.OptionalId("note_attributes.insights_visitor_id", context),
-                customer.Get("id"u8).OptionalId("customer.id", context),
-                Masking.EmailHash.Of(order.Get("email"u8).Text() ?? order.Get("contact_email"u8).Text() ?? customer.Get("email"u8).Text()),
-                WebhookJson.Ip(order.Get("browser_ip"u8).Text() ?? client.Get("browser_ip"u8).Text()),
-                WebhookJson.UserAgent(client.Get("user_agent"u8).Text()));
-        }
+        var customer = order.Get("customer"u8);
+        var client = order.Get("client_details"u8);
+        var visitor = order.Get("note_attributes"u8).Items()
+            .Where(attribute => attribute.Get("name"u8).Text() == VisitorIdAttribute)
+            .Select(attribute => attribute.Get("value"u8))
+            .FirstOrDefault();
+        return new OrderPerson(
+            visitor.OptionalId("note_attributes.insights_visitor_id", context),
+            customer.Get("id"u8).OptionalId("customer.id", context),
+            Masking.EmailHash.Of(order.Get("email"u8).Text() ?? order.Get("contact_email"u8).Text() ?? customer.Get("email"u8).Text()),
+            WebhookJson.Ip(order.Get("browser_ip"u8).Text() ?? client.Get("browser_ip"u8).Text()),
+            WebhookJson.UserAgent(client.Get("user_agent"u8).Text()));
     }
 }

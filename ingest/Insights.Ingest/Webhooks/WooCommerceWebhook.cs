@@ -127,19 +127,14 @@ public static class WooCommerceWebhook
     private static PipelineEvent Order(JsonElement order, string orderId, DateTimeOffset? created, WebhookContext context)
     {
         var amount = order.Get("total"u8).Amount("total") ?? throw new WebhookPayloadException(TypeRejectReasons.MissingAmount, "\"total\" is required");
-        var person = Person.Of(order, context);
+        var person = PersonOf(order, context);
         var coupon = order.Get("coupon_lines"u8).Items().Select(line => line.Get("code"u8).Text()).FirstOrDefault(code => code is not null);
-        return WebhookJson.NewEvent(context, EventSources.WooCommerce, EventTypes.Order, $"woocommerce:order:{orderId}", created) with
+        return person.On(WebhookJson.NewEvent(context, EventSources.WooCommerce, EventTypes.Order, $"woocommerce:order:{orderId}", created) with
         {
             OrderId = orderId,
             Amount = amount,
             Currency = order.Get("currency"u8).Currency("currency"),
             Coupon = coupon is { Length: <= 256 } ? coupon : null,
-            AnonymousId = person.VisitorId,
-            UserId = person.CustomerId,
-            EmailHash = person.EmailHash,
-            Ip = person.Ip,
-            UserAgent = person.UserAgent,
             Properties = WebhookJson.Build(writer =>
             {
                 writer.CopyIfPresent("order_number", order.Get("number"u8));
@@ -151,24 +146,21 @@ public static class WooCommerceWebhook
                 writer.CopyIfPresent("created_via", order.Get("created_via"u8));
                 writer.WriteItems(order.Get("line_items"u8), context.Limits.MaxItems, "product_id", "variation_id", "sku", "name", "quantity", "total");
             }),
-        };
+        }, withDevice: true);
     }
 
     private static PipelineEvent Cancelled(JsonElement order, string orderId, string status, DateTimeOffset? created, WebhookContext context)
     {
         var amount = order.Get("total"u8).Amount("total");
-        var person = Person.Of(order, context);
-        return WebhookJson.NewEvent(context, EventSources.WooCommerce, EventTypes.OrderCancelled, $"woocommerce:order_cancelled:{orderId}",
+        var person = PersonOf(order, context);
+        return person.On(WebhookJson.NewEvent(context, EventSources.WooCommerce, EventTypes.OrderCancelled, $"woocommerce:order_cancelled:{orderId}",
             order.Get("date_modified_gmt"u8).Time() ?? created) with
         {
             OrderId = orderId,
             Amount = amount,
             Currency = amount is null ? null : order.Get("currency"u8).Currency("currency"),
-            AnonymousId = person.VisitorId,
-            UserId = person.CustomerId,
-            EmailHash = person.EmailHash,
             Properties = WebhookJson.Build(writer => writer.WriteString("status", status)),
-        };
+        }, withDevice: false);
     }
 
     /// <summary>
@@ -198,21 +190,18 @@ public static class WooCommerceWebhook
     }
 
     /// <summary>Who placed the order: the visitor id from the order meta, the customer (0 is a guest), the billing e-mail.</summary>
-    private sealed record Person(string? VisitorId, string? CustomerId, string? EmailHash, string? Ip, string? UserAgent)
+    private static OrderPerson PersonOf(JsonElement order, WebhookContext context)
     {
-        public static Person Of(JsonElement order, WebhookContext context)
-        {
-            var visitor = order.Get("meta_data"u8).Items()
-                .Where(meta => meta.Get("key"u8).Text() is VisitorIdMetaKey or "_" + VisitorIdMetaKey)
-                .Select(meta => meta.Get("value"u8))
-                .FirstOrDefault();
-            var customer = order.Get("customer_id"u8).OptionalId("customer_id", context);
-            return new Person(
-                visitor.OptionalId("meta_data.insights_visitor_id", context),
-                customer is null or "0" ? null : customer,
-                Masking.EmailHash.Of(order.Get("billing"u8).Get("email"u8).Text()),
-                WebhookJson.Ip(order.Get("customer_ip_address"u8).Text()),
-                WebhookJson.UserAgent(order.Get("customer_user_agent"u8).Text()));
-        }
+        var visitor = order.Get("meta_data"u8).Items()
+            .Where(meta => meta.Get("key"u8).Text() is VisitorIdMetaKey or "_" + VisitorIdMetaKey)
+            .Select(meta => meta.Get("value"u8))
+            .FirstOrDefault();
+        var customer = order.Get("customer_id"u8).OptionalId("customer_id", context);
+        return new OrderPerson(
+            visitor.OptionalId("meta_data.insights_visitor_id", context),
+            customer is null or "0" ? null : customer,
+            Masking.EmailHash.Of(order.Get("billing"u8).Get("email"u8).Text()),
+            WebhookJson.Ip(order.Get("customer_ip_address"u8).Text()),
+            WebhookJson.UserAgent(order.Get("customer_user_agent"u8).Text()));
     }
 }
