@@ -14,6 +14,13 @@ public sealed class SystemFixture : IAsyncLifetime
     public const string ReadKey = "demo-read-key-0001";
     public const string Site = "demo";
 
+    /// <summary>
+    /// A third site, configured through the environment only (as an operator would add one), that hostile-input runs
+    /// aim at so their counts are not mixed with other tests' events. Its webhook secrets turn on all three integrations.
+    /// </summary>
+    public static readonly HostileInput.StormSite Storm = new("storm", "storm-write-key-0001", "storm-server-key-0001", "storm-read-key-0001",
+        "storm-livechat-secret-0001", "storm-shopify-secret-0001", "storm-woocommerce-secret-0001");
+
     private readonly string run = Guid.NewGuid().ToString("N")[..8];
     private readonly List<ServiceProcess> services = [];
 
@@ -24,6 +31,12 @@ public sealed class SystemFixture : IAsyncLifetime
     public ServiceProcess QueryApi { get; private set; } = null!;
 
     public string EventsTopic => $"e2e.{run}.events";
+
+    public string Database => $"e2e_{run}";
+
+    public string ProcessorsGroup => $"e2e-{run}";
+
+    public string AttributionGroup => $"e2e-{run}-attribution";
 
     public DevStackFixture Stack => stack;
 
@@ -39,9 +52,13 @@ public sealed class SystemFixture : IAsyncLifetime
         {
             ["Kafka__BootstrapServers"] = stack.KafkaBootstrap,
             ["ClickHouse__ConnectionString"] = $"Host={uri.Host};Port={uri.Port};Username=default;Password=",
-            ["ClickHouse__Database"] = $"e2e_{run}",
+            ["ClickHouse__Database"] = Database,
             ["Logging__LogLevel__Default"] = "Warning",
         };
+        foreach (var (key, value) in StormSiteSettings())
+        {
+            common[key] = value;
+        }
 
         Processors = Start("Insights.Processors", common, new()
         {
@@ -50,6 +67,8 @@ public sealed class SystemFixture : IAsyncLifetime
             ["Processors__EnrichedTopic"] = enriched,
             ["Processors__GroupId"] = $"e2e-{run}",
             ["Processors__BatchMaxWaitMs"] = "100",
+            ["Attribution__Topic"] = EventsTopic,
+            ["Attribution__GroupId"] = AttributionGroup,
         });
         await Processors.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(120)); // ready = schema migrated
 
@@ -58,6 +77,20 @@ public sealed class SystemFixture : IAsyncLifetime
         await Task.WhenAll(Ingest.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(120)),
             QueryApi.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(120)));
     }
+
+    /// <summary>The storm site as environment settings: index 2, after the two sites of appsettings.Development.json.</summary>
+    private static Dictionary<string, string> StormSiteSettings() => new()
+    {
+        ["Sites__2__Id"] = Storm.Id,
+        ["Sites__2__Name"] = "Hostile-input target",
+        ["Sites__2__WriteKeys__0"] = Storm.WriteKey,
+        ["Sites__2__ServerKeys__0"] = Storm.ServerKey,
+        ["Sites__2__ReadKeys__0"] = Storm.ReadKey,
+        ["Sites__2__RateLimitPerSecond"] = "10000000",
+        ["Sites__2__LiveChatWebhookSecret"] = Storm.LiveChatSecret,
+        ["Sites__2__ShopifyWebhookSecret"] = Storm.ShopifySecret,
+        ["Sites__2__WooCommerceWebhookSecret"] = Storm.WooCommerceSecret,
+    };
 
     /// <summary>Puts raw bytes on the events topic, as a broken producer would.</summary>
     public async Task ProduceRawAsync(string key, byte[] value)
