@@ -357,7 +357,7 @@ public static class LiveChatWebhook
             foreach (var property in omnichannel.EnumerateObject())
             {
                 // Keys such as "fb_messenger" and "twilio" fold to messenger and sms; a key we do not know names no channel.
-                if (EventMapper.NormalizeChannel(property.Name) is (ChatChannels.Messenger or ChatChannels.Sms or ChatChannels.WhatsApp
+                if (EventValues.NormalizeChannel(property.Name) is (ChatChannels.Messenger or ChatChannels.Sms or ChatChannels.WhatsApp
                     or ChatChannels.AppleMessages or ChatChannels.Email) and var channel)
                 {
                     return channel;

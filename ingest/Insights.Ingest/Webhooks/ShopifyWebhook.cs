@@ -177,7 +177,7 @@ public static class ShopifyWebhook
                 refund.Get("processed_at"u8).Time() ?? refund.Get("created_at"u8).Time()) with
             {
                 OrderId = orderId,
-                Amount = EventMapper.RoundAmount(amount),
+                Amount = EventValues.RoundAmount(amount),
                 Currency = currency,
                 Properties = WebhookJson.Build(writer =>
                 {

@@ -171,7 +171,7 @@ public static class WooCommerceWebhook
     {
         var refundId = refund.Get("id"u8).Id("refunds[].id", context);
         var total = refund.Get("total"u8).Text();
-        if (!EventMapper.TryParseAmount(total, allowNegative: true, out var signed) || signed == 0)
+        if (!EventValues.TryParseAmount(total, allowNegative: true, out var signed) || signed == 0)
         {
             throw new WebhookPayloadException(TypeRejectReasons.InvalidAmount, $"refund {refundId}: \"total\" must be a non-zero amount such as \"-10.00\"");
         }
@@ -179,7 +179,7 @@ public static class WooCommerceWebhook
         return WebhookJson.NewEvent(context, EventSources.WooCommerce, EventTypes.OrderRefunded, $"woocommerce:refund:{refundId}", created) with
         {
             OrderId = orderId,
-            Amount = EventMapper.RoundAmount(Math.Abs(signed)),
+            Amount = EventValues.RoundAmount(Math.Abs(signed)),
             Currency = order.Get("currency"u8).Currency("currency"),
             Properties = WebhookJson.Build(writer =>
             {
