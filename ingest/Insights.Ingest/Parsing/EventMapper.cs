@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Insights.Contracts;
+using Insights.Ingest.Admission;
 using Insights.Ingest.Masking;
 using static Insights.Ingest.Parsing.EventValues;
 using static Insights.Ingest.Parsing.FieldReaders;
@@ -13,7 +14,9 @@ namespace Insights.Ingest.Parsing;
 /// Unknown fields are ignored, as Segment does, so richer clients (integrations, library info) are not refused.
 /// </summary>
 /// <remarks>
-/// Field sources, first present wins: <c>messageId</c> | <c>event_id</c>; top-level <c>url</c>/<c>referrer</c>/<c>title</c>
+/// The event id is the client's <c>messageId</c> | <c>event_id</c> (else a UUIDv7) in the key's namespace: <c>pub:</c> for a
+/// write key, <c>srv:</c> for a server key (see <see cref="Trust"/>). A write key may send pageview, track and identify only.
+/// Field sources, first present wins: top-level <c>url</c>/<c>referrer</c>/<c>title</c>
 /// | <c>context.page.*</c> | (pageview only) <c>properties.*</c>; a URL may be given as <c>path</c> + <c>search</c>;
 /// <c>context.campaign</c> | the page URL's <c>utm_*</c> query parameters. <c>context.ip</c> and <c>context.userAgent</c>
 /// count only for server keys: a browser's write key is public, and must not let a visitor choose its IP.
@@ -55,6 +58,12 @@ internal sealed partial class EventMapper(IngestOptions options)
                     : $"\"type\" must be a string, got {Describe(raw.Type.ValueKind)}");
         }
 
+        // Before any other rule: a public key's order is refused for what it is, not for a missing field.
+        if (request.KeyKind != KeyKind.Server && !Trust.PublicMaySend(type))
+        {
+            return Fail(out failure, RejectReasons.NeedsServerKey, Trust.NeedsServerKeyDetail(type));
+        }
+
         if (raw.Properties.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null or JsonValueKind.Object))
         {
             return Fail(out failure, RejectReasons.InvalidField, $"\"properties\" must be an object, got {Describe(raw.Properties.ValueKind)}");
@@ -93,7 +102,9 @@ internal sealed partial class EventMapper(IngestOptions options)
         var utm = fields.Campaign ?? UtmParameters.FromUrl(fields.Url);
         mapped = new PipelineEvent
         {
-            EventId = fields.EventId ?? Guid.CreateVersion7(request.ReceivedAt).ToString(),
+            // Namespaced by the key kind, so a client's "shopify:order:1" is "pub:shopify:order:1" and replaces nothing a
+            // webhook wrote; a retry of the same messageId is still the same id.
+            EventId = string.Concat(Trust.IdPrefix(Trust.Of(request.KeyKind)), fields.EventId ?? Guid.CreateVersion7(request.ReceivedAt).ToString()),
             Type = type,
             SiteId = request.SiteId,
             AnonymousId = fields.AnonymousId,

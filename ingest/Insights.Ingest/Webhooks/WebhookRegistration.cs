@@ -12,6 +12,7 @@ public static class WebhookRegistration
         services.AddValidatedOptions<WebhookOptions>(configuration, WebhookOptions.Section);
         services.AddSingleton<IValidateOptions<List<SiteOptions>>, WebhookSecretsValidator>();
         services.AddSingleton<WebhookMetrics>();
+        services.AddSingleton<RecentDeliveries>();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Add(Apis.WebhookJsonContext.Default));
         return services;
     }
