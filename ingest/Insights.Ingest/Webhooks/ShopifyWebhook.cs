@@ -129,11 +129,11 @@ public static class ShopifyWebhook
                 : "refunds/create needs a Refund body: \"id\", \"order_id\" and \"transactions\" or \"refund_line_items\".";
         }
 
-        // An Order has its own id, a total and line items; a refund (which names its order_id) is not one.
-        if (root.Get("id"u8).Text() is null || root.Get("total_price"u8).Text() is null
+        // An Order has a total and line items; a refund (which names its order_id) is not one. (Its id is the mapping's to require.)
+        if (root.Get("total_price"u8).Text() is null
             || root.Get("line_items"u8).ValueKind != JsonValueKind.Array || root.Get("order_id"u8).ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null))
         {
-            return $"{topic} needs an Order body: \"id\", \"total_price\" and \"line_items\".";
+            return $"{topic} needs an Order body: \"total_price\" and \"line_items\", and no \"order_id\".";
         }
 
         return topic switch
