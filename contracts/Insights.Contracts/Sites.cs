@@ -23,9 +23,23 @@ public sealed class SiteOptions
     /// <summary>Keys that may read reports. Secret; a write key never reads.</summary>
     public List<string> ReadKeys { get; set; } = [];
 
-    /// <summary>Events per second accepted for this site before ingest answers 429.</summary>
+    /// <summary>
+    /// Events per second accepted from this site's public write keys (browsers) before ingest answers 429. Public,
+    /// server-key and webhook traffic have separate buckets, so a flood on the public key never refuses the shop's own calls.
+    /// </summary>
     [Range(1, 10_000_000)]
     public int RateLimitPerSecond { get; set; } = 200_000;
+
+    /// <summary>Events per second accepted from this site's server keys (its own back end) before ingest answers 429.</summary>
+    [Range(1, 10_000_000)]
+    public int ServerRateLimitPerSecond { get; set; } = 200_000;
+
+    /// <summary>
+    /// Events per second accepted from this site's verified webhooks (LiveChat, Shopify, WooCommerce) before ingest
+    /// answers 429. Platforms deliver orders and chats, far fewer than page views; they retry a 429 later.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int WebhookRateLimitPerSecond { get; set; } = 20_000;
 
     /// <summary>IANA time zone for day boundaries in reports.</summary>
     public string TimeZone { get; set; } = "UTC";
@@ -59,6 +73,18 @@ public sealed class SiteOptions
 
     /// <summary>The WooCommerce webhook secret (signs X-WC-Webhook-Signature); null turns the WooCommerce integration off.</summary>
     public string? WooCommerceWebhookSecret { get; set; }
+
+    /// <summary>
+    /// The shop's <c>*.myshopify.com</c> domain. When set, a Shopify webhook whose <c>X-Shopify-Shop-Domain</c> names
+    /// another shop is refused: one app's client secret signs the webhooks of every shop that installed the app.
+    /// </summary>
+    public string? ShopifyShopDomain { get; set; }
+
+    /// <summary>
+    /// The WooCommerce store's URL (<c>https://shop.example/</c>). When set, a WooCommerce webhook whose
+    /// <c>X-WC-Webhook-Source</c> names another store is refused.
+    /// </summary>
+    public string? WooCommerceStoreUrl { get; set; }
 
     /// <summary>ISO 4217 currency that revenue reports are shown in; orders in other currencies are converted with <see cref="CurrencyRates"/>.</summary>
     [RegularExpression("^[A-Z]{3}$", ErrorMessage = "must be an ISO 4217 code in capitals, like USD")]

@@ -79,7 +79,8 @@ public sealed class PageViewTests(TrackerStack stack)
         var engagement = Assert.Single(await stack.Events.WaitForAsync(e => e.Name == "engagement" && Mine(e), what: "engagement events"));
         Assert.Equal((EventTypes.Track, url, view.AnonymousId), (engagement.Type, engagement.Url, engagement.AnonymousId));
         var properties = engagement.Properties!.Value;
-        Assert.Equal(view.EventId, properties.GetProperty("pageview_id").GetString());
+        // The tracker names its page view by its messageId; ingest stores it in the write key's namespace.
+        Assert.Equal(view.EventId, "pub:" + properties.GetProperty("pageview_id").GetString());
         Assert.InRange(properties.GetProperty("engaged_ms").GetInt64(), 1000, 120_000);
     }
 

@@ -1,4 +1,5 @@
 using Insights.Contracts;
+using Insights.Ingest.Admission;
 using Insights.Ingest.Apis;
 using Insights.Ingest.Kafka;
 using Insights.Ingest.Network;
@@ -31,6 +32,7 @@ public static class Extensions
         services.AddSingleton(provider => new EventBatchParser(provider.GetRequiredService<IOptions<IngestOptions>>().Value));
         services.AddSingleton(provider => new ClientIpResolver(provider.GetRequiredService<IOptions<IngestOptions>>().Value.TrustedProxies));
         services.AddSingleton<SiteRateLimiter>();
+        services.AddSingleton<EventAdmission>();
         services.AddWebhooks(configuration);
         services.AddValidatedOptions<PrivacyOptions>(configuration, PrivacyOptions.Section);
         services.AddSingleton<CookielessVisitorIds>();

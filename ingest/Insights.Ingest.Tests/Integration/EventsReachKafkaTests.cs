@@ -36,9 +36,10 @@ public sealed class EventsReachKafkaTests(DevStackFixture stack)
         Assert.Equal([(1, RejectReasons.MissingEventName)], Answer.Rejections(body));
 
         var messages = KafkaReader.ReadToEnd(host.KafkaBootstrap, host.Topic, 3).ToDictionary(m => m.Event.EventId);
-        Assert.Equal(["pv-1", "tr-1", "tr-2"], messages.Keys.Order());
+        // A write key's messageIds are stored in its namespace.
+        Assert.Equal(["pub:pv-1", "pub:tr-1", "pub:tr-2"], messages.Keys.Order());
 
-        var pageview = messages["pv-1"];
+        var pageview = messages["pub:pv-1"];
         Assert.Equal("demo:visitor-1", pageview.Key);
         Assert.Equal("insights.event.v1", pageview.Headers["schema"]);
         Assert.Equal("pageview", pageview.Headers["event_type"]);
@@ -54,10 +55,10 @@ public sealed class EventsReachKafkaTests(DevStackFixture stack)
         Assert.Equal(e.ReceivedAt, e.Timestamp);
         Assert.InRange(e.ReceivedAt, before.AddSeconds(-1), DateTimeOffset.UtcNow.AddSeconds(1));
 
-        var chat = messages["tr-1"];
+        var chat = messages["pub:tr-1"];
         Assert.Equal(("demo:visitor-1", "track", "Chat Started"), (chat.Key, chat.Headers["event_type"], chat.Event.Name));
         Assert.Equal("""{"agent":"ann","value":12.5}""", chat.Event.Properties?.GetRawText());
-        Assert.Equal("demo:customer-9", messages["tr-2"].Key);
+        Assert.Equal("demo:customer-9", messages["pub:tr-2"].Key);
     }
 
     [Fact]
@@ -77,7 +78,7 @@ public sealed class EventsReachKafkaTests(DevStackFixture stack)
         await Answer.AcceptedAsync(beacon, 1);
 
         var ids = KafkaReader.ReadToEnd(host.KafkaBootstrap, host.Topic, 3).Select(m => m.Event.EventId).Order();
-        Assert.Equal(["beacon-1", "nd-1", "nd-2"], ids);
+        Assert.Equal(["pub:beacon-1", "pub:nd-1", "pub:nd-2"], ids);
     }
 
     [Fact]
@@ -90,7 +91,7 @@ public sealed class EventsReachKafkaTests(DevStackFixture stack)
         await Answer.AcceptedAsync(await host.PostAsync(batch), 1);
 
         var messages = KafkaReader.ReadToEnd(host.KafkaBootstrap, host.Topic, 2);
-        Assert.All(messages, m => Assert.Equal("order-77", m.Event.EventId));
+        Assert.All(messages, m => Assert.Equal("pub:order-77", m.Event.EventId));
         Assert.Single(messages.Select(m => m.Key).Distinct());
     }
 

@@ -24,6 +24,6 @@ public sealed class NothingHalfWrittenTests(DevStackFixture stack)
         Assert.Equal(202, (int)(await host.PostAsync(marker)).StatusCode);
 
         var messages = KafkaReader.ReadToEnd(host.KafkaBootstrap, host.Topic, 1);
-        Assert.Equal("marker", Assert.Single(messages).Event.EventId);
+        Assert.Equal("pub:marker", Assert.Single(messages).Event.EventId);
     }
 }

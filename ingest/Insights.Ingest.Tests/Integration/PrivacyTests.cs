@@ -71,12 +71,12 @@ public sealed class PrivacyTests(DevStackFixture stack)
         await Answer.AcceptedAsync(server, 1);
 
         var events = KafkaReader.ReadToEnd(host.KafkaBootstrap, host.Topic, 4).ToDictionary(m => m.Event.EventId);
-        var visitor = events["first"].Event.AnonymousId!;
+        var visitor = events["pub:first"].Event.AnonymousId!;
         Assert.Matches("^c-[A-Za-z0-9_-]{22}$", visitor);
-        Assert.Equal(visitor, events["second"].Event.AnonymousId);
-        Assert.Equal("private:" + visitor, events["second"].Key);
-        Assert.StartsWith("c-", events["firefox"].Event.AnonymousId, StringComparison.Ordinal);
-        Assert.NotEqual(visitor, events["firefox"].Event.AnonymousId);
-        Assert.Equal("shop-visitor-7", events["server"].Event.AnonymousId);
+        Assert.Equal(visitor, events["pub:second"].Event.AnonymousId);
+        Assert.Equal("private:" + visitor, events["pub:second"].Key);
+        Assert.StartsWith("c-", events["pub:firefox"].Event.AnonymousId, StringComparison.Ordinal);
+        Assert.NotEqual(visitor, events["pub:firefox"].Event.AnonymousId);
+        Assert.Equal("shop-visitor-7", events["srv:server"].Event.AnonymousId);
     }
 }

@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text;
 using Insights.DevStack.Testing;
 using Insights.Ingest.Parsing;
 using Insights.Ingest.Webhooks;
+using Insights.Ingest.Tests.Webhooks;
 using static Insights.Ingest.Tests.Webhooks.WebhookFixtures;
 
 namespace Insights.Ingest.Tests.Integration;
@@ -45,8 +47,14 @@ public sealed class WebhookRefusalTests(DevStackFixture stack)
             "orders/create"), 400, RejectReasons.MalformedJson);
         await Answer.ProblemAsync(await host.ShopifyAsync([(byte)'{', (byte)'"', 0xFF, (byte)'"', (byte)'}'], "orders/create"), 400, RejectReasons.InvalidUtf8);
         await Answer.ProblemAsync(await host.WooCommerceAsync("42"u8.ToArray(), "order.created"), 400, WebhookReasons.InvalidPayload);
-        await Answer.ProblemAsync(await host.LiveChatAsync(new byte[] { 0xEF, 0xBB }), 400, RejectReasons.InvalidUtf8);
-        await Answer.ProblemAsync(await host.LiveChatAsync([]), 400, RejectReasons.MalformedJson);
+        // Garbage without the secret is unauthenticated (the secret is read first); with it, the body is parsed and refused.
+        await Answer.ProblemAsync(await host.LiveChatAsync(new byte[] { 0xEF, 0xBB }), 401, WebhookReasons.MissingSecret);
+        await Answer.ProblemAsync(await host.LiveChatAsync([]), 401, WebhookReasons.MissingSecret);
+        var signedIn = "{\"secret_key\":\"" + WebhookFixtures.LiveChatSecret + "\",\"payload\":";
+        byte[] withSecret = [.. Encoding.UTF8.GetBytes(signedIn), (byte)'"', 0xC3, (byte)'(', (byte)'"', (byte)'}'];
+        await Answer.ProblemAsync(await host.LiveChatAsync(withSecret), 400, RejectReasons.InvalidUtf8);
+        await Answer.ProblemAsync(await host.LiveChatAsync(Encoding.UTF8.GetBytes(signedIn)),
+            400, RejectReasons.MalformedJson);
 
         // Then one valid delivery: it, and only it, is on Kafka.
         var accepted = await host.ShopifyAsync(Bytes("shopify/refunds_create.json"), "refunds/create");

@@ -27,7 +27,7 @@ public sealed class WebhooksReachKafkaTests(DevStackFixture stack)
         var missing = Json("livechat/incoming_chat.json");
         missing.Remove("secret_key");
         await Answer.ProblemAsync(await host.LiveChatAsync(ToBytes(missing)), 401, WebhookReasons.MissingSecret);
-        await Answer.ProblemAsync(await host.LiveChatAsync("{\"secret_key\":"u8.ToArray()), 400, RejectReasons.MalformedJson);
+        await Answer.ProblemAsync(await host.LiveChatAsync("{\"secret_key\":"u8.ToArray()), 401, WebhookReasons.MissingSecret);
 
         var chat = await Answer.JsonAsync(await Accepted(host.LiveChatAsync(Bytes("livechat/incoming_chat.json"))));
         Assert.Equal(3, chat.GetProperty("accepted").GetInt32());
@@ -126,9 +126,9 @@ public sealed class WebhooksReachKafkaTests(DevStackFixture stack)
         {
             await Answer.AcceptedAsync(await metadataOnly.PostAsync(events, key: IngestHost.ServerKey), 3);
             var messages = KafkaReader.ReadToEnd(metadataOnly.KafkaBootstrap, metadataOnly.Topic, 3).ToDictionary(m => m.Event.EventId);
-            Assert.Equal(("chat_message", "visitor", null), (messages["cm-1"].Headers["event_type"], messages["cm-1"].Event.MessageAuthor, messages["cm-1"].Event.MessageText));
-            Assert.Equal(("whatsapp", "api"), (messages["cs-1"].Event.Channel, messages["cs-1"].Event.Source));
-            Assert.Equal((149.9m, "demo:k2x9"), (messages["o-1"].Event.Amount, messages["o-1"].Key));
+            Assert.Equal(("chat_message", "visitor", null), (messages["srv:cm-1"].Headers["event_type"], messages["srv:cm-1"].Event.MessageAuthor, messages["srv:cm-1"].Event.MessageText));
+            Assert.Equal(("whatsapp", "api"), (messages["srv:cs-1"].Event.Channel, messages["srv:cs-1"].Event.Source));
+            Assert.Equal((149.9m, "demo:k2x9"), (messages["srv:o-1"].Event.Amount, messages["srv:o-1"].Key));
             Assert.DoesNotContain(messages.Values, m => m.Value.Contains("4111", StringComparison.Ordinal) || m.Value.Contains('@', StringComparison.Ordinal));
         }
 
@@ -138,7 +138,7 @@ public sealed class WebhooksReachKafkaTests(DevStackFixture stack)
             ["Sites:0:MaskEmailsInChat"] = "true",
         });
         await Answer.AcceptedAsync(await keepsText.PostAsync(events, key: IngestHost.ServerKey), 3);
-        var kept = KafkaReader.ReadToEnd(keepsText.KafkaBootstrap, keepsText.Topic, 3).Single(m => m.Event.EventId == "cm-1");
+        var kept = KafkaReader.ReadToEnd(keepsText.KafkaBootstrap, keepsText.Topic, 3).Single(m => m.Event.EventId == "srv:cm-1");
         Assert.Equal("card **** **** **** 1111, mail [email]", kept.Event.MessageText);
     }
 

@@ -18,7 +18,7 @@ public sealed class EventMappingTests
              "properties":{"plan":"pro","seats":5}}
             """);
 
-        Assert.Equal("m-1", e.EventId);
+        Assert.Equal("pub:m-1", e.EventId);
         Assert.Equal(EventTypes.Pageview, e.Type);
         Assert.Equal("demo", e.SiteId);
         Assert.Equal("visitor-1", e.AnonymousId);
@@ -106,14 +106,61 @@ public sealed class EventMappingTests
     }
 
     [Fact]
-    public void Event_id_is_messageId_else_event_id_else_a_fresh_uuid_v7()
+    public void Event_id_is_messageId_else_event_id_else_a_fresh_uuid_v7_in_the_keys_namespace()
     {
-        Assert.Equal("from-event-id", Parse.One("""{"type":"track","event":"x","anonymousId":"v","event_id":"from-event-id"}""").EventId);
-        Assert.Equal("m", Parse.One("""{"type":"track","event":"x","anonymousId":"v","messageId":"m","event_id":"e"}""").EventId);
+        Assert.Equal("pub:from-event-id", Parse.One("""{"type":"track","event":"x","anonymousId":"v","event_id":"from-event-id"}""").EventId);
+        Assert.Equal("pub:m", Parse.One("""{"type":"track","event":"x","anonymousId":"v","messageId":"m","event_id":"e"}""").EventId);
+        Assert.Equal("srv:m", Parse.One("""{"type":"track","event":"x","anonymousId":"v","messageId":"m"}""", Parse.Server).EventId);
 
         var generated = Parse.Json("""[{"type":"track","event":"x","anonymousId":"v"},{"type":"track","event":"x","anonymousId":"v"}]""").Events;
-        Assert.All(generated, e => Assert.Equal(7, Guid.Parse(e.EventId).Version));
+        Assert.All(generated, e => Assert.Equal(7, Guid.Parse(e.EventId["pub:".Length..]).Version));
         Assert.NotEqual(generated[0].EventId, generated[1].EventId);
+    }
+
+    [Fact]
+    public void No_client_id_can_take_a_webhooks_namespace()
+    {
+        // A webhook's order is "shopify:order:1"; a client naming its event so lands in its own namespace, beside it.
+        Assert.Equal("pub:shopify:order:1", Parse.One("""{"type":"track","event":"x","anonymousId":"v","messageId":"shopify:order:1"}""").EventId);
+        Assert.Equal("srv:shopify:order:1",
+            ServerParse.One("""{"type":"order","orderId":"1","total":5,"currency":"EUR","messageId":"shopify:order:1"}""").EventId);
+        // Nor another key kind's: a browser's "srv:x" is "pub:srv:x".
+        Assert.Equal("pub:srv:x", Parse.One("""{"type":"track","event":"x","anonymousId":"v","messageId":"srv:x"}""").EventId);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"order","orderId":"p7","total":999999999,"currency":"USD"}""", "order")]
+    [InlineData("""{"type":"order_refunded","orderId":"p7","amount":10,"currency":"USD"}""", "order_refunded")]
+    [InlineData("""{"type":"order_cancelled","orderId":"p7"}""", "order_cancelled")]
+    [InlineData("""{"type":"chat_started","chatId":"c","anonymousId":"v"}""", "chat_started")]
+    [InlineData("""{"type":"chat_message","chatId":"c","text":"hi"}""", "chat_message")]
+    [InlineData("""{"type":"chat_ended","chatId":"c"}""", "chat_ended")]
+    [InlineData("""{"type":"chat_rated","chatId":"c","rating":"good"}""", "chat_rated")]
+    [InlineData("""{"type":"order"}""", "order")]
+    public void A_public_write_key_may_not_send_money_or_chats(string json, string type)
+    {
+        var rejection = Parse.Rejected(json);
+
+        Assert.Equal(RejectReasons.NeedsServerKey, rejection.Reason);
+        Assert.Contains($"\"{type}\"", rejection.Detail, StringComparison.Ordinal);
+        Assert.Contains("server key", rejection.Detail, StringComparison.Ordinal);
+        // The same event from the shop's server is an event (or refused for its own fields, never for its key).
+        Assert.NotEqual(RejectReasons.NeedsServerKey, ServerParse.Json(json).Rejections.SingleOrDefault().Reason);
+    }
+
+    [Fact]
+    public void A_public_write_key_may_send_what_the_tracker_sends()
+    {
+        var result = Parse.Json("""
+            [{"type":"pageview","anonymousId":"v","context":{"page":{"url":"https://shop.example/"}}},
+             {"type":"page","anonymousId":"v","url":"https://shop.example/"},
+             {"type":"track","event":"engagement","anonymousId":"v","properties":{"engaged_ms":1200,"pageview_id":"p"}},
+             {"type":"identify","anonymousId":"v","userId":"u-1","traits":{"plan":"pro"}},
+             {"type":"order","orderId":"o","total":1,"currency":"EUR"}]
+            """);
+
+        Assert.Equal(4, result.Events.Count);
+        Assert.Equal((4, RejectReasons.NeedsServerKey), (Assert.Single(result.Rejections).Index, result.Rejections[0].Reason));
     }
 
     [Fact]

@@ -46,3 +46,13 @@ internal static class Parse
 
     public sealed record Result(List<PipelineEvent> Events, List<EventRejection> Rejections, BatchError? Error);
 }
+
+/// <summary>The same, with a server key: orders, refunds, cancellations and chats need one.</summary>
+internal static class ServerParse
+{
+    public static PipelineEvent One(string eventJson) => Parse.One(eventJson, Parse.Server);
+
+    public static EventRejection Rejected(string eventJson) => Parse.Rejected(eventJson, Parse.Server);
+
+    public static Parse.Result Json(string body) => Parse.Json(body, Parse.Server);
+}

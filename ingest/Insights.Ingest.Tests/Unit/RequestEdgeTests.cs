@@ -12,7 +12,7 @@ public sealed class RequestEdgeTests
     {
         var context = new DefaultHttpContext();
         configure(context.Request);
-        return WriteKeys.Read(context.Request);
+        return WriteKeys.Read(context.Request, out _);
     }
 
     private static string Basic(string credentials) => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials));

@@ -28,6 +28,8 @@ public sealed class StartupValidationTests
     [InlineData("Kafka:BootstrapServers", "", "Kafka:BootstrapServers")]
     [InlineData("Sites:0:Id", "Demo Site", "Sites:0:Id: must be 1-63 lowercase letters")]
     [InlineData("Sites:0:RateLimitPerSecond", "0", "Sites:0:RateLimitPerSecond: ")]
+    [InlineData("Sites:0:ServerRateLimitPerSecond", "0", "Sites:0:ServerRateLimitPerSecond: ")]
+    [InlineData("Sites:0:WebhookRateLimitPerSecond", "0", "Sites:0:WebhookRateLimitPerSecond: ")]
     [InlineData("Sites:1:Id", "demo", "Sites: the site id 'demo' is configured twice.")]
     [InlineData("Sites:0:WriteKeys:0", "short", "Sites: a Write key of site 'demo' is shorter than 8 characters.")]
     [InlineData("Sites:0:ReadKeys:0", "demo-write-key-0001", "Sites: a key of site 'demo' is used twice; every key must be unique.")]

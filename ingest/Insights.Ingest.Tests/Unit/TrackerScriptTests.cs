@@ -19,8 +19,11 @@ public sealed class TrackerScriptTests
             gzip.Write(Served.Identity);
         }
 
-        Assert.True(buffer.Length <= TrackerScript.GzipBudgetBytes, $"t.js is {buffer.Length} bytes gzipped; the budget is {TrackerScript.GzipBudgetBytes}.");
-        Assert.True(Served.Gzip.Length <= TrackerScript.GzipBudgetBytes, $"t.js is served as {Served.Gzip.Length} gzipped bytes.");
+        // The promise is the literal, not whatever the production constant says today.
+        const int budget = 1_536;
+        Assert.Equal(budget, TrackerScript.GzipBudgetBytes);
+        Assert.True(buffer.Length <= budget, $"t.js is {buffer.Length} bytes gzipped; the budget is {budget}.");
+        Assert.True(Served.Gzip.Length <= budget, $"t.js is served as {Served.Gzip.Length} gzipped bytes.");
         Assert.True(Served.Brotli.Length <= Served.Gzip.Length);
     }
 

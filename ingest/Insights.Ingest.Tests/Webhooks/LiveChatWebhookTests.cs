@@ -195,7 +195,6 @@ public sealed class LiveChatWebhookTests
 
     [Theory]
     [InlineData("{\"secret_key\":\"lc-secret-0123456789abcdef\",\"action\":\"incoming_chat\",\"payload\":", RejectReasons.MalformedJson)]
-    [InlineData("[1,2,3]", WebhookReasons.InvalidPayload)]
     [InlineData("{\"secret_key\":\"lc-secret-0123456789abcdef\",\"action\":\"incoming_chat\"}", WebhookReasons.InvalidPayload)]
     [InlineData("{\"secret_key\":\"lc-secret-0123456789abcdef\",\"action\":\"incoming_chat\",\"payload\":{\"chat\":{\"users\":[]}}}", WebhookReasons.InvalidPayload)]
     [InlineData("{\"secret_key\":\"lc-secret-0123456789abcdef\",\"action\":\"incoming_event\",\"payload\":{\"chat_id\":\"c\",\"thread_id\":\"t\",\"event\":{\"type\":\"message\",\"text\":\"\\ud800\",\"id\":\"e\"}}}", RejectReasons.InvalidField)]
@@ -205,6 +204,43 @@ public sealed class LiveChatWebhookTests
 
         Assert.Equal(reason, outcome.Reason);
         Assert.Empty(outcome.Events);
+    }
+
+    [Theory]
+    // Each body would fail the full parse (bad JSON, nesting beyond the limit, invalid UTF-8, not an object); with a
+    // wrong secret first, the sender learns only that the secret is wrong.
+    [InlineData("{\"secret_key\":\"wrong-secret-0000000000\",\"action\":\"incoming_chat\",\"payload\":", WebhookReasons.InvalidSecret)]
+    [InlineData("{\"secret_key\":\"wrong-secret-0000000000\",\"payload\":DEEP}", WebhookReasons.InvalidSecret)]
+    [InlineData("{\"secret_key\":\"wrong-secret-0000000000\",\"payload\":{\"text\":\"BAD\"}}", WebhookReasons.InvalidSecret)]
+    [InlineData("{\"webhook_id\":\"1\",\"payload\":DEEP,\"secret_key\":\"lc-secret-0123456789abcdef\"}", WebhookReasons.MissingSecret)]
+    [InlineData("[{\"secret_key\":\"lc-secret-0123456789abcdef\"}]", WebhookReasons.MissingSecret)]
+    [InlineData("{\"payload\":{\"secret_key\":\"lc-secret-0123456789abcdef\"}}", WebhookReasons.MissingSecret)]
+    [InlineData("{\"secret_key\":\"lc-secret-0123456789abcdef\"", RejectReasons.MalformedJson)] // the right secret: parsed, and refused for it
+    public void The_secret_is_checked_before_the_rest_of_the_body_is_parsed(string template, string reason)
+    {
+        var deep = new string('[', 500) + new string(']', 500);
+        var body = Encoding.UTF8.GetBytes(template.Replace("DEEP", deep, StringComparison.Ordinal));
+        var bad = body.AsSpan().IndexOf("BAD"u8);
+        if (bad >= 0)
+        {
+            body[bad] = 0xC3; // a lead byte followed by ASCII: invalid UTF-8
+        }
+
+        var outcome = Receive(body);
+
+        Assert.Equal(reason, outcome.Reason);
+        Assert.Empty(outcome.Events);
+    }
+
+    [Fact]
+    public void An_escaped_secret_is_compared_as_its_text()
+    {
+        var body = Json("livechat/chat_deactivated.json");
+        var text = ToBytes(body);
+        var escaped = Encoding.UTF8.GetString(text).Replace("\"lc-secret-", "\"lc\\u002dsecret-", StringComparison.Ordinal);
+        Assert.Contains("\\u002d", escaped, StringComparison.Ordinal);
+
+        Assert.Equal(WebhookVerdict.Events, Receive(Encoding.UTF8.GetBytes(escaped)).Verdict);
     }
 
     [Fact]

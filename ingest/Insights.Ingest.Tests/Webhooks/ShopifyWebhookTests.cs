@@ -14,7 +14,7 @@ public sealed class ShopifyWebhookTests
     private static readonly string MariaHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("maria.keller@example.com")));
 
     private static WebhookOutcome Receive(byte[] body, string topic, string? signature = "sign") =>
-        ShopifyWebhook.Receive(body, signature == "sign" ? Sign(body, ShopifySecret) : signature, topic, ShopifySecret, Context());
+        ShopifyWebhook.Receive(body, new ShopifyDelivery(signature == "sign" ? Sign(body, ShopifySecret) : signature, topic), ShopifySecret, Context());
 
     private static PipelineEvent One(byte[] body, string topic)
     {

@@ -20,6 +20,9 @@ public sealed class WebhookStartupValidationTests
     [InlineData("Sites:0:WooCommerceWebhookSecret", "0123456789", "Sites:0:WooCommerceWebhookSecret: a webhook secret must have at least 16 characters")]
     [InlineData("Webhooks:MaxBodyBytes", "100", "Webhooks:MaxBodyBytes must be between")]
     [InlineData("Webhooks:MaxPastAge", "00:00:01", "Webhooks:MaxPastAge must be between")]
+    [InlineData("Webhooks:RecentDeliveryIds", "-1", "Webhooks:RecentDeliveryIds must be between")]
+    [InlineData("Sites:0:ShopifyShopDomain", "https://coffee.myshopify.com/", "Sites:0:ShopifyShopDomain: must be the shop's host name")]
+    [InlineData("Sites:0:WooCommerceStoreUrl", "coffee.example", "Sites:0:WooCommerceStoreUrl: must be the store's absolute URL")]
     public void A_bad_webhook_setting_is_refused_naming_the_key(string key, string value, string message)
     {
         var error = Validate(new Dictionary<string, string?>(DemoSite) { [key] = value });
@@ -34,6 +37,8 @@ public sealed class WebhookStartupValidationTests
         {
             ["Sites:0:LiveChatWebhookSecret"] = "",
             ["Sites:0:ShopifyWebhookSecret"] = "shpss_0123456789abcdef0123456789",
+            ["Sites:0:ShopifyShopDomain"] = "coffee.myshopify.com",
+            ["Sites:0:WooCommerceStoreUrl"] = "https://coffee.example/",
         }));
 
     private static OptionsValidationException? Validate(Dictionary<string, string?> settings)

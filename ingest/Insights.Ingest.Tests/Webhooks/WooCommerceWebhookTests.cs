@@ -12,7 +12,7 @@ namespace Insights.Ingest.Tests.Webhooks;
 public sealed class WooCommerceWebhookTests
 {
     private static WebhookOutcome Receive(byte[] body, string? topic, string? signature = "sign") =>
-        WooCommerceWebhook.Receive(body, signature == "sign" ? Sign(body, WooCommerceSecret) : signature, topic, WooCommerceSecret, Context());
+        WooCommerceWebhook.Receive(body, new WooCommerceDelivery(signature == "sign" ? Sign(body, WooCommerceSecret) : signature, topic), WooCommerceSecret, Context());
 
     private static List<PipelineEvent> Events(byte[] body, string topic)
     {

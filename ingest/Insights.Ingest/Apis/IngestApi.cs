@@ -1,22 +1,20 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json.Serialization;
 using Insights.Contracts;
-using Insights.Ingest.Kafka;
-using Insights.Ingest.Masking;
+using Insights.Ingest.Admission;
 using Insights.Ingest.Network;
 using Insights.Ingest.Parsing;
 using Insights.Ingest.Privacy;
-using Insights.Ingest.RateLimiting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace Insights.Ingest.Apis;
 
 /// <summary>
-/// <c>POST /v1/events</c>: the edge where every refusal becomes its status code, once: 401 unknown key, 403 a read
-/// key, 415 a body we cannot read, 413 too large, 400 nothing valid, 429 over the site's rate, 503 Kafka did not
-/// acknowledge, and 202 only when Kafka holds every accepted event.
+/// <c>POST /v1/events</c>: the edge where every refusal becomes its status code, once: 401 unknown key (or a secret key
+/// in the URL), 403 a read key, 415 a body we cannot read, 413 too large, 400 nothing valid; then
+/// <see cref="EventAdmission"/>: 429 over the site's public or server rate, 503 Kafka did not acknowledge, and 202 only
+/// when Kafka holds every accepted event.
 /// </summary>
 public static class IngestApi
 {
@@ -36,7 +34,10 @@ public static class IngestApi
             .WithDescription(
                 "Accepts one event object, a JSON array of events, Segment's {\"batch\": [...]} or NDJSON (application/x-ndjson). " +
                 "Valid events are accepted and invalid ones reported by index with a reason; 202 means Kafka acknowledged every accepted event. " +
-                "Authenticate with the site's write key in X-Insights-Key, as the Basic auth user name, or as ?key= (for sendBeacon).")
+                "Authenticate with the site's key in X-Insights-Key or as the Basic auth user name; a public write key may also ride in ?key= (for sendBeacon), " +
+                "a server or read key there is refused (401 secret_key_in_url). A write key may send pageview, track and identify; orders, refunds, " +
+                "cancellations and chat events need a server key (refused per event with needs_server_key). Event ids are the messageId in the key's " +
+                "namespace: pub:<messageId> for a write key, srv:<messageId> for a server key.")
             // Described, not declared with Accepts<T>: that would let routing answer a wrong Content-Type with a bare 415
             // before the handler could authenticate and explain.
             .AddOpenApiOperationTransformer(IngestApiDocs.DescribeEventsBodyAsync)
@@ -77,18 +78,29 @@ public static class IngestApi
         var request = http.Request;
         var limits = services.Options.Value;
 
-        var key = WriteKeys.Read(request);
+        var key = WriteKeys.Read(request, out var keyInUrl);
         if (key is null)
         {
             http.Response.Headers.WWWAuthenticate = "Basic realm=\"insights\"";
             return Refuse(StatusCodes.Status401Unauthorized, RejectReasons.MissingKey,
-                $"Send the site's write key in {WriteKeys.HeaderName}, as the Basic auth user name, or as ?{WriteKeys.QueryName}=.");
+                $"Send the site's key in {WriteKeys.HeaderName} or as the Basic auth user name; a public write key may also ride in ?{WriteKeys.QueryName}= (sendBeacon).");
         }
 
         if (services.Sites.FindByKey(key) is not var (site, kind))
         {
             http.Response.Headers.WWWAuthenticate = "Basic realm=\"insights\"";
             return Refuse(StatusCodes.Status401Unauthorized, RejectReasons.UnknownKey, "The key is not a key of any site.");
+        }
+
+        // A secret in a URL ends up in proxy and access logs and browser history: refused before anything is read, even
+        // when a header carries the request's key, so the sender learns to move it (and to rotate it).
+        if ((keyInUrl ? kind : WriteKeys.InUrl(request) is { } urlKey ? services.Sites.FindByKey(urlKey)?.Kind : null) is KeyKind.Server or KeyKind.Read)
+        {
+            http.Response.Headers.WWWAuthenticate = "Basic realm=\"insights\"";
+            return Refuse(StatusCodes.Status401Unauthorized, RejectReasons.SecretKeyInUrl,
+                $"A secret key (server or read key) was sent in the URL (?{WriteKeys.QueryName}=), where proxies and logs keep it. " +
+                $"Send it in the {WriteKeys.HeaderName} header (or as the Basic auth user name), and rotate it: treat it as exposed. " +
+                "Only a public write key may ride in the URL.");
         }
 
         if (kind == KeyKind.Read)
@@ -134,18 +146,20 @@ public static class IngestApi
                 $"The body is larger than {limits.MaxRequestBytes} bytes; send fewer events per request.");
         }
 
-        Confluent.Kafka.Message<byte[], byte[]>[] messages;
-        List<EventRejection> rejected;
-        using (body)
-        {
-            var context = new IngestRequestContext(
-                site.Id,
-                kind,
-                services.Time.GetUtcNow(),
-                services.ClientIp.Resolve(http.Connection.RemoteIpAddress, request.Headers[ForwardedForHeader])?.ToString(),
-                request.Headers.UserAgent is [{ Length: > 0 } userAgent] ? userAgent : null);
+        var context = new IngestRequestContext(
+            site.Id,
+            kind,
+            services.Time.GetUtcNow(),
+            services.ClientIp.Resolve(http.Connection.RemoteIpAddress, request.Headers[ForwardedForHeader])?.ToString(),
+            request.Headers.UserAgent is [{ Length: > 0 } userAgent] ? userAgent : null);
 
-            using var batch = services.Parser.Parse(body.Memory, format, context);
+        // Validate: the parser maps each event under the key's trust (a public key's order is refused by its index). The
+        // body owns the parsed documents; admission releases both once the events are encoded.
+        var owned = body;
+        try
+        {
+            var batch = services.Parser.Parse(body.Memory, format, context);
+            body.Adopt(batch);
             if (batch.Error is { } error)
             {
                 return Refuse(StatusCodes.Status400BadRequest, error.Reason, error.Detail, error.Line is { } line
@@ -153,7 +167,7 @@ public static class IngestApi
                     : null);
             }
 
-            rejected = batch.Rejections;
+            var rejected = batch.Rejections;
             foreach (var rejection in rejected)
             {
                 services.Metrics.Rejected(rejection.Reason);
@@ -170,53 +184,22 @@ public static class IngestApi
                     new Dictionary<string, object?> { ["accepted"] = 0, ["rejected"] = rejected });
             }
 
-            if (site.Cookieless && kind == KeyKind.Write)
-            {
-                services.CookielessIds.Apply(batch.Events, site.Id, context.ClientIp, context.UserAgent);
-            }
-
-            // Chat text reaches Kafka only as the site allows (none by default), card numbers always masked.
-            ChatTextPolicy.Apply(site, batch.Events);
-
-            var count = batch.Events.Count;
-            if (!services.RateLimiter.TryAcquire(site, count, out var retryAfter))
-            {
-                services.Metrics.Rejected(RejectReasons.RateLimited, count);
-                http.Response.Headers.RetryAfter = Seconds(retryAfter);
-                return Refuse(StatusCodes.Status429TooManyRequests, RejectReasons.RateLimited,
-                    $"Site '{site.Id}' may send {site.RateLimitPerSecond} events per second; retry after {Seconds(retryAfter)} s.");
-            }
-
-            // Encoded while the parsed documents (which the events' properties point into) are still alive.
-            messages = EventMessageEncoder.EncodeAll(batch.Events);
+            owned = null;
+            var admitted = await services.Admission.AdmitAsync(http,
+                new AdmissionRequest(site, EventSource.OfKey(kind), batch.Events, context.ClientIp, context.UserAgent), body);
+            return admitted.Refusal is { } refusal
+                ? (refusal, admitted.Outcome)
+                : (TypedResults.Accepted((string?)null, new IngestResponse(admitted.Accepted, rejected)), admitted.Outcome);
         }
-
-        var producing = Stopwatch.GetTimestamp();
-        var delivery = await services.Kafka.DeliverAsync(messages, http.RequestAborted);
-        if (!delivery.IsDelivered)
+        finally
         {
-            services.Metrics.Rejected(RejectReasons.KafkaUnavailable, messages.Length);
-            http.Response.Headers.RetryAfter = limits.UnavailableRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            return Refuse(StatusCodes.Status503ServiceUnavailable, RejectReasons.KafkaUnavailable,
-                $"Kafka did not acknowledge the events ({delivery.Error}), so none is promised. Retry the request; events with a messageId are counted once however often they arrive.");
+            owned?.Dispose();
         }
-
-        services.Metrics.Delivered(Stopwatch.GetElapsedTime(producing));
-        services.Metrics.Accepted(messages.Length);
-        return (TypedResults.Accepted((string?)null, new IngestResponse(messages.Length, rejected)), "accepted");
     }
 
     private static (Results<Accepted<IngestResponse>, ProblemHttpResult>, string) Refuse(
-        int status, string reason, string detail, Dictionary<string, object?>? extensions = null)
-    {
-        extensions ??= new Dictionary<string, object?>(1);
-        extensions["reason"] = reason;
-        return (TypedResults.Problem(detail: detail, statusCode: status, extensions: extensions), reason);
-    }
-
-    // Whole seconds, rounded up: "retry in 0 s" would invite a tight loop.
-    private static string Seconds(TimeSpan wait) =>
-        Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        int status, string reason, string detail, Dictionary<string, object?>? extensions = null) =>
+        (EventAdmission.Problem(status, reason, detail, extensions), reason);
 }
 
 /// <summary>What <c>POST /v1/events</c> needs: singletons from the container, bundled by <c>[AsParameters]</c>.</summary>
@@ -224,12 +207,10 @@ public sealed class IngestServices(
     SiteCatalog sites,
     EventBatchParser parser,
     ClientIpResolver clientIp,
-    SiteRateLimiter rateLimiter,
-    KafkaEventSink kafka,
+    EventAdmission admission,
     IngestMetrics metrics,
     IOptions<IngestOptions> options,
-    TimeProvider time,
-    CookielessVisitorIds cookielessIds)
+    TimeProvider time)
 {
     public SiteCatalog Sites { get; } = sites;
 
@@ -237,17 +218,13 @@ public sealed class IngestServices(
 
     public ClientIpResolver ClientIp { get; } = clientIp;
 
-    public SiteRateLimiter RateLimiter { get; } = rateLimiter;
-
-    public KafkaEventSink Kafka { get; } = kafka;
+    public EventAdmission Admission { get; } = admission;
 
     public IngestMetrics Metrics { get; } = metrics;
 
     public IOptions<IngestOptions> Options { get; } = options;
 
     public TimeProvider Time { get; } = time;
-
-    public CookielessVisitorIds CookielessIds { get; } = cookielessIds;
 }
 
 /// <summary>

@@ -14,7 +14,8 @@ public static class IngestApiDocs
         services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Insights ingest API";
-            document.Info.Description = "Send page views and custom events. Errors are RFC 7807 problem details with a machine-readable \"reason\".";
+            document.Info.Description = "Send page views, custom events and identify (any key), and chats and orders (server key), and receive the platforms' webhooks. " +
+                "Errors are RFC 7807 problem details with a machine-readable \"reason\".";
             document.Components ??= new OpenApiComponents();
             document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
             document.Components.SecuritySchemes["writeKey"] = new OpenApiSecurityScheme
@@ -22,7 +23,8 @@ public static class IngestApiDocs
                 Type = SecuritySchemeType.ApiKey,
                 In = ParameterLocation.Header,
                 Name = WriteKeys.HeaderName,
-                Description = "The site's write key (public, for browsers) or server key (secret; may set context.ip and context.userAgent).",
+                Description = "The site's write key (public, for browsers: pageview, track and identify only) or server key (secret: every event type, " +
+                    "and context.ip and context.userAgent). Only a write key may also be sent as ?key=; a server or read key there is refused (401 secret_key_in_url).",
             };
             document.Components.SecuritySchemes["basic"] = new OpenApiSecurityScheme
             {
@@ -71,10 +73,12 @@ public static class IngestApiDocs
 /// </summary>
 public sealed class IngestEventDocument
 {
-    [Description("\"pageview\" (alias \"page\") or \"track\".")]
+    [Description("\"pageview\" (alias \"page\"), \"track\" or \"identify\" with any key; \"order\", \"order_refunded\", \"order_cancelled\", " +
+        "\"chat_started\", \"chat_message\", \"chat_ended\" and \"chat_rated\" with a server key (refused per event with needs_server_key otherwise).")]
     public required string Type { get; init; }
 
-    [Description("Client-generated unique id (Segment's messageId); retries with the same id are counted once. Also accepted as event_id.")]
+    [Description("Client-generated unique id (Segment's messageId); retries with the same id are counted once. Also accepted as event_id. " +
+        "Stored in the key's namespace: pub:<id> for a write key, srv:<id> for a server key, so it never replaces another source's event.")]
     public string? MessageId { get; init; }
 
     [Description("The first-party visitor id. Required unless userId is given.")]

@@ -11,6 +11,7 @@ internal sealed class RequestBody : IDisposable
 {
     private byte[] buffer;
     private int length;
+    private IDisposable? parsed;
 
     private RequestBody(byte[] buffer) => this.buffer = buffer;
 
@@ -55,8 +56,13 @@ internal sealed class RequestBody : IDisposable
         }
     }
 
+    /// <summary>Makes <paramref name="parsed"/> (documents that point into this body) go with the body when it is disposed.</summary>
+    public void Adopt(IDisposable parsed) => this.parsed = parsed;
+
     public void Dispose()
     {
+        parsed?.Dispose();
+        parsed = null;
         if (buffer.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(buffer);

@@ -1,11 +1,7 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json.Serialization;
 using Insights.Contracts;
-using Insights.Ingest.Kafka;
-using Insights.Ingest.Masking;
+using Insights.Ingest.Admission;
 using Insights.Ingest.Parsing;
-using Insights.Ingest.RateLimiting;
 using Insights.Ingest.Webhooks;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -14,11 +10,12 @@ namespace Insights.Ingest.Apis;
 
 /// <summary>
 /// <c>POST /v1/webhooks/{livechat|shopify|woocommerce}/{site}</c>: the platforms' own notifications, authenticated
-/// by the secret each site configured for that platform, mapped to chat and order events and produced like
-/// <c>POST /v1/events</c>: 202 only once Kafka holds them, 503 when it does not. Refusals, once, here: 404 unknown
-/// site or integration off, 413 too large, 415 compressed, 401 secret or signature missing or wrong, 400 a signed
-/// payload we cannot map, 429 over the site's rate; 200 for an authenticated delivery with nothing to ingest (a
-/// ping, a topic we do not map), so the platform does not retry it.
+/// by the secret each site configured for that platform, mapped to chat and order events and admitted like
+/// <c>POST /v1/events</c> (<see cref="EventAdmission"/>): 202 only once Kafka holds them, 503 when it does not.
+/// Refusals, once, here: 404 unknown site or integration off, 413 too large, 415 compressed, 401 secret or signature
+/// missing or wrong, 403 another shop or store than the site's, 400 a signed payload we cannot map or whose topic it
+/// contradicts, 429 over the site's webhook rate; 200 for an authenticated delivery with nothing to ingest (a ping, a
+/// topic we do not map, a re-delivery already accepted), so the platform does not retry it.
 /// </summary>
 public static class WebhooksApi
 {
@@ -30,13 +27,17 @@ public static class WebhooksApi
     {
         Describe(app.MapPost(LiveChatPath, PostLiveChatAsync).WithName("PostLiveChatWebhook").WithSummary("Receive LiveChat webhooks")
             .WithDescription("Register this URL for incoming_chat, incoming_event, chat_deactivated, incoming_customer (v3.5) and " +
-                "customer_session_fields_updated, with the site's LiveChatWebhookSecret as secret_key."));
+                "customer_session_fields_updated, with the site's LiveChatWebhookSecret as secret_key (checked before the rest of the body is parsed)."));
         Describe(app.MapPost(ShopifyPath, PostShopifyAsync).WithName("PostShopifyWebhook").WithSummary("Receive Shopify order webhooks")
             .WithDescription("Subscribe this URL (JSON) to orders/create, orders/paid, orders/cancelled and refunds/create; " +
-                "X-Shopify-Hmac-Sha256 is checked with the site's ShopifyWebhookSecret (the app's client secret)."));
+                "X-Shopify-Hmac-Sha256 is checked with the site's ShopifyWebhookSecret (the app's client secret). The topic must match the body " +
+                "(400 topic_mismatch: a cancellation needs cancelled_at, a refund a Refund body, orders/paid a paid order); X-Shopify-Shop-Domain " +
+                "must be the site's ShopifyShopDomain when set (403 wrong_shop); a repeated X-Shopify-Webhook-Id is answered 200 duplicate_delivery."));
         Describe(app.MapPost(WooCommercePath, PostWooCommerceAsync).WithName("PostWooCommerceWebhook").WithSummary("Receive WooCommerce order webhooks")
             .WithDescription("Add a webhook with this delivery URL for order.created, order.updated, order.deleted and order.restored, " +
-                "with the site's WooCommerceWebhookSecret as secret; X-WC-Webhook-Signature is checked."));
+                "with the site's WooCommerceWebhookSecret as secret; X-WC-Webhook-Signature is checked. The topic must match the body " +
+                "(400 topic_mismatch: order.deleted is an id only, the others a whole order); X-WC-Webhook-Source must be the site's " +
+                "WooCommerceStoreUrl when set (403 wrong_store); a repeated X-WC-Webhook-Delivery-ID is answered 200 duplicate_delivery."));
         return app;
     }
 
@@ -58,6 +59,7 @@ public static class WebhooksApi
         .Produces<WebhookResponse>(StatusCodes.Status200OK)
         .ProducesProblem(StatusCodes.Status400BadRequest)
         .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
         .ProducesProblem(StatusCodes.Status404NotFound)
         .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
         .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
@@ -119,25 +121,41 @@ public static class WebhooksApi
             return Refuse(StatusCodes.Status413PayloadTooLarge, RejectReasons.BodyTooLarge, $"The body is larger than {limits.MaxBodyBytes} bytes.");
         }
 
+        // Validate (and verify): the platform's mapper checks the signature or secret, binds the topic to the signed body,
+        // and maps it to events in the platform's id namespace.
         WebhookOutcome mapped;
+        string? deliveryId = null;
         using (body)
         {
             var context = new WebhookContext(site, services.Time.GetUtcNow(), limits, services.Ingest.Value);
-            mapped = platform switch
+            switch (platform)
             {
-                WebhookPlatform.LiveChat => LiveChatWebhook.Receive(body.Memory, secret, context),
-                WebhookPlatform.Shopify => ShopifyWebhook.Receive(body.Memory,
-                    Header(request, ShopifyWebhook.HmacHeader) ?? Header(request, ShopifyWebhook.EventsHmacHeader),
-                    Header(request, ShopifyWebhook.TopicHeader) ?? Header(request, ShopifyWebhook.EventsTopicHeader), secret, context),
-                _ => WooCommerceWebhook.Receive(body.Memory,
-                    Header(request, WooCommerceWebhook.SignatureHeader), Header(request, WooCommerceWebhook.TopicHeader), secret, context),
-            };
+                case WebhookPlatform.LiveChat:
+                    mapped = LiveChatWebhook.Receive(body.Memory, secret, context);
+                    break;
+                case WebhookPlatform.Shopify:
+                    deliveryId = Header(request, ShopifyWebhook.WebhookIdHeader) ?? Header(request, ShopifyWebhook.EventsWebhookIdHeader);
+                    mapped = ShopifyWebhook.Receive(body.Memory, new ShopifyDelivery(
+                        Header(request, ShopifyWebhook.HmacHeader) ?? Header(request, ShopifyWebhook.EventsHmacHeader),
+                        Header(request, ShopifyWebhook.TopicHeader) ?? Header(request, ShopifyWebhook.EventsTopicHeader),
+                        Header(request, ShopifyWebhook.ShopDomainHeader) ?? Header(request, ShopifyWebhook.EventsShopDomainHeader)), secret, context);
+                    break;
+                default:
+                    deliveryId = Header(request, WooCommerceWebhook.DeliveryIdHeader);
+                    mapped = WooCommerceWebhook.Receive(body.Memory, new WooCommerceDelivery(
+                        Header(request, WooCommerceWebhook.SignatureHeader), Header(request, WooCommerceWebhook.TopicHeader),
+                        Header(request, WooCommerceWebhook.SourceHeader), Header(request, WooCommerceWebhook.ResourceHeader),
+                        Header(request, WooCommerceWebhook.EventHeader)), secret, context);
+                    break;
+            }
         }
 
         switch (mapped.Verdict)
         {
             case WebhookVerdict.Unauthorized:
                 return Refuse(StatusCodes.Status401Unauthorized, mapped.Reason, mapped.Detail!);
+            case WebhookVerdict.Forbidden:
+                return Refuse(StatusCodes.Status403Forbidden, mapped.Reason, mapped.Detail!);
             case WebhookVerdict.Invalid:
                 services.Metrics.Rejected(mapped.Reason);
                 return Refuse(StatusCodes.Status400BadRequest, mapped.Reason, mapped.Detail!);
@@ -145,29 +163,22 @@ public static class WebhooksApi
                 return (TypedResults.Ok(new WebhookResponse(0, mapped.Reason, mapped.Detail)), mapped.Reason);
         }
 
-        var events = mapped.Events;
-        ChatTextPolicy.Apply(site, events);
-        if (!services.RateLimiter.TryAcquire(site, events.Count, out var retryAfter))
+        // Checked once the delivery proved itself (an unsigned request cannot learn which ids were seen).
+        var name = Name(platform);
+        if (services.RecentDeliveries.Contains(site.Id, name, deliveryId))
         {
-            services.Metrics.Rejected(RejectReasons.RateLimited, events.Count);
-            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            return Refuse(StatusCodes.Status429TooManyRequests, RejectReasons.RateLimited, $"Site '{site.Id}' is over its rate limit; retry later.");
+            return (TypedResults.Ok(new WebhookResponse(0, WebhookReasons.DuplicateDelivery,
+                $"Delivery {deliveryId} was already accepted; its events are in Kafka once.")), WebhookReasons.DuplicateDelivery);
         }
 
-        var messages = EventMessageEncoder.EncodeAll(events);
-        var producing = Stopwatch.GetTimestamp();
-        var delivery = await services.Kafka.DeliverAsync(messages, http.RequestAborted);
-        if (!delivery.IsDelivered)
+        var admitted = await services.Admission.AdmitAsync(http, new AdmissionRequest(site, EventSource.OfWebhook(name), mapped.Events));
+        if (admitted.Refusal is { } refusal)
         {
-            services.Metrics.Rejected(RejectReasons.KafkaUnavailable, messages.Length);
-            http.Response.Headers.RetryAfter = services.Ingest.Value.UnavailableRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            return Refuse(StatusCodes.Status503ServiceUnavailable, RejectReasons.KafkaUnavailable,
-                $"Kafka did not acknowledge the events ({delivery.Error}); the platform's retry of this delivery is counted once.");
+            return (refusal, admitted.Outcome);
         }
 
-        services.Metrics.Delivered(Stopwatch.GetElapsedTime(producing));
-        services.Metrics.Accepted(messages.Length);
-        return (TypedResults.Accepted((string?)null, new WebhookResponse(messages.Length, null, null)), WebhookReasons.Accepted);
+        services.RecentDeliveries.Remember(site.Id, name, deliveryId);
+        return (TypedResults.Accepted((string?)null, new WebhookResponse(admitted.Accepted, null, null)), WebhookReasons.Accepted);
     }
 
     private static string? SecretOf(SiteOptions site, WebhookPlatform platform) => platform switch
@@ -194,7 +205,7 @@ public static class WebhooksApi
     private static string? Header(HttpRequest request, string name) => request.Headers[name] is [{ Length: > 0 } value] ? value : null;
 
     private static (Results<Accepted<WebhookResponse>, Ok<WebhookResponse>, ProblemHttpResult>, string) Refuse(int status, string reason, string detail) =>
-        (TypedResults.Problem(detail: detail, statusCode: status, extensions: new Dictionary<string, object?> { ["reason"] = reason }), reason);
+        (EventAdmission.Problem(status, reason, detail), reason);
 }
 
 public enum WebhookPlatform
@@ -207,8 +218,8 @@ public enum WebhookPlatform
 /// <summary>What the webhook endpoints need: singletons from the container, bundled by <c>[AsParameters]</c>.</summary>
 public sealed class WebhookServices(
     SiteCatalog sites,
-    SiteRateLimiter rateLimiter,
-    KafkaEventSink kafka,
+    EventAdmission admission,
+    RecentDeliveries recentDeliveries,
     IngestMetrics metrics,
     WebhookMetrics webhookMetrics,
     IOptions<WebhookOptions> limits,
@@ -217,9 +228,9 @@ public sealed class WebhookServices(
 {
     public SiteCatalog Sites { get; } = sites;
 
-    public SiteRateLimiter RateLimiter { get; } = rateLimiter;
+    public EventAdmission Admission { get; } = admission;
 
-    public KafkaEventSink Kafka { get; } = kafka;
+    public RecentDeliveries RecentDeliveries { get; } = recentDeliveries;
 
     public IngestMetrics Metrics { get; } = metrics;
 

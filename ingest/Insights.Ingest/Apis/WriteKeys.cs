@@ -11,10 +11,12 @@ internal static class WriteKeys
 
     /// <summary>
     /// <c>X-Insights-Key</c>; else Segment-style Basic auth with the key as user name (the password is ignored); else
-    /// <c>?key=</c>, for <c>navigator.sendBeacon</c>, which cannot set headers. Null when none is present.
+    /// <c>?key=</c>, for <c>navigator.sendBeacon</c>, which cannot set headers (only a public write key may ride there).
+    /// Null when none is present.
     /// </summary>
-    public static string? Read(HttpRequest request)
+    public static string? Read(HttpRequest request, out bool inUrl)
     {
+        inUrl = false;
         if (request.Headers[HeaderName] is [{ Length: > 0 } header])
         {
             return header;
@@ -27,8 +29,13 @@ internal static class WriteKeys
             return user;
         }
 
-        return request.Query[QueryName] is [{ Length: > 0 } query] ? query : null;
+        var query = InUrl(request);
+        inUrl = query is not null;
+        return query;
     }
+
+    /// <summary>The key in <c>?key=</c>, whether or not a header carries one too: a secret there is exposed either way.</summary>
+    public static string? InUrl(HttpRequest request) => request.Query[QueryName] is [{ Length: > 0 } query] ? query : null;
 
     private static string? BasicUser(ReadOnlySpan<char> encoded)
     {

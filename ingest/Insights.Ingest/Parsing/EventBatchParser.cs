@@ -89,7 +89,7 @@ public sealed class EventBatchParser
             // Segment's /v1/batch body: {"batch": [...], "sentAt": "..."}.
             if (root.TryGetProperty("sentAt"u8, out var sent) && sent.ValueKind != JsonValueKind.Null)
             {
-                if (!EventMapper.TryReadInstant(sent, out var sentValue))
+                if (!FieldReaders.TryReadInstant(sent, out var sentValue))
                 {
                     batch.Fail(RejectReasons.InvalidBatch, "The batch's \"sentAt\" must be an ISO 8601 date-time");
                     return;

@@ -17,6 +17,9 @@ public static class RejectReasons
     public const string InvalidField = "invalid_field";
     public const string InvalidTimestamp = "invalid_timestamp";
 
+    /// <summary>An order, refund, cancellation or chat event sent with a public write key.</summary>
+    public const string NeedsServerKey = "needs_server_key";
+
     // The whole request (an NDJSON line that is not JSON is only that event's malformed_json).
     public const string MalformedJson = "malformed_json";
     public const string InvalidUtf8 = "invalid_utf8";
@@ -29,6 +32,9 @@ public static class RejectReasons
     public const string MissingKey = "missing_key";
     public const string UnknownKey = "unknown_key";
     public const string KeyCannotWrite = "key_cannot_write";
+
+    /// <summary>A server or read key in <c>?key=</c>, where proxies and access logs keep it.</summary>
+    public const string SecretKeyInUrl = "secret_key_in_url";
     public const string RateLimited = "rate_limited";
     public const string KafkaUnavailable = "kafka_unavailable";
 }

@@ -1,22 +1,51 @@
 using System.Collections.Concurrent;
 using Insights.Contracts;
+using Insights.Ingest.Admission;
 
 namespace Insights.Ingest.RateLimiting;
 
 /// <summary>
-/// One token bucket per site, refilled continuously at <see cref="SiteOptions.RateLimitPerSecond"/> events per second
-/// and holding at most one second's worth. Counted per ingest instance: N replicas admit N times the rate.
+/// One token bucket per site and <see cref="TrustLevel"/>: public keys, server keys and webhooks each have their own,
+/// refilled continuously at the site's rate for that source (<see cref="SiteOptions.RateLimitPerSecond"/>,
+/// <see cref="SiteOptions.ServerRateLimitPerSecond"/>, <see cref="SiteOptions.WebhookRateLimitPerSecond"/>) and holding
+/// at most one second's worth, so a flood on the public key is refused without refusing the shop's own calls. Counted per
+/// ingest instance: N replicas admit N times the rate.
 /// </summary>
 public sealed class SiteRateLimiter(TimeProvider time)
 {
-    private readonly ConcurrentDictionary<string, TokenBucket> buckets = new(StringComparer.Ordinal);
+    private static readonly int Levels = Enum.GetValues<TrustLevel>().Length;
 
-    /// <summary>Takes <paramref name="events"/> tokens, or says how long until they would be there.</summary>
-    public bool TryAcquire(SiteOptions site, int events, out TimeSpan retryAfter)
+    private readonly ConcurrentDictionary<string, TokenBucket[]> buckets = new(StringComparer.Ordinal);
+
+    /// <summary>Takes <paramref name="events"/> tokens from the source's bucket, or says how long until they would be there.</summary>
+    public bool TryAcquire(SiteOptions site, TrustLevel source, int events, out TimeSpan retryAfter)
     {
         ArgumentNullException.ThrowIfNull(site);
-        var bucket = buckets.GetOrAdd(site.Id, static (_, s) => new TokenBucket(s.RateLimitPerSecond), site);
+        var bucket = buckets.GetOrAdd(site.Id, static (_, s) => NewBuckets(s), site)[(int)source];
         return bucket.TryTake(events, time.GetTimestamp(), time.TimestampFrequency, out retryAfter);
+    }
+
+    /// <summary>The events per second the site admits from <paramref name="source"/>.</summary>
+    public static int RateOf(SiteOptions site, TrustLevel source)
+    {
+        ArgumentNullException.ThrowIfNull(site);
+        return source switch
+        {
+            TrustLevel.Public => site.RateLimitPerSecond,
+            TrustLevel.Server => site.ServerRateLimitPerSecond,
+            _ => site.WebhookRateLimitPerSecond,
+        };
+    }
+
+    private static TokenBucket[] NewBuckets(SiteOptions site)
+    {
+        var all = new TokenBucket[Levels];
+        for (var i = 0; i < all.Length; i++)
+        {
+            all[i] = new TokenBucket(RateOf(site, (TrustLevel)i));
+        }
+
+        return all;
     }
 
     private sealed class TokenBucket(int perSecond)

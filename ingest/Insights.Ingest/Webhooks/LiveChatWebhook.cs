@@ -8,7 +8,8 @@ namespace Insights.Ingest.Webhooks;
 /// <summary>
 /// LiveChat webhooks (Configuration API v3.5/v3.6 envelope: <c>webhook_id</c>, <c>secret_key</c>, <c>action</c>,
 /// <c>organization_id</c> or <c>license_id</c>, <c>payload</c>, <c>additional_data</c>) → chat and identify events.
-/// LiveChat signs nothing: the body carries the secret registered with the webhook, compared in constant time.
+/// LiveChat signs nothing: the body carries the secret registered with the webhook, located with a forward-only reader
+/// and compared in constant time before anything else of the body is parsed.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -37,6 +38,22 @@ public static class LiveChatWebhook
     public static WebhookOutcome Receive(ReadOnlyMemory<byte> body, string secret, WebhookContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+
+        // The secret first, read with a forward-only reader that stops at it: a sender who does not know it makes us
+        // parse nothing else (no document, no UTF-8 pass over the rest, no nesting beyond locating it).
+        Span<byte> presented = stackalloc byte[MaxSecretBytes];
+        var length = FindSecret(body.Span, context.Limits.MaxJsonDepth, presented);
+        if (length <= 0)
+        {
+            return WebhookOutcome.Unauthorized(WebhookReasons.MissingSecret, "The webhook carries no \"secret_key\" string in its top-level object.");
+        }
+
+        if (!WebhookSignatures.IsSameSecret(presented[..length], secret))
+        {
+            return WebhookOutcome.Unauthorized(WebhookReasons.InvalidSecret,
+                "The webhook's \"secret_key\" is not the secret configured for this site's LiveChat integration.");
+        }
+
         using var document = WebhookJson.Parse(body, context, out var refused);
         if (document is null)
         {
@@ -46,18 +63,6 @@ public static class LiveChatWebhook
         var root = document.RootElement;
         try
         {
-            var presented = root.Get("secret_key"u8);
-            if (presented.ValueKind != JsonValueKind.String || presented.GetString() is not { Length: > 0 } key)
-            {
-                return WebhookOutcome.Unauthorized(WebhookReasons.MissingSecret, "The webhook carries no \"secret_key\".");
-            }
-
-            if (!WebhookSignatures.IsSameSecret(key, secret))
-            {
-                return WebhookOutcome.Unauthorized(WebhookReasons.InvalidSecret,
-                    "The webhook's \"secret_key\" is not the secret configured for this site's LiveChat integration.");
-            }
-
             var action = root.Get("action"u8).Text();
             var payload = root.Get("payload"u8);
             if (payload.ValueKind != JsonValueKind.Object)
@@ -102,6 +107,61 @@ public static class LiveChatWebhook
         {
             return WebhookOutcome.Invalid(RejectReasons.InvalidField, "The payload holds an invalid Unicode escape (a lone surrogate).");
         }
+    }
+
+    /// <summary>Longest <c>secret_key</c> read; a longer one cannot be a configured secret and is not the right one.</summary>
+    private const int MaxSecretBytes = 1024;
+
+    /// <summary>
+    /// The top-level <c>secret_key</c> string, unescaped into <paramref name="secret"/>: its length, 0 when the body has
+    /// none before it stops being a JSON object (other members are skipped, not parsed), -1 when it is too long.
+    /// </summary>
+    internal static int FindSecret(ReadOnlySpan<byte> body, int maxDepth, Span<byte> secret)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = maxDepth });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return 0;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isSecret = reader.ValueTextEquals("secret_key"u8);
+                if (!reader.Read())
+                {
+                    return 0;
+                }
+
+                if (isSecret)
+                {
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        return 0;
+                    }
+
+                    if (reader.ValueSpan.Length > secret.Length)
+                    {
+                        return -1;
+                    }
+
+                    return reader.CopyString(secret);
+                }
+
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+            // Malformed (or too deep) before the secret: an unauthenticated sender learns no more than that.
+        }
+        catch (InvalidOperationException)
+        {
+            // An escape that is no string (a lone surrogate) inside the secret itself.
+        }
+
+        return 0;
     }
 
     /// <summary>A new chat (thread): chat_started, plus the messages it started with.</summary>
@@ -357,7 +417,7 @@ public static class LiveChatWebhook
             foreach (var property in omnichannel.EnumerateObject())
             {
                 // Keys such as "fb_messenger" and "twilio" fold to messenger and sms; a key we do not know names no channel.
-                if (EventMapper.NormalizeChannel(property.Name) is (ChatChannels.Messenger or ChatChannels.Sms or ChatChannels.WhatsApp
+                if (EventValues.NormalizeChannel(property.Name) is (ChatChannels.Messenger or ChatChannels.Sms or ChatChannels.WhatsApp
                     or ChatChannels.AppleMessages or ChatChannels.Email) and var channel)
                 {
                     return channel;

@@ -22,6 +22,11 @@ namespace Insights.Ingest.Webhooks;
 /// <c>insights_visitor_id</c>, which Shopify copies to the order), the Shopify customer id as user id (what a storefront
 /// <c>identify</c> with <c>{{ customer.id }}</c> sends), and the e-mail hash.
 /// </para>
+/// <para>
+/// Bound to what it says: the topic must match the signed body (a cancellation has <c>cancelled_at</c>, a refund is a
+/// Refund, orders/paid is paid), the shop domain must be the site's <c>ShopifyShopDomain</c> when one is configured,
+/// and a re-delivery (same <c>X-Shopify-Webhook-Id</c>) is produced once (<see cref="RecentDeliveries"/>).
+/// </para>
 /// </remarks>
 public static class ShopifyWebhook
 {
@@ -33,22 +38,38 @@ public static class ShopifyWebhook
 
     public const string EventsTopicHeader = "Shopify-Topic";
 
+    public const string ShopDomainHeader = "X-Shopify-Shop-Domain";
+    public const string EventsShopDomainHeader = "Shopify-Shop-Domain";
+    public const string WebhookIdHeader = "X-Shopify-Webhook-Id";
+    public const string EventsWebhookIdHeader = "Shopify-Webhook-Id";
+
     public const string VisitorIdAttribute = "insights_visitor_id";
 
-    public static WebhookOutcome Receive(ReadOnlyMemory<byte> body, string? signature, string? topic, string secret, WebhookContext context)
+    public static WebhookOutcome Receive(ReadOnlyMemory<byte> body, ShopifyDelivery delivery, string secret, WebhookContext context)
     {
+        ArgumentNullException.ThrowIfNull(delivery);
         ArgumentNullException.ThrowIfNull(context);
-        if (string.IsNullOrWhiteSpace(signature))
+        if (string.IsNullOrWhiteSpace(delivery.Signature))
         {
             return WebhookOutcome.Unauthorized(WebhookReasons.MissingSignature, $"The request has no {HmacHeader} header.");
         }
 
-        if (!WebhookSignatures.IsValidHmac(body.Span, secret, signature))
+        if (!WebhookSignatures.IsValidHmac(body.Span, secret, delivery.Signature))
         {
             return WebhookOutcome.Unauthorized(WebhookReasons.InvalidSignature,
                 $"{HmacHeader} is not the HMAC-SHA256 of this body with the secret configured for this site's Shopify integration.");
         }
 
+        // One app's client secret signs the webhooks of every shop that installed the app: the signature proves Shopify
+        // sent it, the domain says for which shop.
+        if (context.Site.ShopifyShopDomain is { Length: > 0 } shop
+            && !string.Equals(delivery.ShopDomain?.Trim(), shop.Trim(), StringComparison.OrdinalIgnoreCase))
+        {
+            return WebhookOutcome.Forbidden(WebhookReasons.WrongShop,
+                $"{ShopDomainHeader} is \"{Truncate(delivery.ShopDomain)}\", not this site's shop ({nameof(SiteOptions.ShopifyShopDomain)} {shop}).");
+        }
+
+        var topic = delivery.Topic;
         if (string.IsNullOrWhiteSpace(topic))
         {
             return WebhookOutcome.Invalid(WebhookReasons.MissingTopic, $"The request has no {TopicHeader} header.");
@@ -73,6 +94,13 @@ public static class ShopifyWebhook
                 return WebhookOutcome.Ignore(WebhookReasons.TestOrder, "Test orders are not revenue.");
             }
 
+            // The topic header is not signed, the body is: the body must be what the topic says, or a captured order
+            // could be re-sent as its own cancellation.
+            if (TopicMismatch(root, topic) is { } mismatch)
+            {
+                return WebhookOutcome.Invalid(WebhookReasons.TopicMismatch, mismatch);
+            }
+
             return topic switch
             {
                 "refunds/create" => Refund(root, context),
@@ -89,6 +117,36 @@ public static class ShopifyWebhook
             return WebhookOutcome.Invalid(RejectReasons.InvalidField, "The payload holds an invalid Unicode escape (a lone surrogate).");
         }
     }
+
+    /// <summary>Why the body is not what <paramref name="topic"/> says, or null when it is.</summary>
+    internal static string? TopicMismatch(JsonElement root, string topic)
+    {
+        if (topic == "refunds/create")
+        {
+            return root.Get("id"u8).Text() is not null && root.Get("order_id"u8).Text() is not null
+                && (root.Get("transactions"u8).ValueKind == JsonValueKind.Array || root.Get("refund_line_items"u8).ValueKind == JsonValueKind.Array)
+                ? null
+                : "refunds/create needs a Refund body: \"id\", \"order_id\" and \"transactions\" or \"refund_line_items\".";
+        }
+
+        // An Order has a total and line items; a refund (which names its order_id) is not one. (Its id is the mapping's to require.)
+        if (root.Get("total_price"u8).Text() is null
+            || root.Get("line_items"u8).ValueKind != JsonValueKind.Array || root.Get("order_id"u8).ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null))
+        {
+            return $"{topic} needs an Order body: \"total_price\" and \"line_items\", and no \"order_id\".";
+        }
+
+        return topic switch
+        {
+            "orders/cancelled" when root.Get("cancelled_at"u8).Time() is null =>
+                "orders/cancelled needs an order with \"cancelled_at\" set; this order is not cancelled.",
+            "orders/paid" when root.Get("financial_status"u8).Text() is not ("paid" or "partially_refunded" or "refunded") =>
+                "orders/paid needs an order whose \"financial_status\" is paid (or refunded since).",
+            _ => null,
+        };
+    }
+
+    private static string Truncate(string? text) => text is null ? "" : text.Length <= 64 ? text : text[..64] + "…";
 
     private static PipelineEvent Order(JsonElement order, string topic, WebhookContext context)
     {
@@ -177,7 +235,7 @@ public static class ShopifyWebhook
                 refund.Get("processed_at"u8).Time() ?? refund.Get("created_at"u8).Time()) with
             {
                 OrderId = orderId,
-                Amount = EventMapper.RoundAmount(amount),
+                Amount = EventValues.RoundAmount(amount),
                 Currency = currency,
                 Properties = WebhookJson.Build(writer =>
                 {
@@ -205,3 +263,6 @@ public static class ShopifyWebhook
             WebhookJson.UserAgent(client.Get("user_agent"u8).Text()));
     }
 }
+
+/// <summary>The headers of a Shopify delivery that the mapping reads (only the body is signed).</summary>
+public sealed record ShopifyDelivery(string? Signature, string? Topic, string? ShopDomain = null);

@@ -75,12 +75,12 @@ internal static class WebhookJson
 
     /// <summary>An ISO 8601 time; without an offset it is UTC (WooCommerce's <c>*_gmt</c> fields).</summary>
     public static DateTimeOffset? Time(this JsonElement value) =>
-        value.ValueKind == JsonValueKind.String && EventMapper.TryReadInstant(value, out var instant) ? instant : null;
+        value.ValueKind == JsonValueKind.String && FieldReaders.TryReadInstant(value, out var instant) ? instant : null;
 
     /// <summary>A money amount under the API's rules (a number or numeric string, 0 or more).</summary>
     public static decimal? Amount(this JsonElement value, string field)
     {
-        if (!EventMapper.TryAmount(value, field, out var amount, out var failure))
+        if (!EventValues.TryAmount(value, field, out var amount, out var failure))
         {
             throw new WebhookPayloadException(failure.Reason, failure.Detail);
         }
@@ -91,7 +91,7 @@ internal static class WebhookJson
     public static string Currency(this JsonElement value, string field)
     {
         var code = value.Text() ?? throw new WebhookPayloadException(TypeRejectReasons.MissingCurrency, $"\"{field}\" is required");
-        return EventMapper.NormalizeCurrency(code)
+        return EventValues.NormalizeCurrency(code)
             ?? throw new WebhookPayloadException(TypeRejectReasons.InvalidCurrency, $"\"{field}\" must be an ISO 4217 code, got \"{(code.Length > 16 ? code[..16] : code)}\"");
     }
 

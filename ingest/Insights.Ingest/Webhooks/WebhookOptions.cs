@@ -27,4 +27,12 @@ public sealed class WebhookOptions
     /// </summary>
     [Range(typeof(TimeSpan), "1.00:00:00", "36500.00:00:00")]
     public TimeSpan MaxPastAge { get; set; } = TimeSpan.FromDays(3650);
+
+    /// <summary>
+    /// Delivery ids remembered per instance to answer a platform's re-delivery without producing it again (about 200
+    /// bytes each): more catches re-deliveries further apart, at that memory. Storage deduplicates regardless, since
+    /// every webhook event's id is derived from its order, refund or chat.
+    /// </summary>
+    [Range(0, 10_000_000)]
+    public int RecentDeliveryIds { get; set; } = 50_000;
 }

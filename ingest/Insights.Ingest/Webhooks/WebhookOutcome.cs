@@ -32,6 +32,8 @@ public sealed class WebhookOutcome
 
     public static WebhookOutcome Invalid(string reason, string detail) => new(WebhookVerdict.Invalid, reason, detail, []);
 
+    public static WebhookOutcome Forbidden(string reason, string detail) => new(WebhookVerdict.Forbidden, reason, detail, []);
+
     public override string ToString() => $"{Verdict} {Reason}: {Detail} ({Events.Count} events)";
 }
 
@@ -46,8 +48,11 @@ public enum WebhookVerdict
     /// <summary>Secret or signature missing or wrong: 401.</summary>
     Unauthorized,
 
-    /// <summary>Authenticated but not a payload we can map: 400, nothing ingested.</summary>
+    /// <summary>Authenticated but not a payload we can map, or a topic its body contradicts: 400, nothing ingested.</summary>
     Invalid,
+
+    /// <summary>Signed with the site's secret, but from another shop or store than the site's configured one: 403.</summary>
+    Forbidden,
 }
 
 /// <summary>What a platform mapper needs besides the body: the site, the receive time and the limits.</summary>

@@ -16,6 +16,15 @@ public static class WebhookReasons
     public const string MissingTopic = "missing_topic";
     public const string InvalidPayload = "invalid_payload";
 
+    /// <summary>The topic header says one thing, the signed body another (an order re-sent as a cancellation, say).</summary>
+    public const string TopicMismatch = "topic_mismatch";
+
+    /// <summary>X-Shopify-Shop-Domain is not the site's ShopifyShopDomain.</summary>
+    public const string WrongShop = "wrong_shop";
+
+    /// <summary>X-WC-Webhook-Source is not the site's WooCommerceStoreUrl.</summary>
+    public const string WrongStore = "wrong_store";
+
     // Authenticated and answered 200, with nothing to ingest.
     public const string Ping = "ping";
     public const string UnmappedTopic = "unmapped_topic";
@@ -24,6 +33,9 @@ public static class WebhookReasons
     public const string OrderNotPlaced = "order_not_placed";
     public const string NoMoneyRefunded = "no_money_refunded";
     public const string NothingToLink = "nothing_to_link";
+
+    /// <summary>A delivery id (X-Shopify-Webhook-Id, X-WC-Webhook-Delivery-ID) this instance already took to Kafka.</summary>
+    public const string DuplicateDelivery = "duplicate_delivery";
 
     public const string Accepted = "accepted";
 }

@@ -41,10 +41,16 @@ public static class WebhookSignatures
     public static bool IsSameSecret(string presented, string secret)
     {
         ArgumentNullException.ThrowIfNull(presented);
+        return IsSameSecret(Encoding.UTF8.GetBytes(presented), secret);
+    }
+
+    /// <summary>The same, for the UTF-8 bytes of the presented value (as a JSON reader unescapes them).</summary>
+    public static bool IsSameSecret(ReadOnlySpan<byte> presented, string secret)
+    {
         ArgumentNullException.ThrowIfNull(secret);
         Span<byte> a = stackalloc byte[SHA256.HashSizeInBytes];
         Span<byte> b = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(presented), a);
+        SHA256.HashData(presented, a);
         SHA256.HashData(Encoding.UTF8.GetBytes(secret), b);
         return CryptographicOperations.FixedTimeEquals(a, b);
     }

@@ -15,30 +15,44 @@ namespace Insights.Ingest.Webhooks;
 /// WooCommerce sends the whole order on every change, so one delivery says everything known: the order when its
 /// status means it was placed (processing, completed, on-hold), its cancellation (cancelled, failed, deleted), and each
 /// refund in <c>refunds</c>. Every event's id is derived from the order or refund id and its time from the order, so the
-/// same facts sent again on the next update are the same events, which storage keeps once.
+/// same facts sent again on the next update are the same events, which storage keeps once. The topic must match the
+/// signed body (order.deleted is an id only, the others a whole order), the source must be the site's
+/// <c>WooCommerceStoreUrl</c> when one is configured, and a re-delivery (same <c>X-WC-Webhook-Delivery-ID</c>) is
+/// produced once (<see cref="RecentDeliveries"/>).
 /// </remarks>
 public static class WooCommerceWebhook
 {
     public const string SignatureHeader = "X-WC-Webhook-Signature";
     public const string TopicHeader = "X-WC-Webhook-Topic";
+    public const string ResourceHeader = "X-WC-Webhook-Resource";
+    public const string EventHeader = "X-WC-Webhook-Event";
+    public const string SourceHeader = "X-WC-Webhook-Source";
+    public const string DeliveryIdHeader = "X-WC-Webhook-Delivery-ID";
 
     /// <summary>The order meta key the glue writes (a leading underscore, WordPress's "hidden" convention, is accepted too).</summary>
     public const string VisitorIdMetaKey = "insights_visitor_id";
 
-    public static WebhookOutcome Receive(ReadOnlyMemory<byte> body, string? signature, string? topic, string secret, WebhookContext context)
+    public static WebhookOutcome Receive(ReadOnlyMemory<byte> body, WooCommerceDelivery delivery, string secret, WebhookContext context)
     {
+        ArgumentNullException.ThrowIfNull(delivery);
         ArgumentNullException.ThrowIfNull(context);
-        if (string.IsNullOrWhiteSpace(signature))
+        if (string.IsNullOrWhiteSpace(delivery.Signature))
         {
             return IsPing(body.Span)
                 ? WebhookOutcome.Ignore(WebhookReasons.Ping, "WooCommerce's delivery test, answered so the webhook can be saved.")
                 : WebhookOutcome.Unauthorized(WebhookReasons.MissingSignature, $"The request has no {SignatureHeader} header.");
         }
 
-        if (!WebhookSignatures.IsValidHmac(body.Span, secret, signature))
+        if (!WebhookSignatures.IsValidHmac(body.Span, secret, delivery.Signature))
         {
             return WebhookOutcome.Unauthorized(WebhookReasons.InvalidSignature,
                 $"{SignatureHeader} is not the HMAC-SHA256 of this body with the secret configured for this site's WooCommerce integration.");
+        }
+
+        if (context.Site.WooCommerceStoreUrl is { Length: > 0 } store && !IsSameStore(delivery.Source, store))
+        {
+            return WebhookOutcome.Forbidden(WebhookReasons.WrongStore,
+                $"{SourceHeader} is \"{Truncate(delivery.Source)}\", not this site's store ({nameof(SiteOptions.WooCommerceStoreUrl)} {store}).");
         }
 
         if (IsPing(body.Span))
@@ -46,6 +60,7 @@ public static class WooCommerceWebhook
             return WebhookOutcome.Ignore(WebhookReasons.Ping, "WooCommerce's delivery test.");
         }
 
+        var topic = delivery.Topic;
         if (string.IsNullOrWhiteSpace(topic))
         {
             return WebhookOutcome.Invalid(WebhookReasons.MissingTopic, $"The request has no {TopicHeader} header.");
@@ -56,6 +71,13 @@ public static class WooCommerceWebhook
             return WebhookOutcome.Ignore(WebhookReasons.UnmappedTopic, $"WooCommerce topic \"{topic}\" is not mapped to events.");
         }
 
+        // WooCommerce also names the topic's halves; a delivery whose headers disagree with each other is not its own.
+        if ((delivery.Resource is not null || delivery.Event is not null) && topic != $"{delivery.Resource}.{delivery.Event}")
+        {
+            return WebhookOutcome.Invalid(WebhookReasons.TopicMismatch,
+                $"{TopicHeader} is \"{topic}\" but {ResourceHeader}/{EventHeader} say \"{Truncate(delivery.Resource)}.{Truncate(delivery.Event)}\".");
+        }
+
         using var document = WebhookJson.Parse(body, context, out var refused);
         if (document is null)
         {
@@ -64,6 +86,13 @@ public static class WooCommerceWebhook
 
         try
         {
+            // The topic header is not signed, the body is: a captured order.created body re-sent as order.deleted must not
+            // delete (cancel) the order.
+            if (TopicMismatch(document.RootElement, topic) is { } mismatch)
+            {
+                return WebhookOutcome.Invalid(WebhookReasons.TopicMismatch, mismatch);
+            }
+
             var events = Map(document.RootElement, topic, context);
             return events.Count > 0
                 ? WebhookOutcome.Produce(events)
@@ -78,6 +107,33 @@ public static class WooCommerceWebhook
             return WebhookOutcome.Invalid(RejectReasons.InvalidField, "The payload holds an invalid Unicode escape (a lone surrogate).");
         }
     }
+
+    /// <summary>
+    /// Why the body is not what <paramref name="topic"/> says, or null: order.deleted carries only the order's id
+    /// (WooCommerce sends <c>{"id": N}</c> for a deleted resource); the others a whole order (status, key, line items).
+    /// </summary>
+    internal static string? TopicMismatch(JsonElement order, string topic)
+    {
+        var wholeOrder = order.Get("status"u8).ValueKind == JsonValueKind.String
+            && order.Get("order_key"u8).ValueKind == JsonValueKind.String
+            && order.Get("line_items"u8).ValueKind == JsonValueKind.Array;
+        if (topic == "order.deleted")
+        {
+            return order.Get("status"u8).ValueKind == JsonValueKind.Undefined && order.Get("line_items"u8).ValueKind == JsonValueKind.Undefined
+                ? null
+                : "order.deleted carries only the deleted order's id; this body is a whole order.";
+        }
+
+        return wholeOrder ? null : $"{topic} needs an order body: \"status\", \"order_key\" and \"line_items\".";
+    }
+
+    /// <summary>Scheme, host (any case), port and path (without trailing '/') alike.</summary>
+    internal static bool IsSameStore(string? source, string configured) =>
+        Uri.TryCreate(source?.Trim(), UriKind.Absolute, out var a) && Uri.TryCreate(configured.Trim(), UriKind.Absolute, out var b)
+        && a.Scheme == b.Scheme && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port
+        && a.AbsolutePath.TrimEnd('/') == b.AbsolutePath.TrimEnd('/');
+
+    private static string Truncate(string? text) => text is null ? "" : text.Length <= 64 ? text : text[..64] + "…";
 
     /// <summary><c>webhook_id=123</c>: what <c>WC_Webhook::deliver_ping</c> posts.</summary>
     internal static bool IsPing(ReadOnlySpan<byte> body)
@@ -171,7 +227,7 @@ public static class WooCommerceWebhook
     {
         var refundId = refund.Get("id"u8).Id("refunds[].id", context);
         var total = refund.Get("total"u8).Text();
-        if (!EventMapper.TryParseAmount(total, allowNegative: true, out var signed) || signed == 0)
+        if (!EventValues.TryParseAmount(total, allowNegative: true, out var signed) || signed == 0)
         {
             throw new WebhookPayloadException(TypeRejectReasons.InvalidAmount, $"refund {refundId}: \"total\" must be a non-zero amount such as \"-10.00\"");
         }
@@ -179,7 +235,7 @@ public static class WooCommerceWebhook
         return WebhookJson.NewEvent(context, EventSources.WooCommerce, EventTypes.OrderRefunded, $"woocommerce:refund:{refundId}", created) with
         {
             OrderId = orderId,
-            Amount = EventMapper.RoundAmount(Math.Abs(signed)),
+            Amount = EventValues.RoundAmount(Math.Abs(signed)),
             Currency = order.Get("currency"u8).Currency("currency"),
             Properties = WebhookJson.Build(writer =>
             {
@@ -205,3 +261,6 @@ public static class WooCommerceWebhook
             WebhookJson.UserAgent(order.Get("customer_user_agent"u8).Text()));
     }
 }
+
+/// <summary>The headers of a WooCommerce delivery that the mapping reads (only the body is signed).</summary>
+public sealed record WooCommerceDelivery(string? Signature, string? Topic, string? Source = null, string? Resource = null, string? Event = null);
