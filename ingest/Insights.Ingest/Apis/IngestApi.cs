@@ -176,7 +176,7 @@ public static class IngestApi
             }
 
             // Chat text reaches Kafka only as the site allows (none by default), card numbers always masked.
-            ChatTextPolicy.Apply(site, batch.Events);
+            PersonalDataPolicy.Apply(site, batch.Events);
 
             var count = batch.Events.Count;
             if (!services.RateLimiter.TryAcquire(site, count, out var retryAfter))

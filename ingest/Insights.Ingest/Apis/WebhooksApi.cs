@@ -146,7 +146,7 @@ public static class WebhooksApi
         }
 
         var events = mapped.Events;
-        ChatTextPolicy.Apply(site, events);
+        PersonalDataPolicy.Apply(site, events);
         if (!services.RateLimiter.TryAcquire(site, events.Count, out var retryAfter))
         {
             services.Metrics.Rejected(RejectReasons.RateLimited, events.Count);
