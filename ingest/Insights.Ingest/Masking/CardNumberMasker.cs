@@ -33,6 +33,9 @@ public static class CardNumberMasker
     private const int MinGroup = 4;
     private const int MaxGroup = 6;
 
+    // ARABIC-INDIC DIGIT ZERO: no decimal digit lies between '9' and it.
+    private const char FirstNonAsciiDigit = '\u0660';
+
     /// <summary>Every BMP character that is a decimal digit (Unicode category Nd): one vectorized search finds the first.</summary>
     private static readonly SearchValues<char> Digits = SearchValues.Create(AllDecimalDigits());
 
@@ -69,7 +72,7 @@ public static class CardNumberMasker
     }
 
     /// <summary>Whether <paramref name="c"/> is a decimal digit of any script (in the Basic Multilingual Plane).</summary>
-    public static bool IsDigit(char c) => Digits.Contains(c);
+    public static bool IsDigit(char c) => char.IsAsciiDigit(c) || (c >= FirstNonAsciiDigit && char.IsDigit(c));
 
     /// <summary>
     /// Whether <paramref name="c"/> may stand between the groups of a card number: a space of any kind, a line break,
