@@ -167,7 +167,7 @@ public static class CardNumberMasker
     /// <summary>
     /// Within one run, masks the longest card-shaped span starting at each group, left to right. A span starts and
     /// ends at group boundaries, so a card followed by an expiry ("4111111111111111 12/26") is still found. Each
-    /// group is looked at from at most 19 starting groups, so the work is linear in the run's length.
+    /// group is read from at most 19 starting groups, so the work is linear in the run's length.
     /// </summary>
     private static void MaskRun(string text, int start, int end, ref char[]? masked)
     {
@@ -175,20 +175,28 @@ public static class CardNumberMasker
         var first = start;
         while (first < end)
         {
-            // Groups from `first`, at most as many as a card can span (19 one-digit groups).
+            if (!IsIssuerDigit(text[first]))
+            {
+                first = NextGroup(text, GroupEnd(text, first, end), end);
+                continue;
+            }
+
+            // Groups from `first` while they can be a card's: at most 19 digits, and only the last group may have fewer
+            // than 4 or more than 6 digits. So each group is read a bounded number of times, however hostile the run.
             var count = 0;
             var i = first;
             var digits = 0;
             while (i < end && count < groups.Length && digits < MaxDigits)
             {
                 var groupStart = i;
-                while (i < end && IsDigit(text[i]))
-                {
-                    i++;
-                }
-
+                i = GroupEnd(text, i, end);
                 groups[count++] = (groupStart, i);
                 digits += i - groupStart;
+                if (i - groupStart is < MinGroup or > MaxGroup)
+                {
+                    break;
+                }
+
                 i = NextGroup(text, i, end);
             }
 
@@ -206,6 +214,16 @@ public static class CardNumberMasker
         }
     }
 
+    private static int GroupEnd(string text, int start, int end)
+    {
+        while (start < end && IsDigit(text[start]))
+        {
+            start++;
+        }
+
+        return start;
+    }
+
     // Past the separators that follow a group (at most MaxSeparatorRun inside a run), or the end of the run.
     private static int NextGroup(string text, int groupEnd, int end)
     {
@@ -217,34 +235,18 @@ public static class CardNumberMasker
         return groupEnd;
     }
 
-    /// <summary>How many leading groups form the longest card, or 0.</summary>
+    /// <summary>How many leading groups form the longest card, or 0 (all groups but the last have 4–6 digits, as collected).</summary>
     private static int LongestCard(string text, ReadOnlySpan<(int Start, int End)> groups)
     {
-        if (!IsIssuerDigit(text[groups[0].Start]))
-        {
-            return 0;
-        }
-
         var best = 0;
         var digits = 0;
         for (var n = 1; n <= groups.Length; n++)
         {
             var (groupStart, groupEnd) = groups[n - 1];
-            var length = groupEnd - groupStart;
-            digits += length;
+            digits += groupEnd - groupStart;
             if (digits > MaxDigits)
             {
                 break;
-            }
-
-            // Every group but the last must look like a card group; once one does not, longer spans cannot either.
-            if (n > 1)
-            {
-                var (previousStart, previousEnd) = groups[n - 2];
-                if (previousEnd - previousStart is < MinGroup or > MaxGroup)
-                {
-                    break;
-                }
             }
 
             if (digits >= MinDigits && PassesLuhn(text.AsSpan(groups[0].Start, groupEnd - groups[0].Start)))

@@ -94,9 +94,11 @@ public static class UrlScrubber
             name = Decode(name);
         }
 
-        foreach (var listed in names)
+        // Indexed, not foreach: an interface's enumerator would be allocated for every parameter of every URL.
+        for (var i = 0; i < names.Count; i++)
         {
-            if (listed.Length > 0 && name.Equals(listed, StringComparison.OrdinalIgnoreCase))
+            var listed = names[i];
+            if (listed.Length == name.Length && name.Equals(listed, StringComparison.OrdinalIgnoreCase))
             {
                 return true;
             }
