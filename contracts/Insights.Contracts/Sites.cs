@@ -65,6 +65,29 @@ public sealed class SiteOptions
     /// <summary>When chat text is kept, replace e-mail addresses in it with <c>[email]</c>.</summary>
     public bool MaskEmailsInChat { get; set; }
 
+    /// <summary>
+    /// Query parameters removed from page URLs and referrers before anything is stored (names compared
+    /// case-insensitively, after percent-decoding; the rest of the URL is kept byte for byte). Unset means
+    /// <see cref="DefaultStripQueryParameters"/>; a configured list replaces it, so list the defaults you want to keep.
+    /// Campaign (<c>utm_*</c>) and click-id parameters must not be listed: sessions are attributed from them. A
+    /// parameter whose value is an e-mail address is removed whatever its name.
+    /// </summary>
+    public List<string>? StripQueryParameters { get; set; }
+
+    /// <summary>
+    /// Names that carry secrets or contact details when sites put them in URLs: login and reset links, OAuth
+    /// redirects, signed links, newsletter links that carry the subscriber's address.
+    /// </summary>
+    public static IReadOnlyList<string> DefaultStripQueryParameters { get; } =
+    [
+        "email", "e-mail", "e_mail", "mail", "phone",
+        "token", "access_token", "id_token", "refresh_token", "auth", "authorization", "jwt",
+        "password", "pass", "passwd", "pwd", "otp", "code",
+        "key", "api_key", "apikey", "secret", "client_secret",
+        "session", "sessionid", "session_id", "sid",
+        "signature", "sig", "x-amz-signature", "x-amz-credential", "x-amz-security-token",
+    ];
+
     /// <summary>The secret_key registered with this site's LiveChat webhooks; null turns the LiveChat integration off.</summary>
     public string? LiveChatWebhookSecret { get; set; }
 

@@ -15,15 +15,15 @@ public sealed class ChatTextPrivacyTests
     private const string Message = "Card 4111 1111 1111 1111, mail me at maria.keller@example.com.";
 
     [Fact]
-    public void By_default_a_site_keeps_no_chat_text() => Assert.Null(ChatTextPolicy.Apply(MetadataOnly, Message));
+    public void By_default_a_site_keeps_no_chat_text() => Assert.Null(PersonalDataPolicy.ChatText(MetadataOnly, Message));
 
     [Fact]
     public void A_site_that_keeps_text_gets_it_with_cards_masked() =>
-        Assert.Equal("Card **** **** **** 1111, mail me at maria.keller@example.com.", ChatTextPolicy.Apply(KeepsText, Message));
+        Assert.Equal("Card **** **** **** 1111, mail me at maria.keller@example.com.", PersonalDataPolicy.ChatText(KeepsText, Message));
 
     [Fact]
     public void A_site_that_asks_gets_email_addresses_masked_too() =>
-        Assert.Equal("Card **** **** **** 1111, mail me at [email].", ChatTextPolicy.Apply(KeepsTextWithoutEmails, Message));
+        Assert.Equal("Card **** **** **** 1111, mail me at [email].", PersonalDataPolicy.ChatText(KeepsTextWithoutEmails, Message));
 
     [Fact]
     public void The_policy_replaces_chat_messages_of_a_batch_and_leaves_other_events_alone()
@@ -33,7 +33,7 @@ public sealed class ChatTextPrivacyTests
         var track = new PipelineEvent { EventId = "t", Type = EventTypes.Track, SiteId = "demo", Timestamp = now, ReceivedAt = now, Name = "x" };
         List<PipelineEvent> events = [chat, track];
 
-        ChatTextPolicy.Apply(MetadataOnly, events);
+        PersonalDataPolicy.Apply(MetadataOnly, events);
 
         Assert.Null(events[0].MessageText);
         Assert.Equal("c", events[0].ChatId);

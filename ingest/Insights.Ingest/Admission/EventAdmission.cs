@@ -44,7 +44,7 @@ public sealed class EventAdmission(
                 cookielessIds.Apply(events, site.Id, request.ClientIp, request.UserAgent);
             }
 
-            ChatTextPolicy.Apply(site, events);
+            PersonalDataPolicy.Apply(site, events);
 
             if (!rateLimiter.TryAcquire(site, source.Level, events.Count, out var retryAfter))
             {

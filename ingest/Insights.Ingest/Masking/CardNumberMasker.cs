@@ -1,30 +1,43 @@
 using System.Buffers;
+using System.Globalization;
+using System.Text;
 
 namespace Insights.Ingest.Masking;
 
 /// <summary>
-/// Finds payment card numbers in free text (chat messages) and masks all but their last four digits, keeping the
-/// separators: <c>4111 1111 1111 1111</c> becomes <c>**** **** **** 1111</c>. Pure and allocation-free when the
-/// text holds no card, which is nearly always.
+/// Finds payment card numbers in free text and masks all but their last four digits, keeping the separators:
+/// <c>4111 1111 1111 1111</c> becomes <c>**** **** **** 1111</c>. Pure, linear in the text's length, and
+/// allocation-free when the text holds no card, which is nearly always.
 /// </summary>
 /// <remarks>
-/// A card is 13–19 ASCII digits that pass the Luhn check, written as one run or as groups separated by one space,
-/// dash or no-break space, the way people type and paste them: 4-4-4-4, Amex 4-6-5, Diners 4-6-4, 4-4-4-4-3,
-/// 4-4-4-1. Groups other than the last have 4–6 digits, which is what keeps dates (2025-01-31), phone numbers
-/// (+1 800 852 9001) and long order numbers with 7-digit parts (112-7614433-5589825) out; so does the first digit (cards
-/// start with 2–6) and the Luhn check, and a valid IBAN is never a card. The cost of a false positive is
-/// a masked number in a transcript; the cost of a false negative is a card number in storage, so ambiguity masks.
+/// A card is 13–19 decimal digits that pass the Luhn check, written as one run or as groups the way people type and
+/// paste them: 4-4-4-4, Amex 4-6-5, Diners 4-6-4, 4-4-4-4-3, 4-4-4-1. Digits are any Unicode decimal digits (ASCII,
+/// Arabic-Indic ٤١١١, full-width ４１１１, Devanagari ४१११: phones type them), and the groups may be separated by up to
+/// <see cref="MaxSeparatorRun"/> separator characters: spaces of any kind (no-break, narrow no-break, thin, ideographic,
+/// zero-width), line breaks and tabs, dashes of any kind, and dots. Groups other than the last have 4–6 digits, which
+/// is what keeps dates (2025-01-31), phone numbers (+1 800 852 9001) and long order numbers with 7-digit parts
+/// (112-7614433-5589825) out; so does the first digit (cards start with 2–6) and the Luhn check, and a valid IBAN is
+/// never a card. The cost of a false positive is a masked number; the cost of a false negative is a card number in
+/// storage, so ambiguity masks. Digits outside the Basic Multilingual Plane (mathematical bold digits) are not read:
+/// nobody types a card with them by accident.
 /// </remarks>
 public static class CardNumberMasker
 {
     public const char MaskCharacter = '*';
+
+    /// <summary>Separator characters allowed between two groups: "\r\n", " - " and ". " are how people break numbers.</summary>
+    public const int MaxSeparatorRun = 3;
 
     private const int MinDigits = 13;
     private const int MaxDigits = 19;
     private const int MinGroup = 4;
     private const int MaxGroup = 6;
 
-    private static readonly SearchValues<char> Digits = SearchValues.Create("0123456789");
+    // ARABIC-INDIC DIGIT ZERO: no decimal digit lies between '9' and it.
+    private const char FirstNonAsciiDigit = '\u0660';
+
+    /// <summary>Every BMP character that is a decimal digit (Unicode category Nd): one vectorized search finds the first.</summary>
+    private static readonly SearchValues<char> Digits = SearchValues.Create(AllDecimalDigits());
 
     /// <summary>The text with every card number masked; the same instance when there is none.</summary>
     public static string Mask(string text)
@@ -47,7 +60,7 @@ public static class CardNumberMasker
 
             start += position;
             var end = RunEnd(text, start);
-            if (!Iban.Covers(text, start))
+            if (end - start >= MinDigits && !Iban.Covers(text, start))
             {
                 MaskRun(text, start, end, ref masked);
             }
@@ -58,20 +71,38 @@ public static class CardNumberMasker
         return masked is null ? text : new string(masked);
     }
 
-    /// <summary>The Luhn (mod 10) check over the digits of <paramref name="digits"/>, ignoring separators.</summary>
+    /// <summary>Whether <paramref name="c"/> is a decimal digit of any script (in the Basic Multilingual Plane).</summary>
+    public static bool IsDigit(char c) => char.IsAsciiDigit(c) || (c >= FirstNonAsciiDigit && char.IsDigit(c));
+
+    /// <summary>
+    /// Whether <paramref name="c"/> may stand between the groups of a card number: a space of any kind, a line break,
+    /// a dash of any kind, a dot, or an invisible joiner that copy and paste leaves behind.
+    /// </summary>
+    public static bool IsSeparator(char c) => c switch
+    {
+        ' ' or '-' or '.' => true,
+        < '\u0080' => c is '\t' or '\n' or '\r' or '\v' or '\f',
+        // Hyphen, non-breaking hyphen, figure dash, en and em dash, minus sign, small and full-width hyphen-minus, full-width full stop.
+        '\u2010' or '\u2011' or '\u2012' or '\u2013' or '\u2014' or '\u2212' or '\uFE58' or '\uFE63' or '\uFF0D' or '\uFF0E' => true,
+        // Zero-width space, word joiner and byte-order mark: invisible, so a pasted number can hold them unseen.
+        '\u200B' or '\u2060' or '\uFEFF' => true,
+        // No-break (U+00A0), thin (U+2009), narrow no-break (U+202F), ideographic (U+3000) and the other Unicode spaces; line and paragraph separators.
+        _ => char.IsWhiteSpace(c),
+    };
+
+    /// <summary>The Luhn (mod 10) check over the digits of <paramref name="digits"/> (any script), ignoring everything else.</summary>
     public static bool PassesLuhn(ReadOnlySpan<char> digits)
     {
         var sum = 0;
         var count = 0;
         for (var i = digits.Length - 1; i >= 0; i--)
         {
-            var c = digits[i];
-            if (!char.IsAsciiDigit(c))
+            var d = DigitValue(digits[i]);
+            if (d < 0)
             {
                 continue;
             }
 
-            var d = c - '0';
             if ((count & 1) == 1)
             {
                 d *= 2;
@@ -88,21 +119,44 @@ public static class CardNumberMasker
         return count > 0 && sum % 10 == 0;
     }
 
+    // 0-9 for a decimal digit of any script, -1 otherwise.
+    private static int DigitValue(char c) => char.IsAsciiDigit(c) ? c - '0' : IsDigit(c) ? CharUnicodeInfo.GetDecimalDigitValue(c) : -1;
+
+    private static string AllDecimalDigits()
+    {
+        var digits = new StringBuilder();
+        for (var c = 0; c <= char.MaxValue; c++)
+        {
+            if (!char.IsSurrogate((char)c) && char.IsDigit((char)c))
+            {
+                digits.Append((char)c);
+            }
+        }
+
+        return digits.ToString();
+    }
+
     /// <summary>Where the run of digit groups starting at <paramref name="start"/> ends (exclusive).</summary>
     private static int RunEnd(string text, int start)
     {
         var i = start;
         while (true)
         {
-            while (i < text.Length && char.IsAsciiDigit(text[i]))
+            while (i < text.Length && IsDigit(text[i]))
             {
                 i++;
             }
 
-            // One separator followed by a digit continues the run; anything else ends it.
-            if (i + 1 < text.Length && IsSeparator(text[i]) && char.IsAsciiDigit(text[i + 1]))
+            // A few separators followed by a digit continue the run; anything else ends it.
+            var next = i;
+            while (next < text.Length && next - i < MaxSeparatorRun && IsSeparator(text[next]))
             {
-                i++;
+                next++;
+            }
+
+            if (next > i && next < text.Length && IsDigit(text[next]))
+            {
+                i = next;
                 continue;
             }
 
@@ -110,33 +164,40 @@ public static class CardNumberMasker
         }
     }
 
-    private static bool IsSeparator(char c) => c is ' ' or '-' or '\u00A0';
-
     /// <summary>
     /// Within one run, masks the longest card-shaped span starting at each group, left to right. A span starts and
-    /// ends at group boundaries, so a card followed by an expiry ("4111111111111111 12/26") is still found.
+    /// ends at group boundaries, so a card followed by an expiry ("4111111111111111 12/26") is still found. Each
+    /// group is read from at most 19 starting groups, so the work is linear in the run's length.
     /// </summary>
     private static void MaskRun(string text, int start, int end, ref char[]? masked)
     {
-        Span<(int Start, int End)> groups = stackalloc (int, int)[64];
+        Span<(int Start, int End)> groups = stackalloc (int, int)[MaxDigits];
         var first = start;
         while (first < end)
         {
-            // Groups from `first`, at most as many as a card can span (19 one-digit groups).
+            if (!IsIssuerDigit(text[first]))
+            {
+                first = NextGroup(text, GroupEnd(text, first, end), end);
+                continue;
+            }
+
+            // Groups from `first` while they can be a card's: at most 19 digits, and only the last group may have fewer
+            // than 4 or more than 6 digits. So each group is read a bounded number of times, however hostile the run.
             var count = 0;
             var i = first;
             var digits = 0;
             while (i < end && count < groups.Length && digits < MaxDigits)
             {
                 var groupStart = i;
-                while (i < end && char.IsAsciiDigit(text[i]))
-                {
-                    i++;
-                }
-
+                i = GroupEnd(text, i, end);
                 groups[count++] = (groupStart, i);
                 digits += i - groupStart;
-                i++; // the separator
+                if (i - groupStart is < MinGroup or > MaxGroup)
+                {
+                    break;
+                }
+
+                i = NextGroup(text, i, end);
             }
 
             var found = LongestCard(text, groups[..count]);
@@ -144,19 +205,37 @@ public static class CardNumberMasker
             {
                 masked ??= text.ToCharArray();
                 MaskSpan(masked, groups[0].Start, groups[found - 1].End);
-                first = found < count ? groups[found].Start : NextGroup(groups[count - 1].End, end);
+                first = found < count ? groups[found].Start : NextGroup(text, groups[count - 1].End, end);
             }
             else
             {
-                first = NextGroup(groups[0].End, end);
+                first = NextGroup(text, groups[0].End, end);
             }
         }
     }
 
-    // Past the separator that follows a group, or the end of the run.
-    private static int NextGroup(int groupEnd, int end) => groupEnd < end ? groupEnd + 1 : end;
+    private static int GroupEnd(string text, int start, int end)
+    {
+        while (start < end && IsDigit(text[start]))
+        {
+            start++;
+        }
 
-    /// <summary>How many leading groups form the longest card, or 0.</summary>
+        return start;
+    }
+
+    // Past the separators that follow a group (at most MaxSeparatorRun inside a run), or the end of the run.
+    private static int NextGroup(string text, int groupEnd, int end)
+    {
+        while (groupEnd < end && !IsDigit(text[groupEnd]))
+        {
+            groupEnd++;
+        }
+
+        return groupEnd;
+    }
+
+    /// <summary>How many leading groups form the longest card, or 0 (all groups but the last have 4–6 digits, as collected).</summary>
     private static int LongestCard(string text, ReadOnlySpan<(int Start, int End)> groups)
     {
         var best = 0;
@@ -164,24 +243,13 @@ public static class CardNumberMasker
         for (var n = 1; n <= groups.Length; n++)
         {
             var (groupStart, groupEnd) = groups[n - 1];
-            var length = groupEnd - groupStart;
-            digits += length;
+            digits += groupEnd - groupStart;
             if (digits > MaxDigits)
             {
                 break;
             }
 
-            // Every group but the last must look like a card group; once one does not, longer spans cannot either.
-            if (n > 1)
-            {
-                var (previousStart, previousEnd) = groups[n - 2];
-                if (previousEnd - previousStart is < MinGroup or > MaxGroup)
-                {
-                    break;
-                }
-            }
-
-            if (digits >= MinDigits && IsIssuerDigit(text[groups[0].Start]) && PassesLuhn(text.AsSpan(groups[0].Start, groupEnd - groups[0].Start)))
+            if (digits >= MinDigits && PassesLuhn(text.AsSpan(groups[0].Start, groupEnd - groups[0].Start)))
             {
                 best = n;
             }
@@ -192,7 +260,7 @@ public static class CardNumberMasker
 
     // Card numbers start with 2 (Mastercard 2-series), 3 (Amex, Diners, JCB), 4 (Visa), 5 (Mastercard, Maestro) or
     // 6 (Discover, UnionPay, Maestro); 1, 7, 8, 9 and 0 start order, account and tracking numbers.
-    private static bool IsIssuerDigit(char c) => c is >= '2' and <= '6';
+    private static bool IsIssuerDigit(char c) => DigitValue(c) is >= 2 and <= 6;
 
     private static void MaskSpan(char[] text, int start, int end)
     {
@@ -200,7 +268,7 @@ public static class CardNumberMasker
         var keep = 4;
         for (var i = end - 1; i >= start; i--)
         {
-            if (!char.IsAsciiDigit(text[i]))
+            if (!IsDigit(text[i]))
             {
                 continue;
             }
@@ -249,7 +317,7 @@ public static class CardNumberMasker
                 {
                     compact[n++] = c;
                 }
-                else if (c != ' ' || i + 1 >= text.Length || !char.IsAsciiLetterOrDigit(text[i + 1]))
+                else if (!IsSeparator(c) || i + 1 >= text.Length || !char.IsAsciiLetterOrDigit(text[i + 1]))
                 {
                     break;
                 }

@@ -42,10 +42,31 @@ public static class EmailMasker
         return masked is null ? text : masked.Append(text, copied, text.Length - copied).ToString();
     }
 
+    /// <summary>Whether <paramref name="text"/>, trimmed, is one e-mail address and nothing else.</summary>
+    public static bool IsAddress(ReadOnlySpan<char> text)
+    {
+        text = text.Trim();
+        var at = text.IndexOf('@');
+        if (at <= 0 || at == text.Length - 1)
+        {
+            return false;
+        }
+
+        foreach (var c in text[..at])
+        {
+            if (!IsLocalChar(c))
+            {
+                return false;
+            }
+        }
+
+        return DomainEnd(text, at + 1) == text.Length;
+    }
+
     private static bool IsLocalChar(char c) => char.IsLetterOrDigit(c) || c is '.' or '_' or '%' or '+' or '-' or '\'';
 
     /// <summary>The end of a domain with at least one dot and a top-level label of two or more letters, or <paramref name="start"/>.</summary>
-    private static int DomainEnd(string text, int start)
+    private static int DomainEnd(ReadOnlySpan<char> text, int start)
     {
         var end = start;
         while (end < text.Length && (char.IsLetterOrDigit(text[end]) || text[end] is '-' or '.'))
@@ -59,7 +80,7 @@ public static class EmailMasker
             end--;
         }
 
-        var domain = text.AsSpan(start, end - start);
+        var domain = text.Slice(start, end - start);
         var lastDot = domain.LastIndexOf('.');
         if (lastDot <= 0 || domain.Contains("..", StringComparison.Ordinal) || domain.Length - lastDot - 1 < 2)
         {

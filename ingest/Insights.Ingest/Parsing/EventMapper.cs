@@ -25,7 +25,7 @@ namespace Insights.Ingest.Parsing;
 /// <c>traits.email</c>), <c>chatId</c>, <c>agentId</c>, <c>channel</c>, <c>author</c>, <c>text</c>, <c>rating</c>,
 /// <c>orderId</c>, <c>total</c> | <c>amount</c>, <c>currency</c>, <c>coupon</c>; order items stay in <c>properties</c>.
 /// An e-mail address becomes <see cref="PipelineEvent.EmailHash"/> and is never kept; a chat message's text is
-/// card-masked here (site rules on keeping it at all are <see cref="ChatTextPolicy"/>'s).
+/// card-masked here (site rules on keeping it at all are <see cref="PersonalDataPolicy"/>'s).
 /// </para>
 /// </remarks>
 internal sealed partial class EventMapper(IngestOptions options)

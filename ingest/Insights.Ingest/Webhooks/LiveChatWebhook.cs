@@ -274,7 +274,7 @@ public static class LiveChatWebhook
             AnonymousId = anonymousId,
             AgentId = author is MessageAuthors.Agent or MessageAuthors.Bot ? authorId : null,
             MessageAuthor = author,
-            MessageText = kind == "message" ? ChatTextPolicy.Apply(context.Site, e.Get("text"u8).Text()) : null,
+            MessageText = kind == "message" ? PersonalDataPolicy.ChatText(context.Site, e.Get("text"u8).Text()) : null,
             Properties = WebhookJson.Build(writer =>
             {
                 writer.WriteString("livechat_chat_id", chatId);
