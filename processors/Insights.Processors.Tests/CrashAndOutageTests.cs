@@ -131,8 +131,8 @@ public sealed class CrashAndOutageTests(DevStackFixture stack) : IDisposable
         var settings = new Dictionary<string, string?>(pipeline.Settings())
         {
             ["Processors:BatchMaxEvents"] = "0",
-            ["Processors:BackoffInitialMs"] = "5000",
-            ["Processors:BackoffMaxMs"] = "1000",
+            ["Kafka:BackoffInitialMs"] = "5000",
+            ["Kafka:BackoffMaxMs"] = "1000",
         };
 
         await using var processor = ProcessorProcess.Start(settings);
@@ -140,7 +140,7 @@ public sealed class CrashAndOutageTests(DevStackFixture stack) : IDisposable
 
         Assert.NotEqual(0, exit);
         Assert.Contains("Processors:BatchMaxEvents must be between 1 and 1000000, got 0", processor.Output, StringComparison.Ordinal);
-        Assert.Contains("Processors:BackoffMaxMs (1000) must not be less than Processors:BackoffInitialMs (5000)", processor.Output, StringComparison.Ordinal);
+        Assert.Contains("Kafka:BackoffMaxMs (1000) must not be less than Kafka:BackoffInitialMs (5000)", processor.Output, StringComparison.Ordinal);
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -39,13 +39,13 @@ internal sealed record Pipeline(string KafkaBootstrap, string ClickHouseConnecti
         ["Processors:GroupId"] = GroupId,
         ["Processors:BatchMaxEvents"] = batchMaxEvents.ToString(CultureInfo.InvariantCulture),
         ["Processors:BatchMaxWaitMs"] = "100",
-        ["Processors:BackoffInitialMs"] = "100",
-        ["Processors:BackoffMaxMs"] = "1000",
+        ["Kafka:BackoffInitialMs"] = "100",
+        ["Kafka:BackoffMaxMs"] = "1000",
         // Short enough that a killed member's partitions move on within seconds, long enough that a busy CI
         // machine starving the heartbeat thread does not evict a live member (which replays, harmlessly, but noisily).
-        ["Processors:SessionTimeoutMs"] = "4000",
-        ["Processors:HeartbeatIntervalMs"] = "250",
-        ["Processors:AutoCommitIntervalMs"] = "200",
+        ["Kafka:SessionTimeoutMs"] = "4000",
+        ["Kafka:HeartbeatIntervalMs"] = "250",
+        ["Kafka:AutoCommitIntervalMs"] = "200",
     };
 
     public ClickHouseClient ClickHouse() => new(ClickHouseConnectionString + $";Database={Database}");
