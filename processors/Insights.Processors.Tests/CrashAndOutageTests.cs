@@ -148,14 +148,7 @@ public sealed class CrashAndOutageTests(DevStackFixture stack) : IDisposable
     private static async Task<HttpStatusCode> ReadinessAsync(HttpClient http) =>
         (await http.GetAsync(new Uri("/readyz", UriKind.Relative), Ct)).StatusCode;
 
-    /// <summary>A metric as Prometheus scrapes it from /metrics (summed over its label sets).</summary>
-    private static async Task<double> MetricAsync(HttpClient http, string name)
-    {
-        var text = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), Ct);
-        return text.Split('\n')
-            .Where(line => line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] is '{' or ' ')
-            .Sum(line => double.Parse(line[(line.LastIndexOf('}') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture));
-    }
+    private static Task<double> MetricAsync(HttpClient http, string name) => Scrape.MetricAsync(http, name);
 
     public void Dispose()
     {

@@ -70,6 +70,19 @@ internal sealed record Pipeline(string KafkaBootstrap, string ClickHouseConnecti
         }
     }
 
+    /// <summary>Rows as stored, or 0 while the table does not exist yet.</summary>
+    public async Task<ulong> CountRowsOrZeroAsync()
+    {
+        try
+        {
+            return await CountRowsAsync();
+        }
+        catch (ClickHouseServerException)
+        {
+            return 0;
+        }
+    }
+
     /// <summary>Rows as stored, before any merge: more than the events if something was written twice.</summary>
     public async Task<ulong> CountRowsAsync()
     {
@@ -204,6 +217,18 @@ internal static class TestEvents
             ScreenHeight = 800,
             Properties = JsonDocument.Parse("""{"plan":"pro"}""").RootElement,
         }).ToList();
+}
+
+internal static class Scrape
+{
+    /// <summary>A metric as Prometheus scrapes it from /metrics (summed over its label sets).</summary>
+    public static async Task<double> MetricAsync(HttpClient http, string name)
+    {
+        var text = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken);
+        return text.Split('\n')
+            .Where(line => line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] is '{' or ' ')
+            .Sum(line => double.Parse(line[(line.LastIndexOf('}') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture));
+    }
 }
 
 internal static class Eventually
