@@ -1,4 +1,5 @@
 using Insights.Attribution.Tests.Support;
+using Insights.Processors.Consuming;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -17,7 +18,8 @@ public sealed class OptionsTests
     [InlineData("Sites:0:CurrencyRates:EUR", "-1", "Sites:0:CurrencyRates:EUR")]
     [InlineData("Sites:0:ReportingCurrency", "usd", "Sites:0:ReportingCurrency")]
     [InlineData("Sites:0:AttributionWindowDays", "0", "Sites:0:AttributionWindowDays")]
-    [InlineData("Attribution:BackoffMaxMs", "10", "Attribution:BackoffMaxMs")]
+    [InlineData("Attribution:BatchMaxEvents", "0", "Attribution:BatchMaxEvents")]
+    [InlineData("Attribution:DeadLetterTopic", "insights.events", "Attribution:DeadLetterTopic")]
     [InlineData("Attribution:MaxComponentNodes", "1", "Attribution:MaxComponentNodes")]
     public void A_bad_setting_fails_the_start_naming_it(string key, string value, string named)
     {
@@ -42,7 +44,10 @@ public sealed class OptionsTests
     {
         var options = Build([]).Services.GetRequiredService<IOptions<AttributionOptions>>().Value;
 
-        Assert.Equal(("insights-attribution", "insights.events", "127.0.0.1:9092"), (options.GroupId, options.Topic, options.BootstrapServers));
+        var kafka = Build([]).Services.GetRequiredService<IOptions<KafkaOptions>>().Value;
+
+        Assert.Equal(("insights-attribution", "insights.events", "insights.dlq", "127.0.0.1:9092"),
+            (options.GroupId, options.Topic, options.DeadLetterTopic, kafka.BootstrapServers));
     }
 
     [Fact]
@@ -50,7 +55,7 @@ public sealed class OptionsTests
     {
         using var host = Build(new Dictionary<string, string?> { ["Attribution:Enabled"] = "false" });
 
-        Assert.Empty(host.Services.GetServices<IHostedService>().OfType<AttributionConsumer>());
+        Assert.Empty(host.Services.GetServices<IHostedService>().OfType<BatchConsumerLoop<AttributionBatchHandler>>());
     }
 
     private static IHost Build(Dictionary<string, string?> settings)

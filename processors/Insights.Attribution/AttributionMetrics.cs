@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Insights.Processors.Consuming;
 using Insights.ServiceDefaults;
 
 namespace Insights.Attribution;
@@ -8,35 +9,30 @@ public sealed class AttributionMetrics
 {
     public static readonly string MeterName = InsightsTelemetry.NameFor("Attribution");
 
-    private readonly Counter<long> consumed;
     private readonly Counter<long> skipped;
     private readonly Counter<long> rows;
     private readonly Counter<long> truncated;
-    private readonly Counter<long> failures;
     private readonly Histogram<double> batchDuration;
     private readonly Histogram<int> loadedNodes;
-    private long lag;
 
     public AttributionMetrics(IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(MeterName);
-        consumed = meter.CreateCounter<long>("insights.attribution.events.consumed", "{event}", "Events read from the events topic.");
+        Consumer = new ConsumerMetrics(meterFactory, MeterName, "insights.attribution");
         skipped = meter.CreateCounter<long>("insights.attribution.events.skipped", "{event}",
             "Events left out of attribution, by reason (undecodable, missing_chat_id, missing_order_id, invalid_amount, invalid_currency).");
         rows = meter.CreateCounter<long>("insights.attribution.rows.written", "{row}", "Rows written, by table (replays and recomputations included).");
         truncated = meter.CreateCounter<long>("insights.attribution.components.truncated", "{batch}",
             "Batches in which a component was cut at Attribution:MaxComponentNodes or MaxLoadRounds while loading.");
-        failures = meter.CreateCounter<long>("insights.attribution.clickhouse.failures", "{attempt}", "Batch attempts that failed on ClickHouse and will be retried.");
         batchDuration = meter.CreateHistogram("insights.attribution.batch.duration", "s", "Load, compute and write time per batch.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
         loadedNodes = meter.CreateHistogram("insights.attribution.load.nodes", "{node}", "Graph nodes loaded per batch.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [0, 10, 100, 1_000, 10_000, 100_000] });
-        meter.CreateObservableGauge("insights.attribution.consumer.lag", () => Volatile.Read(ref lag), "{message}",
-            "Messages on the assigned partitions not yet attributed (high watermark minus stored offset).");
     }
 
-    public void Consumed(int count) => consumed.Add(count);
+    /// <summary>The consumer loop's instruments (consumed, lag, outage failures and back-off, splits, dead letters).</summary>
+    public ConsumerMetrics Consumer { get; }
 
     public void Skipped(string reason, int count = 1) => skipped.Add(count, new KeyValuePair<string, object?>("reason", reason));
 
@@ -44,13 +40,9 @@ public sealed class AttributionMetrics
 
     public void Truncated() => truncated.Add(1);
 
-    public void Failed() => failures.Add(1);
-
     public void Batch(TimeSpan elapsed, int nodes)
     {
         batchDuration.Record(elapsed.TotalSeconds);
         loadedNodes.Record(nodes);
     }
-
-    public void Lag(long messages) => Volatile.Write(ref lag, messages);
 }

@@ -1,63 +1,43 @@
 using System.ComponentModel.DataAnnotations;
 using Insights.Attribution.Engine;
 using Insights.Contracts;
+using Insights.Processors.Consuming;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Insights.Attribution;
 
-/// <summary>How the attribution consumer runs (section <c>Attribution</c>). Per-site rules (window, half-life,
-/// currencies, goals, weak linking) are in each site's <see cref="SiteOptions"/>.</summary>
-public sealed class AttributionOptions
+/// <summary>How the attribution consumer group runs (section <c>Attribution</c>): its group id, topic, dead-letter topic
+/// and batch limits (see <see cref="ConsumerGroupOptions"/>; Kafka settings every group shares are in the <c>Kafka</c>
+/// section), and the engine's settings. Per-site rules (window, half-life, currencies, goals, weak linking) are in
+/// each site's <see cref="SiteOptions"/>.</summary>
+public sealed class AttributionOptions : ConsumerGroupOptions
 {
     public const string SectionName = "Attribution";
+
+    public AttributionOptions()
+    {
+        // Its own consumer group: attribution reads every event independently of the processors and keeps its own offsets.
+        GroupId = "insights-attribution";
+        // Most events (page views) cost nothing here, so batches can be large: fewer loads and inserts per event, but
+        // a longer replay after a crash and more memory.
+        BatchMaxEvents = 20_000;
+        // How long a chat or order may wait for its batch: revenue shows within seconds either way; longer means
+        // fewer, larger inserts (ClickHouse prefers about one per second per table).
+        BatchMaxWaitMs = 1_000;
+    }
 
     /// <summary>Off: the host runs no attribution consumer (for a host that should only fill the events table).</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Kafka bootstrap servers; empty takes <c>Kafka:BootstrapServers</c>, the setting the processors use.</summary>
-    public string? BootstrapServers { get; set; }
-
-    /// <summary>Its own consumer group: attribution reads every event independently of the processors and keeps its own offsets.</summary>
-    [Required]
-    [RegularExpression("^[A-Za-z0-9._-]{1,249}$", ErrorMessage = "must be 1-249 of A-Z a-z 0-9 . _ -")]
-    public string GroupId { get; set; } = "insights-attribution";
-
-    [Required]
-    [RegularExpression("^[A-Za-z0-9._-]{1,249}$", ErrorMessage = "must be a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -)")]
-    public string Topic { get; set; } = Topics.Events;
-
-    // Most events (page views) cost nothing here, so batches can be large: fewer loads and inserts per event, but a
-    // longer replay after a crash and more memory.
-    [Range(1, 1_000_000)]
-    public int BatchMaxEvents { get; set; } = 20_000;
-
-    // How long a chat or order may wait for its batch: revenue shows within seconds either way; longer means fewer,
-    // larger inserts (ClickHouse prefers about one per second per table).
-    [Range(1, 60_000)]
-    public int BatchMaxWaitMs { get; set; } = 1_000;
-
-    // First pause after a failed load or write; doubles up to the maximum.
-    [Range(1, 60_000)]
-    public int BackoffInitialMs { get; set; } = 250;
-
-    [Range(1, 600_000)]
-    public int BackoffMaxMs { get; set; } = 10_000;
-
-    // As the processors': short moves partitions off a dead instance sooner, too short evicts live ones.
-    [Range(1_000, 300_000)]
-    public int SessionTimeoutMs { get; set; } = 10_000;
-
-    [Range(100, 100_000)]
-    public int HeartbeatIntervalMs { get; set; } = 3_000;
-
-    // The replay window after a crash (replays are harmless here, only work) vs one commit request per interval.
-    [Range(100, 60_000)]
-    public int AutoCommitIntervalMs { get; set; } = 1_000;
-
-    // One load query or insert slower than this fails the attempt, which is retried.
+    // One load query or insert slower than this fails the attempt, which is retried (an outage).
     [Range(1, 600)]
     public int QueryTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Fault injection for tests only; never set in a deployment.</summary>
+    public ConsumerFaultOptions Fault { get; set; } = new();
+
+    protected override ConsumerFaultOptions LoopFaults => Fault;
 
     // A component (one person's ids, chats and orders) bigger than this is cut while loading and the cut counted: a
     // shared e-mail like "test@test" must not pull half the site into every batch.
@@ -102,14 +82,9 @@ internal sealed class AttributionOptionsValidator(IConfiguration configuration) 
     {
         var s = AttributionOptions.SectionName;
         var failures = new List<string>();
-        if (options.BackoffMaxMs < options.BackoffInitialMs)
+        if (string.Equals(options.Topic, options.DeadLetterTopic, StringComparison.Ordinal))
         {
-            failures.Add($"{s}:BackoffMaxMs ({options.BackoffMaxMs}) must not be less than {s}:BackoffInitialMs ({options.BackoffInitialMs})");
-        }
-
-        if (options.HeartbeatIntervalMs >= options.SessionTimeoutMs)
-        {
-            failures.Add($"{s}:HeartbeatIntervalMs ({options.HeartbeatIntervalMs}) must be less than {s}:SessionTimeoutMs ({options.SessionTimeoutMs})");
+            failures.Add($"{s}:Topic and {s}:DeadLetterTopic must be different topics");
         }
 
         failures.AddRange(ValidateSites(AttributionSites.From(configuration)));

@@ -1,6 +1,7 @@
 using ClickHouse.Driver;
 using Insights.Attribution.Engine;
 using Insights.Attribution.Storage;
+using Insights.Processors.Consuming;
 using Insights.ServiceDefaults;
 using Insights.Storage;
 using Microsoft.Extensions.Configuration;
@@ -15,8 +16,9 @@ namespace Insights.Attribution;
 public static class Extensions
 {
     /// <summary>
-    /// The attribution consumer as a hosted service, with its options (section <c>Attribution</c>, checked at start-up
-    /// together with the sites' attribution settings), metrics, and readiness under <c>/readyz</c>. Nothing is started
+    /// The attribution consumer group (the shared batch-consumer loop with <see cref="AttributionBatchHandler"/>), with
+    /// its options (section <c>Attribution</c>, checked at start-up together with the sites' attribution settings; Kafka
+    /// settings from the shared <c>Kafka</c> section), metrics, and readiness under <c>/readyz</c>. Nothing is started
     /// when <c>Attribution:Enabled</c> is false.
     /// </summary>
     public static IHostApplicationBuilder AddAttribution(this IHostApplicationBuilder builder)
@@ -31,20 +33,9 @@ public static class Extensions
         var services = builder.Services;
         services.AddValidatedOptions<AttributionOptions>(configuration, AttributionOptions.SectionName);
         services.AddSingleton<IValidateOptions<AttributionOptions>>(new AttributionOptionsValidator(configuration));
-        services.PostConfigure<AttributionOptions>(options =>
-        {
-            if (string.IsNullOrWhiteSpace(options.BootstrapServers))
-            {
-                options.BootstrapServers = configuration["Kafka:BootstrapServers"] is { Length: > 0 } kafka ? kafka : "127.0.0.1:9092";
-            }
-        });
-        services.AddValidatedOptions<ClickHouseStorageOptions>(configuration, "ClickHouse");
-
         services.AddMetrics();
         services.TryAddSingleton<AttributionMetrics>();
         services.TryAddSingleton<AttributionHealth>();
-        services.TryAddSingleton(provider => new SchemaMigrator(
-            provider.GetRequiredService<IOptions<ClickHouseStorageOptions>>().Value, provider.GetRequiredService<ILogger<SchemaMigrator>>()));
         services.TryAddSingleton(provider => new SiteRulebook(AttributionSites.From(configuration),
             provider.GetRequiredService<IOptions<AttributionOptions>>().Value.ToEngineSettings()));
         services.TryAddSingleton(provider => new AttributionEngine(provider.GetRequiredService<SiteRulebook>()));
@@ -55,7 +46,7 @@ public static class Extensions
             return new ClickHouseFacts(new ClickHouseClient(storage.ConnectionString), storage.Database,
                 TimeSpan.FromSeconds(provider.GetRequiredService<IOptions<AttributionOptions>>().Value.QueryTimeoutSeconds));
         });
-        services.AddHostedService<AttributionConsumer>();
+        services.AddBatchConsumer<AttributionBatchHandler>(configuration);
         services.AddHealthChecks().AddCheck<AttributionHealth>("attribution", tags: [HealthTags.Ready]);
         return builder;
     }

@@ -128,19 +128,28 @@ public sealed class CrashAndOutageTests(DevStackFixture stack) : IDisposable
     public async Task Invalid_settings_stop_the_start_up_naming_the_key()
     {
         var pipeline = await Pipeline.CreateAsync(stack, "invalid");
-        var settings = new Dictionary<string, string?>(pipeline.Settings())
+        // One process per section: the first section found invalid stops the start-up.
+        foreach (var (bad, expected) in new (Dictionary<string, string?> Bad, string[] Expected)[]
+                 {
+                     (new() { ["Processors:BatchMaxEvents"] = "0", ["Processors:DeadLetterTopic"] = pipeline.Topic },
+                         ["Processors:BatchMaxEvents must be between 1 and 1000000, got 0",
+                          "Processors:Topic, Processors:DeadLetterTopic and Processors:EnrichedTopic must be three different topics"]),
+                     (new() { ["Kafka:BackoffInitialMs"] = "5000", ["Kafka:BackoffMaxMs"] = "1000", ["Kafka:SessionTimeoutMs"] = "10" },
+                         ["Kafka:BackoffMaxMs (1000) must not be less than Kafka:BackoffInitialMs (5000)", "Kafka:SessionTimeoutMs must be between 1000 and 300000, got 10"]),
+                 })
         {
-            ["Processors:BatchMaxEvents"] = "0",
-            ["Processors:BackoffInitialMs"] = "5000",
-            ["Processors:BackoffMaxMs"] = "1000",
-        };
+            var settings = new Dictionary<string, string?>(pipeline.Settings());
+            foreach (var (key, value) in bad)
+            {
+                settings[key] = value;
+            }
 
-        await using var processor = ProcessorProcess.Start(settings);
-        var exit = await processor.WaitForExitAsync(ExitTimeout);
+            await using var processor = ProcessorProcess.Start(settings);
+            var exit = await processor.WaitForExitAsync(ExitTimeout);
 
-        Assert.NotEqual(0, exit);
-        Assert.Contains("Processors:BatchMaxEvents must be between 1 and 1000000, got 0", processor.Output, StringComparison.Ordinal);
-        Assert.Contains("Processors:BackoffMaxMs (1000) must not be less than Processors:BackoffInitialMs (5000)", processor.Output, StringComparison.Ordinal);
+            Assert.NotEqual(0, exit);
+            Assert.All(expected, message => Assert.Contains(message, processor.Output, StringComparison.Ordinal));
+        }
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -148,14 +157,7 @@ public sealed class CrashAndOutageTests(DevStackFixture stack) : IDisposable
     private static async Task<HttpStatusCode> ReadinessAsync(HttpClient http) =>
         (await http.GetAsync(new Uri("/readyz", UriKind.Relative), Ct)).StatusCode;
 
-    /// <summary>A metric as Prometheus scrapes it from /metrics (summed over its label sets).</summary>
-    private static async Task<double> MetricAsync(HttpClient http, string name)
-    {
-        var text = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), Ct);
-        return text.Split('\n')
-            .Where(line => line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] is '{' or ' ')
-            .Sum(line => double.Parse(line[(line.LastIndexOf('}') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture));
-    }
+    private static Task<double> MetricAsync(HttpClient http, string name) => Scrape.MetricAsync(http, name);
 
     public void Dispose()
     {

@@ -7,6 +7,7 @@ using ClickHouse.Driver.Utility;
 using Confluent.Kafka;
 using Insights.Contracts;
 using Insights.DevStack.Testing;
+using Insights.Processors.Consuming;
 
 namespace Insights.Processors.Tests;
 
@@ -101,9 +102,10 @@ public sealed class PipelineTests(DevStackFixture stack)
             Assert.Equal(reason, Header(letter, EventCodec.DeadLetterReasonHeader));
             Assert.False(string.IsNullOrEmpty(Header(letter, EventCodec.DeadLetterDetailHeader)));
             Assert.Equal("insights-processors", Header(letter, EventCodec.DeadLetterSourceHeader));
-            Assert.Equal(pipeline.Topic, Header(letter, BatchWriter.OriginalTopicHeader));
-            Assert.InRange(int.Parse(Header(letter, BatchWriter.OriginalPartitionHeader)!, CultureInfo.InvariantCulture), 0, 3);
-            Assert.InRange(long.Parse(Header(letter, BatchWriter.OriginalOffsetHeader)!, CultureInfo.InvariantCulture), 0, 1_000);
+            Assert.Equal("processors.decode", Header(letter, DeadLetters.StageHeader));
+            Assert.Equal(pipeline.Topic, Header(letter, EventCodec.DeadLetterTopicHeader));
+            Assert.InRange(int.Parse(Header(letter, EventCodec.DeadLetterPartitionHeader)!, CultureInfo.InvariantCulture), 0, 3);
+            Assert.InRange(long.Parse(Header(letter, EventCodec.DeadLetterOffsetHeader)!, CultureInfo.InvariantCulture), 0, 1_000);
         }
 
         Assert.Equal("t-1", Header(dead.First(m => Encoding.UTF8.GetString(m.Message.Value!) == poison[0].Value), "trace"));

@@ -100,6 +100,17 @@ internal sealed partial class ProcessorProcess : IAsyncDisposable
         return await WaitForExitAsync(timeout);
     }
 
+    /// <summary>SIGKILL: no shutdown code runs, nothing is flushed or committed, the group is not told.</summary>
+    public async Task KillAsync(TimeSpan timeout)
+    {
+        if (!process.HasExited)
+        {
+            _ = Kill(process.Id, 9);
+        }
+
+        await WaitForExitAsync(timeout);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!process.HasExited)

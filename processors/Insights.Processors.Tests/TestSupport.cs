@@ -39,13 +39,13 @@ internal sealed record Pipeline(string KafkaBootstrap, string ClickHouseConnecti
         ["Processors:GroupId"] = GroupId,
         ["Processors:BatchMaxEvents"] = batchMaxEvents.ToString(CultureInfo.InvariantCulture),
         ["Processors:BatchMaxWaitMs"] = "100",
-        ["Processors:BackoffInitialMs"] = "100",
-        ["Processors:BackoffMaxMs"] = "1000",
+        ["Kafka:BackoffInitialMs"] = "100",
+        ["Kafka:BackoffMaxMs"] = "1000",
         // Short enough that a killed member's partitions move on within seconds, long enough that a busy CI
         // machine starving the heartbeat thread does not evict a live member (which replays, harmlessly, but noisily).
-        ["Processors:SessionTimeoutMs"] = "4000",
-        ["Processors:HeartbeatIntervalMs"] = "250",
-        ["Processors:AutoCommitIntervalMs"] = "200",
+        ["Kafka:SessionTimeoutMs"] = "4000",
+        ["Kafka:HeartbeatIntervalMs"] = "250",
+        ["Kafka:AutoCommitIntervalMs"] = "200",
     };
 
     public ClickHouseClient ClickHouse() => new(ClickHouseConnectionString + $";Database={Database}");
@@ -67,6 +67,19 @@ internal sealed record Pipeline(string KafkaBootstrap, string ClickHouseConnecti
         catch (ClickHouseServerException)
         {
             return null;
+        }
+    }
+
+    /// <summary>Rows as stored, or 0 while the table does not exist yet.</summary>
+    public async Task<ulong> CountRowsOrZeroAsync()
+    {
+        try
+        {
+            return await CountRowsAsync();
+        }
+        catch (ClickHouseServerException)
+        {
+            return 0;
         }
     }
 
@@ -204,6 +217,18 @@ internal static class TestEvents
             ScreenHeight = 800,
             Properties = JsonDocument.Parse("""{"plan":"pro"}""").RootElement,
         }).ToList();
+}
+
+internal static class Scrape
+{
+    /// <summary>A metric as Prometheus scrapes it from /metrics (summed over its label sets).</summary>
+    public static async Task<double> MetricAsync(HttpClient http, string name)
+    {
+        var text = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken);
+        return text.Split('\n')
+            .Where(line => line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] is '{' or ' ')
+            .Sum(line => double.Parse(line[(line.LastIndexOf('}') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture));
+    }
 }
 
 internal static class Eventually

@@ -14,10 +14,10 @@ namespace Insights.Processors;
 
 /// <summary>
 /// The steps a batch goes through before its offsets may be stored, in order: prepare it (enrich, sessionize, build
-/// rows: <see cref="BatchPreparer"/>), insert the events into ClickHouse, then the sessions they changed, dead-letter
-/// the poison messages (acknowledged), republish the stored visitor events for live presence, and hand the batch's
-/// session states to the sessionizer's memory. Each step that succeeded is recorded on the batch, so a retry resumes
-/// at the step that failed.
+/// rows: <see cref="BatchPreparer"/>), insert the events into ClickHouse, then the sessions they changed, republish
+/// the stored visitor events for live presence, and hand the batch's session states to the sessionizer's memory.
+/// Each step that succeeded is recorded on the batch, so a retry resumes at the step that failed. The poison messages
+/// go to the dead-letter topic through the consumer loop, with every other group's.
 /// </summary>
 /// <remarks>
 /// Events go in before sessions: a session row says how far its visitor's events were folded (its Kafka offset), and
@@ -33,13 +33,7 @@ public sealed class BatchWriter(
     ProcessorMetrics metrics,
     ILogger<BatchWriter> logger)
 {
-    public const string DeadLetterSource = "insights-processors";
-    public const string OriginalTopicHeader = EventCodec.DeadLetterTopicHeader;
-    public const string OriginalPartitionHeader = EventCodec.DeadLetterPartitionHeader;
-    public const string OriginalOffsetHeader = EventCodec.DeadLetterOffsetHeader;
-
     private const string EventsTable = "events";
-    private const int MaxDetailBytes = 1024;
 
     private readonly ProcessorOptions options = processorOptions.Value;
     private readonly string database = storageOptions.Value.Database;
@@ -75,12 +69,6 @@ public sealed class BatchWriter(
             }
         }
 
-        if (!batch.DeadLettered)
-        {
-            await DeadLetterAsync(batch, cancellationToken);
-            batch.DeadLettered = true;
-        }
-
         if (options.PublishEnriched)
         {
             PublishEnriched(batch);
@@ -93,9 +81,6 @@ public sealed class BatchWriter(
             metrics.VisitorsInMemory(sessionizer.VisitorsInMemory);
         }
     }
-
-    /// <summary>Waits (bounded) for queued enriched and dead-letter messages to be delivered; for shutdown.</summary>
-    internal void Flush(TimeSpan timeout) => producer.Flush(timeout);
 
     /// <summary>Inserts the batch's rows in one request; returns how many.</summary>
     private async Task<int> InsertAsync(EventBatch batch, CancellationToken cancellationToken)
@@ -165,75 +150,6 @@ public sealed class BatchWriter(
         await clickHouse.InsertBinaryAsync(SessionStore.Table, Session.Columns, rows, insert, timeout.Token);
         metrics.SessionsInserted(rows.Count);
         return rows.Count;
-    }
-
-    private async Task DeadLetterAsync(EventBatch batch, CancellationToken cancellationToken)
-    {
-        List<Task<DeliveryResult<byte[]?, byte[]?>>>? deliveries = null;
-        List<string>? reasons = null;
-        foreach (var entry in batch.Entries)
-        {
-            if (!entry.Mapped.IsPoison)
-            {
-                continue;
-            }
-
-            var reason = entry.Mapped.Reason ?? "undecodable";
-            (deliveries ??= []).Add(producer.ProduceAsync(options.DeadLetterTopic, DeadLetter(entry.Message, reason, entry.Mapped.Detail), cancellationToken));
-            (reasons ??= []).Add(reason);
-        }
-
-        if (deliveries is null)
-        {
-            return;
-        }
-
-        // Offsets are stored only after the dead-letter topic acknowledged every poison message: handled, not lost.
-        await Task.WhenAll(deliveries);
-        foreach (var reason in reasons!)
-        {
-            metrics.DeadLettered(reason);
-        }
-
-        LogMessages.DeadLettered(logger, deliveries.Count, reasons[0]);
-    }
-
-    private static Message<byte[]?, byte[]?> DeadLetter(ConsumeResult<byte[]?, byte[]?> poison, string reason, string? detail)
-    {
-        var headers = new Headers();
-        if (poison.Message.Headers is { } original)
-        {
-            foreach (var header in original)
-            {
-                headers.Add(header.Key, header.GetValueBytes());
-            }
-        }
-
-        headers.Add(EventCodec.DeadLetterReasonHeader, Encoding.UTF8.GetBytes(reason));
-        headers.Add(EventCodec.DeadLetterDetailHeader, Truncate(detail ?? ""));
-        headers.Add(EventCodec.DeadLetterSourceHeader, Encoding.UTF8.GetBytes(DeadLetterSource));
-        headers.Add(OriginalTopicHeader, Encoding.UTF8.GetBytes(poison.Topic));
-        headers.Add(OriginalPartitionHeader, Encoding.UTF8.GetBytes(poison.Partition.Value.ToString(CultureInfo.InvariantCulture)));
-        headers.Add(OriginalOffsetHeader, Encoding.UTF8.GetBytes(poison.Offset.Value.ToString(CultureInfo.InvariantCulture)));
-        return new Message<byte[]?, byte[]?> { Key = poison.Message.Key, Value = poison.Message.Value, Headers = headers };
-    }
-
-    private static byte[] Truncate(string detail)
-    {
-        var bytes = Encoding.UTF8.GetBytes(detail);
-        if (bytes.Length <= MaxDetailBytes)
-        {
-            return bytes;
-        }
-
-        // Cut on a character boundary so the header stays valid UTF-8.
-        var cut = MaxDetailBytes;
-        while (cut > 0 && (bytes[cut] & 0xC0) == 0x80)
-        {
-            cut--;
-        }
-
-        return bytes[..cut];
     }
 
     /// <summary>

@@ -1,35 +1,41 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Confluent.Kafka;
+using Insights.Processors.Consuming;
 
 namespace Insights.Processors;
 
 /// <summary>
-/// The messages consumed since the last stored offsets, each mapped when it arrives, and how far the batch got
-/// through its steps. The steps (insert, dead-letter) are recorded so a retry after a failure resumes where it
-/// stopped instead of repeating work that already succeeded.
+/// The processors' work on one batch (or one part of a split batch): each message mapped once, and how far the batch
+/// got through the writer's steps. The steps are recorded so a retry after an outage resumes where it stopped
+/// instead of repeating work that already succeeded. Kept as the batch's <see cref="ConsumedBatch.State"/>.
 /// </summary>
-/// <remarks>Owned by the consumer loop's thread (rebalance callbacks run on it too), so it needs no locks.</remarks>
+/// <remarks>Owned by the consumer loop's thread, so it needs no locks.</remarks>
 internal sealed class EventBatch
 {
-    private readonly List<Entry> entries = [];
-    private long startedAt;
+    /// <summary>The dead-letter stage of messages refused before any write: they cannot be read as events.</summary>
+    public const string DeadLetterStage = "processors.decode";
+
+    private readonly List<Entry> entries;
+
+    public EventBatch(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> messages)
+    {
+        entries = new List<Entry>(messages.Count);
+        foreach (var message in messages)
+        {
+            entries.Add(new Entry(message, EventRowMapper.Map(message.Message.Value, SchemaHeader(message.Message.Headers))));
+        }
+    }
 
     public readonly record struct Entry(ConsumeResult<byte[]?, byte[]?> Message, MappedEvent Mapped);
 
     public int Count => entries.Count;
 
-    public bool IsEmpty => entries.Count == 0;
-
     public IReadOnlyList<Entry> Entries => entries;
 
     /// <summary>Rows are in ClickHouse; a retry must not insert them again (it would, harmlessly, with another token).</summary>
     public bool Inserted { get; set; }
-
-    /// <summary>Every poison message of the batch is acknowledged by the dead-letter topic.</summary>
-    public bool DeadLettered { get; set; }
 
     /// <summary>Enriched and sessionized, rows built (once: a retry writes the same rows).</summary>
     public PreparedBatch? Prepared { get; set; }
@@ -39,19 +45,6 @@ internal sealed class EventBatch
 
     /// <summary>The batch's session states replaced the sessionizer's memory.</summary>
     public bool SessionsCommitted { get; set; }
-
-    /// <summary>How long ago the first message arrived.</summary>
-    public TimeSpan Age => entries.Count == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(startedAt);
-
-    public void Add(ConsumeResult<byte[]?, byte[]?> message)
-    {
-        if (entries.Count == 0)
-        {
-            startedAt = Stopwatch.GetTimestamp();
-        }
-
-        entries.Add(new Entry(message, EventRowMapper.Map(message.Message.Value, SchemaHeader(message.Message.Headers))));
-    }
 
     /// <summary>The decoded rows as mapped on arrival, before enrichment (the writer inserts <see cref="PreparedBatch.EventRows"/>).</summary>
     public List<object[]> Rows()
@@ -91,52 +84,19 @@ internal sealed class EventBatch
         prepared.RowEntries.RemoveAt(rowIndex);
     }
 
-    /// <summary>
-    /// Drops the messages of partitions this consumer no longer owns, without storing their offsets: the next
-    /// owner reads them again from the last committed offset. What already succeeded for the rest stays done; the
-    /// rest is prepared again (the same rows: the sessionizer's memory has not taken this batch yet).
-    /// </summary>
-    public int Abandon(IEnumerable<TopicPartition> partitions)
+    /// <summary>The poison messages (undecodable, invalid, unwritable), for the dead-letter topic.</summary>
+    public List<Rejection> Rejections()
     {
-        var gone = partitions.ToHashSet();
-        var removed = entries.RemoveAll(e => gone.Contains(e.Message.TopicPartition));
-        if (entries.Count == 0)
-        {
-            Clear();
-        }
-        else if (removed > 0 && !SessionsCommitted)
-        {
-            Prepared = null;
-        }
-
-        return removed;
-    }
-
-    public void Clear()
-    {
-        entries.Clear();
-        Inserted = false;
-        DeadLettered = false;
-        Prepared = null;
-        SessionsInserted = false;
-        SessionsCommitted = false;
-    }
-
-    /// <summary>The offset to store per partition: one past the last message of the batch.</summary>
-    public List<TopicPartitionOffset> NextOffsets()
-    {
-        var next = new Dictionary<TopicPartition, long>();
+        var rejected = new List<Rejection>();
         foreach (var entry in entries)
         {
-            var tp = entry.Message.TopicPartition;
-            var after = entry.Message.Offset.Value + 1;
-            if (!next.TryGetValue(tp, out var known) || after > known)
+            if (entry.Mapped.IsPoison)
             {
-                next[tp] = after;
+                rejected.Add(new Rejection(entry.Message, entry.Mapped.Reason ?? "undecodable", entry.Mapped.Detail, DeadLetterStage));
             }
         }
 
-        return next.Select(kv => new TopicPartitionOffset(kv.Key, kv.Value)).ToList();
+        return rejected;
     }
 
     /// <summary>

@@ -1,6 +1,6 @@
 using ClickHouse.Driver;
-using Confluent.Kafka;
 using Insights.Enrichment;
+using Insights.Processors.Consuming;
 using Insights.Processors.Sessions;
 using Insights.ServiceDefaults;
 using Insights.Storage;
@@ -24,14 +24,9 @@ internal static class Extensions
         }
 
         var services = builder.Services;
-        services.AddValidatedOptions<KafkaOptions>(builder.Configuration, "Kafka");
         services.AddValidatedOptions<ProcessorOptions, ProcessorOptionsValidator>(builder.Configuration, ProcessorOptions.SectionName);
-        services.AddValidatedOptions<ClickHouseStorageOptions>(builder.Configuration, "ClickHouse");
-
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<ClickHouseStorageOptions>>().Value);
-        services.AddSingleton<SchemaMigrator>();
         services.AddSingleton(sp => new ClickHouseClient(sp.GetRequiredService<ClickHouseStorageOptions>().ConnectionString));
-        services.AddSingleton(sp => BuildProducer(sp.GetRequiredService<IOptions<KafkaOptions>>().Value));
         services.AddSingleton<ProcessorMetrics>();
         services.AddSingleton<PipelineHealth>();
         builder.AddEnrichment();
@@ -41,22 +36,9 @@ internal static class Extensions
         services.AddSingleton<SessionStore>();
         services.AddSingleton<BatchPreparer>();
         services.AddSingleton<BatchWriter>();
-        services.AddHostedService<EventConsumer>();
+        services.AddBatchConsumer<EventBatchHandler>(builder.Configuration); // also the Kafka section, the dead-letter producer, the migrator
         Insights.Attribution.Extensions.AddAttribution(builder); // its own consumer group: chats, orders → revenue credits
 
         services.AddHealthChecks().AddCheck<PipelineHealth>("pipeline", tags: [HealthTags.Ready]);
     }
-
-    /// <summary>For the dead-letter and enriched topics: acknowledged by all in-sync replicas, no duplicates on retry.</summary>
-    private static IProducer<byte[]?, byte[]?> BuildProducer(KafkaOptions kafka) =>
-        new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig
-        {
-            BootstrapServers = kafka.BootstrapServers,
-            ClientId = $"insights-processors@{Environment.MachineName}",
-            Acks = Acks.All,
-            EnableIdempotence = true,
-            LingerMs = 5,
-            // A dead letter that cannot be delivered within this fails the batch, which is then retried.
-            MessageTimeoutMs = 30_000,
-        }).Build();
 }

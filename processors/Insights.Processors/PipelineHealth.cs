@@ -1,24 +1,6 @@
-using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Insights.Processors.Consuming;
 
 namespace Insights.Processors;
 
-/// <summary>
-/// What the consumer loop last learned about its dependencies, for <c>/readyz</c>. Written by the loop's
-/// thread, read by health probes: each field is replaced whole, never mutated in place.
-/// </summary>
-public sealed class PipelineHealth : IHealthCheck
-{
-    private volatile string? notReadyBecause = "migrating the ClickHouse schema";
-
-    /// <summary>Null when ready; otherwise why not.</summary>
-    public string? NotReadyBecause => notReadyBecause;
-
-    public void Ready() => notReadyBecause = null;
-
-    public void NotReady(string reason) => notReadyBecause = reason;
-
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(notReadyBecause is { } reason
-            ? HealthCheckResult.Unhealthy(reason)
-            : HealthCheckResult.Healthy("consuming; ClickHouse accepts inserts"));
-}
+/// <summary>The processors' consumer group's readiness for <c>/readyz</c> (written by its loop, read by probes).</summary>
+public sealed class PipelineHealth() : ConsumerHealth("", "consuming; ClickHouse accepts inserts");

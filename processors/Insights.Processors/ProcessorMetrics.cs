@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Insights.Processors.Consuming;
 using Insights.ServiceDefaults;
 
 namespace Insights.Processors;
@@ -11,34 +12,23 @@ public sealed class ProcessorMetrics
 {
     public static readonly string MeterName = InsightsTelemetry.NameFor("Processors");
 
-    private readonly Counter<long> consumed;
     private readonly Counter<long> inserted;
-    private readonly Counter<long> deadLettered;
     private readonly Counter<long> enrichedFailed;
-    private readonly Counter<long> clickHouseFailures;
-    private readonly Histogram<int> batchSize;
     private readonly Histogram<double> insertDuration;
     private readonly Counter<long> sessionsStarted;
     private readonly Counter<long> sessionsWritten;
     private readonly Counter<long> eventsReplayed;
     private readonly Counter<long> sessionLookups;
     private readonly Histogram<double> sessionLookupDuration;
-    private long lag;
     private long visitorsInMemory;
-    private double backoffSeconds;
 
     public ProcessorMetrics(IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(MeterName);
-        consumed = meter.CreateCounter<long>("insights.processors.events.consumed", "{event}", "Messages read from the events topic.");
+        Consumer = new ConsumerMetrics(meterFactory, MeterName, "insights.processors");
         inserted = meter.CreateCounter<long>("insights.processors.events.inserted", "{event}", "Events written to ClickHouse (replays included).");
-        deadLettered = meter.CreateCounter<long>("insights.processors.events.dead_lettered", "{event}", "Poison messages sent to the dead-letter topic, by reason.");
         enrichedFailed = meter.CreateCounter<long>("insights.processors.enriched.failed", "{event}", "Events that could not be republished to the enriched topic.");
-        clickHouseFailures = meter.CreateCounter<long>("insights.processors.clickhouse.failures", "{insert}", "Inserts that failed and will be retried.");
-        clickHouseFailures.Add(0); // exported at 0 from the start: dashboards and alerts see the series before the first failure
-        batchSize = meter.CreateHistogram("insights.processors.batch.size", "{event}", "Messages per batch.",
-            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 10, 100, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000] });
         insertDuration = meter.CreateHistogram("insights.processors.insert.duration", "s", "ClickHouse insert latency per batch.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
         sessionsStarted = meter.CreateCounter<long>("insights.processors.sessions.started", "{session}", "Sessions opened (replays of a batch included).");
@@ -51,33 +41,17 @@ public sealed class ProcessorMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
         meter.CreateObservableGauge("insights.processors.sessions.visitors_in_memory", () => Volatile.Read(ref visitorsInMemory), "{visitor}",
             "Visitors whose latest session the processor holds in memory.");
-        meter.CreateObservableGauge("insights.processors.consumer.lag", () => Volatile.Read(ref lag), "{message}",
-            "Messages on the assigned partitions not yet stored (high watermark minus stored offset).");
-        meter.CreateObservableGauge("insights.processors.clickhouse.backoff", () => Volatile.Read(ref backoffSeconds), "s",
-            "Current back-off before the next insert attempt; 0 while ClickHouse accepts inserts.");
     }
 
-    public void Consumed(int count) => consumed.Add(count);
+    /// <summary>The consumer loop's instruments: consumed, batch size, lag, outage failures and back-off, splits and
+    /// dead letters by reason and stage.</summary>
+    public ConsumerMetrics Consumer { get; }
 
     public void Inserted(int count) => inserted.Add(count);
 
-    public void DeadLettered(string reason) => deadLettered.Add(1, new KeyValuePair<string, object?>("reason", reason));
-
     public void EnrichedFailed() => enrichedFailed.Add(1);
 
-    public void Batch(int size) => batchSize.Record(size);
-
     public void InsertDuration(TimeSpan elapsed) => insertDuration.Record(elapsed.TotalSeconds);
-
-    public void ClickHouseFailed(TimeSpan backoff)
-    {
-        clickHouseFailures.Add(1);
-        Volatile.Write(ref backoffSeconds, backoff.TotalSeconds);
-    }
-
-    public void ClickHouseRecovered() => Volatile.Write(ref backoffSeconds, 0);
-
-    public void Lag(long messages) => Volatile.Write(ref lag, messages);
 
     public void Sessionized(int started, int replayed)
     {

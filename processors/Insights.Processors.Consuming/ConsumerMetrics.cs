@@ -1,0 +1,60 @@
+using System.Diagnostics.Metrics;
+
+namespace Insights.Processors.Consuming;
+
+/// <summary>
+/// A consumer loop's instruments, on its group's meter and under its prefix (<c>insights.processors</c>,
+/// <c>insights.attribution</c>): the same names for every group, so one dashboard row fits both. In Prometheus:
+/// <c>insights_processors_events_dead_lettered_total{reason,stage}</c>.
+/// </summary>
+public sealed class ConsumerMetrics
+{
+    private readonly Counter<long> consumed;
+    private readonly Counter<long> deadLettered;
+    private readonly Counter<long> failures;
+    private readonly Counter<long> splits;
+    private readonly Histogram<int> batchSize;
+    private long lag;
+    private double backoffSeconds;
+
+    public ConsumerMetrics(IMeterFactory meterFactory, string meterName, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = meterFactory.Create(meterName);
+        consumed = meter.CreateCounter<long>(prefix + ".events.consumed", "{event}", "Messages read from the events topic.");
+        deadLettered = meter.CreateCounter<long>(prefix + ".events.dead_lettered", "{event}",
+            "Messages sent to the dead-letter topic, by reason and stage (the step that refused them).");
+        failures = meter.CreateCounter<long>(prefix + ".clickhouse.failures", "{attempt}",
+            "Batch attempts that failed on an outage (ClickHouse or Kafka) and will be retried after a back-off.");
+        failures.Add(0); // exported at 0 from the start: dashboards and alerts see the series before the first failure
+        splits = meter.CreateCounter<long>(prefix + ".batch.splits", "{split}",
+            "Batches halved because they failed for a reason that is not an outage, to isolate the refused messages.");
+        batchSize = meter.CreateHistogram(prefix + ".batch.size", "{event}", "Messages per batch.",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 10, 100, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000] });
+        meter.CreateObservableGauge(prefix + ".consumer.lag", () => Volatile.Read(ref lag), "{message}",
+            "Messages on the assigned partitions not yet stored (high watermark minus stored offset).");
+        meter.CreateObservableGauge(prefix + ".clickhouse.backoff", () => Volatile.Read(ref backoffSeconds), "s",
+            "Current back-off before the next attempt; 0 while the batch's dependencies answer.");
+    }
+
+    internal void Consumed(int count)
+    {
+        consumed.Add(count);
+        batchSize.Record(count);
+    }
+
+    internal void DeadLettered(string reason, string stage) =>
+        deadLettered.Add(1, new KeyValuePair<string, object?>("reason", reason), new KeyValuePair<string, object?>("stage", stage));
+
+    internal void Split() => splits.Add(1);
+
+    internal void Failed(TimeSpan backoff)
+    {
+        failures.Add(1);
+        Volatile.Write(ref backoffSeconds, backoff.TotalSeconds);
+    }
+
+    internal void Recovered() => Volatile.Write(ref backoffSeconds, 0);
+
+    internal void Lag(long messages) => Volatile.Write(ref lag, messages);
+}
