@@ -59,16 +59,24 @@ public sealed class AttributionOptions : ConsumerGroupOptions
     [Range(1, 24 * 60)]
     public int WeakLinkWindowMinutes { get; set; } = 10;
 
-    // IP + user-agent pairs remembered (about 200 bytes each); fewer forgets sooner under heavy traffic.
-    [Range(1_000, 50_000_000)]
-    public int WeakLinkCapacity { get; set; } = 200_000;
+    // Bytes of IP + user-agent pairs remembered for weak linking (estimated from their strings: ~0.5 KB a pair, a few KB
+    // with hostile user agents and ids). Less forgets sooner under heavy traffic, and a forgotten pair links nothing:
+    // the pairs are not stored anywhere, on purpose.
+    [Range(typeof(long), "65536", "17179869184")]
+    public long WeakLinkMaxBytes { get; set; } = 64L * 1024 * 1024;
+
+    // Bytes of stored strong links remembered (~0.3 KB each), so a logged-in visitor's every page view does not reload
+    // their component. Over it the memory is emptied: each link is then written and its component loaded once more.
+    [Range(typeof(long), "65536", "17179869184")]
+    public long KnownLinksMaxBytes { get; set; } = 64L * 1024 * 1024;
 
     public EngineSettings ToEngineSettings() => new()
     {
         DuringChatGrace = TimeSpan.FromMinutes(DuringChatGraceMinutes),
         WeakLinking = WeakLinking,
         WeakLinkWindow = TimeSpan.FromMinutes(WeakLinkWindowMinutes),
-        WeakLinkCapacity = WeakLinkCapacity,
+        WeakLinkMaxBytes = WeakLinkMaxBytes,
+        KnownLinksMaxBytes = KnownLinksMaxBytes,
     };
 }
 

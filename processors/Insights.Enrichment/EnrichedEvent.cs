@@ -35,6 +35,9 @@ public struct EnrichedEvent
 
     public readonly bool IsDropped => DropReason is not null;
 
+    /// <summary>The site's privacy mode that produced <see cref="Ip"/>: whatever else leaves the pipeline follows it too.</summary>
+    public readonly IpStorageMode IpStorage => Site?.IpStorage ?? IpStorageMode.None;
+
     /// <summary>The company to show for the visit: the match when it is a business, else null.</summary>
     public readonly CompanyMatch? Business => Company is { IsBusiness: true } company ? company : null;
 

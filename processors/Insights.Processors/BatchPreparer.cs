@@ -21,6 +21,18 @@ internal sealed class PreparedBatch
 
     /// <summary>Per entry: true when the event is not a visitor's (a bot, a datacenter), so live presence skips it.</summary>
     public required bool[] NotVisitor { get; init; }
+
+    /// <summary>Per entry: the decoded event (null for a poison message) and what enrichment found for it.</summary>
+    public required PipelineEvent?[] Events { get; init; }
+
+    public required EnrichedEvent[] Enriched { get; init; }
+
+    /// <summary>
+    /// The <c>insights.enriched</c> value of an entry (see <see cref="EnrichedMessage"/>), or null when live presence
+    /// must not see it: a poison message, a bot, a datacenter.
+    /// </summary>
+    public byte[]? EnrichedValue(int entry, byte[]? consumed) =>
+        NotVisitor[entry] || Events[entry] is not { } e ? null : EnrichedMessage.Encode(e, Enriched[entry], consumed);
 }
 
 /// <summary>
@@ -56,9 +68,12 @@ public sealed class BatchPreparer(EnrichmentPipeline enrichment, Sessionizer ses
         var visits = new VisitAttributes[count];
         var inputs = new List<SessionInput>(count);
         var notVisitor = new bool[entries.Count];
+        var eventOfEntry = new PipelineEvent?[entries.Count];
+        var enrichedOfEntry = new EnrichedEvent[entries.Count];
         for (var j = 0; j < count; j++)
         {
             var entry = entries[entryOf[j]];
+            (eventOfEntry[entryOf[j]], enrichedOfEntry[entryOf[j]]) = (events[j], enriched[j]);
             visits[j] = VisitAttributes.Of(enriched[j]);
             if (enriched[j].IsDropped)
             {
@@ -109,6 +124,8 @@ public sealed class BatchPreparer(EnrichmentPipeline enrichment, Sessionizer ses
             SessionRows = [.. fold.Changed.Select(s => s.ToRow())],
             Sessions = fold,
             NotVisitor = notVisitor,
+            Events = eventOfEntry,
+            Enriched = enrichedOfEntry,
         };
     }
 }

@@ -154,26 +154,24 @@ public sealed class BatchWriter(
 
     /// <summary>
     /// Live presence only needs the latest events, so this is at-most-once: not awaited (the delivery report
-    /// counts failures) and never a reason to hold back offsets. The value is the stored event as consumed;
-    /// the enrichment steps of a later issue will replace it with the enriched event.
+    /// counts failures) and never a reason to hold back offsets. The value is the event as the site's privacy mode
+    /// lets it out (<see cref="EnrichedMessage"/>).
     /// </summary>
     private void PublishEnriched(EventBatch batch)
     {
-        var notVisitor = batch.Prepared!.NotVisitor;
         for (var i = 0; i < batch.Entries.Count; i++)
         {
-            // Live presence shows people: bots and datacenter traffic stay out of it.
-            var entry = batch.Entries[i];
-            if (entry.Mapped.IsPoison || notVisitor[i])
+            // Live presence shows people (bots and datacenter traffic stay out of it), under the site's privacy mode.
+            var message = batch.Entries[i].Message.Message;
+            if (batch.Prepared!.EnrichedValue(i, message.Value) is not { } value)
             {
                 continue;
             }
 
-            var message = entry.Message.Message;
             try
             {
                 producer.Produce(options.EnrichedTopic,
-                    new Message<byte[]?, byte[]?> { Key = message.Key, Value = message.Value, Headers = message.Headers },
+                    new Message<byte[]?, byte[]?> { Key = message.Key, Value = value, Headers = message.Headers },
                     onEnrichedDelivered);
             }
             catch (ProduceException<byte[]?, byte[]?>)

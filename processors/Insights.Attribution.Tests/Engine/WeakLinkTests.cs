@@ -87,13 +87,16 @@ public sealed class WeakLinkTests
     [Fact]
     public void The_linker_forgets_the_oldest_pairs_when_full()
     {
-        var linker = new WeakLinker(new EngineSettings { WeakLinkCapacity = 100 });
+        const long cap = 64 * 1024;
+        var linker = new WeakLinker(new EngineSettings { WeakLinkMaxBytes = cap });
         for (var i = 0; i < 1_000; i++)
         {
             linker.See("shop", $"10.0.{i / 256}.{i % 256}", Ua, $"a:v{i}", T.UtcDateTime.AddSeconds(i));
+            Assert.InRange(linker.BytesHeld, 1, cap);
         }
 
-        Assert.InRange(linker.Count, 1, 100);
+        Assert.InRange(linker.Count, 10, 999);
+        Assert.True(linker.Evictions > 0);
         Assert.Equal("a:v999", linker.Match("shop", "10.0.3.231", Ua, null, T.UtcDateTime.AddSeconds(999)));
         Assert.Null(linker.Match("shop", "10.0.0.0", Ua, null, T.UtcDateTime));
     }

@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using Insights.Contracts;
+using Insights.ServiceDefaults;
 
 namespace Insights.Attribution.Engine;
 
@@ -19,21 +21,35 @@ namespace Insights.Attribution.Engine;
 /// which only grows; a ReplacingMergeTree keyed by the row's identity therefore keeps the most informed row whichever
 /// was written last, and a replay writes rows equal to the ones it replaces.</para>
 /// <para>State kept between batches is only a cache: the links already stored (so a logged-in visitor's every page view
-/// does not reload their component) and the recent IP + user-agent pairs of <see cref="WeakLinker"/>.</para>
+/// does not reload their component) and the recent IP + user-agent pairs of <see cref="WeakLinker"/>. Both are capped
+/// in bytes (<see cref="EngineSettings.KnownLinksMaxBytes"/>, <see cref="EngineSettings.WeakLinkMaxBytes"/>), estimated
+/// from their strings, since one stranger's ids may be 256 characters each.</para>
 /// </remarks>
 public sealed class AttributionEngine
 {
-    private const int KnownLinksCapacity = 500_000;
+    // A HashSet slot (hash, next, the tuple's three references) besides the strings.
+    private const int KnownLinkBytes = 48;
 
     private readonly SiteRulebook rules;
     private readonly WeakLinker weak;
     private readonly HashSet<(string Site, string A, string B)> knownLinks = [];
+    private readonly MemoryBudget knownLinksMemory;
 
-    public AttributionEngine(SiteRulebook rules)
+    public AttributionEngine(SiteRulebook rules, IMeterFactory? meterFactory = null)
     {
         this.rules = rules ?? throw new ArgumentNullException(nameof(rules));
-        weak = new WeakLinker(rules.Settings);
+        weak = new WeakLinker(rules.Settings, meterFactory);
+        knownLinksMemory = new MemoryBudget(rules.Settings.KnownLinksMaxBytes, meterFactory, AttributionMeter, "insights.attribution.known_links");
     }
+
+    /// <summary>The meter the engine's memory gauges report to: the attribution consumer's.</summary>
+    internal static string AttributionMeter => InsightsTelemetry.NameFor("Attribution");
+
+    /// <summary>Estimated bytes of the stored links remembered; at most <see cref="EngineSettings.KnownLinksMaxBytes"/>.</summary>
+    public long KnownLinksBytes => knownLinksMemory.HeldBytes;
+
+    /// <summary>Estimated bytes of the IP + user-agent pairs remembered; at most <see cref="EngineSettings.WeakLinkMaxBytes"/>.</summary>
+    public long WeakPairsBytes => weak.BytesHeld;
 
     public SiteRulebook Rules => rules;
 
@@ -204,18 +220,30 @@ public sealed class AttributionEngine
     public void Commit(PreparedBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        if (knownLinks.Count + batch.Links.Count > KnownLinksCapacity)
+        long incoming = 0;
+        foreach (var link in batch.Links)
+        {
+            incoming += link.Strength == LinkStrength.Strong ? KnownLinkEstimate(link) : 0;
+        }
+
+        if (knownLinksMemory.HeldBytes + incoming > knownLinksMemory.CapBytes && knownLinks.Count > 0)
         {
             // A cache: forgetting costs a reload of a component, never a wrong number.
+            knownLinksMemory.Evicted(knownLinksMemory.HeldBytes, EvictionReasons.Memory, knownLinks.Count);
             knownLinks.Clear();
+            knownLinks.TrimExcess();
         }
 
         foreach (var link in batch.Links)
         {
-            if (link.Strength == LinkStrength.Strong)
+            var bytes = KnownLinkEstimate(link);
+            if (link.Strength == LinkStrength.Strong && knownLinksMemory.HeldBytes + bytes <= knownLinksMemory.CapBytes)
             {
                 var n = link.Normalized();
-                knownLinks.Add((n.Site, n.From, n.To));
+                if (knownLinks.Add((n.Site, n.From, n.To)))
+                {
+                    knownLinksMemory.Add(bytes);
+                }
             }
         }
     }
@@ -344,6 +372,9 @@ public sealed class AttributionEngine
         batch.Links.Add(n);
         return true;
     }
+
+    private static long KnownLinkEstimate(LinkFact link) =>
+        KnownLinkBytes + MemoryBudget.StringBytes(link.Site) + MemoryBudget.StringBytes(link.From) + MemoryBudget.StringBytes(link.To);
 
     private static bool IsCurrencyCode(string code) => code.Length == 3 && code.All(char.IsAsciiLetterUpper);
 

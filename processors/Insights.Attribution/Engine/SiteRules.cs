@@ -15,8 +15,11 @@ public sealed record EngineSettings
     /// <summary>How close in time a chat or order and a page view of the same IP and user agent must be to be linked weakly.</summary>
     public TimeSpan WeakLinkWindow { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>IP + user-agent pairs remembered for weak linking; the oldest go first when it is full.</summary>
-    public int WeakLinkCapacity { get; init; } = 200_000;
+    /// <summary>Bytes of IP + user-agent pairs remembered for weak linking; the least recently seen go first when it is full.</summary>
+    public long WeakLinkMaxBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Bytes of stored strong links remembered so a logged-in visitor's page views do not reload their component.</summary>
+    public long KnownLinksMaxBytes { get; init; } = 64L * 1024 * 1024;
 }
 
 /// <summary>One site's attribution rules, resolved from its <see cref="SiteOptions"/>.</summary>

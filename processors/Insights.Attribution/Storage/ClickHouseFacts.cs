@@ -4,6 +4,7 @@ using ClickHouse.Driver;
 using ClickHouse.Driver.ADO.Parameters;
 using ClickHouse.Driver.Utility;
 using Insights.Attribution.Engine;
+using Insights.Storage;
 
 namespace Insights.Attribution.Storage;
 
@@ -18,11 +19,9 @@ namespace Insights.Attribution.Storage;
 /// attempt before it (another consumer wrote some meanwhile), and its rows, with higher versions, must not be
 /// dropped as duplicates. Equal rows collapse on merge anyway.
 /// </remarks>
-public sealed class ClickHouseFacts(ClickHouseClient client, string database, TimeSpan timeout) : IFactReader
+public sealed class ClickHouseFacts(ClickHouseClient client, string database, TimeSpan timeout,
+    int lookupMaxBytes = LookupChunks.DefaultBudgetBytes) : IFactReader
 {
-    // ids per query: the ids ride in the URL (param_ids), which ClickHouse caps at 1 MiB; ids are at most 258 characters.
-    private const int IdsPerQuery = 1_000;
-
     private const string LinksSql = """
         SELECT id, linked_id, max(strength), argMax(reason, strength), argMax(event_id, strength), min(linked_at)
         FROM identity_links
@@ -99,11 +98,12 @@ public sealed class ClickHouseFacts(ClickHouseClient client, string database, Ti
         CancellationToken cancellationToken)
     {
         var results = new List<T>();
-        for (var start = 0; start < ids.Count; start += IdsPerQuery)
+        // The ids ride in the URL: cut by their encoded size, so no id length or alphabet can make a query the server refuses.
+        foreach (var chunk in LookupChunks.Chunk(ids, lookupMaxBytes))
         {
             var parameters = new ClickHouseParameterCollection();
             parameters.AddParameter("site", site);
-            parameters.AddParameter("ids", ids.Skip(start).Take(IdsPerQuery).ToArray());
+            parameters.AddParameter("ids", chunk);
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(timeout);
             using var reader = await client.ExecuteReaderAsync(sql, parameters, new QueryOptions { Database = database, MaxExecutionTime = timeout }, deadline.Token);

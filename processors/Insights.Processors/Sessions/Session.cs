@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Insights.ServiceDefaults;
 
 namespace Insights.Processors.Sessions;
 
@@ -106,6 +107,27 @@ public sealed class Session
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes($"{site}\n{visitor}\n{openingEventId}"), hash);
         return Convert.ToHexStringLower(hash[..16]);
+    }
+
+    /// <summary>Heap bytes of this session: the object, its pages list and every string it points at.</summary>
+    public long EstimateBytes()
+    {
+        // Object header, ~30 references, the times and the counters.
+        const int FixedBytes = 360;
+        var bytes = FixedBytes + 32 + 8L * Pages.Capacity;
+        foreach (var page in Pages)
+        {
+            bytes += MemoryBudget.StringBytes(page);
+        }
+
+        foreach (var text in (ReadOnlySpan<string>)[Id, Site, Visitor, UserId, EntryPage, ExitPage, LandingReferrer, ReferrerHost, Channel,
+                     UtmSource, UtmMedium, UtmCampaign, UtmTerm, UtmContent, Country, Region, City, Browser, Os, DeviceType, NetworkKind,
+                     CompanyId, CompanyName, CompanyDomain])
+        {
+            bytes += MemoryBudget.StringBytes(text);
+        }
+
+        return bytes;
     }
 
     public Session Clone()

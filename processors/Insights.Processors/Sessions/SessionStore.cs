@@ -12,7 +12,6 @@ namespace Insights.Processors.Sessions;
 public sealed class SessionStore(
     ClickHouseClient clickHouse,
     IOptions<ClickHouseStorageOptions> storageOptions,
-    IOptions<SessionizerOptions> sessionOptions,
     IOptions<ProcessorOptions> processorOptions,
     ProcessorMetrics metrics)
 {
@@ -32,7 +31,7 @@ public sealed class SessionStore(
         """;
 
     private readonly string database = storageOptions.Value.Database;
-    private readonly int chunkSize = sessionOptions.Value.LookupChunkSize;
+    private readonly int lookupMaxBytes = storageOptions.Value.LookupMaxBytes;
     private readonly TimeSpan timeout = TimeSpan.FromSeconds(processorOptions.Value.InsertTimeoutSeconds);
 
     /// <summary>The stored sessions of each visitor, every one that ended at or after the visitor's <see cref="LookupNeed.Since"/>.</summary>
@@ -46,12 +45,12 @@ public sealed class SessionStore(
         }
 
         var started = Stopwatch.GetTimestamp();
-        // One query per site and chunk of visitors, from the earliest time any of them needs; each visitor then keeps
-        // only what its own window asks for.
+        // One query per site and chunk of visitors (cut by encoded size: ids of any length and alphabet fit the URL),
+        // from the earliest time any of them needs; each visitor then keeps only what its own window asks for.
         foreach (var site in needs.GroupBy(n => n.Visitor.Site, StringComparer.Ordinal))
         {
             var byVisitor = site.GroupBy(n => n.Visitor.Visitor, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
-            foreach (var chunk in byVisitor.Keys.Chunk(chunkSize))
+            foreach (var chunk in LookupChunks.Chunk(byVisitor.Keys, lookupMaxBytes))
             {
                 var since = chunk.SelectMany(v => byVisitor[v]).Min(n => n.Since);
                 foreach (var session in await QueryAsync(site.Key, chunk, since, cancellationToken))

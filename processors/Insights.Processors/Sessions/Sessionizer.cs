@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Insights.Contracts;
+using Insights.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Insights.Processors.Sessions;
@@ -24,8 +26,13 @@ namespace Insights.Processors.Sessions;
 /// <para><b>Late events</b> (an event older than the visitor's latest session) join the session whose span, widened
 /// by the inactivity gap, contains them; the sessions of that period are read from ClickHouse when memory no longer
 /// covers it.</para>
+/// <para><b>Memory is bounded in bytes</b> (<see cref="SessionizerOptions.MaxMemoryBytes"/>), not in visitors: a
+/// visitor's cost is estimated from its strings (ids of up to 256 characters, pages, referrers, recent event ids), and
+/// over the cap the least recently seen are dropped after a batch is committed. An evicted visitor is an unknown one:
+/// the partition remembers how late the evicted sessions ended, so the visitor's next event is looked up (the same
+/// path as after a restart) instead of opening a second session.</para>
 /// </remarks>
-public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvider time)
+public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvider time, IMeterFactory? meterFactory = null)
 {
     private const int RecentIdsKept = 32;
     private const string EngagementEvent = "engagement";
@@ -39,11 +46,18 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
     private readonly TimeSpan gap = options.Value.Inactivity;
     private readonly TimeSpan skew = TimeSpan.FromMinutes(options.Value.MaxClockSkewMinutes);
     private readonly Dictionary<int, PartitionMemory> memory = [];
+    private readonly MemoryBudget budget = new(options.Value.MaxMemoryBytes, meterFactory, ProcessorMetrics.MeterName, "insights.processors.sessions");
     private long lastSweep = Stopwatch.GetTimestamp();
     private int count;
 
     /// <summary>Visitors whose latest session is in memory.</summary>
     public int VisitorsInMemory => count;
+
+    /// <summary>The estimated bytes of every visitor in memory; at most <see cref="SessionizerOptions.MaxMemoryBytes"/> after a commit.</summary>
+    public long BytesInMemory => budget.HeldBytes;
+
+    /// <summary>Visitors dropped from memory since start (idle or for room).</summary>
+    public long Evictions => budget.Evictions;
 
     /// <summary>The visitors of a batch that memory cannot answer for, with the earliest time each one's events need.</summary>
     public List<LookupNeed> Plan(IReadOnlyList<SessionInput> inputs)
@@ -83,8 +97,7 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
                 // This processor has consumed the partition since long before the window that matters, and nothing of
                 // this visitor in it is in memory or was evicted: a new visitor (or one back after a long pause), with
                 // nothing in ClickHouse to continue and nothing to replay. No look-up.
-                partition.Visitors[visitor] = new VisitorState { CoveredFrom = since };
-                count++;
+                Put(partition, visitor, new VisitorState { CoveredFrom = since });
             }
             else
             {
@@ -99,12 +112,11 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
     public void Absorb(LookupNeed need, IEnumerable<Session> stored)
     {
         ArgumentNullException.ThrowIfNull(stored);
-        var partition = Partition(need.Partition).Visitors;
-        if (!partition.TryGetValue(need.Visitor, out var state))
+        var partition = Partition(need.Partition);
+        if (!partition.Visitors.TryGetValue(need.Visitor, out var state))
         {
             state = new VisitorState { CoveredFrom = need.Since };
-            partition[need.Visitor] = state;
-            count++;
+            Put(partition, need.Visitor, state);
         }
         else if (need.Since < state.CoveredFrom)
         {
@@ -135,6 +147,7 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
         }
 
         state.Sessions.Sort(static (a, b) => a.StartedAt.CompareTo(b.StartedAt));
+        Put(partition, need.Visitor, state);
     }
 
     /// <summary>Folds a batch's visitor events (in Kafka order) into sessions, on copies; memory is unchanged until <see cref="Commit"/>.</summary>
@@ -235,16 +248,10 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
         {
             state.KeepLatest();
             state.LastTouched = now;
-            var partition = Partition(partitionId).Visitors;
-            if (!partition.ContainsKey(visitor))
-            {
-                count++;
-            }
-
-            partition[visitor] = state;
+            Put(Partition(partitionId), visitor, state);
         }
 
-        if (time.GetElapsedTime(lastSweep) >= SweepInterval || count > settings.MaxVisitorsInMemory)
+        if (time.GetElapsedTime(lastSweep) >= SweepInterval || budget.IsOver)
         {
             Sweep();
         }
@@ -260,8 +267,36 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
             if (memory.Remove(partition, out var forgotten))
             {
                 count -= forgotten.Visitors.Count;
+                foreach (var state in forgotten.Visitors.Values)
+                {
+                    budget.Release(state.Bytes);
+                }
             }
         }
+    }
+
+    /// <summary>Puts (or re-measures) a visitor's state in memory, keeping the count and the bytes held exact.</summary>
+    private void Put(PartitionMemory partition, VisitorKey visitor, VisitorState state)
+    {
+        if (partition.Visitors.TryGetValue(visitor, out var known))
+        {
+            budget.Release(known.Bytes);
+        }
+        else
+        {
+            count++;
+        }
+
+        state.Bytes = state.EstimateBytes(visitor);
+        budget.Add(state.Bytes);
+        partition.Visitors[visitor] = state;
+    }
+
+    private void Evict(PartitionMemory partition, VisitorKey visitor, VisitorState state, string reason)
+    {
+        partition.Evict(visitor, state);
+        count--;
+        budget.Evicted(state.Bytes, reason);
     }
 
     private VisitorState? Find(int partition, VisitorKey visitor) =>
@@ -279,45 +314,41 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
 
     /// <summary>
     /// Drops visitors idle for longer than the inactivity gap (their next event opens a new session, or is looked up if
-    /// late), then, over the cap, the least recently seen. Only a performance matter: a dropped visitor is read back.
+    /// late), then, over the byte cap, the least recently seen down to a tenth under it. Only a performance matter: a
+    /// dropped visitor is read back from ClickHouse (see <see cref="PartitionMemory.KnowsEverythingAfter"/>).
     /// </summary>
     private void Sweep()
     {
         lastSweep = time.GetTimestamp();
         var idle = gap + TimeSpan.FromMinutes(5);
-        var all = new List<(int Partition, VisitorKey Visitor, long Touched)>();
-        foreach (var (partition, known) in memory)
+        var over = budget.IsOver;
+        var candidates = new List<(PartitionMemory Partition, VisitorKey Visitor, VisitorState State)>();
+        foreach (var known in memory.Values)
         {
             foreach (var (visitor, state) in known.Visitors)
             {
                 if (time.GetElapsedTime(state.LastTouched) > idle)
                 {
-                    known.Evict(visitor, state);
-                    count--;
+                    Evict(known, visitor, state, EvictionReasons.Idle);
                 }
-                else if (count > settings.MaxVisitorsInMemory)
+                else if (over)
                 {
-                    all.Add((partition, visitor, state.LastTouched));
+                    candidates.Add((known, visitor, state));
                 }
             }
         }
 
-        if (count > settings.MaxVisitorsInMemory)
+        if (budget.IsOver)
         {
-            var target = settings.MaxVisitorsInMemory * 9 / 10;
-            foreach (var (partition, visitor, _) in all.OrderBy(v => v.Touched))
+            candidates.Sort(static (a, b) => a.State.LastTouched.CompareTo(b.State.LastTouched));
+            foreach (var (known, visitor, state) in candidates)
             {
-                if (count <= target)
+                if (budget.HeldBytes <= budget.TargetBytes)
                 {
                     break;
                 }
 
-                var known = memory[partition];
-                if (known.Visitors.TryGetValue(visitor, out var state))
-                {
-                    known.Evict(visitor, state);
-                    count--;
-                }
+                Evict(known, visitor, state, EvictionReasons.Memory);
             }
         }
     }

@@ -11,14 +11,12 @@ public sealed class SessionizerOptions
     [Range(1, 1_440)]
     public int InactivityMinutes { get; set; } = 30;
 
-    // Visitors whose open session is kept in memory. More saves a ClickHouse look-up when a visitor comes back
-    // after a pause; each costs about 1 KB. Visitors idle for longer than the inactivity gap are dropped first.
-    [Range(1_000, 10_000_000)]
-    public int MaxVisitorsInMemory { get; set; } = 200_000;
-
-    // Visitor ids per look-up query (they travel as one URL parameter; ClickHouse accepts 1 MiB of URL).
-    [Range(1, 20_000)]
-    public int LookupChunkSize { get; set; } = 2_000;
+    // Bytes of visitor state kept in memory (estimated: each visitor's ids, latest session and its strings, recent
+    // event ids, fixed overhead; a typical visitor costs 2-3 KB, one with 250-character ids and long URLs ~10 KB).
+    // More saves a ClickHouse look-up when a visitor comes back after a pause; over it, visitors idle for longer than
+    // the inactivity gap go first, then the least recently seen, and are read back from ClickHouse when they return.
+    [Range(typeof(long), "65536", "68719476736")]
+    public long MaxMemoryBytes { get; set; } = 512L * 1024 * 1024;
 
     // Distinct pages listed per session (the company timeline shows them; lead scoring matches them).
     [Range(1, 1_000)]

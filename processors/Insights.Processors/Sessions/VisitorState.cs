@@ -1,3 +1,5 @@
+using Insights.ServiceDefaults;
+
 namespace Insights.Processors.Sessions;
 
 /// <summary>What memory knows of one Kafka partition: its visitors, and since when it saw everything.</summary>
@@ -40,9 +42,17 @@ internal sealed class PartitionMemory
 /// </summary>
 internal sealed class VisitorState
 {
-    private string?[] recentIds = new string?[32];
-    private string?[] recentSessions = new string?[32];
+    private const int Recent = 32;
+
+    // The dictionary entry, this object, the two rings of recent ids and the sessions list, without their strings.
+    private const int FixedBytes = 48 + 72 + 2 * (24 + 8 * Recent) + 40;
+
+    private string?[] recentIds = new string?[Recent];
+    private string?[] recentSessions = new string?[Recent];
     private int next;
+
+    /// <summary>What this state was estimated at when it was put in memory (see <see cref="EstimateBytes"/>).</summary>
+    public long Bytes { get; set; }
 
     public List<Session> Sessions { get; private set; } = [];
 
@@ -66,6 +76,27 @@ internal sealed class VisitorState
         recentSessions = (string?[])recentSessions.Clone(),
         next = next,
     };
+
+    /// <summary>
+    /// Heap bytes of this state and everything only it holds: the key, the recent event ids and the sessions with their
+    /// strings. Strings shared with other objects (a session's site, a browser name) are counted anyway: an over-estimate
+    /// keeps memory under the cap, an under-estimate would not.
+    /// </summary>
+    public long EstimateBytes(VisitorKey key)
+    {
+        var bytes = FixedBytes + MemoryBudget.StringBytes(key.Site) + MemoryBudget.StringBytes(key.Visitor) + 8L * Sessions.Capacity;
+        for (var i = 0; i < Recent; i++)
+        {
+            bytes += MemoryBudget.StringBytes(recentIds[i]) + MemoryBudget.StringBytes(recentSessions[i]);
+        }
+
+        foreach (var session in Sessions)
+        {
+            bytes += session.EstimateBytes();
+        }
+
+        return bytes;
+    }
 
     /// <summary>The session whose span, widened by the gap on both sides, holds <paramref name="at"/>; the nearest if two do.</summary>
     public Session? SessionAt(DateTime at, TimeSpan gap)

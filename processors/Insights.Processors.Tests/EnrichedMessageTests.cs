@@ -1,0 +1,58 @@
+using System.Text;
+using Insights.Contracts;
+using Insights.DevStack.Testing;
+using static Insights.Processors.Tests.VisitTraffic;
+
+namespace Insights.Processors.Tests;
+
+/// <summary>
+/// The <c>insights.enriched</c> contract per IP privacy mode: each message decoded as a presence reader would, with
+/// exactly the IP that storage keeps and the raw user agent only where full IPs are kept.
+/// </summary>
+public sealed class EnrichedMessageTests(DevStackFixture stack)
+{
+    private static readonly DateTimeOffset At = new(2026, 11, 18, 8, 0, 0, TimeSpan.Zero);
+
+    [Theory]
+    [InlineData("Full", "139.48.1.1", "2601:600:abcd:1234::1", true)]
+    [InlineData("Truncated", "139.48.1.0", "2601:600:abcd::", false)]
+    [InlineData("None", null, null, false)]
+    public async Task The_enriched_message_carries_the_ip_the_privacy_mode_allows_and_the_user_agent_only_with_full_ips(
+        string mode, string? expectedV4, string? expectedV6, bool userAgent)
+    {
+        var pipeline = await Pipeline.CreateAsync(stack, "enriched-" + mode.ToLowerInvariant());
+        var v4 = View("office", "/", At, AlbertaHealth);
+        var v6 = View("home", "/", At, "2601:600:abcd:1234::1");
+        await pipeline.ProduceAsync([v4, v6]);
+
+        var settings = pipeline.Settings();
+        settings["Enrichment:SiteIpStorage:demo"] = mode;
+        await using var processor = new InProcessProcessor(settings);
+        await processor.StartAsync();
+        await pipeline.WaitForAsync(events: 2, sessions: 2, () => processor.Logs);
+
+        var messages = pipeline.ReadAll(pipeline.EnrichedTopic, 2, Eventually.Timeout)
+            .ToDictionary(m => EventCodec.Decode(m.Message.Value).Event!.EventId, m => m.Message.Value!, StringComparer.Ordinal);
+        Assert.Equal(2, messages.Count);
+        var (office, home) = (EventCodec.Decode(messages[v4.EventId]).Event!, EventCodec.Decode(messages[v6.EventId]).Event!);
+
+        Assert.Equal(expectedV4, office.Ip);
+        Assert.Equal(expectedV6, home.Ip);
+        Assert.Equal(userAgent ? Chrome : null, office.UserAgent);
+        Assert.Equal(userAgent ? Chrome : null, home.UserAgent);
+        // Everything else a presence reader needs is still there.
+        Assert.Equal((v4.AnonymousId, v4.Url, v4.Timestamp), (office.AnonymousId, office.Url, office.Timestamp));
+
+        // Nowhere in the bytes either: not in a field this test did not think of.
+        if (mode != "Full")
+        {
+            Assert.DoesNotContain("139.48.1.1", Encoding.UTF8.GetString(messages[v4.EventId]), StringComparison.Ordinal);
+            Assert.DoesNotContain("1234::1", Encoding.UTF8.GetString(messages[v6.EventId]), StringComparison.Ordinal);
+            Assert.DoesNotContain("Chrome/131", Encoding.UTF8.GetString(messages[v4.EventId]), StringComparison.Ordinal);
+        }
+
+        // The same IP as the events row: one privacy decision for storage and the stream.
+        var stored = await pipeline.RowsAsync("SELECT event_id, toString(ip) AS ip FROM events FINAL WHERE ip IS NOT NULL");
+        Assert.Equal(expectedV4 is null ? 0 : 2, stored.Count);
+    }
+}
