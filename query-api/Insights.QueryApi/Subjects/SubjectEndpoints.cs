@@ -48,7 +48,7 @@ public static class SubjectEndpoints
                 "goal_completions, visitor_quarters), last {\"table\":\"_end\",\"rows\":{...}} with the rows per table. A stream without " +
                 "the _end line was cut short (the database failed mid-way): ask again. Every export is recorded in subject_requests.")
             .Accepts<SubjectBody>("application/json")
-            .Produces(StatusCodes.Status200OK, contentType: NdjsonContentType);
+            .Produces<string>(StatusCodes.Status200OK, NdjsonContentType);
 
         subjects.MapPost("/erase", Erase)
             .WithName("EraseSubject")
