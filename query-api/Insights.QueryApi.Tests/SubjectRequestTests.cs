@@ -59,6 +59,10 @@ public sealed class SubjectRequestTests(DevStackFixture stack)
             (first.GetProperty("anonymous_id").GetString(), first.GetProperty("path").GetString(), first.GetProperty("ip").GetString()));
         var order = rows.Single(r => r.GetProperty("table").GetString() == "orders");
         Assert.Equal(120.5m, order.GetProperty("amount").GetDecimal());
+        // 64-bit numbers as strings (a JavaScript reader would round a visitor hash), smaller ones as numbers.
+        Assert.All(rows.Where(r => r.GetProperty("table").GetString() == "visitor_quarters"),
+            r => Assert.Equal(JsonValueKind.String, r.GetProperty("visitor").ValueKind));
+        Assert.Equal(JsonValueKind.Number, rows.First(r => r.GetProperty("table").GetString() == "sessions").GetProperty("page_views").ValueKind);
         Assert.DoesNotContain(rows, r => r.ToString().Contains("bob", StringComparison.Ordinal));
         Assert.DoesNotContain(rows, r => r.GetProperty("table").GetString() == "events" && r.ToString().Contains("stranger", StringComparison.Ordinal));
     }
@@ -240,11 +244,13 @@ public sealed class SubjectRequestTests(DevStackFixture stack)
 
         using var tooLong = await http.PostAsync("/v1/sites/shop/subjects/export", JsonSerializer.Serialize(new { anonymousId = new string('é', 257) }), bearer: TestSites.ShopServer);
         using var tooLarge = await http.PostAsync("/v1/sites/shop/subjects/erase", JsonSerializer.Serialize(new { userId = new string('x', 40_000) }), bearer: TestSites.ShopServer);
+        using var deep = await http.PostAsync("/v1/sites/shop/subjects/erase", "{\"userId\":" + new string('[', 5_000) + new string(']', 5_000) + "}", bearer: TestSites.ShopServer);
         using var garbageWithoutKey = await http.PostAsync("/v1/sites/shop/subjects/erase", new string('{', 50_000));
         using var garbageWithReadKey = await http.PostAsync("/v1/sites/shop/subjects/erase", "not json", bearer: TestSites.ShopRead);
 
         Assert.True((await tooLong.ProblemAsync(HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("anonymousId", out _));
         Assert.Equal("body_too_large", (await tooLarge.ProblemAsync(HttpStatusCode.RequestEntityTooLarge)).Reason());
+        Assert.Equal("invalid_parameters", (await deep.ProblemAsync(HttpStatusCode.BadRequest)).Reason());
         Assert.Equal("missing_key", (await garbageWithoutKey.ProblemAsync(HttpStatusCode.Unauthorized)).Reason());
         Assert.Equal("server_key_required", (await garbageWithReadKey.ProblemAsync(HttpStatusCode.Forbidden)).Reason());
     }

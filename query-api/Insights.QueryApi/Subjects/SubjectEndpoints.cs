@@ -71,12 +71,7 @@ public static class SubjectEndpoints
         ArgumentNullException.ThrowIfNull(sender);
         var (body, tooLarge) = await ReadBodyAsync(context.Request, context.RequestAborted);
         var outcome = await sender.Send(new SubjectExportQuery(site, ReadKeys.From(context.Request), body, tooLarge), context.RequestAborted);
-        return outcome.Problem is null ? new NdjsonExport(outcome.Value!) : outcome.ToHttpResult(context.Response).Result switch
-        {
-            ValidationProblem invalid => invalid,
-            ProblemHttpResult problem => problem,
-            var other => throw new InvalidOperationException($"A refused query became {other}."),
-        };
+        return outcome.ToHttpResult(context.Response, export => new NdjsonExport(export));
     }
 
     public static async Task<Results<Ok<SubjectErasure>, ValidationProblem, ProblemHttpResult>> Erase(string site, HttpContext context, ISender sender)

@@ -237,7 +237,8 @@ public sealed class SubjectStore(ReportsDatabase database, IOptions<SubjectOptio
             var where = $"WHERE site_id = {{site:String}} AND ({t.Where})";
             var target = storage.IsCluster ? $"{t.Table}_local ON CLUSTER {storage.Cluster}" : t.Table;
             return ($"SELECT count() FROM {t.Table} FINAL {where}",
-                $"SELECT formatRowNoNewline('JSONEachRow', *) FROM {t.Table} FINAL {where}",
+                // 64-bit numbers as strings: a JavaScript reader would round a visitor hash above 2^53.
+                $"SELECT formatRowNoNewline('JSONEachRow', *) FROM {t.Table} FINAL {where} SETTINGS output_format_json_quote_64bit_integers = 1",
                 $"DELETE FROM {target} {where}");
         }, StringComparer.Ordinal);
 
