@@ -55,6 +55,19 @@ public sealed class SubjectTests
         Assert.Equal("5f56e41a45f480f8942ca0bae83a7e0c55b9f45ee70c84e4daa1f79feae48dd3", new Subject("userId", "u:alice").Hash);
 
     [Fact]
+    public void On_a_cluster_the_audit_table_is_replicated_and_written_through_a_distributed_table()
+    {
+        var migration = Assert.Single(SchemaMigrator.Migrations, m => m.Name == "0020_subject_requests");
+
+        var statements = MigrationRenderer.Render(migration.Sql, new ClickHouseStorageOptions { Cluster = "c" });
+
+        Assert.Contains("CREATE TABLE IF NOT EXISTS subject_requests_local ON CLUSTER c", statements[0], StringComparison.Ordinal);
+        Assert.Contains("ENGINE = ReplicatedMergeTree(", statements[0], StringComparison.Ordinal);
+        Assert.Contains("ENGINE = Distributed(c, insights, subject_requests_local, cityHash64(site_id))", statements[1], StringComparison.Ordinal);
+        Assert.DoesNotContain("TTL", statements[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void On_a_cluster_the_delete_goes_to_every_shards_local_table()
     {
         var cluster = new ClickHouseStorageOptions { Cluster = "insights_cluster" };

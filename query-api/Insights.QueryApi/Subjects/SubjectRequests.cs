@@ -68,72 +68,75 @@ public sealed class SubjectExport(string site, Guid requestId, Subject subject, 
     public IAsyncEnumerable<(string Table, string Json)> Rows { get; } = rows;
 }
 
-public sealed class SubjectExportHandler(SubjectStore store) : IQueryHandler<SubjectExportQuery, QueryOutcome<SubjectExport>>
+public sealed class SubjectExportHandler(SubjectStore store, ILogger<SubjectExportHandler> logger) : IQueryHandler<SubjectExportQuery, QueryOutcome<SubjectExport>>
 {
     public async ValueTask<QueryOutcome<SubjectExport>> Handle(SubjectExportQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         var site = query.AuthorizedSite
             ?? throw new InvalidOperationException("SubjectExportQuery reached its handler unauthorized; TenantAuthorizationBehavior must run first.");
-        var (subject, ids, problem) = await SubjectResolution.ResolveAsync(store, site, query.Body, query.BodyTooLarge, cancellationToken);
-        if (problem is not null)
+        var resolution = await SubjectResolution.ResolveAsync(store, site, query.Body, query.BodyTooLarge, cancellationToken);
+        if (resolution is not { Subject: { } subject, Ids: { } ids })
         {
-            return problem;
+            return resolution.Problem!;
         }
 
         // Audited before the first row leaves: a download cut short still happened. Rows are counted by the stream's last line.
-        var requestId = await store.AuditAsync(site, "export", subject!, query.Key.Value!, ids!, new Dictionary<string, long>(), cancellationToken);
-        return new SubjectExport(site.Id, requestId, subject!, ids!, store.ExportAsync(site, ids!, CancellationToken.None));
+        var requestId = await store.AuditAsync(site, "export", subject, query.Key.Value!, ids, new Dictionary<string, long>(), cancellationToken);
+        logger.SubjectRequestDone(requestId, "export", site.Id, subject.Hash, ids.Nodes.Count, 0);
+        return new SubjectExport(site.Id, requestId, subject, ids, store.ExportAsync(site, ids, CancellationToken.None));
     }
 }
 
-public sealed class SubjectEraseHandler(SubjectStore store, TimeProvider time) : IQueryHandler<SubjectEraseQuery, QueryOutcome<SubjectErasure>>
+public sealed class SubjectEraseHandler(SubjectStore store, TimeProvider time, ILogger<SubjectEraseHandler> logger) : IQueryHandler<SubjectEraseQuery, QueryOutcome<SubjectErasure>>
 {
     public async ValueTask<QueryOutcome<SubjectErasure>> Handle(SubjectEraseQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         var site = query.AuthorizedSite
             ?? throw new InvalidOperationException("SubjectEraseQuery reached its handler unauthorized; TenantAuthorizationBehavior must run first.");
-        var (subject, ids, problem) = await SubjectResolution.ResolveAsync(store, site, query.Body, query.BodyTooLarge, cancellationToken);
-        if (problem is not null)
+        var resolution = await SubjectResolution.ResolveAsync(store, site, query.Body, query.BodyTooLarge, cancellationToken);
+        if (resolution is not { Subject: { } subject, Ids: { } ids })
         {
-            return problem;
+            return resolution.Problem!;
         }
 
         // The caller leaving must not stop an erasure half way: the deletes run to the end (each is bounded by its own
         // time limit), so what the audit record says is what happened.
-        var deleted = await store.EraseAsync(site, ids!, CancellationToken.None);
-        var requestId = await store.AuditAsync(site, "erase", subject!, query.Key.Value!, ids!, deleted, CancellationToken.None);
-        return new SubjectErasure(site.Id, requestId, subject!.Kind, subject.Hash, CoveredIds.Of(ids!), ids!.WeakLinksNotFollowed, deleted,
+        var deleted = await store.EraseAsync(site, ids, CancellationToken.None);
+        var requestId = await store.AuditAsync(site, "erase", subject, query.Key.Value!, ids, deleted, CancellationToken.None);
+        logger.SubjectRequestDone(requestId, "erase", site.Id, subject.Hash, ids.Nodes.Count, deleted.Values.Sum());
+        return new SubjectErasure(site.Id, requestId, subject.Kind, subject.Hash, CoveredIds.Of(ids), ids.WeakLinksNotFollowed, deleted,
             time.GetUtcNow());
     }
 }
 
-/// <summary>The steps both requests share: the body within bounds, one valid subject, its ids within bounds.</summary>
-internal static class SubjectResolution
+/// <summary>A subject and its ids, or why there are none.</summary>
+internal sealed record SubjectResolution(Subject? Subject, SubjectIds? Ids, QueryProblem? Problem)
 {
-    public static async Task<(Subject? Subject, SubjectIds? Ids, QueryProblem? Problem)> ResolveAsync(
+    /// <summary>The steps both requests share: the body within bounds, one valid subject, its ids within bounds.</summary>
+    public static async Task<SubjectResolution> ResolveAsync(
         SubjectStore store, SiteOptions site, ReadOnlyMemory<byte> body, bool tooLarge, CancellationToken cancellationToken)
     {
         if (tooLarge)
         {
-            return (null, null, new QueryProblem(StatusCodes.Status413PayloadTooLarge, "body_too_large", "The body is too large",
+            return new(null, null, new QueryProblem(StatusCodes.Status413PayloadTooLarge, "body_too_large", "The body is too large",
                 $"A subject request's body is one id in a JSON object, at most {Subject.MaxBodyBytes} bytes."));
         }
 
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (Subject.Parse(body.Span, errors) is not { } subject)
         {
-            return (null, null, QueryProblem.Invalid(errors));
+            return new(null, null, QueryProblem.Invalid(errors));
         }
 
         if (await store.ResolveAsync(site, subject, cancellationToken) is not { } ids)
         {
-            return (subject, null, new QueryProblem(StatusCodes.Status422UnprocessableEntity, "subject_too_large", "The subject links to too many ids",
+            return new(subject, null, new QueryProblem(StatusCodes.Status422UnprocessableEntity, "subject_too_large", "The subject links to too many ids",
                 "The ids linked to this subject pass the configured bound (Subjects:MaxSubjectIdBytes / MaxLinkRounds): a shared id such as a " +
                 "test e-mail address joins many people. Ask by a narrower id (anonymousId) or raise the bound."));
         }
 
-        return (subject, ids, null);
+        return new(subject, ids, null);
     }
 }
