@@ -32,6 +32,29 @@ public sealed class ApiReferenceTests(DevStackFixture stack)
     }
 
     [Fact]
+    public async Task The_openapi_document_describes_export_and_erasure_their_body_the_server_key_and_ndjson()
+    {
+        await using var api = new QueryApiFactory(TestSites.Settings(stack.ConnectionString(), "insights"));
+
+        using var response = await api.CreateClient().RequestAsync("/openapi/v1.json");
+        var paths = JsonSerializer.Deserialize<JsonElement>(await response.Content.ReadAsStringAsync(Http.Ct)).GetProperty("paths");
+
+        foreach (var action in new[] { "export", "erase" })
+        {
+            var post = paths.GetProperty($"/v1/sites/{{site}}/subjects/{action}").GetProperty("post");
+            Assert.Equal(["200", "400", "401", "403", "404", "413", "422", "503"], post.GetProperty("responses").EnumerateObject().Select(r => r.Name).Order());
+            Assert.Equal(["Bearer", "ReadKey"], post.GetProperty("security").EnumerateArray().SelectMany(r => r.EnumerateObject().Select(p => p.Name)).Order());
+            Assert.Contains("SubjectBody", post.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").ToString(), StringComparison.Ordinal);
+            Assert.Contains("server key", post.GetProperty("description").GetString(), StringComparison.Ordinal);
+        }
+
+        var export = paths.GetProperty("/v1/sites/{site}/subjects/export").GetProperty("post");
+        Assert.True(export.GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("application/x-ndjson", out _));
+        var erase = paths.GetProperty("/v1/sites/{site}/subjects/erase").GetProperty("post");
+        Assert.Contains("SubjectErasure", erase.GetProperty("responses").GetProperty("200").ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_reference_page_is_served_with_its_script_from_the_api_itself()
     {
         await using var api = new QueryApiFactory(TestSites.Settings(stack.ConnectionString(), "insights"));

@@ -31,6 +31,36 @@ public sealed class CompanyReportsTests(DevStackFixture stack)
         Assert.True(companies[0].GetProperty("score").GetInt32() > 2 * companies[1].GetProperty("score").GetInt32(), Describe(companies));
     }
 
+    /// <summary>
+    /// The README's two examples as values, worked by hand from the default weights (not by the code under test). The
+    /// range ends in the past, so a visit's age, and so its decay, is exact. Hot Co: three visits a minute before the end,
+    /// two of <c>/</c> then <c>/pricing</c> (10 + 2 + 15 = 27 points each) and one of <c>/</c> then <c>/contact</c>
+    /// (10 + 2 + 20 = 32): 86 points × 0.5^(1 minute / 7 days) = 85.994, score 100 × (1 − e^−0.85994) = 57.68 → 58.
+    /// Cold Co: one visit of three blog pages exactly 21 days (three half-lives) before the end: (10 + 2 + 2) × 0.125 =
+    /// 1.75 points, score 100 × (1 − e^−0.0175) = 1.73 → 2.
+    /// </summary>
+    [Fact]
+    public async Task The_documented_lead_score_examples_score_58_and_2()
+    {
+        var end = new DateTime(2026, 4, 1, 0, 0, 0, DateTimeKind.Utc);
+        using var db = await EventsDatabase.CreateMigratedAsync(stack);
+        await stack.InsertVisitsAsync(db.Name,
+            new TestVisit("h1", "hot-1", end.AddMinutes(-1), ["/", "/pricing"], "hot-co-00000001", "Hot Co"),
+            new TestVisit("h2", "hot-1", end.AddMinutes(-1), ["/", "/contact"], "hot-co-00000001", "Hot Co"),
+            new TestVisit("h3", "hot-2", end.AddMinutes(-1), ["/", "/pricing"], "hot-co-00000001", "Hot Co"),
+            new TestVisit("c1", "cold-1", end.AddDays(-21), ["/blog/a", "/blog/b", "/blog/c"], "cold-co-00000002", "Cold Co"));
+        await using var api = db.StartApi();
+
+        var companies = await CompaniesAsync(api.CreateClient(), "?from=2026-03-01T00:00:00Z&to=2026-04-01T00:00:00Z");
+
+        var scores = companies.ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("score").GetInt32());
+        Assert.Equal(58, scores["Hot Co"]);
+        Assert.Equal(2, scores["Cold Co"]);
+        // The same within rounding of the unrounded formula, so a change of weights or curve cannot hide in the rounding.
+        Assert.InRange(scores["Hot Co"] - (100 * (1 - Math.Exp(-86 * Math.Pow(0.5, 1.0 / (7 * 24 * 60)) / 100))), -0.5, 0.5);
+        Assert.InRange(scores["Cold Co"] - (100 * (1 - Math.Exp(-1.75 / 100))), -0.5, 0.5);
+    }
+
     [Fact]
     public async Task High_intent_pages_and_their_weights_come_from_the_settings()
     {

@@ -35,6 +35,7 @@ public static class Extensions
         Sales.RevenueReports.AddRevenueReports(services);
         Companies.CompanyEndpoints.AddCompanyReports(services, builder.Configuration);
         Visitors.VisitorEndpoints.AddVisitorReports(services);
+        Subjects.SubjectEndpoints.AddSubjectRequests(services, builder.Configuration);
 
         // Order matters: metrics outermost so refusals are timed too, then the tenant check before any handler.
         services.AddMediator(options =>

@@ -11,4 +11,9 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = 3002, Level = LogLevel.Debug,
         Message = "Denied {QueryName} for site {Site}: {Status} {Reason}")]
     public static partial void AccessDenied(this ILogger logger, string queryName, string site, int status, string reason);
+
+    /// <summary>Never the subject's id: the hash the audit record keeps.</summary>
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Information,
+        Message = "Subject request {RequestId}: {Action} on site {Site}, subject {SubjectHash}, {Ids} ids, {Rows} rows")]
+    public static partial void SubjectRequestDone(this ILogger logger, Guid requestId, string action, string site, string subjectHash, int ids, long rows);
 }

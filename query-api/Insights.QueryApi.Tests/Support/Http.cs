@@ -28,6 +28,23 @@ public static class Http
         return await client.SendAsync(request, Ct);
     }
 
+    /// <summary>A POST with a raw body (JSON or not: hostile bodies are the point of some tests).</summary>
+    public static async Task<HttpResponseMessage> PostAsync(this HttpClient client, string url, string body, string? bearer = null, string? headerKey = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        if (bearer is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        }
+
+        if (headerKey is not null)
+        {
+            request.Headers.Add("X-Insights-Key", headerKey);
+        }
+
+        return await client.SendAsync(request, Ct);
+    }
+
     public static async Task<StatsResponse> StatsAsync(this HttpClient client, string query, string site = TestSites.Shop, string key = TestSites.ShopRead)
     {
         using var response = await client.RequestAsync($"/v1/sites/{site}/stats{query}", bearer: key);

@@ -28,6 +28,7 @@ public static class TestSites
     public const string Other = "other";
     public const string OtherRead = "other-read-key-0001";
     public const string OtherWrite = "other-write-key-0001";
+    public const string OtherServer = "other-server-key-0001";
 
     public static Dictionary<string, string?> Settings(string connectionString, string database) => new()
     {
@@ -41,6 +42,7 @@ public static class TestSites
         ["Sites:1:Id"] = Other,
         ["Sites:1:TimeZone"] = "UTC",
         ["Sites:1:WriteKeys:0"] = OtherWrite,
+        ["Sites:1:ServerKeys:0"] = OtherServer,
         ["Sites:1:ReadKeys:0"] = OtherRead,
     };
 }

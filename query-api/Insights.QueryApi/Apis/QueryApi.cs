@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Insights.QueryApi.Apis;
 
-/// <summary>The report endpoints. Each turns HTTP into a query, sends it through the mediator pipeline (metrics, then
+/// <summary>The report and subject-request endpoints. Each turns HTTP into a query, sends it through the mediator pipeline (metrics, then
 /// tenant authorization, then the handler) and turns the outcome into HTTP in one place.</summary>
 public static class QueryApi
 {
@@ -33,6 +33,8 @@ public static class QueryApi
         Companies.CompanyEndpoints.MapCompanyReports(api);
         Visitors.VisitorEndpoints.MapVisitorReports(api);
 
+        // A person's data needs the server key, not a read key: its own group, so the OpenAPI document says which.
+        Subjects.SubjectEndpoints.MapSubjectRequests(app);
         return app;
     }
 

@@ -9,14 +9,21 @@ namespace Insights.QueryApi.Apis;
 public static class QueryResults
 {
     public static Results<Ok<T>, ValidationProblem, ProblemHttpResult> ToHttpResult<T>(this QueryOutcome<T> outcome, HttpResponse response)
+        where T : class => outcome.ToHttpResult(response, TypedResults.Ok);
+
+    /// <summary>As above, with the value's own result (a stream rather than a JSON body).</summary>
+    public static Results<TResult, ValidationProblem, ProblemHttpResult> ToHttpResult<T, TResult>(this QueryOutcome<T> outcome, HttpResponse response,
+        Func<T, TResult> answer)
         where T : class
+        where TResult : IResult
     {
         ArgumentNullException.ThrowIfNull(outcome);
         ArgumentNullException.ThrowIfNull(response);
+        ArgumentNullException.ThrowIfNull(answer);
 
         if (outcome.Problem is not { } problem)
         {
-            return TypedResults.Ok(outcome.Value!);
+            return answer(outcome.Value!);
         }
 
         var extensions = new Dictionary<string, object?> { ["reason"] = problem.Reason };

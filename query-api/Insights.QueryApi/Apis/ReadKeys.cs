@@ -3,8 +3,9 @@ using Microsoft.Net.Http.Headers;
 
 namespace Insights.QueryApi.Apis;
 
-/// <summary>Where a caller puts its read key: <c>Authorization: Bearer &lt;key&gt;</c> or <c>X-Insights-Key</c>.
-/// Never the query string, which ends up in proxy and access logs.</summary>
+/// <summary>Where a caller puts its key (a read key for reports, the server key for subject requests):
+/// <c>Authorization: Bearer &lt;key&gt;</c> or <c>X-Insights-Key</c>. Never the query string, which ends up in proxy and
+/// access logs.</summary>
 public static class ReadKeys
 {
     public const string HeaderName = "X-Insights-Key";

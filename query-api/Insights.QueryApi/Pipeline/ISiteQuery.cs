@@ -13,6 +13,13 @@ public interface ISiteQuery<out TSelf> where TSelf : ISiteQuery<TSelf>
 
     PresentedKey Key { get; }
 
+    /// <summary>
+    /// The kind of key the query needs. Reports need a read key; a person's data (export, erasure) needs the site's
+    /// server key: a read key sits in dashboards and scripts that show numbers, and must not be able to pull out or
+    /// destroy what is stored about a person.
+    /// </summary>
+    static virtual KeyKind RequiredKey => KeyKind.Read;
+
     /// <summary>The site the key was checked against; null until the authorization behaviour ran.</summary>
     SiteOptions? AuthorizedSite { get; }
 

@@ -1,3 +1,5 @@
+using Insights.Contracts;
+
 namespace Insights.QueryApi.Pipeline;
 
 /// <summary>
@@ -36,17 +38,27 @@ public sealed record QueryOutcome<T> : IQueryOutcome<QueryOutcome<T>> where T : 
 /// </summary>
 public sealed record QueryProblem(int Status, string Reason, string Title, string Detail, IDictionary<string, string[]>? Errors = null)
 {
-    public static QueryProblem MissingKey() => new(StatusCodes.Status401Unauthorized, "missing_key", "A read key is required",
-        "Send the site's read key as 'Authorization: Bearer <key>' or in the 'X-Insights-Key' header.");
+    public static QueryProblem MissingKey() => new(StatusCodes.Status401Unauthorized, "missing_key", "A key is required",
+        "Send the site's key (a read key for reports, the server key for a person's data) as 'Authorization: Bearer <key>' or in the 'X-Insights-Key' header.");
 
     public static QueryProblem UnknownKey() => new(StatusCodes.Status401Unauthorized, "unknown_key", "Unknown key",
         "The key is not a key of any site.");
 
-    public static QueryProblem KeyCannotRead(string kind) => new(StatusCodes.Status403Forbidden, "key_cannot_read", "This key cannot read",
-        $"A {kind} key only sends events; reports need one of the site's read keys.");
+    public static QueryProblem KeyCannotRead(KeyKind kind) => new(StatusCodes.Status403Forbidden, "key_cannot_read", "This key cannot read",
+        $"A {Name(kind)} key only sends events; reports need one of the site's read keys.");
+
+    public static QueryProblem ServerKeyRequired(KeyKind kind) => new(StatusCodes.Status403Forbidden, "server_key_required", "A server key is required",
+        $"A {Name(kind)} key cannot export or erase a person's data; only the site's server key can.");
 
     public static QueryProblem SiteNotFound() => new(StatusCodes.Status404NotFound, "site_not_found", "Site not found",
         "No site with this id is readable with this key.");
+
+    private static string Name(KeyKind kind) => kind switch
+    {
+        KeyKind.Write => "write",
+        KeyKind.Server => "server",
+        _ => "read",
+    };
 
     public static QueryProblem Invalid(IDictionary<string, string[]> errors) => new(StatusCodes.Status400BadRequest, "invalid_parameters",
         "Invalid query parameters", $"Fix: {string.Join(", ", errors.Keys)}.", errors);

@@ -4,11 +4,13 @@ using Mediator;
 namespace Insights.QueryApi.Pipeline;
 
 /// <summary>
-/// The one place that decides whether a key may read a site, for every site query:
+/// The one place that decides whether a key may ask a site query (a report, or a request about a person's data):
 /// <list type="bullet">
 /// <item>no key, or a key of no site → 401;</item>
-/// <item>a write or server key (of any site) → 403: the key itself can never read, which says nothing about other sites;</item>
-/// <item>a read key of another site, or a site id that does not exist → 404, the same answer for both, so a key
+/// <item>a key of another kind than the query needs (<see cref="ISiteQuery{TSelf}.RequiredKey"/>; of any site) → 403:
+/// the key itself can never ask this, which says nothing about other sites — a write or server key cannot read reports,
+/// a read or write key cannot export or erase a person;</item>
+/// <item>a right kind of key of another site, or a site id that does not exist → 404, the same answer for both, so a key
 /// cannot be used to find out which site ids exist.</item>
 /// </list>
 /// </summary>
@@ -49,9 +51,9 @@ public sealed class TenantAuthorizationBehavior<TMessage, TResponse>(SiteCatalog
             return QueryProblem.UnknownKey();
         }
 
-        if (grant.Kind != KeyKind.Read)
+        if (grant.Kind != TMessage.RequiredKey)
         {
-            return QueryProblem.KeyCannotRead(grant.Kind == KeyKind.Write ? "write" : "server");
+            return TMessage.RequiredKey == KeyKind.Server ? QueryProblem.ServerKeyRequired(grant.Kind) : QueryProblem.KeyCannotRead(grant.Kind);
         }
 
         if (!string.Equals(grant.Site.Id, message.Site, StringComparison.Ordinal))

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using ClickHouse.Driver;
 using ClickHouse.Driver.ADO.Parameters;
 using Insights.Storage;
@@ -7,8 +8,9 @@ using Microsoft.Extensions.Options;
 namespace Insights.QueryApi.Storage;
 
 /// <summary>
-/// Read access to the Insights database over the app's one <see cref="ClickHouseClient"/> (thread-safe, pools its
-/// HTTP connections). Every report query goes through here, so ClickHouse failures are classified and
+/// Access to the Insights database over the app's one <see cref="ClickHouseClient"/> (thread-safe, pools its
+/// HTTP connections): reports read; subject requests also delete a person's rows and write their audit record. Every
+/// statement goes through here, so ClickHouse failures are classified and
 /// counted in one place and leave as <see cref="StorageUnavailableException"/> or, for a broken query, as they came
 /// (the edge logs each failed request once, however many of its queries failed).
 /// </summary>
@@ -37,33 +39,105 @@ public sealed class ReportsDatabase(
 
     /// <summary>Runs a parameterized SELECT and maps each row. <paramref name="sql"/> must be a constant: values go in <paramref name="parameters"/>.</summary>
     public async Task<List<T>> QueryAsync<T>(string queryName, string sql, ClickHouseParameterCollection parameters,
-        Func<DbDataReader, T> map, CancellationToken cancellationToken)
+        Func<DbDataReader, T> map, CancellationToken cancellationToken, TimeSpan? timeLimit = null)
+    {
+        var rows = new List<T>();
+        await foreach (var row in StreamAsync(queryName, sql, parameters, map, cancellationToken, timeLimit))
+        {
+            rows.Add(row);
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// Runs a parameterized SELECT and yields each row as it arrives, so a large answer is never held in memory. A
+    /// failure before the first row leaves as <see cref="StorageUnavailableException"/> like any query's; one after it
+    /// ends the enumeration with the same exception, and a caller that already answered can only cut its response.
+    /// </summary>
+    public async IAsyncEnumerable<T> StreamAsync<T>(string queryName, string sql, ClickHouseParameterCollection parameters,
+        Func<DbDataReader, T> map, [EnumeratorCancellation] CancellationToken cancellationToken, TimeSpan? timeLimit = null)
     {
         ArgumentNullException.ThrowIfNull(map);
+        var limit = timeLimit ?? timeout;
 
         // max_execution_time bounds a slow query; this bounds a server that does not answer at all, which would
         // otherwise hold the request for the HTTP client's own, much longer, timeout.
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(limit + Grace);
+        DbDataReader reader;
+        try
+        {
+            reader = await client.ExecuteReaderAsync(sql, parameters, QueryOptions(limit), deadline.Token);
+        }
+        catch (Exception error) when (Failed(queryName, error, cancellationToken) is { } unavailable)
+        {
+            throw unavailable;
+        }
+
+        using (reader)
+        {
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    more = await reader.ReadAsync(deadline.Token);
+                }
+                catch (Exception error) when (Failed(queryName, error, cancellationToken) is { } unavailable)
+                {
+                    throw unavailable;
+                }
+
+                if (!more)
+                {
+                    yield break;
+                }
+
+                yield return map(reader);
+            }
+        }
+    }
+
+    /// <summary>Runs a parameterized statement that returns no rows (a lightweight DELETE). Constant SQL, as for queries.</summary>
+    public async Task ExecuteAsync(string queryName, string sql, ClickHouseParameterCollection parameters,
+        IReadOnlyDictionary<string, object> settings, TimeSpan timeLimit, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeLimit + Grace);
+        var options = QueryOptions(timeLimit);
+        foreach (var (name, value) in settings)
+        {
+            options.CustomSettings![name] = value;
+        }
+
+        try
+        {
+            await client.ExecuteNonQueryAsync(sql, parameters, options, deadline.Token);
+        }
+        catch (Exception error) when (Failed(queryName, error, cancellationToken) is { } unavailable)
+        {
+            throw unavailable;
+        }
+    }
+
+    /// <summary>Inserts rows with explicit column types (the driver then never asks the server for them).</summary>
+    public async Task InsertAsync(string queryName, string table, string[] columns, IReadOnlyDictionary<string, string> columnTypes,
+        IEnumerable<object?[]> rows, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout + Grace);
         try
         {
-            var rows = new List<T>();
-            using var reader = await client.ExecuteReaderAsync(sql, parameters, QueryOptions(), deadline.Token);
-            while (await reader.ReadAsync(deadline.Token))
+            await client.InsertBinaryAsync(table, columns, rows, new InsertOptions
             {
-                rows.Add(map(reader));
-            }
-
-            return rows;
+                Database = database,
+                ColumnTypes = columnTypes.ToDictionary(),
+            }, deadline.Token);
         }
-        catch (Exception error) when (Classify(error, cancellationToken) is { } failure)
+        catch (Exception error) when (Failed(queryName, error, cancellationToken) is { } unavailable)
         {
-            throw Unavailable(queryName, failure, error);
-        }
-        catch (ClickHouseServerException)
-        {
-            metrics.ClickHouseFailed("query_failed");
-            throw;
+            throw unavailable;
         }
     }
 
@@ -86,10 +160,29 @@ public sealed class ReportsDatabase(
         }
     }
 
-    private QueryOptions QueryOptions() => new()
+    /// <summary>
+    /// The failure as the edge answers it: an outage becomes <see cref="StorageUnavailableException"/> (503), a broken
+    /// statement is counted and left as it came (500); null for the caller's own cancellation. Counted once either way.
+    /// </summary>
+    private StorageUnavailableException? Failed(string queryName, Exception error, CancellationToken cancellationToken)
+    {
+        if (Classify(error, cancellationToken) is { } failure)
+        {
+            return Unavailable(queryName, failure, error);
+        }
+
+        if (error is ClickHouseServerException)
+        {
+            metrics.ClickHouseFailed("query_failed");
+        }
+
+        return null;
+    }
+
+    private QueryOptions QueryOptions(TimeSpan? timeLimit = null) => new()
     {
         Database = database,
-        MaxExecutionTime = timeout,
+        MaxExecutionTime = timeLimit ?? timeout,
         // Copies of a replayed event always share a monthly partition (same timestamp), so FINAL may collapse each
         // partition on its own, in parallel, instead of merging across all of them.
         CustomSettings = new Dictionary<string, object> { ["do_not_merge_across_partitions_select_final"] = 1 },
