@@ -11,8 +11,14 @@ public sealed class SystemFixture : IAsyncLifetime
 {
     private readonly DevStackFixture stack = new();
     public const string WriteKey = "demo-write-key-0001";
+    public const string ServerKey = "demo-server-key-0001";
     public const string ReadKey = "demo-read-key-0001";
     public const string Site = "demo";
+
+    /// <summary>The demo site's webhook secrets, set through the environment as a deployment would (Sites:0 is the demo site).</summary>
+    public const string LiveChatSecret = "e2e-livechat-secret-0001";
+    public const string ShopifySecret = "e2e-shopify-secret-0001";
+    public const string WooCommerceSecret = "e2e-woocommerce-secret-0001";
 
     private readonly string run = Guid.NewGuid().ToString("N")[..8];
     private readonly List<ServiceProcess> services = [];
@@ -41,6 +47,9 @@ public sealed class SystemFixture : IAsyncLifetime
             ["ClickHouse__ConnectionString"] = $"Host={uri.Host};Port={uri.Port};Username=default;Password=",
             ["ClickHouse__Database"] = $"e2e_{run}",
             ["Logging__LogLevel__Default"] = "Warning",
+            ["Sites__0__LiveChatWebhookSecret"] = LiveChatSecret,
+            ["Sites__0__ShopifyWebhookSecret"] = ShopifySecret,
+            ["Sites__0__WooCommerceWebhookSecret"] = WooCommerceSecret,
         };
 
         Processors = Start("Insights.Processors", common, new()
