@@ -36,7 +36,7 @@ start() {
   pids+=($!)
 }
 
-stop_all() {
+stop_all() {  # stop_all [EXIT_CODE]: 0 for Ctrl-C, non-zero when a process failed to start
   trap - INT TERM
   echo
   echo "[run] stopping..."
@@ -45,19 +45,19 @@ stop_all() {
     wait "${pids[$i]}" 2>/dev/null || true
   done
   echo "[run] stopped"
-  exit 0
+  exit "${1:-0}"
 }
-trap stop_all INT TERM
+trap 'stop_all 0' INT TERM
 
 wait_for() {  # wait_for NAME URL: until the URL answers 2xx, or the process died
   local name=$1 url=$2 pid=${pids[-1]}
   for _ in $(seq 1 600); do
     curl -sf -o /dev/null "$url" && return 0
-    kill -0 "$pid" 2>/dev/null || { echo "[run] $name exited; see $state/logs/$name.log" >&2; stop_all; }
+    kill -0 "$pid" 2>/dev/null || { echo "[run] $name exited; see $state/logs/$name.log" >&2; stop_all 1; }
     sleep 0.1
   done
   echo "[run] $name did not become healthy at $url" >&2
-  stop_all
+  stop_all 1
 }
 
 rm -f "$state/devstack.env"
@@ -68,7 +68,7 @@ for _ in $(seq 1 600); do
   kill -0 "${pids[0]}" 2>/dev/null || break
   sleep 0.1
 done
-[[ -f "$state/devstack.env" ]] || { echo "[run] the dev stack did not start; see $state/logs/devstack.log" >&2; stop_all; }
+[[ -f "$state/devstack.env" ]] || { echo "[run] the dev stack did not start; see $state/logs/devstack.log" >&2; stop_all 1; }
 set -a; source "$state/devstack.env"; set +a
 
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"  # the demo and load-test sites live there
