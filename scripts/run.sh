@@ -3,13 +3,17 @@
 # broker on :9092), ingest (:8080), the query API (:8081) and the processors (:8082, metrics/health).
 #   scripts/run.sh          start everything; Ctrl-C stops everything cleanly
 #   scripts/run.sh --demo   also drive realistic demo traffic into the demo site
+# Environment (defaults in brackets): INSIGHTS_INGEST_PORT [8080], INSIGHTS_QUERY_PORT [8081],
+# INSIGHTS_PROCESSORS_PORT [8082], INSIGHTS_CLICKHOUSE_PORT [8123], INSIGHTS_KAFKA_PORT [9092] (0 = any free port
+# for the two engines), INSIGHTS_STATE_DIR [.devstack] (logs, ClickHouse data), INSIGHTS_SKIP_BUILD=1 (use the build
+# already in artifacts/).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 demo=false
 for arg in "$@"; do
   case "$arg" in
     --demo) demo=true ;;
-    -h|--help) sed -n '2,6p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "run: unknown option $arg (try --demo)" >&2; exit 2 ;;
   esac
 done
@@ -18,7 +22,10 @@ source "$repo/scripts/setup.sh"
 cd "$repo"
 bin="$repo/artifacts/bin"
 config="${configuration,,}"
-state="$repo/.devstack"
+state="${INSIGHTS_STATE_DIR:-$repo/.devstack}"
+ingest_port="${INSIGHTS_INGEST_PORT:-8080}"
+query_port="${INSIGHTS_QUERY_PORT:-8081}"
+processors_port="${INSIGHTS_PROCESSORS_PORT:-8082}"
 mkdir -p "$state/logs"
 pids=()
 
@@ -29,7 +36,7 @@ start() {
   pids+=($!)
 }
 
-stop_all() {
+stop_all() {  # stop_all [EXIT_CODE]: 0 for Ctrl-C, non-zero when a process failed to start
   trap - INT TERM
   echo
   echo "[run] stopping..."
@@ -38,29 +45,30 @@ stop_all() {
     wait "${pids[$i]}" 2>/dev/null || true
   done
   echo "[run] stopped"
-  exit 0
+  exit "${1:-0}"
 }
-trap stop_all INT TERM
+trap 'stop_all 0' INT TERM
 
 wait_for() {  # wait_for NAME URL: until the URL answers 2xx, or the process died
   local name=$1 url=$2 pid=${pids[-1]}
   for _ in $(seq 1 600); do
     curl -sf -o /dev/null "$url" && return 0
-    kill -0 "$pid" 2>/dev/null || { echo "[run] $name exited; see $state/logs/$name.log" >&2; stop_all; }
+    kill -0 "$pid" 2>/dev/null || { echo "[run] $name exited; see $state/logs/$name.log" >&2; stop_all 1; }
     sleep 0.1
   done
   echo "[run] $name did not become healthy at $url" >&2
-  stop_all
+  stop_all 1
 }
 
 rm -f "$state/devstack.env"
-start devstack dotnet "$bin/Insights.DevStack/$config/Insights.DevStack.dll"
+start devstack dotnet "$bin/Insights.DevStack/$config/Insights.DevStack.dll" --data-dir "$state/clickhouse" --env-file "$state/devstack.env" \
+  --clickhouse-port "${INSIGHTS_CLICKHOUSE_PORT:-8123}" --kafka-port "${INSIGHTS_KAFKA_PORT:-9092}"
 for _ in $(seq 1 600); do
   [[ -f "$state/devstack.env" ]] && break
   kill -0 "${pids[0]}" 2>/dev/null || break
   sleep 0.1
 done
-[[ -f "$state/devstack.env" ]] || { echo "[run] the dev stack did not start; see $state/logs/devstack.log" >&2; stop_all; }
+[[ -f "$state/devstack.env" ]] || { echo "[run] the dev stack did not start; see $state/logs/devstack.log" >&2; stop_all 1; }
 set -a; source "$state/devstack.env"; set +a
 
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"  # the demo and load-test sites live there
@@ -70,24 +78,27 @@ export Kafka__BootstrapServers="$INSIGHTS_KAFKA_BOOTSTRAP"
 clickhouse="Host=127.0.0.1;Port=${INSIGHTS_CLICKHOUSE_URL##*:};Username=default;Password="
 export ClickHouse__ConnectionString="$clickhouse"
 
-start processors dotnet "$bin/Insights.Processors/$config/Insights.Processors.dll" --urls http://127.0.0.1:8082 "${quiet[@]}"
-wait_for processors http://127.0.0.1:8082/readyz
-start ingest dotnet "$bin/Insights.Ingest/$config/Insights.Ingest.dll" --urls http://127.0.0.1:8080 "${quiet[@]}"
-wait_for ingest http://127.0.0.1:8080/healthz
-start query-api dotnet "$bin/Insights.QueryApi/$config/Insights.QueryApi.dll" --urls http://127.0.0.1:8081 "${quiet[@]}"
-wait_for query-api http://127.0.0.1:8081/healthz
+ingest="http://127.0.0.1:$ingest_port"
+query="http://127.0.0.1:$query_port"
+processors="http://127.0.0.1:$processors_port"
+start processors dotnet "$bin/Insights.Processors/$config/Insights.Processors.dll" --urls "$processors" "${quiet[@]}"
+wait_for processors "$processors/readyz"
+start ingest dotnet "$bin/Insights.Ingest/$config/Insights.Ingest.dll" --urls "$ingest" "${quiet[@]}"
+wait_for ingest "$ingest/healthz"
+start query-api dotnet "$bin/Insights.QueryApi/$config/Insights.QueryApi.dll" --urls "$query" "${quiet[@]}"
+wait_for query-api "$query/healthz"
 
 cat <<INFO
 [run] Insights is running:
-[run]   ingest      http://127.0.0.1:8080/v1/events   (demo write key: demo-write-key-0001)
-[run]   query API   http://127.0.0.1:8081/docs        (demo read key:  demo-read-key-0001)
-[run]   metrics     :8080/metrics :8081/metrics :8082/metrics
+[run]   ingest      $ingest/v1/events   (demo write key: demo-write-key-0001, server key: demo-server-key-0001)
+[run]   query API   $query/docs        (demo read key:  demo-read-key-0001)
+[run]   metrics     :$ingest_port/metrics :$query_port/metrics :$processors_port/metrics
 [run]   ClickHouse  $INSIGHTS_CLICKHOUSE_URL   Kafka $INSIGHTS_KAFKA_BOOTSTRAP
 [run] Ctrl-C stops everything.
 INFO
 
 if $demo; then
   start demo dotnet "$bin/Insights.LoadGenerator/$config/Insights.LoadGenerator.dll" demo \
-    --ingest http://127.0.0.1:8080 --key demo-write-key-0001 --query http://127.0.0.1:8081 --read-key demo-read-key-0001
+    --ingest "$ingest" --key demo-write-key-0001 --server-key demo-server-key-0001 --query "$query" --read-key demo-read-key-0001
 fi
 wait

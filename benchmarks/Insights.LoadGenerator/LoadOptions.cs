@@ -9,6 +9,9 @@ public sealed record LoadOptions
 
     public string Key { get; init; } = "loadtest-write-key-0001";
 
+    /// <summary>Demo: the server key that sends chats and orders, which a public write key may not send.</summary>
+    public string ServerKey { get; init; } = "demo-server-key-0001";
+
     /// <summary>Query API for freshness and the final count check; null skips both.</summary>
     public Uri? Query { get; init; } = new("http://127.0.0.1:8081");
 
@@ -48,6 +51,7 @@ public sealed record LoadOptions
                 "--ingest" => options with { Ingest = new Uri(Value()) },
                 "--key" => options with { Key = Value() },
                 "--query" => options with { Query = Value() is "none" ? null : new Uri(args[i]) },
+                "--server-key" => options with { ServerKey = Value() },
                 "--read-key" => options with { ReadKey = Value() },
                 "--site" => options with { Site = Value() },
                 "--rate" => options with { Rate = PositiveOrZero(Value(), "--rate") },

@@ -16,6 +16,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("load" or
           --ingest URL        ingest base address            (http://127.0.0.1:8080)
           --key KEY           write key                      (loadtest-write-key-0001)
           --query URL|none    query API for freshness/counts (http://127.0.0.1:8081)
+          --server-key KEY    demo: key for chats and orders (demo-server-key-0001)
           --read-key KEY      read key                       (loadtest-read-key-0001)
           --site ID           site the keys belong to        (loadtest)
           --rate N            events/s offered, 0 = max      (0)

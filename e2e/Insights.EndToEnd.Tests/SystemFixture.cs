@@ -11,6 +11,7 @@ public sealed class SystemFixture : IAsyncLifetime
 {
     private readonly DevStackFixture stack = new();
     public const string WriteKey = "demo-write-key-0001";
+    public const string ServerKey = "demo-server-key-0001";
     public const string ReadKey = "demo-read-key-0001";
     public const string Site = "demo";
 
@@ -20,6 +21,11 @@ public sealed class SystemFixture : IAsyncLifetime
     /// </summary>
     public static readonly HostileInput.StormSite Storm = new("storm", "storm-write-key-0001", "storm-server-key-0001", "storm-read-key-0001",
         "storm-livechat-secret-0001", "storm-shopify-secret-0001", "storm-woocommerce-secret-0001");
+
+    /// <summary>The demo site's webhook secrets, set through the environment as a deployment would (Sites:0 is the demo site).</summary>
+    public const string LiveChatSecret = "e2e-livechat-secret-0001";
+    public const string ShopifySecret = "e2e-shopify-secret-0001";
+    public const string WooCommerceSecret = "e2e-woocommerce-secret-0001";
 
     private readonly string run = Guid.NewGuid().ToString("N")[..8];
     private readonly List<ServiceProcess> services = [];
@@ -54,6 +60,9 @@ public sealed class SystemFixture : IAsyncLifetime
             ["ClickHouse__ConnectionString"] = $"Host={uri.Host};Port={uri.Port};Username=default;Password=",
             ["ClickHouse__Database"] = Database,
             ["Logging__LogLevel__Default"] = "Warning",
+            ["Sites__0__LiveChatWebhookSecret"] = LiveChatSecret,
+            ["Sites__0__ShopifyWebhookSecret"] = ShopifySecret,
+            ["Sites__0__WooCommerceWebhookSecret"] = WooCommerceSecret,
         };
         foreach (var (key, value) in StormSiteSettings())
         {

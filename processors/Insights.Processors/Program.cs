@@ -1,7 +1,7 @@
 using Insights.Processors;
 using Insights.ServiceDefaults;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = ServiceHost.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddProcessors();

@@ -2,8 +2,7 @@ using Insights.QueryApi;
 using Insights.QueryApi.Apis;
 using Insights.ServiceDefaults;
 
-// Settings files sit beside the binary, so `dotnet path/to/Insights.QueryApi.dll` works from any directory.
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+var builder = ServiceHost.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddQueryApiServices();

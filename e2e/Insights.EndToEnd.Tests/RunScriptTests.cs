@@ -1,0 +1,392 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Insights.EndToEnd.Tests;
+
+/// <summary>
+/// The README's own command, <c>scripts/run.sh --demo</c>, run as a user runs it: from the repository root, the
+/// script's own process tree, settings from the services' files plus the environment, stopped with Ctrl-C. Only the
+/// ports and the state directory differ (through the script's environment variables), so it can run beside other tests.
+/// </summary>
+public sealed partial class RunScriptTests
+{
+    // A per-site secret a deployment sets through the environment; Sites:0 is the demo site of appsettings.Development.json.
+    private const string LiveChatSecret = "livechat-secret-set-in-the-environment";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Run_sh_demo_completes_goals_takes_a_webhook_secret_from_the_environment_prints_numbers_and_stops_on_ctrl_c()
+    {
+        var ports = FreePorts(3);
+        var state = Directory.CreateTempSubdirectory("insights-run-");
+        var ingest = new Uri($"http://127.0.0.1:{ports[0]}");
+        var query = new Uri($"http://127.0.0.1:{ports[1]}");
+        var processors = new Uri($"http://127.0.0.1:{ports[2]}");
+        try
+        {
+            await using var script = ScriptRun.Start(new Dictionary<string, string>
+            {
+                ["INSIGHTS_INGEST_PORT"] = ports[0].ToString(CultureInfo.InvariantCulture),
+                ["INSIGHTS_QUERY_PORT"] = ports[1].ToString(CultureInfo.InvariantCulture),
+                ["INSIGHTS_PROCESSORS_PORT"] = ports[2].ToString(CultureInfo.InvariantCulture),
+                ["INSIGHTS_CLICKHOUSE_PORT"] = "0",
+                ["INSIGHTS_KAFKA_PORT"] = "0",
+                ["INSIGHTS_STATE_DIR"] = state.FullName,
+                ["INSIGHTS_SKIP_BUILD"] = "1", // the test command built the solution; the script must run that build
+                ["CONFIGURATION"] = ScriptRun.Configuration,
+                ["Sites__0__LiveChatWebhookSecret"] = LiveChatSecret,
+            });
+
+            await script.WaitForLineAsync(RunningLine(), TimeSpan.FromSeconds(150));
+            Assert.Contains("Skipping the build", script.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("Restoring and building", script.Output, StringComparison.Ordinal);
+
+            // (b) The secret set through the environment reached ingest, and the processors started with it.
+            using (var http = new HttpClient { BaseAddress = ingest, Timeout = TimeSpan.FromSeconds(30) })
+            {
+                using var accepted = await PostJsonAsync(http, "/v1/webhooks/livechat/demo", LiveChatIncomingChat(LiveChatSecret));
+                Assert.True(accepted.StatusCode == HttpStatusCode.Accepted, $"{accepted.StatusCode}: {await accepted.Content.ReadAsStringAsync(Ct)}");
+                Assert.True((await accepted.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("accepted").GetInt32() >= 1);
+
+                using var refused = await PostJsonAsync(http, "/v1/webhooks/livechat/demo", LiveChatIncomingChat("another-secret-of-sixteen-or-more"));
+                Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+                Assert.Equal("invalid_secret", (await refused.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("reason").GetString());
+            }
+
+            using (var http = new HttpClient { BaseAddress = processors, Timeout = TimeSpan.FromSeconds(30) })
+            {
+                using var ready = await http.GetAsync(new Uri("/readyz", UriKind.Relative), Ct);
+                Assert.True(ready.IsSuccessStatusCode, $"the processors are not ready:\n{script.Output}");
+            }
+
+            // (a) The demo's goals complete: the processors read the demo site's goals from their own settings file.
+            var goals = await WaitForGoalsAsync(query, "pricing", script);
+            Assert.True(goals["pricing"] > 0);
+
+            // (c) The demo prints what the query API counts, not "not answering yet".
+            var line = await script.WaitForLineAsync(DemoNumbers(), TimeSpan.FromSeconds(60));
+            Assert.DoesNotContain("not answering yet", line, StringComparison.Ordinal);
+
+            // Ctrl-C: the script stops every process it started and says so.
+            var started = script.Descendants();
+            Assert.True(started.Count >= 5, $"expected the dev stack, three services and the demo under the script, found {started.Count}");
+            var exitCode = await script.InterruptAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(0, exitCode);
+            Assert.Contains("[run] stopped", script.Output, StringComparison.Ordinal);
+            await AssertGoneAsync(started, TimeSpan.FromSeconds(10));
+            foreach (var port in ports)
+            {
+                Assert.False(IsListening(port), $"port {port} is still open after the script stopped");
+            }
+        }
+        finally
+        {
+            state.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<Dictionary<string, long>> WaitForGoalsAsync(Uri query, string goal, ScriptRun script)
+    {
+        using var http = new HttpClient { BaseAddress = query, Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SystemFixture.ReadKey);
+        var from = DateTime.UtcNow.AddDays(-1).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        var to = DateTime.UtcNow.AddDays(1).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        var completions = new Dictionary<string, long>();
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await http.GetAsync(new Uri($"/v1/sites/demo/goals?from={from}&to={to}", UriKind.Relative), Ct);
+            if (response.IsSuccessStatusCode)
+            {
+                var report = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+                completions = report.GetProperty("goals").EnumerateArray()
+                    .ToDictionary(g => g.GetProperty("id").GetString()!, g => g.GetProperty("completions").GetInt64());
+                if (completions.GetValueOrDefault(goal) > 0)
+                {
+                    return completions;
+                }
+            }
+
+            await Task.Delay(1000, Ct);
+        }
+
+        Assert.Fail($"goal '{goal}' had no completion within 90 s ({string.Join(", ", completions.Select(c => $"{c.Key} {c.Value}"))}):\n{script.Output}");
+        return completions;
+    }
+
+    private static async Task AssertGoneAsync(IReadOnlyList<(int Pid, string CommandLine)> processes, TimeSpan grace)
+    {
+        var deadline = DateTime.UtcNow + grace;
+        IReadOnlyList<(int Pid, string CommandLine)> alive;
+        do
+        {
+            // The same pid with the same command line: a recycled pid is another process.
+            alive = processes.Where(p => ScriptRun.CommandLine(p.Pid) == p.CommandLine).ToArray();
+            if (alive.Count == 0)
+            {
+                return;
+            }
+
+            await Task.Delay(200, Ct);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        Assert.Fail($"still running after the script stopped: {string.Join("; ", alive.Select(p => $"{p.Pid} {p.CommandLine}"))}");
+    }
+
+    private static async Task<HttpResponseMessage> PostJsonAsync(HttpClient http, string path, string json) =>
+        await http.PostAsync(new Uri(path, UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json"), Ct);
+
+    /// <summary>LiveChat's incoming_chat webhook (v3.5 envelope): the secret travels in the body.</summary>
+    private static string LiveChatIncomingChat(string secret)
+    {
+        var thread = "T" + Guid.NewGuid().ToString("N")[..12].ToUpperInvariant();
+        return JsonSerializer.Serialize(new
+        {
+            webhook_id = Guid.NewGuid().ToString("N"),
+            secret_key = secret,
+            action = "incoming_chat",
+            organization_id = "e2e-organization",
+            payload = new
+            {
+                chat = new
+                {
+                    id = "C" + thread,
+                    thread = new { id = thread, created_at = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.ffffffZ", CultureInfo.InvariantCulture), events = Array.Empty<object>() },
+                    users = new object[] { new { id = Guid.NewGuid().ToString(), type = "customer" }, new { id = "anna@shop.example", type = "agent" } },
+                },
+            },
+        });
+    }
+
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
+        foreach (var listener in listeners)
+        {
+            listener.Start();
+        }
+
+        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        foreach (var listener in listeners)
+        {
+            listener.Stop();
+        }
+
+        return ports;
+    }
+
+    private static bool IsListening(int port)
+    {
+        using var client = new TcpClient();
+        try
+        {
+            client.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    [GeneratedRegex(@"^\[run\] Insights is running:")]
+    private static partial Regex RunningLine();
+
+    // e.g. "[demo] demo: 27 events sent, ...; query API, last 24 h: 23 page views, 19 visitors; goals completed: pricing 2, ..."
+    [GeneratedRegex(@"^\[demo\] demo: .*query API, last 24 h: [1-9][\d,]* page views, [1-9][\d,]* visitors; goals completed: pricing \d")]
+    private static partial Regex DemoNumbers();
+
+    /// <summary><c>bash scripts/run.sh --demo</c> from the repository root, with its output collected line by line.</summary>
+    private sealed class ScriptRun : IAsyncDisposable
+    {
+        private readonly Process process;
+        private readonly List<string> lines = [];
+
+        private ScriptRun(Process process) => this.process = process;
+
+        /// <summary>The configuration this test run was built in (the test's output folder: debug or release).</summary>
+        public static string Configuration => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name;
+
+        public string Output
+        {
+            get
+            {
+                lock (lines)
+                {
+                    return string.Join('\n', lines);
+                }
+            }
+        }
+
+        public static ScriptRun Start(IReadOnlyDictionary<string, string> environment)
+        {
+            var repository = RepositoryRoot();
+            var start = new ProcessStartInfo("bash")
+            {
+                WorkingDirectory = repository,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            start.ArgumentList.Add("scripts/run.sh");
+            start.ArgumentList.Add("--demo");
+            // The test host's own environment names its dev stack and configuration; the script must find its own.
+            foreach (var inherited in new[] { "INSIGHTS_CLICKHOUSE_URL", "INSIGHTS_KAFKA_BOOTSTRAP", "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT" })
+            {
+                start.Environment.Remove(inherited);
+            }
+
+            foreach (var (key, value) in environment)
+            {
+                start.Environment[key] = value;
+            }
+
+            var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start bash.");
+            var run = new ScriptRun(process);
+            process.OutputDataReceived += (_, e) => run.Record(e.Data);
+            process.ErrorDataReceived += (_, e) => run.Record(e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            return run;
+        }
+
+        /// <summary>Waits for the first output line matching <paramref name="pattern"/> and returns it.</summary>
+        public async Task<string> WaitForLineAsync(Regex pattern, TimeSpan timeout)
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            while (true)
+            {
+                lock (lines)
+                {
+                    if (lines.FirstOrDefault(pattern.IsMatch) is { } line)
+                    {
+                        return line;
+                    }
+                }
+
+                Assert.False(process.HasExited, $"run.sh exited with {(process.HasExited ? process.ExitCode : 0)} before printing /{pattern}/:\n{Output}");
+                Assert.True(DateTime.UtcNow < deadline, $"run.sh printed no line matching /{pattern}/ within {timeout.TotalSeconds} s:\n{Output}");
+                await Task.Delay(250, Ct);
+            }
+        }
+
+        /// <summary>Every process under the script (services, dev stack, demo, log pipes), with its command line.</summary>
+        public IReadOnlyList<(int Pid, string CommandLine)> Descendants()
+        {
+            var parents = new Dictionary<int, List<int>>();
+            foreach (var directory in Directory.EnumerateDirectories("/proc"))
+            {
+                if (int.TryParse(Path.GetFileName(directory), out var pid) && ParentOf(pid) is { } parent)
+                {
+                    (parents.TryGetValue(parent, out var children) ? children : parents[parent] = []).Add(pid);
+                }
+            }
+
+            var found = new List<(int, string)>();
+            var pending = new Queue<int>([process.Id]);
+            while (pending.TryDequeue(out var pid))
+            {
+                foreach (var child in parents.GetValueOrDefault(pid) ?? [])
+                {
+                    found.Add((child, CommandLine(child)));
+                    pending.Enqueue(child);
+                }
+            }
+
+            return found;
+        }
+
+        /// <summary>Sends SIGINT (Ctrl-C) to the script and waits for it to exit; returns its exit code.</summary>
+        public async Task<int> InterruptAsync(TimeSpan timeout)
+        {
+            using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync(Ct);
+            }
+
+            var deadline = DateTime.UtcNow + timeout;
+            while (!process.HasExited)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"run.sh did not stop within {timeout.TotalSeconds} s of Ctrl-C:\n{Output}");
+                await Task.Delay(200, Ct);
+            }
+
+            await Task.Delay(500, Ct); // the last lines are still in the pipe
+            return process.ExitCode;
+        }
+
+        public static string CommandLine(int pid)
+        {
+            try
+            {
+                return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return "";
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!process.HasExited)
+            {
+                // A failed test: take down whatever the script started, so no dev stack outlives the run.
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+
+            process.Dispose();
+        }
+
+        private static int? ParentOf(int pid)
+        {
+            try
+            {
+                // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ')'.
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                return int.Parse(fields[1], CultureInfo.InvariantCulture);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or ArgumentOutOfRangeException)
+            {
+                return null;
+            }
+        }
+
+        private static string RepositoryRoot()
+        {
+            for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+            {
+                if (File.Exists(Path.Combine(directory.FullName, "scripts", "run.sh")))
+                {
+                    return directory.FullName;
+                }
+            }
+
+            throw new InvalidOperationException($"No scripts/run.sh above {AppContext.BaseDirectory}.");
+        }
+
+        private void Record(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (lines)
+            {
+                lines.Add(line);
+            }
+        }
+    }
+}
