@@ -214,12 +214,13 @@ public sealed class LiveChatWebhookTests
     [InlineData("{\"secret_key\":\"wrong-secret-0000000000\",\"payload\":{\"text\":\"BAD\"}}", WebhookReasons.InvalidSecret)]
     [InlineData("{\"webhook_id\":\"1\",\"payload\":DEEP,\"secret_key\":\"lc-secret-0123456789abcdef\"}", WebhookReasons.MissingSecret)]
     [InlineData("[{\"secret_key\":\"lc-secret-0123456789abcdef\"}]", WebhookReasons.MissingSecret)]
+    [InlineData("{\"secret_key\":\"LONG\",\"payload\":{}}", WebhookReasons.InvalidSecret)]
     [InlineData("{\"payload\":{\"secret_key\":\"lc-secret-0123456789abcdef\"}}", WebhookReasons.MissingSecret)]
     [InlineData("{\"secret_key\":\"lc-secret-0123456789abcdef\"", RejectReasons.MalformedJson)] // the right secret: parsed, and refused for it
     public void The_secret_is_checked_before_the_rest_of_the_body_is_parsed(string template, string reason)
     {
         var deep = new string('[', 500) + new string(']', 500);
-        var body = Encoding.UTF8.GetBytes(template.Replace("DEEP", deep, StringComparison.Ordinal));
+        var body = Encoding.UTF8.GetBytes(template.Replace("DEEP", deep, StringComparison.Ordinal).Replace("LONG", new string('é', 100_000), StringComparison.Ordinal));
         var bad = body.AsSpan().IndexOf("BAD"u8);
         if (bad >= 0)
         {

@@ -141,6 +141,26 @@ public sealed class WebhookBindingTests
         Assert.Equal(verdict == WebhookVerdict.Forbidden ? WebhookReasons.WrongStore : WebhookReasons.Accepted, outcome.Reason);
     }
 
+    [Fact]
+    public void Recent_delivery_ids_are_bounded_per_site_and_platform_and_the_oldest_forgotten_first()
+    {
+        var recent = new RecentDeliveries(Microsoft.Extensions.Options.Options.Create(new WebhookOptions { RecentDeliveryIds = 2 }));
+        recent.Remember("demo", "shopify", "a");
+        recent.Remember("demo", "shopify", "b");
+        Assert.True(recent.Contains("demo", "shopify", "a"));
+        Assert.False(recent.Contains("demo", "woocommerce", "a"));
+        Assert.False(recent.Contains("other", "shopify", "a"));
+
+        recent.Remember("demo", "shopify", "c");
+        Assert.False(recent.Contains("demo", "shopify", "a"));
+        Assert.True(recent.Contains("demo", "shopify", "b") && recent.Contains("demo", "shopify", "c"));
+
+        // No id, or one longer than a platform's, is never remembered (and so never a duplicate).
+        recent.Remember("demo", "shopify", new string('x', 500));
+        Assert.False(recent.Contains("demo", "shopify", new string('x', 500)));
+        Assert.False(recent.Contains("demo", "shopify", null));
+    }
+
     private static WebhookOutcome Shopify(byte[] body, string topic, string? domain = null) =>
         ShopifyWebhook.Receive(body, new ShopifyDelivery(Sign(body, ShopifySecret), topic, domain), ShopifySecret, Context());
 

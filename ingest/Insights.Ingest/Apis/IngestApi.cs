@@ -94,7 +94,10 @@ public static class IngestApi
 
         // A secret in a URL ends up in proxy and access logs and browser history: refused before anything is read, even
         // when a header carries the request's key, so the sender learns to move it (and to rotate it).
-        if ((keyInUrl ? kind : WriteKeys.InUrl(request) is { } urlKey ? services.Sites.FindByKey(urlKey)?.Kind : null) is KeyKind.Server or KeyKind.Read)
+        var urlKeyKind = keyInUrl ? kind
+            : WriteKeys.InUrl(request) is { } urlKey ? services.Sites.FindByKey(urlKey)?.Kind
+            : null;
+        if (urlKeyKind is KeyKind.Server or KeyKind.Read)
         {
             http.Response.Headers.WWWAuthenticate = "Basic realm=\"insights\"";
             return Refuse(StatusCodes.Status401Unauthorized, RejectReasons.SecretKeyInUrl,

@@ -43,12 +43,12 @@ public static class LiveChatWebhook
         // parse nothing else (no document, no UTF-8 pass over the rest, no nesting beyond locating it).
         Span<byte> presented = stackalloc byte[MaxSecretBytes];
         var length = FindSecret(body.Span, context.Limits.MaxJsonDepth, presented);
-        if (length <= 0)
+        if (length == 0)
         {
             return WebhookOutcome.Unauthorized(WebhookReasons.MissingSecret, "The webhook carries no \"secret_key\" string in its top-level object.");
         }
 
-        if (!WebhookSignatures.IsSameSecret(presented[..length], secret))
+        if (length < 0 || !WebhookSignatures.IsSameSecret(presented[..length], secret))
         {
             return WebhookOutcome.Unauthorized(WebhookReasons.InvalidSecret,
                 "The webhook's \"secret_key\" is not the secret configured for this site's LiveChat integration.");
