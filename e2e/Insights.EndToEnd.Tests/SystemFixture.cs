@@ -38,6 +38,8 @@ public sealed class SystemFixture : IAsyncLifetime
 
     public string EventsTopic => $"e2e.{run}.events";
 
+    public string DeadLetterTopic => $"e2e.{run}.dlq";
+
     public string Database => $"e2e_{run}";
 
     public string ProcessorsGroup => $"e2e-{run}";
@@ -49,7 +51,7 @@ public sealed class SystemFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await stack.InitializeAsync();
-        var deadLetters = $"e2e.{run}.dlq";
+        var deadLetters = DeadLetterTopic;
         var enriched = $"e2e.{run}.enriched";
         CreateTopics(EventsTopic, deadLetters, enriched);
 
@@ -78,6 +80,7 @@ public sealed class SystemFixture : IAsyncLifetime
             ["Processors__BatchMaxWaitMs"] = "100",
             ["Attribution__Topic"] = EventsTopic,
             ["Attribution__GroupId"] = AttributionGroup,
+            ["Attribution__DeadLetterTopic"] = deadLetters,
         });
         await Processors.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(120)); // ready = schema migrated
 

@@ -57,8 +57,10 @@ public sealed class HostileInputTests(SystemFixture system, ITestOutputHelper ou
 
         var stored = await WaitUntilStoredAsync(site.Id, accepted, CatchUp);
         var lag = await LagAsync();
-        Report(statuses, accepted, stored, lag, stormSeconds);
+        var deadLetters = DeadLetters();
+        Report(statuses, accepted, stored, lag, deadLetters, stormSeconds);
 
+        Assert.True(deadLetters.Count == 0, "accepted events were dead-lettered: " + string.Join(", ", deadLetters.Select(d => $"{d.Key} ×{d.Value}")));
         Assert.Equal(accepted, stored.Rows);
         Assert.Equal(stored.Rows, stored.DistinctIds);
         Assert.All(lag, l => Assert.True(l.Lag == 0, $"group {l.Group} is {l.Lag} messages behind {CatchUp.TotalSeconds} s after the storm"));
@@ -137,8 +139,48 @@ public sealed class HostileInputTests(SystemFixture system, ITestOutputHelper ou
         return result;
     }
 
+    /// <summary>What the consumer groups set aside, by stage and reason (headers <c>dlq_stage</c>, <c>dlq_reason</c>).</summary>
+    private Dictionary<string, int> DeadLetters()
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = system.Stack.KafkaBootstrap }).Build();
+        var partitions = admin.GetMetadata(system.DeadLetterTopic, TimeSpan.FromSeconds(10)).Topics[0].Partitions;
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = system.Stack.KafkaBootstrap,
+            GroupId = "hostile-input-dlq-reader",
+            EnableAutoCommit = false,
+            EnablePartitionEof = true,
+        }).Build();
+        consumer.Assign(partitions.Select(p => new TopicPartitionOffset(system.DeadLetterTopic, p.PartitionId, Offset.Beginning)));
+        var found = new Dictionary<string, int>(StringComparer.Ordinal);
+        var atEnd = 0;
+        var deadline = Stopwatch.StartNew();
+        while (atEnd < partitions.Count && deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            var result = consumer.Consume(TimeSpan.FromSeconds(1));
+            if (result is null)
+            {
+                continue;
+            }
+
+            if (result.IsPartitionEOF)
+            {
+                atEnd++;
+                continue;
+            }
+
+            var key = $"{Header(result.Message, "dlq_stage")}/{Header(result.Message, "dlq_reason")}";
+            found[key] = found.GetValueOrDefault(key) + 1;
+        }
+
+        return found;
+    }
+
+    private static string Header(Message<byte[], byte[]> message, string name) =>
+        message.Headers.TryGetLastBytes(name, out var value) ? Encoding.UTF8.GetString(value) : "?";
+
     private void Report(ConcurrentDictionary<(string Kind, int Status), int> statuses, long accepted, (long Rows, long DistinctIds) stored,
-        List<(string Group, long Lag)> lag, double seconds)
+        List<(string Group, long Lag)> lag, Dictionary<string, int> deadLetters, double seconds)
     {
         var lines = new StringBuilder();
         lines.AppendLine(CultureInfo.InvariantCulture, $"{Requests} requests in {seconds:0.0} s; events accepted {accepted}, stored {stored.Rows} ({stored.DistinctIds} distinct ids)");
@@ -156,6 +198,11 @@ public sealed class HostileInputTests(SystemFixture system, ITestOutputHelper ou
         foreach (var (group, behind) in lag)
         {
             lines.AppendLine(CultureInfo.InvariantCulture, $"  lag {group}: {behind}");
+        }
+
+        foreach (var (reason, count) in deadLetters)
+        {
+            lines.AppendLine(CultureInfo.InvariantCulture, $"  dead-lettered {reason}: {count}");
         }
 
         output.WriteLine(lines.ToString());

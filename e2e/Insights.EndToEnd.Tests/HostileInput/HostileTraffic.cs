@@ -389,7 +389,7 @@ public sealed class HostileTraffic(StormSite site, int seed)
         }
         var topic = random.Next(3) == 0 ? "order.updated" : "order.created";
         var (bytes, kind) = Sabotage(body, "woocommerce");
-        var headers = new List<KeyValuePair<string, string>> { new("X-WC-Webhook-Topic", topic), new("X-WC-Webhook-Resource", "order"), new("X-WC-Webhook-Delivery-ID", Unique("d")) };
+        var headers = new List<KeyValuePair<string, string>> { new("X-WC-Webhook-Topic", topic), new("X-WC-Webhook-Resource", "order"), new("X-WC-Webhook-Event", topic[6..]), new("X-WC-Webhook-Delivery-ID", Unique("d")) };
         switch (random.Next(8))
         {
             case 0: kind += "-unsigned"; break;
