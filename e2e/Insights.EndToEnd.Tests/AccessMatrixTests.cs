@@ -287,7 +287,8 @@ public sealed class AccessMatrixTests(SystemFixture system)
     /// <summary>The refusal's <c>reason</c>; for a 202 of <c>/v1/events</c>, the first refused event's (null when none was).</summary>
     private static string? ReasonOf(Call call, HttpResponseMessage response, string body)
     {
-        var json = response.Content.Headers.ContentType?.MediaType?.EndsWith("json", StringComparison.Ordinal) == true && body.Length > 0
+        // JSON answers and problem details; not the NDJSON of an export, whose lines are not one document.
+        var json = response.Content.Headers.ContentType?.MediaType is "application/json" or "application/problem+json" && body.Length > 0
             ? JsonDocument.Parse(body).RootElement
             : default;
         if (json.ValueKind != JsonValueKind.Object)

@@ -205,7 +205,10 @@ public sealed partial class RunScriptTests
     [GeneratedRegex(@"^\[demo\] demo: .*query API, last 24 h: [1-9][\d,]* page views, [1-9][\d,]* visitors; goals completed: pricing \d")]
     private static partial Regex DemoNumbers();
 
-    /// <summary><c>bash scripts/run.sh --demo</c> from the repository root, with its output collected line by line.</summary>
+    /// <summary>
+    /// <c>bash scripts/run.sh --demo</c> from the repository root in a session of its own, as a terminal runs it: Ctrl-C
+    /// then goes to its whole process group, and nothing of the test host's is in that group.
+    /// </summary>
     private sealed class ScriptRun : IAsyncDisposable
     {
         private readonly Process process;
@@ -230,13 +233,15 @@ public sealed partial class RunScriptTests
         public static ScriptRun Start(IReadOnlyDictionary<string, string> environment)
         {
             var repository = RepositoryRoot();
-            var start = new ProcessStartInfo("bash")
+            // setsid execs bash in place (a child is never a group leader), so the process is the script itself.
+            var start = new ProcessStartInfo("setsid")
             {
                 WorkingDirectory = repository,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
+            start.ArgumentList.Add("bash");
             start.ArgumentList.Add("scripts/run.sh");
             start.ArgumentList.Add("--demo");
             // The test host's own environment names its dev stack and configuration; the script must find its own.
@@ -305,10 +310,11 @@ public sealed partial class RunScriptTests
             return found;
         }
 
-        /// <summary>Sends SIGINT (Ctrl-C) to the script and waits for it to exit; returns its exit code.</summary>
+        /// <summary>Ctrl-C: SIGINT to the script's process group, as a terminal sends it; waits for the script to exit and
+        /// returns its exit code.</summary>
         public async Task<int> InterruptAsync(TimeSpan timeout)
         {
-            using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]))
+            using (var kill = Process.Start("kill", ["-INT", "--", "-" + process.Id.ToString(CultureInfo.InvariantCulture)]))
             {
                 await kill.WaitForExitAsync(Ct);
             }
