@@ -64,9 +64,8 @@ public sealed class AccessMatrixTests(SystemFixture system)
     /// that accepted the others (null: every event accepted; for other 2xx answers always null).
     /// Other site: the load-test site of appsettings.Development.json. Unknown ids (companies, visitors, orders) are well-formed
     /// ids nothing stored, so the read key's answer is the endpoint's own 404, past the key check.
-    /// Rows marked "issue 8: lands with the trust change" state the target of issue 8 (public keys refused orders and chats,
-    /// secret keys refused in URLs, the subject export/erase endpoints); they fail until that work is merged. The query API
-    /// rows with a key in the URL need the query API to look at <c>?key=</c> (today it ignores the URL: 401 missing_key).
+    /// A secret (server or read) key in the URL is refused by both services with <c>secret_key_in_url</c>; a write key
+    /// there is accepted only by ingest (sendBeacon).
     /// </summary>
     public static readonly TheoryData<Call, Key, int, string?> Answers = new()
     {
@@ -79,32 +78,32 @@ public sealed class AccessMatrixTests(SystemFixture system)
         { Call.PageView, Key.Unknown, 401, "unknown_key" },
         { Call.PageView, Key.None, 401, "missing_key" },
         { Call.PageView, Key.WriteInUrl, 202, null }, // navigator.sendBeacon cannot set headers
-        { Call.PageView, Key.ServerInUrl, 401, "secret_key_in_url" }, // issue 8: lands with the trust change
-        { Call.PageView, Key.ReadInUrl, 401, "secret_key_in_url" }, // issue 8: lands with the trust change
+        { Call.PageView, Key.ServerInUrl, 401, "secret_key_in_url" },
+        { Call.PageView, Key.ReadInUrl, 401, "secret_key_in_url" },
         { Call.Identify, Key.Write, 202, null },
         { Call.Identify, Key.Server, 202, null },
         { Call.Identify, Key.Read, 403, "key_cannot_write" },
         { Call.Identify, Key.None, 401, "missing_key" },
 
         // Orders and chats need a server key (or a verified webhook).
-        { Call.Order, Key.Write, 400, "needs_server_key" }, // issue 8: lands with the trust change
+        { Call.Order, Key.Write, 400, "needs_server_key" },
         { Call.Order, Key.Server, 202, null },
         { Call.Order, Key.Read, 403, "key_cannot_write" },
-        { Call.Order, Key.OtherSiteWrite, 400, "needs_server_key" }, // issue 8: lands with the trust change
+        { Call.Order, Key.OtherSiteWrite, 400, "needs_server_key" },
         { Call.Order, Key.OtherSiteRead, 403, "key_cannot_write" },
         { Call.Order, Key.Unknown, 401, "unknown_key" },
         { Call.Order, Key.None, 401, "missing_key" },
-        { Call.Order, Key.WriteInUrl, 400, "needs_server_key" }, // issue 8: lands with the trust change
-        { Call.Order, Key.ServerInUrl, 401, "secret_key_in_url" }, // issue 8: lands with the trust change
-        { Call.ChatStarted, Key.Write, 400, "needs_server_key" }, // issue 8: lands with the trust change
+        { Call.Order, Key.WriteInUrl, 400, "needs_server_key" },
+        { Call.Order, Key.ServerInUrl, 401, "secret_key_in_url" },
+        { Call.ChatStarted, Key.Write, 400, "needs_server_key" },
         { Call.ChatStarted, Key.Server, 202, null },
         { Call.ChatStarted, Key.Read, 403, "key_cannot_write" },
-        { Call.ChatStarted, Key.OtherSiteWrite, 400, "needs_server_key" }, // issue 8: lands with the trust change
+        { Call.ChatStarted, Key.OtherSiteWrite, 400, "needs_server_key" },
         { Call.ChatStarted, Key.None, 401, "missing_key" },
-        { Call.PageViewAndOrder, Key.Write, 202, "needs_server_key" }, // issue 8: lands with the trust change
+        { Call.PageViewAndOrder, Key.Write, 202, "needs_server_key" },
         { Call.PageViewAndOrder, Key.Server, 202, null },
         { Call.PageViewAndOrder, Key.None, 401, "missing_key" },
-        { Call.PageViewAndChat, Key.Write, 202, "needs_server_key" }, // issue 8: lands with the trust change
+        { Call.PageViewAndChat, Key.Write, 202, "needs_server_key" },
         { Call.PageViewAndChat, Key.Server, 202, null },
         { Call.PageViewAndChat, Key.None, 401, "missing_key" },
 
@@ -138,66 +137,66 @@ public sealed class AccessMatrixTests(SystemFixture system)
         { Call.Stats, Key.OtherSiteWrite, 403, "key_cannot_read" },
         { Call.Stats, Key.Unknown, 401, "unknown_key" },
         { Call.Stats, Key.None, 401, "missing_key" },
-        { Call.Stats, Key.ReadInUrl, 401, "secret_key_in_url" }, // issue 8: lands with the trust change
-        { Call.Stats, Key.ServerInUrl, 401, "secret_key_in_url" }, // issue 8: lands with the trust change
+        { Call.Stats, Key.ReadInUrl, 401, "secret_key_in_url" },
+        { Call.Stats, Key.ServerInUrl, 401, "secret_key_in_url" },
         { Call.Companies, Key.Read, 200, null },
         { Call.Companies, Key.Write, 403, "key_cannot_read" },
         { Call.Companies, Key.Server, 403, "key_cannot_read" },
         { Call.Companies, Key.OtherSiteRead, 404, "site_not_found" },
         { Call.Companies, Key.Unknown, 401, "unknown_key" },
         { Call.Companies, Key.None, 401, "missing_key" },
-        { Call.Companies, Key.ReadInUrl, 401, "secret_key_in_url" }, // issue 8: lands with the trust change
+        { Call.Companies, Key.ReadInUrl, 401, "secret_key_in_url" },
         { Call.Company, Key.Read, 404, "company_not_found" },
         { Call.Company, Key.Write, 403, "key_cannot_read" },
         { Call.Company, Key.Server, 403, "key_cannot_read" },
         { Call.Company, Key.OtherSiteRead, 404, "site_not_found" },
         { Call.Company, Key.Unknown, 401, "unknown_key" },
         { Call.Company, Key.None, 401, "missing_key" },
-        { Call.Company, Key.ReadInUrl, 401, "secret_key_in_url" }, // issue 8: lands with the trust change
+        { Call.Company, Key.ReadInUrl, 401, "secret_key_in_url" },
         { Call.Visitor, Key.Read, 404, "visitor_not_found" },
         { Call.Visitor, Key.Write, 403, "key_cannot_read" },
         { Call.Visitor, Key.Server, 403, "key_cannot_read" },
         { Call.Visitor, Key.OtherSiteRead, 404, "site_not_found" },
         { Call.Visitor, Key.Unknown, 401, "unknown_key" },
         { Call.Visitor, Key.None, 401, "missing_key" },
-        { Call.Visitor, Key.ReadInUrl, 401, "secret_key_in_url" }, // issue 8: lands with the trust change
+        { Call.Visitor, Key.ReadInUrl, 401, "secret_key_in_url" },
         { Call.Sales, Key.Read, 200, null },
         { Call.Sales, Key.Write, 403, "key_cannot_read" },
         { Call.Sales, Key.Server, 403, "key_cannot_read" },
         { Call.Sales, Key.OtherSiteRead, 404, "site_not_found" },
         { Call.Sales, Key.Unknown, 401, "unknown_key" },
         { Call.Sales, Key.None, 401, "missing_key" },
-        { Call.Sales, Key.ReadInUrl, 401, "secret_key_in_url" }, // issue 8: lands with the trust change
+        { Call.Sales, Key.ReadInUrl, 401, "secret_key_in_url" },
         { Call.Goals, Key.Read, 200, null },
         { Call.Goals, Key.Write, 403, "key_cannot_read" },
         { Call.Goals, Key.Server, 403, "key_cannot_read" },
         { Call.Goals, Key.OtherSiteRead, 404, "site_not_found" },
         { Call.Goals, Key.Unknown, 401, "unknown_key" },
         { Call.Goals, Key.None, 401, "missing_key" },
-        { Call.Goals, Key.ReadInUrl, 401, "secret_key_in_url" }, // issue 8: lands with the trust change
+        { Call.Goals, Key.ReadInUrl, 401, "secret_key_in_url" },
         { Call.OrderPath, Key.Read, 404, "order_not_found" },
         { Call.OrderPath, Key.Write, 403, "key_cannot_read" },
         { Call.OrderPath, Key.Server, 403, "key_cannot_read" },
         { Call.OrderPath, Key.OtherSiteRead, 404, "site_not_found" },
         { Call.OrderPath, Key.Unknown, 401, "unknown_key" },
         { Call.OrderPath, Key.None, 401, "missing_key" },
-        { Call.OrderPath, Key.ReadInUrl, 401, "secret_key_in_url" }, // issue 8: lands with the trust change
+        { Call.OrderPath, Key.ReadInUrl, 401, "secret_key_in_url" },
 
         // Personal data on request (export, erasure): the site's server key only.
-        { Call.SubjectsExport, Key.Server, 200, null }, // issue 8: lands with the trust change
-        { Call.SubjectsExport, Key.Read, 403, "server_key_required" }, // issue 8: lands with the trust change
-        { Call.SubjectsExport, Key.Write, 403, "server_key_required" }, // issue 8: lands with the trust change
-        { Call.SubjectsExport, Key.OtherSiteRead, 403, "server_key_required" }, // issue 8: lands with the trust change
-        { Call.SubjectsExport, Key.Unknown, 401, "unknown_key" }, // issue 8: lands with the trust change
-        { Call.SubjectsExport, Key.None, 401, "missing_key" }, // issue 8: lands with the trust change
-        { Call.SubjectsExport, Key.ServerInUrl, 401, "secret_key_in_url" }, // issue 8: lands with the trust change
-        { Call.SubjectsErase, Key.Server, 200, null }, // issue 8: lands with the trust change
-        { Call.SubjectsErase, Key.Read, 403, "server_key_required" }, // issue 8: lands with the trust change
-        { Call.SubjectsErase, Key.Write, 403, "server_key_required" }, // issue 8: lands with the trust change
-        { Call.SubjectsErase, Key.OtherSiteRead, 403, "server_key_required" }, // issue 8: lands with the trust change
-        { Call.SubjectsErase, Key.Unknown, 401, "unknown_key" }, // issue 8: lands with the trust change
-        { Call.SubjectsErase, Key.None, 401, "missing_key" }, // issue 8: lands with the trust change
-        { Call.SubjectsErase, Key.ServerInUrl, 401, "secret_key_in_url" }, // issue 8: lands with the trust change
+        { Call.SubjectsExport, Key.Server, 200, null },
+        { Call.SubjectsExport, Key.Read, 403, "server_key_required" },
+        { Call.SubjectsExport, Key.Write, 403, "server_key_required" },
+        { Call.SubjectsExport, Key.OtherSiteRead, 403, "server_key_required" },
+        { Call.SubjectsExport, Key.Unknown, 401, "unknown_key" },
+        { Call.SubjectsExport, Key.None, 401, "missing_key" },
+        { Call.SubjectsExport, Key.ServerInUrl, 401, "secret_key_in_url" },
+        { Call.SubjectsErase, Key.Server, 200, null },
+        { Call.SubjectsErase, Key.Read, 403, "server_key_required" },
+        { Call.SubjectsErase, Key.Write, 403, "server_key_required" },
+        { Call.SubjectsErase, Key.OtherSiteRead, 403, "server_key_required" },
+        { Call.SubjectsErase, Key.Unknown, 401, "unknown_key" },
+        { Call.SubjectsErase, Key.None, 401, "missing_key" },
+        { Call.SubjectsErase, Key.ServerInUrl, 401, "secret_key_in_url" },
     };
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

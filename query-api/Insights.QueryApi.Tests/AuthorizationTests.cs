@@ -64,15 +64,20 @@ public sealed class AuthorizationTests(SeededApiFixture seeded) : IClassFixture<
     }
 
     [Fact]
-    public async Task Basic_auth_and_a_key_in_the_query_string_are_not_read_keys()
+    public async Task Basic_auth_is_not_a_read_key_and_a_secret_key_in_the_query_string_is_refused_even_beside_a_good_header()
     {
         using var basic = new HttpRequestMessage(HttpMethod.Get, ShopStats);
         basic.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String("shop-read-key-0001:"u8.ToArray()));
         using var basicResponse = await seeded.Client.SendAsync(basic, Http.Ct);
         using var queryResponse = await seeded.Client.RequestAsync(ShopStats + "&key=" + TestSites.ShopRead);
+        using var both = await seeded.Client.RequestAsync(ShopStats + "&key=" + TestSites.ShopRead, bearer: TestSites.ShopRead);
+        using var writeKeyInUrl = await seeded.Client.RequestAsync(ShopStats + "&key=" + TestSites.ShopWrite);
 
         Assert.Equal("missing_key", (await basicResponse.ProblemAsync(HttpStatusCode.Unauthorized)).Reason());
-        Assert.Equal("missing_key", (await queryResponse.ProblemAsync(HttpStatusCode.Unauthorized)).Reason());
+        Assert.Equal("secret_key_in_url", (await queryResponse.ProblemAsync(HttpStatusCode.Unauthorized)).Reason());
+        Assert.Equal("secret_key_in_url", (await both.ProblemAsync(HttpStatusCode.Unauthorized)).Reason());
+        // A write key is public anyway: in the URL it is simply no key.
+        Assert.Equal("missing_key", (await writeKeyInUrl.ProblemAsync(HttpStatusCode.Unauthorized)).Reason());
     }
 
     [Fact]

@@ -200,9 +200,9 @@ public sealed class SubjectRequestTests(DevStackFixture stack)
             Assert.Equal(reason, (await header.ProblemAsync(status)).Reason());
         }
 
-        // A server key in the URL is no key (it would end up in access logs).
+        // A server key in the URL has leaked into access logs: refused, erasing nothing, and its owner told to rotate it.
         using var inUrl = await http.PostAsync($"/v1/sites/shop/subjects/erase?key={TestSites.ShopServer}", """{"userId":"alice"}""");
-        Assert.Equal("missing_key", (await inUrl.ProblemAsync(HttpStatusCode.Unauthorized)).Reason());
+        Assert.Equal("secret_key_in_url", (await inUrl.ProblemAsync(HttpStatusCode.Unauthorized)).Reason());
 
         Assert.Equal(alice.Rows.OrderBy(r => r.Key, StringComparer.Ordinal),
             Counts((await ExportAsync(http, """{"userId":"alice"}"""))[^1].GetProperty("rows")));

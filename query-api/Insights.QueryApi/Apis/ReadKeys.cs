@@ -12,16 +12,20 @@ public static class ReadKeys
     public const string SchemeName = "ReadKey";
     public const string BearerSchemeName = "Bearer";
 
+    /// <summary>The query-string name ingest accepts for public write keys (sendBeacon); here only recognised, to refuse.</summary>
+    public const string QueryName = "key";
+
     public static PresentedKey From(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var inUrl = request.Query[QueryName] is [{ Length: > 0 } query] ? query : null;
         var authorization = request.Headers[HeaderNames.Authorization].ToString();
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return new PresentedKey(authorization["Bearer ".Length..].Trim());
+            return new PresentedKey(authorization["Bearer ".Length..].Trim(), inUrl);
         }
 
         var header = request.Headers[HeaderName].ToString().Trim();
-        return new PresentedKey(header.Length > 0 ? header : null);
+        return new PresentedKey(header.Length > 0 ? header : null, inUrl);
     }
 }

@@ -26,8 +26,12 @@ public interface ISiteQuery<out TSelf> where TSelf : ISiteQuery<TSelf>
     TSelf Authorized(SiteOptions site);
 }
 
-/// <summary>A key as presented by a caller. Prints as redacted, so a logged query never leaks it.</summary>
-public readonly record struct PresentedKey(string? Value)
+/// <summary>
+/// A key as presented by a caller, and any key found in the URL (<c>?key=</c>), which is never accepted but must be
+/// recognised: a secret key there has leaked into logs and its owner must be told to rotate it. Prints as redacted,
+/// so a logged query never leaks either.
+/// </summary>
+public readonly record struct PresentedKey(string? Value, string? InUrl = null)
 {
     public override string ToString() => Value is null ? "(none)" : "(redacted)";
 }

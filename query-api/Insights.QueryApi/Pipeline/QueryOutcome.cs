@@ -41,6 +41,10 @@ public sealed record QueryProblem(int Status, string Reason, string Title, strin
     public static QueryProblem MissingKey() => new(StatusCodes.Status401Unauthorized, "missing_key", "A key is required",
         "Send the site's key (a read key for reports, the server key for a person's data) as 'Authorization: Bearer <key>' or in the 'X-Insights-Key' header.");
 
+    public static QueryProblem SecretKeyInUrl() => new(StatusCodes.Status401Unauthorized, "secret_key_in_url", "A secret key in the URL",
+        "Keys in the query string end up in proxy and access logs: send it as 'Authorization: Bearer <key>' or in 'X-Insights-Key', " +
+        "and rotate this key, which must now be treated as exposed.");
+
     public static QueryProblem UnknownKey() => new(StatusCodes.Status401Unauthorized, "unknown_key", "Unknown key",
         "The key is not a key of any site.");
 

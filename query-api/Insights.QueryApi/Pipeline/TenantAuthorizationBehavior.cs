@@ -6,6 +6,8 @@ namespace Insights.QueryApi.Pipeline;
 /// <summary>
 /// The one place that decides whether a key may ask a site query (a report, or a request about a person's data):
 /// <list type="bullet">
+/// <item>a read or server key in the URL → 401 <c>secret_key_in_url</c>, whatever the headers carry: the key has
+/// leaked into proxy and access logs, and its owner must rotate it, which a success would hide;</item>
 /// <item>no key, or a key of no site → 401;</item>
 /// <item>a key of another kind than the query needs (<see cref="ISiteQuery{TSelf}.RequiredKey"/>; of any site) → 403:
 /// the key itself can never ask this, which says nothing about other sites — a write or server key cannot read reports,
@@ -41,6 +43,11 @@ public sealed class TenantAuthorizationBehavior<TMessage, TResponse>(SiteCatalog
     private QueryProblem? Check(TMessage message, out SiteOptions? site)
     {
         site = null;
+        if (sites.FindByKey(message.Key.InUrl) is { Kind: KeyKind.Read or KeyKind.Server })
+        {
+            return QueryProblem.SecretKeyInUrl();
+        }
+
         if (string.IsNullOrEmpty(message.Key.Value))
         {
             return QueryProblem.MissingKey();
