@@ -1,9 +1,12 @@
+using System.Diagnostics.Metrics;
 using System.Text;
 using ClickHouse.Driver;
 using Insights.Attribution.Engine;
 using Insights.Attribution.Storage;
 using Insights.Attribution.Tests.Support;
+using Insights.Contracts;
 using Insights.DevStack.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using static Insights.Attribution.Tests.Support.Ev;
 
 namespace Insights.Attribution.Tests;
@@ -111,5 +114,41 @@ public sealed class AttributionLimitsTests(DevStackFixture stack)
             Assert.Equal(person, small.Store.Identity(Node.User("u" + v[..200]))?.PersonId);
             Assert.Equal(person, small.Store.Order("o" + v[..200])?.PersonId);
         }
+    }
+
+    [Fact]
+    public void Given_the_hosts_meter_factory_the_engine_reports_its_memory_and_evictions()
+    {
+        const long cap = 64 * 1024;
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var factory = services.GetRequiredService<IMeterFactory>();
+        var site = new SiteOptions { Id = Site, ReportingCurrency = "USD" };
+        var engine = new AttributionEngine(new SiteRulebook([site], new EngineSettings { WeakLinkMaxBytes = cap, KnownLinksMaxBytes = cap }), factory);
+        var measured = new Dictionary<string, long>(StringComparer.Ordinal);
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (ReferenceEquals(instrument.Meter.Scope, factory) && instrument.Meter.Name == "Insights.Attribution")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+            measured[instrument.Name] = instrument is ObservableGauge<long> ? value : measured.GetValueOrDefault(instrument.Name) + value);
+        listener.Start();
+
+        foreach (var chunk in Enumerable.Range(0, 500).Chunk(50))
+        {
+            var batch = engine.Prepare([.. chunk.Select(i => Pageview(HostileId(i), T, ip: $"10.1.{i / 256}.{i % 256}", userAgent: new string('ж', 500) + i))]);
+            engine.Commit(batch);
+        }
+
+        listener.RecordObservableInstruments();
+        Assert.InRange(measured["insights.attribution.weak_pairs.memory"], 1, cap);
+        Assert.Equal(engine.WeakPairsBytes, measured["insights.attribution.weak_pairs.memory"]);
+        Assert.True(measured.GetValueOrDefault("insights.attribution.weak_pairs.evicted") > 0, string.Join(", ", measured));
+        Assert.True(measured.ContainsKey("insights.attribution.known_links.memory"));
     }
 }

@@ -238,6 +238,24 @@ public sealed class SessionizerTests
     }
 
     [Fact]
+    public void Memory_is_counted_in_bytes_from_the_visitors_strings_and_given_back_exactly()
+    {
+        var run = new Harness();
+        run.Fold(run.View("/", T0));
+        var one = run.Sessionizer.BytesInMemory;
+        Assert.InRange(one, 1_000, 5_000);
+
+        var longId = new string('漢', 256);
+        run.Fold(run.View("/" + new string('p', 1_000), T0, visitor: longId));
+
+        // The second visitor costs at least its id twice (key and session) and its page twice (entry, exit, pages share it).
+        Assert.True(run.Sessionizer.BytesInMemory - one >= 2 * (2 * 256) + 2 * 1_000, $"{run.Sessionizer.BytesInMemory - one} bytes");
+        run.Fold(run.View("/a", T0.AddMinutes(1)), run.View("/b", T0.AddMinutes(1), visitor: longId));
+        run.Sessionizer.Forget([0]);
+        Assert.Equal(0, run.Sessionizer.BytesInMemory);
+    }
+
+    [Fact]
     public void Once_a_partition_was_consumed_for_longer_than_clock_skew_and_gap_new_visitors_need_no_lookup()
     {
         var run = new Harness();

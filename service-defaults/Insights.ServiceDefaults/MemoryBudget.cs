@@ -58,9 +58,6 @@ public sealed class MemoryBudget
         evicted?.Add(entries, new KeyValuePair<string, object?>("reason", reason));
     }
 
-    /// <summary>Forgets everything (the owner dropped all its entries), without counting it as evictions.</summary>
-    public void Clear() => Volatile.Write(ref held, 0);
-
     /// <summary>The heap bytes of a string; the shared empty string costs nothing.</summary>
     public static long StringBytes(string? s) => string.IsNullOrEmpty(s) ? 0 : StringOverhead + 2L * s.Length;
 }

@@ -116,7 +116,6 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
         if (!partition.Visitors.TryGetValue(need.Visitor, out var state))
         {
             state = new VisitorState { CoveredFrom = need.Since };
-            Put(partition, need.Visitor, state);
         }
         else if (need.Since < state.CoveredFrom)
         {
@@ -147,6 +146,7 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
         }
 
         state.Sessions.Sort(static (a, b) => a.StartedAt.CompareTo(b.StartedAt));
+        // Counted with what it now holds: a visitor read back with many sessions costs what they cost.
         Put(partition, need.Visitor, state);
     }
 
