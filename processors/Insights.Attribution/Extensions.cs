@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using ClickHouse.Driver;
 using Insights.Attribution.Engine;
 using Insights.Attribution.Storage;
@@ -38,13 +39,13 @@ public static class Extensions
         services.TryAddSingleton<AttributionHealth>();
         services.TryAddSingleton(provider => new SiteRulebook(AttributionSites.From(configuration),
             provider.GetRequiredService<IOptions<AttributionOptions>>().Value.ToEngineSettings()));
-        services.TryAddSingleton(provider => new AttributionEngine(provider.GetRequiredService<SiteRulebook>()));
+        services.TryAddSingleton(provider => new AttributionEngine(provider.GetRequiredService<SiteRulebook>(), provider.GetService<IMeterFactory>()));
         services.TryAddSingleton(provider =>
         {
             var storage = provider.GetRequiredService<IOptions<ClickHouseStorageOptions>>().Value;
             // Its own client: the processors' is theirs to configure, and a client is cheap (it pools HTTP connections).
             return new ClickHouseFacts(new ClickHouseClient(storage.ConnectionString), storage.Database,
-                TimeSpan.FromSeconds(provider.GetRequiredService<IOptions<AttributionOptions>>().Value.QueryTimeoutSeconds));
+                TimeSpan.FromSeconds(provider.GetRequiredService<IOptions<AttributionOptions>>().Value.QueryTimeoutSeconds), storage.LookupMaxBytes);
         });
         services.AddBatchConsumer<AttributionBatchHandler>(configuration);
         services.AddHealthChecks().AddCheck<AttributionHealth>("attribution", tags: [HealthTags.Ready]);
