@@ -94,9 +94,10 @@ public sealed class RobustnessTests(TrackerStack stack)
         await visitor.Page.ClickAsync("#add");
         await visitor.Page.GotoAsync("about:blank");
 
-        // One page view, though the tracker ran three times.
+        // One page view, though the tracker ran three times. Counted by id: a send the tracker retried (its answer was
+        // slow on a loaded machine) reaches Kafka twice with the same id, which storage keeps once.
         await stack.Events.WaitForAsync(e => e.Name == "engagement" && Mine(e), what: "engagement events");
-        Assert.Single(stack.Events.Matching(e => e.Type == EventTypes.Pageview && Mine(e)));
+        Assert.Single(stack.Events.Matching(e => e.Type == EventTypes.Pageview && Mine(e)).Select(e => e.EventId).Distinct());
         Assert.Empty(visitor.Errors);
     }
 

@@ -24,6 +24,7 @@ public sealed class ConsumerMetrics
         consumed = meter.CreateCounter<long>(prefix + ".events.consumed", "{event}", "Messages read from the events topic.");
         deadLettered = meter.CreateCounter<long>(prefix + ".events.dead_lettered", "{event}",
             "Messages sent to the dead-letter topic, by reason and stage (the step that refused them).");
+        deadLettered.Add(0); // exported at 0 from the start, like the failures below: an alert on it sees the series before the first dead letter
         failures = meter.CreateCounter<long>(prefix + ".clickhouse.failures", "{attempt}",
             "Batch attempts that failed on an outage (ClickHouse or Kafka) and will be retried after a back-off.");
         failures.Add(0); // exported at 0 from the start: dashboards and alerts see the series before the first failure

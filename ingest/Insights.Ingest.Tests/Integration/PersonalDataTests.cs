@@ -121,9 +121,9 @@ public sealed class PersonalDataTests(DevStackFixture stack)
         Assert.Equal([(2, "invalid_field")], Answer.Rejections(answer));
 
         var messages = KafkaReader.ReadToEnd(host.KafkaBootstrap, host.Topic, 3).ToDictionary(m => m.Event.EventId);
-        Assert.EndsWith(padding + " **** **** **** 1111", messages["h1"].Event.Properties!.Value.GetProperty("text").GetString(), StringComparison.Ordinal);
-        Assert.Contains("\"**** **** **** 1111\"", messages["h2"].Event.Properties!.Value.GetRawText(), StringComparison.Ordinal);
-        Assert.Equal("**** **** **** 1111", messages["h4"].Event.Name);
+        Assert.EndsWith(padding + " **** **** **** 1111", messages["pub:h1"].Event.Properties!.Value.GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Contains("\"**** **** **** 1111\"", messages["pub:h2"].Event.Properties!.Value.GetRawText(), StringComparison.Ordinal);
+        Assert.Equal("**** **** **** 1111", messages["pub:h4"].Event.Name);
         foreach (var message in messages.Values)
         {
             AssertClean(message.Value);
