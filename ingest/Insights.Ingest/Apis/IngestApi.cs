@@ -142,18 +142,19 @@ public static class IngestApi
         catch (BadHttpRequestException error)
         {
             // The server refused the body itself (truncated, a bad chunk, over the server's own limit).
-            return Refuse(error.StatusCode, error.StatusCode == StatusCodes.Status413PayloadTooLarge ? RejectReasons.BodyTooLarge : RejectReasons.UnreadableBody,
+            return key is null ? MissingKey(http) : Refuse(error.StatusCode, error.StatusCode == StatusCodes.Status413PayloadTooLarge ? RejectReasons.BodyTooLarge : RejectReasons.UnreadableBody,
                 error.Message);
         }
         catch (InvalidDataException)
         {
-            return Refuse(StatusCodes.Status400BadRequest, RejectReasons.UnreadableBody,
+            return key is null ? MissingKey(http) : Refuse(StatusCodes.Status400BadRequest, RejectReasons.UnreadableBody,
                 "The body says Content-Encoding: gzip but is not valid gzip data.");
         }
 
         if (body is null)
         {
-            return Refuse(StatusCodes.Status413PayloadTooLarge, RejectReasons.BodyTooLarge, gzip
+            // Without a key, a body too large to hold one is first of all anonymous.
+            return key is null ? MissingKey(http) : Refuse(StatusCodes.Status413PayloadTooLarge, RejectReasons.BodyTooLarge, gzip
                 ? $"The body inflates to more than {limits.MaxRequestBytes} bytes; send fewer events per request."
                 : $"The body is larger than {limits.MaxRequestBytes} bytes; send fewer events per request.");
         }
