@@ -56,8 +56,29 @@ install_chromium() {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 }
 
+# The real Segment SDK the ingest tests drive (ingest/Insights.Ingest.Tests/TestData/Segment): the versions and
+# sha512 checksums pinned by its package-lock.json, installed with `npm ci` (which verifies them) into the cache,
+# never into the repository.
+install_segment_sdk() {
+  local manifest="$repo/ingest/Insights.Ingest.Tests/TestData/Segment"
+  local version dir
+  version="$(sed -n 's/.*"@segment\/analytics-node": "\([^"]*\)".*/\1/p' "$manifest/package.json")"
+  dir="$cache/npm/segment-sdk@$version"
+  if [[ -f "$dir/node_modules/@segment/analytics-node/package.json" ]] && cmp -s "$manifest/package-lock.json" "$dir/package-lock.json"; then
+    return
+  fi
+  command -v npm >/dev/null || die "npm is needed for the Segment SDK the ingest tests run: apt-get install -y nodejs npm"
+  say "Installing @segment/analytics-node@$version for the ingest tests (once)"
+  rm -rf "$dir.partial" && mkdir -p "$dir.partial"
+  cp "$manifest/package.json" "$manifest/package-lock.json" "$dir.partial/"
+  (cd "$dir.partial" && npm ci --ignore-scripts --no-audit --no-fund --silent)
+  rm -rf "$dir" && mv "$dir.partial" "$dir"
+  say "Cached at $dir"
+}
+
 fetch_engine
 install_chromium
+install_segment_sdk
 export INSIGHTS_CHDB_LIBRARY="$engine"
 bash "$repo/scripts/fetch-ipdata.sh"  # open IP data for enrichment (crawler patterns, ASN, city)
 

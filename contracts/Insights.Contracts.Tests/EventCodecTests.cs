@@ -135,9 +135,9 @@ public sealed class EventCodecTests
         Assert.Equal("schema_invalid", EventCodec.Decode(Envelope(eventId: eventId, siteId: siteId, type: type)).Reason);
 
     [Theory]
-    [InlineData("screen")]
+    [InlineData("screen_view")]
     [InlineData("PAGEVIEW")]
-    [InlineData("alias")]
+    [InlineData("merge")]
     public void Types_this_version_does_not_know_are_unknown_type(string type)
     {
         var decoded = EventCodec.Decode(Envelope(type: type));
@@ -150,7 +150,7 @@ public sealed class EventCodecTests
     public void The_known_types_are_page_views_custom_events_identities_chats_and_orders()
     {
         Assert.Equal(
-            ["chat_ended", "chat_message", "chat_rated", "chat_started", "identify", "order", "order_cancelled", "order_refunded", "pageview", "track"],
+            ["alias", "chat_ended", "chat_message", "chat_rated", "chat_started", "group", "identify", "order", "order_cancelled", "order_refunded", "pageview", "screen", "track"],
             EventTypes.Known.Order(StringComparer.Ordinal));
         Assert.All(EventTypes.Known, type => Assert.Null(EventCodec.Decode(Envelope(type: type)).Reason));
     }

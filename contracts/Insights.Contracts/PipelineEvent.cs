@@ -26,7 +26,7 @@ public sealed record PipelineEvent
     /// <summary>The site's own id for a known user (after identify, a login, an order).</summary>
     public string? UserId { get; init; }
 
-    /// <summary>Custom event name for <c>track</c>.</summary>
+    /// <summary>The event's name: <c>track</c>'s event, a <c>page</c> or <c>screen</c> call's name ("Pricing").</summary>
     public string? Name { get; init; }
 
     /// <summary>When it happened: the client's timestamp, clamped by ingest into a sane window.</summary>
@@ -103,6 +103,9 @@ public sealed record PipelineEvent
     /// <summary>Order events: the coupon code used, if any.</summary>
     public string? Coupon { get; init; }
 
+    /// <summary><c>alias</c>: the id the person had before <see cref="UserId"/> (an anonymous id or an earlier user id).</summary>
+    public string? PreviousId { get; init; }
+
     /// <summary>The Kafka key: a visitor's events share a partition, so they stay in order. Events that name no
     /// visitor (a chat on WhatsApp, a refund job) keep a chat's or an order's events together instead of piling
     /// every such event onto one partition.</summary>
@@ -123,10 +126,20 @@ public static class EventTypes
     public const string OrderRefunded = "order_refunded";
     public const string OrderCancelled = "order_cancelled";
 
+    /// <summary>A screen of a mobile or desktop app, named in <see cref="PipelineEvent.Name"/>: an app's page view, kept
+    /// apart so web page reports (pages, entry and exit pages, sessions) count web pages only.</summary>
+    public const string Screen = "screen";
+
+    /// <summary>The user belongs to an account or company (Segment's group call): its id and traits in the properties.</summary>
+    public const string Group = "group";
+
+    /// <summary>Two ids of one person (<see cref="PipelineEvent.PreviousId"/> and <see cref="PipelineEvent.UserId"/>).</summary>
+    public const string Alias = "alias";
+
     /// <summary>Types this version of the pipeline accepts.</summary>
     public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal)
     {
-        Pageview, Track, Identify, ChatStarted, ChatMessage, ChatEnded, ChatRated, Order, OrderRefunded, OrderCancelled,
+        Pageview, Track, Identify, ChatStarted, ChatMessage, ChatEnded, ChatRated, Order, OrderRefunded, OrderCancelled, Screen, Group, Alias,
     };
 }
 

@@ -29,10 +29,13 @@ public static class Trust
 
     /// <summary>
     /// Page views, custom events and identify: what a browser says about its own visit (and all the tracker sends).
-    /// Orders, refunds, cancellations and chats are money and conversations, which only the shop or the chat platform
-    /// can vouch for.
+    /// Segment's browser and app SDKs also send screen, group and alias with the public write key, and each says no more
+    /// than identify already may: a screen is an app's page view, group names the visitor's own account, alias links two
+    /// ids of the sender itself (a forger could as well send identify with both ids). Orders, refunds, cancellations and
+    /// chats are money and conversations, which only the shop or the chat platform can vouch for.
     /// </summary>
-    public static bool PublicMaySend(string type) => type is EventTypes.Pageview or EventTypes.Track or EventTypes.Identify;
+    public static bool PublicMaySend(string type) =>
+        type is EventTypes.Pageview or EventTypes.Track or EventTypes.Identify or EventTypes.Screen or EventTypes.Group or EventTypes.Alias;
 
     public static string IdPrefix(TrustLevel level) => level switch
     {
@@ -43,6 +46,6 @@ public static class Trust
 
     /// <summary>The sentence a refused public event gets: what it needs instead.</summary>
     public static string NeedsServerKeyDetail(string type) =>
-        $"a public write key may send pageview, track and identify only; send \"{type}\" from your server with the site's server key " +
+        $"a public write key may send pageview, track, identify, screen, group and alias only; send \"{type}\" from your server with the site's server key " +
         "(X-Insights-Key header), or let the shop's or chat platform's webhook deliver it";
 }

@@ -23,14 +23,14 @@ public static class IngestApiDocs
                 Type = SecuritySchemeType.ApiKey,
                 In = ParameterLocation.Header,
                 Name = WriteKeys.HeaderName,
-                Description = "The site's write key (public, for browsers: pageview, track and identify only) or server key (secret: every event type, " +
+                Description = "The site's write key (public, for browsers: pageview, track, identify, screen, group and alias only) or server key (secret: every event type, " +
                     "and context.ip and context.userAgent). Only a write key may also be sent as ?key=; a server or read key there is refused (401 secret_key_in_url).",
             };
             document.Components.SecuritySchemes["basic"] = new OpenApiSecurityScheme
             {
                 Type = SecuritySchemeType.Http,
                 Scheme = "basic",
-                Description = "Segment style: the key as user name, an empty password.",
+                Description = "Segment style: the key as user name, an empty password. Segment's routes also take the key as \"writeKey\" in the JSON body.",
             };
             document.Security ??= [];
             document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("writeKey", document)] = [] });

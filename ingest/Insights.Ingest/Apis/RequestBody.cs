@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Compression;
 using System.IO.Pipelines;
 
 namespace Insights.Ingest.Apis;
@@ -56,6 +57,49 @@ internal sealed class RequestBody : IDisposable
         }
     }
 
+    /// <summary>
+    /// The inflated gzip body, or null when it inflates to more than <paramref name="maxBytes"/>: inflating stops at the
+    /// first byte over the limit, so a bomb costs at most the limit. Invalid gzip data throws <see cref="InvalidDataException"/>.
+    /// </summary>
+    public static RequestBody? Gunzip(RequestBody compressed, int maxBytes)
+    {
+        ArgumentNullException.ThrowIfNull(compressed);
+        using var source = new MemoryStream(compressed.buffer, 0, compressed.length, writable: false);
+        using var gzip = new GZipStream(source, CompressionMode.Decompress);
+        var limit = maxBytes + 1;
+        var body = new RequestBody(ArrayPool<byte>.Shared.Rent(Math.Clamp(compressed.length * 4, 16 * 1024, limit)));
+        try
+        {
+            while (true)
+            {
+                var room = Math.Min(body.buffer.Length, limit) - body.length;
+                if (room == 0)
+                {
+                    body.Grow(Math.Min(limit, body.buffer.Length * 2));
+                    continue;
+                }
+
+                var read = gzip.Read(body.buffer, body.length, room);
+                if (read == 0)
+                {
+                    return body;
+                }
+
+                body.length += read;
+                if (body.length > maxBytes)
+                {
+                    body.Dispose();
+                    return null;
+                }
+            }
+        }
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Makes <paramref name="parsed"/> (documents that point into this body) go with the body when it is disposed.</summary>
     public void Adopt(IDisposable parsed) => this.parsed = parsed;
 
@@ -76,13 +120,18 @@ internal sealed class RequestBody : IDisposable
         var needed = length + (int)data.Length;
         if (needed > buffer.Length)
         {
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, buffer.Length * 2));
-            buffer.AsSpan(0, length).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(buffer);
-            buffer = larger;
+            Grow(Math.Max(needed, buffer.Length * 2));
         }
 
         data.CopyTo(buffer.AsSpan(length));
         length = needed;
+    }
+
+    private void Grow(int size)
+    {
+        var larger = ArrayPool<byte>.Shared.Rent(size);
+        buffer.AsSpan(0, length).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(buffer);
+        buffer = larger;
     }
 }

@@ -37,6 +37,45 @@ internal static class WriteKeys
     /// <summary>The key in <c>?key=</c>, whether or not a header carries one too: a secret there is exposed either way.</summary>
     public static string? InUrl(HttpRequest request) => request.Query[QueryName] is [{ Length: > 0 } query] ? query : null;
 
+    /// <summary>
+    /// Segment's <c>"writeKey"</c> at the top level of a JSON body (its browser SDK sends the key there), or null. Reads
+    /// only the top level, skipping every value; a body that is not a JSON object has none.
+    /// </summary>
+    public static string? InBody(ReadOnlySpan<byte> json)
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(json.StartsWith("\uFEFF"u8) ? json[3..] : json,
+            new System.Text.Json.JsonReaderOptions { MaxDepth = 64 });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != System.Text.Json.JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.PropertyName)
+            {
+                var isKey = reader.ValueTextEquals("writeKey"u8);
+                reader.Read();
+                if (isKey)
+                {
+                    return reader.TokenType == System.Text.Json.JsonTokenType.String && reader.GetString() is { Length: > 0 and <= 1024 } key ? key : null;
+                }
+
+                reader.Skip();
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Malformed JSON has no key; the sender learns about the key first (401), then about the JSON.
+        }
+        catch (InvalidOperationException)
+        {
+            // A lone surrogate escape in the key's string.
+        }
+
+        return null;
+    }
+
     private static string? BasicUser(ReadOnlySpan<char> encoded)
     {
         if (encoded.Length > 1024)

@@ -16,7 +16,7 @@ internal sealed partial class EventMapper
 
     private const string KnownTypesList =
         "\"pageview\" (or \"page\"), \"track\", \"identify\", \"chat_started\", \"chat_message\", \"chat_ended\", \"chat_rated\", " +
-        "\"order\", \"order_refunded\" or \"order_cancelled\"";
+        "\"order\", \"order_refunded\", \"order_cancelled\", \"screen\", \"group\" or \"alias\"";
 
     private static string? ResolveType(JsonElement type) =>
         type.ValueKind != JsonValueKind.String ? null
@@ -30,9 +30,25 @@ internal sealed partial class EventMapper
         : type.ValueEquals("order"u8) ? EventTypes.Order
         : type.ValueEquals("order_refunded"u8) ? EventTypes.OrderRefunded
         : type.ValueEquals("order_cancelled"u8) ? EventTypes.OrderCancelled
+        : type.ValueEquals("screen"u8) ? EventTypes.Screen
+        : type.ValueEquals("group"u8) ? EventTypes.Group
+        : type.ValueEquals("alias"u8) ? EventTypes.Alias
         : null;
 
-    private static bool IsAboutAVisitor(string type) => type is EventTypes.Pageview or EventTypes.Track or EventTypes.Identify;
+    /// <summary>The event type a Segment route name stands for (<c>page</c> → pageview), or null for a name that is none.</summary>
+    internal static string? TypeOfRoute(string call) => call switch
+    {
+        "page" => EventTypes.Pageview,
+        "track" => EventTypes.Track,
+        "identify" => EventTypes.Identify,
+        "screen" => EventTypes.Screen,
+        "group" => EventTypes.Group,
+        "alias" => EventTypes.Alias,
+        _ => null,
+    };
+
+    private static bool IsAboutAVisitor(string type) =>
+        type is EventTypes.Pageview or EventTypes.Track or EventTypes.Identify or EventTypes.Screen or EventTypes.Group or EventTypes.Alias;
 
     private bool ApplyTypeRules(string type, in RawEvent raw, ref Fields fields, out FieldFailure failure)
     {
@@ -40,6 +56,12 @@ internal sealed partial class EventMapper
         switch (type)
         {
             case EventTypes.Pageview:
+                // A server-side page call names the page ("Pricing"); the name goes where track's event name goes.
+                if (!TryString(raw.Name, "name", maxIdLength, out fields.Name, out failure))
+                {
+                    return false;
+                }
+
                 // Segment's page call carries the page in properties; the tracker sends it in context.page.
                 if (raw.Properties.ValueKind == JsonValueKind.Object && (fields.Url is null || fields.Referrer is null || fields.Title is null))
                 {
@@ -61,6 +83,24 @@ internal sealed partial class EventMapper
 
             case EventTypes.Identify:
                 return ReadTraits(raw, ref fields, out failure);
+
+            case EventTypes.Screen:
+                // An app screen has no URL: its name is the page, its properties stay the client's own.
+                return TryString(raw.Name, "name", maxIdLength, out fields.Name, out failure);
+
+            case EventTypes.Group:
+                return ReadGroup(raw, ref fields, out failure);
+
+            case EventTypes.Alias:
+                if (!TryString(raw.PreviousId, "previousId", maxIdLength, out fields.PreviousId, out failure))
+                {
+                    return false;
+                }
+
+                return (fields.PreviousId is not null
+                        || Fail(out failure, TypeRejectReasons.MissingPreviousId, "an alias needs \"previousId\", the id the person had before"))
+                    && (fields.UserId is not null
+                        || Fail(out failure, TypeRejectReasons.MissingUserId, "an alias needs \"userId\", the id the person has now"));
 
             case EventTypes.ChatStarted or EventTypes.ChatEnded:
                 return ReadChat(raw, ref fields, out failure);
@@ -140,6 +180,37 @@ internal sealed partial class EventMapper
         // The address is the one trait kept out: its hash joins the person across sources, and the address itself
         // would otherwise sit in every identify row for the retention period.
         fields.Properties = Without(traits, "email"u8);
+        return true;
+    }
+
+    /// <summary>
+    /// group: the account or company the user belongs to. The properties are its traits with <c>groupId</c> beside them,
+    /// so the stored row names the company it describes (a company view can join on <c>properties.groupId</c>).
+    /// </summary>
+    private bool ReadGroup(in RawEvent raw, ref Fields fields, out FieldFailure failure)
+    {
+        if (!TryString(raw.GroupId, "groupId", maxIdLength, out var groupId, out failure))
+        {
+            return false;
+        }
+
+        if (groupId is null)
+        {
+            return Fail(out failure, TypeRejectReasons.MissingGroupId, "a group call needs \"groupId\", the account's or company's id");
+        }
+
+        var traits = raw.Traits;
+        if (traits.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null or JsonValueKind.Object))
+        {
+            return Fail(out failure, RejectReasons.InvalidField, $"\"traits\" must be an object, got {Describe(traits.ValueKind)}");
+        }
+
+        if (traits.ValueKind == JsonValueKind.Object && !IsWritable(traits))
+        {
+            return Fail(out failure, RejectReasons.InvalidField, "\"traits\" holds an invalid Unicode escape (a lone surrogate such as \\ud800)");
+        }
+
+        fields.Properties = WithGroupId(traits, groupId);
         return true;
     }
 
@@ -247,6 +318,32 @@ internal sealed partial class EventMapper
                 if (!property.NameEquals(name))
                 {
                     property.WriteTo(writer);
+                }
+            }
+
+            writer.WriteEndObject();
+        }
+
+        using var document = JsonDocument.Parse(buffer.WrittenMemory);
+        return document.RootElement.Clone();
+    }
+
+    /// <summary>The traits (if any) with <c>groupId</c> first, as a copy owned by no pooled document; a trait of that name is replaced.</summary>
+    private static JsonElement WithGroupId(JsonElement traits, string groupId)
+    {
+        var buffer = new ArrayBufferWriter<byte>(traits.ValueKind == JsonValueKind.Object ? JsonMarshal.GetRawUtf8Value(traits).Length + groupId.Length + 16 : 64);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("groupId"u8, groupId);
+            if (traits.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var property in traits.EnumerateObject())
+                {
+                    if (!property.NameEquals("groupId"u8))
+                    {
+                        property.WriteTo(writer);
+                    }
                 }
             }
 

@@ -15,7 +15,8 @@ namespace Insights.Ingest.Parsing;
 /// </summary>
 /// <remarks>
 /// The event id is the client's <c>messageId</c> | <c>event_id</c> (else a UUIDv7) in the key's namespace: <c>pub:</c> for a
-/// write key, <c>srv:</c> for a server key (see <see cref="Trust"/>). A write key may send pageview, track and identify only.
+/// write key, <c>srv:</c> for a server key (see <see cref="Trust"/>). A write key may send the visitor's own types only
+/// (<see cref="Trust.PublicMaySend"/>).
 /// Field sources, first present wins: top-level <c>url</c>/<c>referrer</c>/<c>title</c>
 /// | <c>context.page.*</c> | (pageview only) <c>properties.*</c>; a URL may be given as <c>path</c> + <c>search</c>;
 /// <c>context.campaign</c> | the page URL's <c>utm_*</c> query parameters. <c>context.ip</c> and <c>context.userAgent</c>
@@ -45,17 +46,26 @@ internal sealed partial class EventMapper(IngestOptions options)
         }
 
         var raw = Collect(json);
+        string? type;
         if (raw.Type.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
         {
-            return Fail(out failure, RejectReasons.MissingType, "\"type\" is required: \"pageview\" (or \"page\") or \"track\"");
+            // Segment's single-call routes name the type in the path; their bodies may leave it out.
+            if ((type = request.ImpliedType) is null)
+            {
+                return Fail(out failure, RejectReasons.MissingType, "\"type\" is required: \"pageview\" (or \"page\") or \"track\"");
+            }
         }
-
-        if (ResolveType(raw.Type) is not { } type)
+        else if ((type = ResolveType(raw.Type)) is null)
         {
             return Fail(out failure, RejectReasons.UnknownType,
                 raw.Type.ValueKind == JsonValueKind.String
                     ? "\"type\" must be one of " + KnownTypesList
                     : $"\"type\" must be a string, got {Describe(raw.Type.ValueKind)}");
+        }
+        else if (request.ImpliedType is { } implied && !string.Equals(type, implied, StringComparison.Ordinal))
+        {
+            return Fail(out failure, RejectReasons.InvalidField,
+                $"\"type\" is \"{type}\" but the route takes {implied} events; send mixed types to /v1/batch");
         }
 
         // Before any other rule: a public key's order is refused for what it is, not for a missing field.
@@ -77,7 +87,7 @@ internal sealed partial class EventMapper(IngestOptions options)
         var fields = new Fields { Properties = raw.Properties.ValueKind == JsonValueKind.Object ? raw.Properties : null };
         if (!ReadIdentifiers(raw, ref fields, out failure)
             || !ReadSource(raw.Source, ref fields, out failure)
-            || (type is not (EventTypes.Pageview or EventTypes.Track) && !TryEmail(raw.Email, "email", ref fields, out failure))
+            || (type is not (EventTypes.Pageview or EventTypes.Track or EventTypes.Screen or EventTypes.Group) && !TryEmail(raw.Email, "email", ref fields, out failure))
             || !ReadPage(raw, ref fields, out failure)
             || !ReadContext(raw.Context, request.KeyKind, ref fields, out failure)
             || !ApplyTypeRules(type, raw, ref fields, out failure))
@@ -139,6 +149,7 @@ internal sealed partial class EventMapper(IngestOptions options)
             Amount = fields.Amount,
             Currency = fields.Currency,
             Coupon = fields.Coupon,
+            PreviousId = fields.PreviousId,
         };
         return true;
     }
@@ -336,6 +347,9 @@ internal sealed partial class EventMapper(IngestOptions options)
             else if (property.NameEquals("coupon"u8)) raw.Coupon = property.Value;
             else if (property.NameEquals("email"u8)) raw.Email = property.Value;
             else if (property.NameEquals("source"u8)) raw.Source = property.Value;
+            else if (property.NameEquals("name"u8)) raw.Name = property.Value;
+            else if (property.NameEquals("groupId"u8)) raw.GroupId = property.Value;
+            else if (property.NameEquals("previousId"u8)) raw.PreviousId = property.Value;
         }
 
         return raw;
@@ -388,6 +402,7 @@ internal sealed partial class EventMapper(IngestOptions options)
     {
         public JsonElement Type, MessageId, EventId, AnonymousId, UserId, Timestamp, SentAt, Event, Properties, Context, Url, Referrer, Title;
         public JsonElement Traits, Source, Email, ChatId, AgentId, Channel, Author, Text, Rating, OrderId, Total, Amount, Currency, Coupon;
+        public JsonElement Name, GroupId, PreviousId;
     }
 
     private struct Fields
@@ -395,7 +410,7 @@ internal sealed partial class EventMapper(IngestOptions options)
         public string? EventId, AnonymousId, UserId, Name, Url, Referrer, Title, Locale, Ip, UserAgent;
         public int? ScreenWidth, ScreenHeight;
         public JsonElement? Properties;
-        public string? Source, EmailHash, ChatId, AgentId, Channel, MessageAuthor, MessageText, OrderId, Currency, Coupon;
+        public string? Source, EmailHash, ChatId, AgentId, Channel, MessageAuthor, MessageText, OrderId, Currency, Coupon, PreviousId;
         public int? Rating;
         public decimal? Amount;
         public UtmParameters? Campaign;

@@ -19,6 +19,9 @@ public static class TypeRejectReasons
     public const string MissingCurrency = "missing_currency";
     public const string InvalidCurrency = "invalid_currency";
     public const string InvalidEmail = "invalid_email";
+    public const string MissingGroupId = "missing_group_id";
+    public const string MissingPreviousId = "missing_previous_id";
+    public const string MissingUserId = "missing_user_id";
 }
 
 /// <summary>Values of <see cref="PipelineEvent.Source"/>: who sent the event.</summary>

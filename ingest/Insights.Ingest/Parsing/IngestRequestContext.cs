@@ -8,9 +8,14 @@ namespace Insights.Ingest.Parsing;
 /// <param name="ReceivedAt">The server clock when the request arrived; one value for the whole batch.</param>
 /// <param name="ClientIp">The resolved client address (see <see cref="Network.ClientIpResolver"/>), or null.</param>
 /// <param name="UserAgent">The request's User-Agent header, or null.</param>
+/// <param name="ImpliedType">
+/// The type a Segment single-call route names (<c>/v1/track</c>: track): events without a <c>type</c> get it, events with
+/// another type are refused. Null on <c>/v1/events</c> and <c>/v1/batch</c>, where every event names its own.
+/// </param>
 public readonly record struct IngestRequestContext(
     string SiteId,
     KeyKind KeyKind,
     DateTimeOffset ReceivedAt,
     string? ClientIp,
-    string? UserAgent);
+    string? UserAgent,
+    string? ImpliedType = null);
