@@ -243,7 +243,7 @@ public sealed partial class TestProcess : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            await KillAsync(TimeSpan.FromSeconds(10));
+            await KillTreeAsync();
             throw new TimeoutException($"{Name} did not stop within {timeout.TotalSeconds} s of {signal}:\n{Output}");
         }
     }
@@ -297,26 +297,7 @@ public sealed partial class TestProcess : IAsyncDisposable
     /// <summary>Kills whatever is still running (after a failed test), so nothing outlives the test run.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (!process.HasExited)
-        {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-                // Exited meanwhile.
-            }
-
-            // A group of its own may hold processes whose parent already exited; the tree walk above cannot see them.
-            Signal(StopSignal.Kill);
-            await Task.WhenAny(exited.Task, Task.Delay(TimeSpan.FromSeconds(30))); // disposal must not throw
-        }
-        else if (ownProcessGroup)
-        {
-            Signal(StopSignal.Kill);
-        }
-
+        await KillTreeAsync();
         process.Dispose();
     }
 
@@ -335,6 +316,30 @@ public sealed partial class TestProcess : IAsyncDisposable
         {
             return false; // a slow start under load
         }
+    }
+
+    /// <summary>SIGKILL to the process and everything below it; never throws.</summary>
+    private async Task KillTreeAsync()
+    {
+        if (!process.HasExited)
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // Exited meanwhile.
+            }
+        }
+
+        // A group of its own may hold processes whose parent already exited; the tree walk above cannot see them.
+        if (ownProcessGroup)
+        {
+            Signal(StopSignal.Kill);
+        }
+
+        await Task.WhenAny(exited.Task, Task.Delay(TimeSpan.FromSeconds(30)));
     }
 
     private void Signal(StopSignal signal)
