@@ -54,8 +54,6 @@ public sealed partial class TestProcess : IAsyncDisposable
 
     public string Name { get; }
 
-    public int Id => process.Id;
-
     public bool HasExited => process.HasExited;
 
     public int ExitCode => process.ExitCode;
