@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -7,6 +6,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Insights.DevStack.Testing;
 
 namespace Insights.EndToEnd.Tests;
 
@@ -25,14 +25,14 @@ public sealed partial class RunScriptTests
     [Fact]
     public async Task Run_sh_demo_completes_goals_takes_a_webhook_secret_from_the_environment_prints_numbers_and_stops_on_ctrl_c()
     {
-        var ports = FreePorts(3);
+        var ports = TestProcess.FreePorts(3);
         var state = Directory.CreateTempSubdirectory("insights-run-");
         var ingest = new Uri($"http://127.0.0.1:{ports[0]}");
         var query = new Uri($"http://127.0.0.1:{ports[1]}");
         var processors = new Uri($"http://127.0.0.1:{ports[2]}");
         try
         {
-            await using var script = ScriptRun.Start(new Dictionary<string, string>
+            await using var script = StartRunSh(new Dictionary<string, string>
             {
                 ["INSIGHTS_INGEST_PORT"] = ports[0].ToString(CultureInfo.InvariantCulture),
                 ["INSIGHTS_QUERY_PORT"] = ports[1].ToString(CultureInfo.InvariantCulture),
@@ -41,7 +41,7 @@ public sealed partial class RunScriptTests
                 ["INSIGHTS_KAFKA_PORT"] = "0",
                 ["INSIGHTS_STATE_DIR"] = state.FullName,
                 ["INSIGHTS_SKIP_BUILD"] = "1", // the test command built the solution; the script must run that build
-                ["CONFIGURATION"] = ScriptRun.Configuration,
+                ["CONFIGURATION"] = TestProcessStart.Configuration,
                 ["Sites__0__LiveChatWebhookSecret"] = LiveChatSecret,
             });
 
@@ -78,7 +78,7 @@ public sealed partial class RunScriptTests
             // Ctrl-C: the script stops every process it started and says so.
             var started = script.Descendants();
             Assert.True(started.Count >= 5, $"expected the dev stack, three services and the demo under the script, found {started.Count}");
-            var exitCode = await script.InterruptAsync(TimeSpan.FromSeconds(60));
+            var exitCode = await script.StopAsync(TimeSpan.FromSeconds(60), StopSignal.Interrupt);
             Assert.Equal(0, exitCode);
             Assert.Contains("[run] stopped", script.Output, StringComparison.Ordinal);
             await AssertGoneAsync(started, TimeSpan.FromSeconds(10));
@@ -93,7 +93,7 @@ public sealed partial class RunScriptTests
         }
     }
 
-    private static async Task<Dictionary<string, long>> WaitForGoalsAsync(Uri query, string goal, ScriptRun script)
+    private static async Task<Dictionary<string, long>> WaitForGoalsAsync(Uri query, string goal, TestProcess script)
     {
         using var http = new HttpClient { BaseAddress = query, Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SystemFixture.ReadKey);
@@ -129,7 +129,7 @@ public sealed partial class RunScriptTests
         do
         {
             // The same pid with the same command line: a recycled pid is another process.
-            alive = processes.Where(p => ScriptRun.CommandLine(p.Pid) == p.CommandLine).ToArray();
+            alive = processes.Where(p => TestProcess.CommandLine(p.Pid) == p.CommandLine).ToArray();
             if (alive.Count == 0)
             {
                 return;
@@ -167,21 +167,38 @@ public sealed partial class RunScriptTests
         });
     }
 
-    private static int[] FreePorts(int count)
+    /// <summary>
+    /// <c>bash scripts/run.sh --demo</c> from the repository root in a session of its own, as a terminal runs it: Ctrl-C
+    /// then goes to its whole process group, and nothing of the test host's is in that group.
+    /// </summary>
+    private static TestProcess StartRunSh(IReadOnlyDictionary<string, string> environment)
     {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
-        foreach (var listener in listeners)
+        var start = new TestProcessStart("run.sh", "bash", "scripts/run.sh", "--demo") { WorkingDirectory = RepositoryRoot(), OwnProcessGroup = true };
+        // The test host's own environment names its dev stack and configuration; the script must find its own.
+        foreach (var inherited in new[] { "INSIGHTS_CLICKHOUSE_URL", "INSIGHTS_KAFKA_BOOTSTRAP", "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT" })
         {
-            listener.Start();
+            start.Environment[inherited] = null;
         }
 
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        foreach (var listener in listeners)
+        foreach (var (key, value) in environment)
         {
-            listener.Stop();
+            start.Environment[key] = value;
         }
 
-        return ports;
+        return TestProcess.Start(start);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "scripts", "run.sh")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No scripts/run.sh above {AppContext.BaseDirectory}.");
     }
 
     private static bool IsListening(int port)
@@ -204,195 +221,4 @@ public sealed partial class RunScriptTests
     // e.g. "[demo] demo: 27 events sent, ...; query API, last 24 h: 23 page views, 19 visitors; goals completed: pricing 2, ..."
     [GeneratedRegex(@"^\[demo\] demo: .*query API, last 24 h: [1-9][\d,]* page views, [1-9][\d,]* visitors; goals completed: pricing \d")]
     private static partial Regex DemoNumbers();
-
-    /// <summary>
-    /// <c>bash scripts/run.sh --demo</c> from the repository root in a session of its own, as a terminal runs it: Ctrl-C
-    /// then goes to its whole process group, and nothing of the test host's is in that group.
-    /// </summary>
-    private sealed class ScriptRun : IAsyncDisposable
-    {
-        private readonly Process process;
-        private readonly List<string> lines = [];
-
-        private ScriptRun(Process process) => this.process = process;
-
-        /// <summary>The configuration this test run was built in (the test's output folder: debug or release).</summary>
-        public static string Configuration => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name;
-
-        public string Output
-        {
-            get
-            {
-                lock (lines)
-                {
-                    return string.Join('\n', lines);
-                }
-            }
-        }
-
-        public static ScriptRun Start(IReadOnlyDictionary<string, string> environment)
-        {
-            var repository = RepositoryRoot();
-            // setsid execs bash in place (a child is never a group leader), so the process is the script itself.
-            var start = new ProcessStartInfo("setsid")
-            {
-                WorkingDirectory = repository,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            start.ArgumentList.Add("bash");
-            start.ArgumentList.Add("scripts/run.sh");
-            start.ArgumentList.Add("--demo");
-            // The test host's own environment names its dev stack and configuration; the script must find its own.
-            foreach (var inherited in new[] { "INSIGHTS_CLICKHOUSE_URL", "INSIGHTS_KAFKA_BOOTSTRAP", "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT" })
-            {
-                start.Environment.Remove(inherited);
-            }
-
-            foreach (var (key, value) in environment)
-            {
-                start.Environment[key] = value;
-            }
-
-            var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start bash.");
-            var run = new ScriptRun(process);
-            process.OutputDataReceived += (_, e) => run.Record(e.Data);
-            process.ErrorDataReceived += (_, e) => run.Record(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            return run;
-        }
-
-        /// <summary>Waits for the first output line matching <paramref name="pattern"/> and returns it.</summary>
-        public async Task<string> WaitForLineAsync(Regex pattern, TimeSpan timeout)
-        {
-            var deadline = DateTime.UtcNow + timeout;
-            while (true)
-            {
-                lock (lines)
-                {
-                    if (lines.FirstOrDefault(pattern.IsMatch) is { } line)
-                    {
-                        return line;
-                    }
-                }
-
-                Assert.False(process.HasExited, $"run.sh exited with {(process.HasExited ? process.ExitCode : 0)} before printing /{pattern}/:\n{Output}");
-                Assert.True(DateTime.UtcNow < deadline, $"run.sh printed no line matching /{pattern}/ within {timeout.TotalSeconds} s:\n{Output}");
-                await Task.Delay(250, Ct);
-            }
-        }
-
-        /// <summary>Every process under the script (services, dev stack, demo, log pipes), with its command line.</summary>
-        public IReadOnlyList<(int Pid, string CommandLine)> Descendants()
-        {
-            var parents = new Dictionary<int, List<int>>();
-            foreach (var directory in Directory.EnumerateDirectories("/proc"))
-            {
-                if (int.TryParse(Path.GetFileName(directory), out var pid) && ParentOf(pid) is { } parent)
-                {
-                    (parents.TryGetValue(parent, out var children) ? children : parents[parent] = []).Add(pid);
-                }
-            }
-
-            var found = new List<(int, string)>();
-            var pending = new Queue<int>([process.Id]);
-            while (pending.TryDequeue(out var pid))
-            {
-                foreach (var child in parents.GetValueOrDefault(pid) ?? [])
-                {
-                    found.Add((child, CommandLine(child)));
-                    pending.Enqueue(child);
-                }
-            }
-
-            return found;
-        }
-
-        /// <summary>Ctrl-C: SIGINT to the script's process group, as a terminal sends it; waits for the script to exit and
-        /// returns its exit code.</summary>
-        public async Task<int> InterruptAsync(TimeSpan timeout)
-        {
-            using (var kill = Process.Start("kill", ["-INT", "--", "-" + process.Id.ToString(CultureInfo.InvariantCulture)]))
-            {
-                await kill.WaitForExitAsync(Ct);
-            }
-
-            var deadline = DateTime.UtcNow + timeout;
-            while (!process.HasExited)
-            {
-                Assert.True(DateTime.UtcNow < deadline, $"run.sh did not stop within {timeout.TotalSeconds} s of Ctrl-C:\n{Output}");
-                await Task.Delay(200, Ct);
-            }
-
-            await Task.Delay(500, Ct); // the last lines are still in the pipe
-            return process.ExitCode;
-        }
-
-        public static string CommandLine(int pid)
-        {
-            try
-            {
-                return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim();
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return "";
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!process.HasExited)
-            {
-                // A failed test: take down whatever the script started, so no dev stack outlives the run.
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-            }
-
-            process.Dispose();
-        }
-
-        private static int? ParentOf(int pid)
-        {
-            try
-            {
-                // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ')'.
-                var stat = File.ReadAllText($"/proc/{pid}/stat");
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                return int.Parse(fields[1], CultureInfo.InvariantCulture);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or ArgumentOutOfRangeException)
-            {
-                return null;
-            }
-        }
-
-        private static string RepositoryRoot()
-        {
-            for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            {
-                if (File.Exists(Path.Combine(directory.FullName, "scripts", "run.sh")))
-                {
-                    return directory.FullName;
-                }
-            }
-
-            throw new InvalidOperationException($"No scripts/run.sh above {AppContext.BaseDirectory}.");
-        }
-
-        private void Record(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (lines)
-            {
-                lines.Add(line);
-            }
-        }
-    }
 }

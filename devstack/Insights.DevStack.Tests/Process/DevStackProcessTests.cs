@@ -20,15 +20,15 @@ public sealed class DevStackProcessTests : IDisposable
 
         var clock = Stopwatch.StartNew();
         await using var second = DevStackProcess.Start(data, Path.Combine(work, "second.env"));
-        var secondExit = await second.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        var secondExit = await second.Process.WaitForExitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(1, secondExit);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed}");
-        Assert.Contains("Only one process may use a data directory", second.Output, StringComparison.Ordinal);
+        Assert.Contains("Only one process may use a data directory", second.Process.Output, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(work, "second.env")));
 
         Assert.Equal(0, await first.StopAsync(TimeSpan.FromSeconds(20)));
-        Assert.Contains("Dev stack stopped", first.Output, StringComparison.Ordinal);
+        Assert.Contains("Dev stack stopped", first.Process.Output, StringComparison.Ordinal);
         Assert.False(File.Exists(first.EnvFile), "the address file goes away with the stack");
     }
 
