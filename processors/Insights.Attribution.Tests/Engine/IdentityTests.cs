@@ -27,6 +27,32 @@ public sealed class IdentityTests
     }
 
     [Fact]
+    public void An_alias_joins_the_anonymous_visitor_who_chatted_to_the_user_who_ordered()
+    {
+        var h = new Harness();
+        h.Run(ChatStarted("c1", "anon-7", T.Days(-1)), Order("o1", null, T, 60m, user: "u-9"));
+        Assert.Empty(h.Store.Credits("o1"));
+
+        // Segment's alias(previousId, userId): the id the visitor had before signing up is the user now.
+        var output = h.Run(Alias("anon-7", "u-9", T.Hours(-2)));
+
+        Assert.Contains(output.Links, l => l.Reason == LinkReasons.Alias && (l.From, l.To) is ("a:anon-7", "u:u-9") or ("u:u-9", "a:anon-7"));
+        Assert.Equal(60m, h.Store.Amounts("o1", AttributionModels.LastChat)["c1"]);
+        Assert.Equal(h.Store.Identity("a:anon-7")!.PersonId, h.Store.Identity("u:u-9")!.PersonId);
+    }
+
+    [Fact]
+    public void An_alias_of_an_older_user_id_joins_both_users()
+    {
+        var h = new Harness();
+        h.Run(ChatStarted("c1", "v1", T.Days(-2)) with { UserId = "old-login" }, Order("o1", null, T, 15m, user: "new-login"));
+
+        h.Run(Alias("old-login", "new-login", T.Hours(-1)));
+
+        Assert.Equal(15m, h.Store.Amounts("o1", AttributionModels.LastChat)["c1"]);
+    }
+
+    [Fact]
     public void A_hashed_email_on_the_chat_and_on_the_order_joins_them()
     {
         var h = new Harness();

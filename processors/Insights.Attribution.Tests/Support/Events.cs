@@ -48,6 +48,9 @@ public static class Ev
     public static PipelineEvent Identify(string? visitor, DateTimeOffset at, string? user = null, string? email = null) =>
         Make(EventTypes.Identify, at, visitor) with { UserId = user, EmailHash = email };
 
+    public static PipelineEvent Alias(string previousId, string user, DateTimeOffset at) =>
+        Make(EventTypes.Alias, at, null) with { PreviousId = previousId, UserId = user };
+
     public static PipelineEvent Pageview(string visitor, DateTimeOffset at, string url = "https://shop.example/", string? ip = null, string? userAgent = null,
         string? user = null) =>
         Make(EventTypes.Pageview, at, visitor) with { Url = url, Ip = ip, UserAgent = userAgent, UserId = user };

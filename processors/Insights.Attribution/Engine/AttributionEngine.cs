@@ -131,7 +131,12 @@ public sealed class AttributionEngine
                     break;
 
                 default:
-                    linkReason = e.Type == EventTypes.Identify ? LinkReasons.Identify : LinkReasons.Event;
+                    linkReason = e.Type switch
+                    {
+                        EventTypes.Identify => LinkReasons.Identify,
+                        EventTypes.Alias => LinkReasons.Alias,
+                        _ => LinkReasons.Event,
+                    };
                     MatchGoals(batch, site, e, ids[0] ?? ids[1] ?? ids[2]);
                     break;
             }
@@ -170,6 +175,15 @@ public sealed class AttributionEngine
                             batch.Seed(e.SiteId, b);
                         }
                     }
+                }
+
+                if (e.Type == EventTypes.Alias && ids[1] is { } user && Node.IsUsable(e.PreviousId))
+                {
+                    // Segment's alias says previousId was this user's earlier id: an anonymous id or an older user id,
+                    // which the event does not tell apart. Both readings are linked; the one that names nobody links
+                    // nothing else.
+                    LinkAlias(batch, batchLinks, e, Node.Anonymous(e.PreviousId!), user, at);
+                    LinkAlias(batch, batchLinks, e, Node.User(e.PreviousId!), user, at);
                 }
             }
         }
@@ -357,6 +371,16 @@ public sealed class AttributionEngine
                 batch.GoalCompletions.Add(new GoalCompletionRow(e.SiteId, goal.Id, key, e.Timestamp.UtcDateTime, node,
                     e.AnonymousId ?? "", goal.Value ?? 0, 1));
             }
+        }
+    }
+
+    private void LinkAlias(PreparedBatch batch, HashSet<(string, string, string)> batchLinks, PipelineEvent e, string previous, string user, DateTime at)
+    {
+        if (previous != user
+            && AddLink(batch, batchLinks, new LinkFact(e.SiteId, previous, user, LinkStrength.Strong, LinkReasons.Alias, e.EventId, at)))
+        {
+            batch.Seed(e.SiteId, previous);
+            batch.Seed(e.SiteId, user);
         }
     }
 

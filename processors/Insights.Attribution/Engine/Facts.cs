@@ -24,6 +24,7 @@ public sealed record LinkFact(string Site, string From, string To, LinkStrength 
 public static class LinkReasons
 {
     public const string Identify = "identify";
+    public const string Alias = "alias";
     public const string Event = "event";
     public const string Chat = "chat";
     public const string Order = "order";
