@@ -192,10 +192,15 @@ internal static class Settings
         _ => "`" + value + "`",
     };
 
+    // Defaults under the user's cache or home directory (the IP data) are shown as the rule that computes them, so
+    // the page is the same on every machine.
     private static string Home(string path)
     {
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        return home.Length > 1 && path.StartsWith(home + "/", StringComparison.Ordinal) ? "~" + path[home.Length..] : path;
+        var cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg : Path.Combine(home, ".cache");
+        return path.StartsWith(cache + "/", StringComparison.Ordinal) ? "${XDG_CACHE_HOME:-~/.cache}" + path[cache.Length..]
+            : home.Length > 1 && path.StartsWith(home + "/", StringComparison.Ordinal) ? "~" + path[home.Length..]
+            : path;
     }
 
     private static string Rules(PropertyInfo property)
