@@ -12,6 +12,7 @@ public sealed class SiteOptions
     [RegularExpression("^[a-z0-9][a-z0-9_-]{0,62}$", ErrorMessage = "must be 1-63 lowercase letters, digits, '-' or '_'")]
     public string Id { get; set; } = "";
 
+    /// <summary>Display name of the site.</summary>
     public string Name { get; set; } = "";
 
     /// <summary>Keys that may send events (browser tracker, public).</summary>
@@ -150,6 +151,7 @@ public sealed class SiteGoal
     [RegularExpression("^[a-z0-9][a-z0-9_-]{0,62}$", ErrorMessage = "must be 1-63 lowercase letters, digits, '-' or '_'")]
     public string Id { get; set; } = "";
 
+    /// <summary>Display name of the goal in the goals report; completions are stored under its id.</summary>
     public string Name { get; set; } = "";
 
     /// <summary><c>page</c>, <c>event</c>, <c>chat_started</c> or <c>order_placed</c>.</summary>

@@ -30,7 +30,7 @@ public sealed class AttributionOptions : ConsumerGroupOptions
     /// <summary>Off: the host runs no attribution consumer (for a host that should only fill the events table).</summary>
     public bool Enabled { get; set; } = true;
 
-    // One load query or insert slower than this fails the attempt, which is retried (an outage).
+    /// <summary>One load query or insert slower than this fails the attempt, which is retried (an outage).</summary>
     [Range(1, 600)]
     public int QueryTimeoutSeconds { get; set; } = 30;
 
@@ -39,34 +39,46 @@ public sealed class AttributionOptions : ConsumerGroupOptions
 
     protected override ConsumerFaultOptions LoopFaults => Fault;
 
-    // A component (one person's ids, chats and orders) bigger than this is cut while loading and the cut counted: a
-    // shared e-mail like "test@test" must not pull half the site into every batch.
+    /// <summary>
+    /// A component (one person's ids, chats and orders) bigger than this is cut while loading and the cut counted: a
+    /// shared e-mail like "test@test" must not pull half the site into every batch.
+    /// </summary>
     [Range(10, 1_000_000)]
     public int MaxComponentNodes { get; set; } = 5_000;
 
-    // Breadth-first rounds (one query each) when loading a component; a person's ids are rarely more than 3 links apart.
+    /// <summary>
+    /// Breadth-first rounds (one query each) when loading a component; a person's ids are rarely more than 3 links apart.
+    /// </summary>
     [Range(1, 64)]
     public int MaxLoadRounds { get; set; } = 8;
 
-    // An order up to this long after a chat ended counts as placed "during" it.
+    /// <summary>An order up to this long after a chat ended counts as placed "during" it.</summary>
     [Range(0, 24 * 60)]
     public int DuringChatGraceMinutes { get; set; } = 60;
 
-    // Global switch of the same-IP-and-user-agent fallback (sites can turn it off for themselves with WeakIdentityLinking).
+    /// <summary>
+    /// Global switch of the same-IP-and-user-agent fallback (sites can turn it off for themselves with WeakIdentityLinking).
+    /// </summary>
     public bool WeakLinking { get; set; } = true;
 
-    // How close a chat or order and a page view of the same IP and user agent must be; wider links more and guesses more.
+    /// <summary>
+    /// How close a chat or order and a page view of the same IP and user agent must be; wider links more and guesses more.
+    /// </summary>
     [Range(1, 24 * 60)]
     public int WeakLinkWindowMinutes { get; set; } = 10;
 
-    // Bytes of IP + user-agent pairs remembered for weak linking (estimated from their strings: ~0.5 KB a pair, a few KB
-    // with hostile user agents and ids). Less forgets sooner under heavy traffic, and a forgotten pair links nothing:
-    // the pairs are not stored anywhere, on purpose.
+    /// <summary>
+    /// Bytes of IP + user-agent pairs remembered for weak linking (estimated from their strings: ~0.5 KB a pair, a few KB
+    /// with hostile user agents and ids). Less forgets sooner under heavy traffic, and a forgotten pair links nothing:
+    /// the pairs are not stored anywhere, on purpose.
+    /// </summary>
     [Range(typeof(long), "65536", "17179869184")]
     public long WeakLinkMaxBytes { get; set; } = 64L * 1024 * 1024;
 
-    // Bytes of stored strong links remembered (~0.3 KB each), so a logged-in visitor's every page view does not reload
-    // their component. Over it the memory is emptied: each link is then written and its component loaded once more.
+    /// <summary>
+    /// Bytes of stored strong links remembered (~0.3 KB each), so a logged-in visitor's every page view does not reload
+    /// their component. Over it the memory is emptied: each link is then written and its component loaded once more.
+    /// </summary>
     [Range(typeof(long), "65536", "17179869184")]
     public long KnownLinksMaxBytes { get; set; } = 64L * 1024 * 1024;
 

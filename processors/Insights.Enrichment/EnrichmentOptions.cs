@@ -95,6 +95,7 @@ public enum IpStorageMode
 /// </summary>
 public sealed class ReverseDnsOptions
 {
+    /// <summary>Turns the look-ups on.</summary>
     public bool Enabled { get; set; }
 
     /// <summary>Time limit per lookup; a slower answer counts as none.</summary>

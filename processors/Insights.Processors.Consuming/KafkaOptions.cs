@@ -17,35 +17,47 @@ public sealed class KafkaOptions
     [Required]
     public string BootstrapServers { get; set; } = "127.0.0.1:9092";
 
-    // How long a silent member keeps its partitions: short moves work off a dead processor sooner, too short
-    // evicts live ones during GC or CPU stalls.
+    /// <summary>
+    /// How long a silent member keeps its partitions: short moves work off a dead processor sooner, too short
+    /// evicts live ones during GC or CPU stalls.
+    /// </summary>
     [Range(1_000, 300_000)]
     public int SessionTimeoutMs { get; set; } = 10_000;
 
-    // Heartbeats per session: more frequent detects departures sooner at the cost of more group traffic.
+    /// <summary>
+    /// Heartbeats per session: more frequent detects departures sooner at the cost of more group traffic.
+    /// </summary>
     [Range(100, 100_000)]
     public int HeartbeatIntervalMs { get; set; } = 3_000;
 
-    // How often stored offsets are committed: every interval's worth of written batches is re-read (and
-    // deduplicated) after a crash; shorter costs one small request to the group coordinator per interval.
+    /// <summary>
+    /// How often stored offsets are committed: every interval's worth of written batches is re-read (and
+    /// deduplicated) after a crash; shorter costs one small request to the group coordinator per interval.
+    /// </summary>
     [Range(100, 60_000)]
     public int AutoCommitIntervalMs { get; set; } = 1_000;
 
-    // Bytes fetched per partition per request: larger drains a backlog in fewer round trips, but holds more
-    // memory per assigned partition (librdkafka's default).
+    /// <summary>
+    /// Bytes fetched per partition per request: larger drains a backlog in fewer round trips, but holds more
+    /// memory per assigned partition (librdkafka's default).
+    /// </summary>
     [Range(1_024, 100 * 1024 * 1024)]
     public int MaxPartitionFetchBytes { get; set; } = 1024 * 1024;
 
-    // Bytes per fetch response across partitions: the ceiling of what one fetch may buffer.
+    /// <summary>Bytes per fetch response across partitions: the ceiling of what one fetch may buffer.</summary>
     [Range(1_024, 1024 * 1024 * 1024)]
     public int FetchMaxBytes { get; set; } = 50 * 1024 * 1024;
 
-    // First pause after a batch failed on an outage (ClickHouse or Kafka unreachable); short recovers fast from a
-    // blip, long spares a struggling server.
+    /// <summary>
+    /// First pause after a batch failed on an outage (ClickHouse or Kafka unreachable); short recovers fast from a
+    /// blip, long spares a struggling server.
+    /// </summary>
     [Range(1, 60_000)]
     public int BackoffInitialMs { get; set; } = 250;
 
-    // Ceiling of the doubling back-off; lower resumes sooner after an outage, higher probes a dead server less.
+    /// <summary>
+    /// Ceiling of the doubling back-off; lower resumes sooner after an outage, higher probes a dead server less.
+    /// </summary>
     [Range(1, 600_000)]
     public int BackoffMaxMs { get; set; } = 10_000;
 }
@@ -71,13 +83,17 @@ public abstract class ConsumerGroupOptions
     [RegularExpression(TopicName, ErrorMessage = TopicNameMessage)]
     public string DeadLetterTopic { get; set; } = Topics.DeadLetters;
 
-    // Larger batches mean fewer ClickHouse parts and more events/s per insert, but more memory per batch and a
-    // longer replay after a crash.
+    /// <summary>
+    /// Larger batches mean fewer ClickHouse parts and more events/s per insert, but more memory per batch and a
+    /// longer replay after a crash.
+    /// </summary>
     [Range(1, 1_000_000)]
     public int BatchMaxEvents { get; set; } = 10_000;
 
-    // How long the first event of a batch may wait for company: lower is fresher data, higher is fewer, larger
-    // inserts when traffic is light (ClickHouse prefers about one insert per second per table).
+    /// <summary>
+    /// How long the first event of a batch may wait for company: lower is fresher data, higher is fewer, larger
+    /// inserts when traffic is light (ClickHouse prefers about one insert per second per table).
+    /// </summary>
     [Range(1, 60_000)]
     public int BatchMaxWaitMs { get; set; } = 250;
 

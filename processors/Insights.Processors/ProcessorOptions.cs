@@ -26,10 +26,14 @@ public sealed class ProcessorOptions : ConsumerGroupOptions
     [RegularExpression(TopicName, ErrorMessage = TopicNameMessage)]
     public string EnrichedTopic { get; set; } = Topics.Enriched;
 
-    // Live presence needs it; off halves the Kafka traffic of a processor that only fills ClickHouse.
+    /// <summary>
+    /// Live presence needs it; off halves the Kafka traffic of a processor that only fills ClickHouse.
+    /// </summary>
     public bool PublishEnriched { get; set; } = true;
 
-    // How long one insert or look-up may take before it counts as failed (an outage: retried with the same token).
+    /// <summary>
+    /// How long one insert or look-up may take before it counts as failed (an outage: retried with the same token).
+    /// </summary>
     [Range(1, 600)]
     public int InsertTimeoutSeconds { get; set; } = 30;
 

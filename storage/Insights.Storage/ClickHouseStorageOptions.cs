@@ -28,8 +28,10 @@ public sealed class ClickHouseStorageOptions
     [Range(1, 36500)]
     public int RetentionDays { get; set; } = 400;
 
-    // Encoded bytes of ids per look-up query (they ride in the URL, see LookupChunks): larger means fewer queries for a
-    // batch of new visitors; the ceiling keeps each parameter under ClickHouse's 128 KiB per-field limit.
+    /// <summary>
+    /// Encoded bytes of ids per look-up query (they ride in the URL, see LookupChunks): larger means fewer queries for a
+    /// batch of new visitors; the ceiling keeps each parameter under ClickHouse's 128 KiB per-field limit.
+    /// </summary>
     [Range(LookupChunks.MinBudgetBytes, LookupChunks.MaxBudgetBytes)]
     public int LookupMaxBytes { get; set; } = LookupChunks.DefaultBudgetBytes;
 

@@ -143,8 +143,10 @@ public sealed class CompanyRangeOptions
     /// <summary>An address or CIDR block: <c>203.0.113.0/24</c>, <c>2001:db8:42::/48</c>, <c>198.51.100.7</c>.</summary>
     public string Cidr { get; set; } = "";
 
+    /// <summary>The company's name, shown for every visitor from the range.</summary>
     public string Company { get; set; } = "";
 
+    /// <summary>The company's web domain (<c>acme.example</c>); optional.</summary>
     public string? Domain { get; set; }
 
     /// <summary>The site this range applies to; null for every site. A site's own ranges win over global ones.</summary>

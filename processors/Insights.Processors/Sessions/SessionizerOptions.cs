@@ -11,20 +11,26 @@ public sealed class SessionizerOptions
     [Range(1, 1_440)]
     public int InactivityMinutes { get; set; } = 30;
 
-    // Bytes of visitor state kept in memory (estimated: each visitor's ids, latest session and its strings, recent
-    // event ids, fixed overhead; a typical visitor costs 2-3 KB, one with 250-character ids and long URLs ~10 KB).
-    // More saves a ClickHouse look-up when a visitor comes back after a pause; over it, visitors idle for longer than
-    // the inactivity gap go first, then the least recently seen, and are read back from ClickHouse when they return.
+    /// <summary>
+    /// Bytes of visitor state kept in memory (estimated: each visitor's ids, latest session and its strings, recent
+    /// event ids, fixed overhead; a typical visitor costs 2-3 KB, one with 250-character ids and long URLs ~10 KB).
+    /// More saves a ClickHouse look-up when a visitor comes back after a pause; over it, visitors idle for longer than
+    /// the inactivity gap go first, then the least recently seen, and are read back from ClickHouse when they return.
+    /// </summary>
     [Range(typeof(long), "65536", "68719476736")]
     public long MaxMemoryBytes { get; set; } = 512L * 1024 * 1024;
 
-    // Distinct pages listed per session (the company timeline shows them; lead scoring matches them).
+    /// <summary>
+    /// Distinct pages listed per session (the company timeline shows them; lead scoring matches them).
+    /// </summary>
     [Range(1, 1_000)]
     public int MaxPagesPerSession { get; set; } = 50;
 
-    // How far ahead of its received time an event's timestamp may be: ingest's Ingest:MaxFutureSkew (1 hour). A new
-    // visitor is looked up in ClickHouse until the processor has owned its partition for this plus the inactivity gap;
-    // shorter skips look-ups sooner, and too short could split a session whose clock ran ahead.
+    /// <summary>
+    /// How far ahead of its received time an event's timestamp may be: ingest's Ingest:MaxFutureSkew (1 hour). A new
+    /// visitor is looked up in ClickHouse until the processor has owned its partition for this plus the inactivity gap;
+    /// shorter skips look-ups sooner, and too short could split a session whose clock ran ahead.
+    /// </summary>
     [Range(0, 10_080)]
     public int MaxClockSkewMinutes { get; set; } = 60;
 

@@ -26,6 +26,7 @@ public sealed class LeadScoreOptions : IValidatableObject
     [Range(0, 1_000)]
     public double PageViewWeight { get; set; } = 2;
 
+    /// <summary>Page views per visit that earn <see cref="PageViewWeight"/>; further ones earn nothing.</summary>
     [Range(0, 1_000)]
     public int PageViewCap { get; set; } = 10;
 
@@ -90,7 +91,9 @@ public sealed class LeadScoreOptions : IValidatableObject
 
 public sealed class HighIntentPage
 {
+    /// <summary>A path starting with <c>/</c>; it matches itself and everything below it.</summary>
     public string Path { get; set; } = "";
 
+    /// <summary>Points per visit that includes the page (0 to 1000).</summary>
     public double Weight { get; set; }
 }
