@@ -47,14 +47,6 @@ public sealed class DashboardData(DevStackFixture stack) : IAsyncLifetime
         var rows = pageviews.Select(p => new EventRow(p.Event.EventId, p.Event.AnonymousId!, p.Event.Timestamp, new Uri(p.Event.Url!).AbsolutePath,
             Company: p.Company, Country: p.Country, Referrer: p.Referrer, Campaign: p.Campaign)).ToList();
         rows.Add(new EventRow("bot-1", "bot1", d.Hours(10), "/product", Bot: "crawler", Country: "US"));
-
-        // Right now: two visitors (one from Acme), a crawler, and a visitor gone for ten minutes.
-        var now = DateTimeOffset.UtcNow;
-        rows.Add(new EventRow("live-1", "live-a", now.AddSeconds(-60), "/pricing", Company: "acme", Country: "DE"));
-        rows.Add(new EventRow("live-2", "live-b", now.AddSeconds(-90), "/", Country: "FR"));
-        rows.Add(new EventRow("live-3", "live-b", now.AddSeconds(-30), "/docs", Country: "FR"));
-        rows.Add(new EventRow("live-4", "live-bot", now.AddSeconds(-30), "/pricing", Bot: "crawler", Country: "US"));
-        rows.Add(new EventRow("live-5", "old-c", now.AddMinutes(-10), "/old", Country: "US"));
         await InsertEventsAsync(rows);
 
         // Visits as the sessions processor writes them; s1 twice, an older, shorter version first and in its own insert (one
@@ -97,6 +89,18 @@ public sealed class DashboardData(DevStackFixture stack) : IAsyncLifetime
             await Eventually.TrueAsync(() => Task.FromResult(Pipeline.CaughtUp()), "every event attributed");
             await attribution.StopAsync(Ct);
         }
+
+        // Right now (written last, so a slow attribution run cannot age them out of the 5 minutes): two visitors (one from
+        // Acme), a crawler, and a visitor gone for ten minutes.
+        var now = DateTimeOffset.UtcNow;
+        await InsertEventsAsync(
+        [
+            new EventRow("live-1", "live-a", now.AddSeconds(-40), "/pricing", Company: "acme", Country: "DE"),
+            new EventRow("live-2", "live-b", now.AddSeconds(-50), "/", Country: "FR"),
+            new EventRow("live-3", "live-b", now.AddSeconds(-20), "/docs", Country: "FR"),
+            new EventRow("live-4", "live-bot", now.AddSeconds(-20), "/pricing", Bot: "crawler", Country: "US"),
+            new EventRow("live-5", "old-c", now.AddMinutes(-10), "/old", Country: "US"),
+        ]);
 
         Api = Pipeline.StartQueryApi();
         Client = Api.CreateClient();
