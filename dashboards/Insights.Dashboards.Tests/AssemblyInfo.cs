@@ -1,0 +1,3 @@
+using Insights.DevStack.Testing;
+
+[assembly: AssemblyFixture(typeof(DevStackFixture))]
