@@ -68,6 +68,48 @@ public sealed class SubjectRequestTests(DevStackFixture stack)
     }
 
     [Fact]
+    public async Task A_link_to_an_account_that_only_the_public_key_claimed_is_not_followed_from_the_visitor()
+    {
+        using var db = await EventsDatabase.CreateMigratedAsync(stack);
+        var bob = new TestPerson("bob", BobEmailHash);
+        await bob.InsertAsync(stack, db.Name);
+        await using var api = db.StartApi();
+        var http = api.CreateClient();
+        var bobAlone = RowLines(await ExportAsync(http, """{"userId":"bob"}"""));
+
+        // Mallory's browser sent identify(userId: "bob") with the page's public key: ingest namespaced its id "pub:".
+        await db.InsertAsync(new TestEvent("pub:mallory-e1", TestSites.Shop, new DateTime(2026, 5, 1, 10, 0, 0, DateTimeKind.Utc), "mallory-browser"));
+        using (var client = new ClickHouseClient(stack.ConnectionString(db.Name)))
+        {
+            await client.InsertBinaryAsync("identity_links", ["site_id", "id", "linked_id", "strength", "reason", "event_id", "linked_at"],
+                [[TestSites.Shop, "a:mallory-browser", "u:bob", (byte)2, "identify", "pub:mallory-e1", DateTime.UtcNow],
+                 [TestSites.Shop, "u:bob", "a:mallory-browser", (byte)2, "identify", "pub:mallory-e1", DateTime.UtcNow]],
+                cancellationToken: Http.Ct);
+        }
+
+        // Asked about the visitor, the claim leads nowhere: Mallory's own rows only, none of Bob's.
+        var asVisitor = await ExportAsync(http, """{"anonymousId":"mallory-browser"}""");
+        Assert.Equal(["mallory-browser"], Strings(asVisitor[0].GetProperty("ids").GetProperty("anonymousIds")));
+        Assert.Empty(Strings(asVisitor[0].GetProperty("ids").GetProperty("userIds")));
+        Assert.Equal(1, asVisitor[0].GetProperty("weakLinksNotFollowed").GetInt32());
+        // The claim itself is Mallory's: its identity_links rows are hers, and name the id she typed.
+        Assert.DoesNotContain(RowLines(asVisitor), r => r.Contains("bob", StringComparison.Ordinal)
+            && !r.StartsWith("{\"table\":\"identity_links\"", StringComparison.Ordinal));
+        Assert.Equal(2, RowLines(asVisitor).Count(r => r.StartsWith("{\"table\":\"identity_links\"", StringComparison.Ordinal)));
+
+        // From the account, the browser it named is followed: that is the account's own history as far as anyone can tell.
+        Assert.Contains(RowLines(await ExportAsync(http, """{"userId":"bob"}""")), r => r.Contains("mallory-browser", StringComparison.Ordinal));
+
+        // Erasing the visitor takes Mallory's rows and her claim, and leaves Bob exactly as he was.
+        using (var erase = await http.PostAsync("/v1/sites/shop/subjects/erase", """{"anonymousId":"mallory-browser"}""", bearer: TestSites.ShopServer))
+        {
+            Assert.Equal(HttpStatusCode.OK, erase.StatusCode);
+        }
+
+        Assert.Equal(bobAlone, RowLines(await ExportAsync(http, """{"userId":"bob"}""")));
+    }
+
+    [Fact]
     public async Task Erasing_a_user_deletes_them_and_their_devices_everywhere_and_leaves_everyone_else_as_it_was()
     {
         using var db = await EventsDatabase.CreateMigratedAsync(stack);

@@ -50,7 +50,7 @@ public sealed record SubjectErasure(
     [property: Description("How the subject was named: anonymousId, userId or email.")] string SubjectKind,
     [property: Description("SHA-256 (hex) of the subject's graph node (a:<id>, u:<id>, e:<e-mail hash>), as the audit record keeps it.")] string SubjectHash,
     [property: Description("Every id erased.")] CoveredIds Ids,
-    [property: Description("Ids linked to the subject only by a guess (same IP and user agent) and therefore left alone: they may be someone else.")] int WeakLinksNotFollowed,
+    [property: Description("Ids linked to the subject only by a guess (same IP and user agent), or a user id or e-mail linked to a visitor id only by the public write key's claim, and therefore left alone: they may be someone else.")] int WeakLinksNotFollowed,
     [property: Description("Rows deleted per table (each row once, however many unmerged copies were stored); all tables, zeros included.")] IReadOnlyDictionary<string, long> Deleted,
     [property: Description("The rows are gone from every query when this answers (synchronous lightweight delete); the disk space is freed at the tables' next merges.")] DateTimeOffset ErasedAt);
 

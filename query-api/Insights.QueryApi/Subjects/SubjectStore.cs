@@ -67,8 +67,10 @@ public sealed class SubjectStore(ReportsDatabase database, IOptions<SubjectOptio
     /// <summary>Strength of a link the subject stated (an event carrying both ids); weaker ones are guesses (same IP and user agent).</summary>
     private const int StrongLink = 2;
 
+    // publicOnly: every stored copy of the link came from an event sent with the site's public write key (ingest
+    // namespaces those ids "pub:"), i.e. a claim anyone who reads the page's HTML could have made.
     private const string LinksSql = """
-        SELECT linked_id, max(strength)
+        SELECT id, linked_id, max(strength), min(startsWith(event_id, 'pub:'))
         FROM identity_links
         WHERE site_id = {site:String} AND id IN {frontier:Array(String)}
         GROUP BY id, linked_id
@@ -127,17 +129,18 @@ public sealed class SubjectStore(ReportsDatabase database, IOptions<SubjectOptio
             parameters.AddParameter("site", site.Id);
             parameters.AddParameter("frontier", frontier.ToArray());
             var links = await database.QueryAsync("subjects.links", LinksSql, parameters,
-                r => (Node: r.GetString(0), Strength: Convert.ToInt32(r.GetValue(1), CultureInfo.InvariantCulture)), cancellationToken, statementTimeout);
+                r => (From: r.GetString(0), Node: r.GetString(1), Strength: Convert.ToInt32(r.GetValue(2), CultureInfo.InvariantCulture),
+                    PublicOnly: Convert.ToInt32(r.GetValue(3), CultureInfo.InvariantCulture) == 1), cancellationToken, statementTimeout);
 
             frontier = [];
-            foreach (var (node, strength) in links)
+            foreach (var (from, node, strength, publicOnly) in links)
             {
                 if (node.Length <= 2)
                 {
                     continue; // a node without an id names nobody; see PersonalTables
                 }
 
-                if (strength < StrongLink)
+                if (strength < StrongLink || ClaimsAnAccount(from, node, publicOnly))
                 {
                     weak.Add(node);
                 }
@@ -157,6 +160,15 @@ public sealed class SubjectStore(ReportsDatabase database, IOptions<SubjectOptio
         weak.ExceptWith(visited);
         return new SubjectIds([.. visited.Order(StringComparer.Ordinal)], weak.Count);
     }
+
+    /// <summary>
+    /// A link from a visitor id to a user id or e-mail hash that only the public write key ever stated. Anyone can send
+    /// <c>identify(userId: "someone-else")</c> with a page's public key; followed from the visitor id, that claim would
+    /// hand the account's data to whoever asks for the visitor's (an export) or delete it (an erasure). The other way
+    /// round — from an account to the browsers it identified on — is the account owner's own history, and is followed.
+    /// </summary>
+    private static bool ClaimsAnAccount(string from, string to, bool publicOnly) =>
+        publicOnly && from.StartsWith("a:", StringComparison.Ordinal) && (to.StartsWith("u:", StringComparison.Ordinal) || to.StartsWith("e:", StringComparison.Ordinal));
 
     /// <summary>The subject's rows in every table, as a JSON object per row (ClickHouse's JSONEachRow), table by table.</summary>
     public async IAsyncEnumerable<(string Table, string Json)> ExportAsync(SiteOptions site, SubjectIds ids,
