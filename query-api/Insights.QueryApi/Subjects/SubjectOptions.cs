@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Insights.Storage;
 
 namespace Insights.QueryApi.Subjects;
 
@@ -8,13 +9,14 @@ public sealed class SubjectOptions
     public const string Section = "Subjects";
 
     /// <summary>
-    /// UTF-8 bytes of all the ids a subject may resolve to (its visitor ids, user ids, e-mail hashes, chats, orders).
-    /// Every statement carries them in its URL, percent-encoded (up to 3× as long), and ClickHouse refuses URLs over
-    /// 1 MiB; more also means a shared id (a "test@test.com" everyone typed) pulling in many people. Past it the
-    /// request is refused (422 <c>subject_too_large</c>) rather than half done.
+    /// Encoded bytes of all the ids a subject may resolve to (its visitor ids, user ids, e-mail hashes, chats, orders),
+    /// counted as the look-ups count them (<c>LookupChunks.EncodedBytes</c>: what one Array(String) parameter costs in
+    /// the URL). Every statement carries them in one parameter, which ClickHouse caps at 128 KiB; more also means a
+    /// shared id (a "test@test.com" everyone typed) pulling in many people. Past it the request is refused (422
+    /// <c>subject_too_large</c>) rather than half done.
     /// </summary>
-    [Range(1_024, 300_000)]
-    public int MaxSubjectIdBytes { get; set; } = 131_072;
+    [Range(LookupChunks.MinBudgetBytes, LookupChunks.MaxBudgetBytes)]
+    public int MaxSubjectIdBytes { get; set; } = LookupChunks.DefaultBudgetBytes;
 
     /// <summary>Rounds of following the identity graph's links out from the subject (a person's ids are a few hops
     /// apart: visitor – user – e-mail – chat – visitor). More finds longer chains and costs a query each.</summary>

@@ -116,7 +116,7 @@ public sealed class SubjectStore(ReportsDatabase database, IOptions<SubjectOptio
         ArgumentNullException.ThrowIfNull(subject);
         var visited = new HashSet<string>(StringComparer.Ordinal) { subject.Node };
         var weak = new HashSet<string>(StringComparer.Ordinal);
-        var bytes = Encoding.UTF8.GetByteCount(subject.Node);
+        var bytes = LookupChunks.EncodedBytes(subject.Node);
         List<string> frontier = [subject.Node];
         for (var round = 0; frontier.Count > 0; round++)
         {
@@ -146,7 +146,7 @@ public sealed class SubjectStore(ReportsDatabase database, IOptions<SubjectOptio
                 }
                 else if (visited.Add(node))
                 {
-                    bytes += Encoding.UTF8.GetByteCount(node);
+                    bytes += LookupChunks.EncodedBytes(node);
                     if (bytes > options.MaxSubjectIdBytes)
                     {
                         return null;
