@@ -1,3 +1,4 @@
+using Insights.Contracts;
 using Insights.QueryApi.Subjects;
 using Insights.Storage;
 
@@ -16,7 +17,7 @@ public sealed class SubjectTests
     [InlineData("  Maria.Keller@EXAMPLE.com\t")]
     [InlineData("MARIA.KELLER@EXAMPLE.COM\n")]
     public void The_email_hash_is_the_one_ingest_stores(string address) =>
-        Assert.Equal("b5e6689a6e8fa57ba552a14f3c43604885b4002ffaf971158442e5b32ff30853", SubjectEmailHash.Of(address));
+        Assert.Equal("b5e6689a6e8fa57ba552a14f3c43604885b4002ffaf971158442e5b32ff30853", EmailHash.Of(address));
 
     [Theory]
     [InlineData(null)]
@@ -28,11 +29,11 @@ public sealed class SubjectTests
     [InlineData("maria keller@example.com")]
     [InlineData("a@b@example.com")]
     [InlineData("maria\u0001@example.com")]
-    public void Something_that_is_not_an_address_has_no_hash(string? email) => Assert.Null(SubjectEmailHash.Of(email));
+    public void Something_that_is_not_an_address_has_no_hash(string? email) => Assert.Null(EmailHash.Of(email));
 
     [Fact]
     public void An_address_longer_than_any_address_has_no_hash() =>
-        Assert.Null(SubjectEmailHash.Of(new string('a', 250) + "@example.com"));
+        Assert.Null(EmailHash.Of(new string('a', 250) + "@example.com"));
 
     [Theory]
     [InlineData("""{"anonymousId":"v-1"}""", "anonymousId", "a:v-1")]

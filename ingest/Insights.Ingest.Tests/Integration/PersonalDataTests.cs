@@ -59,7 +59,7 @@ public sealed class PersonalDataTests(DevStackFixture stack)
         await Answer.AcceptedAsync(response, 1);
 
         var message = Assert.Single(KafkaReader.ReadToEnd(host.KafkaBootstrap, host.Topic, 1));
-        Assert.Equal(Masking.EmailHash.Of(Address), message.Event.EmailHash);
+        Assert.Equal(Insights.Contracts.EmailHash.Of(Address), message.Event.EmailHash);
         var traits = message.Event.Properties!.Value;
         Assert.Equal("""{"name":"Maria","payment":"**** **** **** 1111"}""", traits.GetRawText());
         AssertClean(message.Value);

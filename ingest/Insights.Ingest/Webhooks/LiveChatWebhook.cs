@@ -382,7 +382,7 @@ public static class LiveChatWebhook
             return new Customer(
                 user.Get("id"u8).OptionalId("customer.id", context),
                 VisitorIdOf(user.Get("session_fields"u8), context),
-                Masking.EmailHash.Of(user.Get("email"u8).Text()),
+                Contracts.EmailHash.Of(user.Get("email"u8).Text()),
                 WebhookJson.Ip(visit.Get("ip"u8).Text()),
                 WebhookJson.UserAgent(visit.Get("user_agent"u8).Text()),
                 lastPage.Get("url"u8).Text() is { Length: <= 8192 } url ? url : null,

@@ -258,7 +258,7 @@ public static class ShopifyWebhook
         return new OrderPerson(
             visitor.OptionalId("note_attributes.insights_visitor_id", context),
             customer.Get("id"u8).OptionalId("customer.id", context),
-            Masking.EmailHash.Of(order.Get("email"u8).Text() ?? order.Get("contact_email"u8).Text() ?? customer.Get("email"u8).Text()),
+            EmailHash.Of(order.Get("email"u8).Text() ?? order.Get("contact_email"u8).Text() ?? customer.Get("email"u8).Text()),
             WebhookJson.Ip(order.Get("browser_ip"u8).Text() ?? client.Get("browser_ip"u8).Text()),
             WebhookJson.UserAgent(client.Get("user_agent"u8).Text()));
     }

@@ -256,7 +256,7 @@ public static class WooCommerceWebhook
         return new OrderPerson(
             visitor.OptionalId("meta_data.insights_visitor_id", context),
             customer is null or "0" ? null : customer,
-            Masking.EmailHash.Of(order.Get("billing"u8).Get("email"u8).Text()),
+            EmailHash.Of(order.Get("billing"u8).Get("email"u8).Text()),
             WebhookJson.Ip(order.Get("customer_ip_address"u8).Text()),
             WebhookJson.UserAgent(order.Get("customer_user_agent"u8).Text()));
     }

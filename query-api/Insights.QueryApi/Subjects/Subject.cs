@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Insights.Contracts;
 
 namespace Insights.QueryApi.Subjects;
 
@@ -79,7 +80,7 @@ public sealed record Subject(string Kind, string Node)
             return IsId(user) ? new Subject("userId", "u:" + user) : Invalid(errors, "userId");
         }
 
-        if (SubjectEmailHash.Of(parsed.Email) is { } hash)
+        if (EmailHash.Of(parsed.Email) is { } hash)
         {
             return new Subject("email", "e:" + hash);
         }
@@ -95,33 +96,5 @@ public sealed record Subject(string Kind, string Node)
     {
         errors[field] = [$"'{field}' must be 1 to {MaxIdLength} characters of text (no control characters)."];
         return null;
-    }
-}
-
-/// <summary>
-/// The e-mail hash exactly as ingest computes it (<c>ingest/Insights.Ingest/Masking/EmailHash.cs</c>): SHA-256, lower-case
-/// hex, of the trimmed, lower-cased (invariant culture) address, and none for something that is not plausibly an address.
-/// A copy, because the query API does not reference ingest; <c>SubjectTests</c> pins both to the same known answer, so a
-/// change to either normalisation fails a test instead of silently making e-mail subjects match nothing.
-/// </summary>
-public static class SubjectEmailHash
-{
-    private const int MaxLength = 254;
-
-    public static string? Of(string? email)
-    {
-        var trimmed = (email ?? "").Trim();
-        if (trimmed.Length is < 3 or > MaxLength)
-        {
-            return null;
-        }
-
-        var at = trimmed.IndexOf('@', StringComparison.Ordinal);
-        if (at <= 0 || at == trimmed.Length - 1 || trimmed.IndexOf('@', at + 1) >= 0 || trimmed.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
-        {
-            return null;
-        }
-
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(trimmed.ToLowerInvariant())));
     }
 }

@@ -1,12 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Insights.Ingest.Masking;
+namespace Insights.Contracts;
 
 /// <summary>
 /// The join key for a person's e-mail address: SHA-256, lower-case hex, of the trimmed and lower-cased address (the
 /// normalisation ad platforms use for hashed e-mails, so the same person matches across sources). The address itself
-/// never leaves ingest.
+/// never leaves ingest; the query API hashes a subject request's address with the same function to find the person.
 /// </summary>
 public static class EmailHash
 {
