@@ -5,6 +5,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
+using Insights.DevStack.Testing;
 
 namespace Insights.EndToEnd.Tests.HostileInput;
 
@@ -105,13 +106,10 @@ public sealed class HostileInputTests(SystemFixture system, ITestOutputHelper ou
         return (long.Parse(parts[0], CultureInfo.InvariantCulture), long.Parse(parts[1], CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Committed offsets of every consumer group that reads the events topic, against the topic's end.</summary>
+    /// <summary>Lag of every consumer group that reads the events topic.</summary>
     private async Task<List<(string Group, long Lag)>> LagAsync()
     {
         string[] groups = [system.ProcessorsGroup, system.AttributionGroup];
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = system.Stack.KafkaBootstrap }).Build();
-        var partitions = admin.GetMetadata(system.EventsTopic, TimeSpan.FromSeconds(10)).Topics[0].Partitions
-            .Select(p => new TopicPartition(system.EventsTopic, p.PartitionId)).ToList();
         var result = new List<(string, long)>();
         foreach (var group in groups)
         {
@@ -119,18 +117,7 @@ public sealed class HostileInputTests(SystemFixture system, ITestOutputHelper ou
             var lag = long.MaxValue;
             for (var attempt = 0; attempt < 20 && lag != 0; attempt++)
             {
-                using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
-                {
-                    BootstrapServers = system.Stack.KafkaBootstrap,
-                    GroupId = group,
-                    EnableAutoCommit = false,
-                }).Build();
-                var committed = consumer.Committed(partitions, TimeSpan.FromSeconds(10));
-                lag = committed.Sum(c =>
-                {
-                    var end = consumer.QueryWatermarkOffsets(c.TopicPartition, TimeSpan.FromSeconds(10)).High.Value;
-                    return end - Math.Max(0, c.Offset.Value);
-                });
+                lag = ConsumerLag.Of(system.Stack.KafkaBootstrap, group, system.EventsTopic);
                 if (lag != 0)
                 {
                     await Task.Delay(500, Ct);

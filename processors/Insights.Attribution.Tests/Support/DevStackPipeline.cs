@@ -148,18 +148,7 @@ public sealed class DevStackPipeline(DevStackPipeline.Stack stack, string databa
     }
 
     /// <summary>Whether the group has committed everything produced so far on every partition of the topic.</summary>
-    public bool CaughtUp()
-    {
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig { BootstrapServers = stack.KafkaBootstrap, GroupId = GroupId }).Build();
-        var partitions = Enumerable.Range(0, 4).Select(p => new TopicPartition(Topic, p)).ToList();
-        var committed = consumer.Committed(partitions, TimeSpan.FromSeconds(10));
-        return partitions.All(tp =>
-        {
-            var high = consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value;
-            var done = committed.SingleOrDefault(c => c.TopicPartition == tp)?.Offset ?? Offset.Unset;
-            return high == 0 || (done != Offset.Unset && done.Value >= high);
-        });
-    }
+    public bool CaughtUp() => ConsumerLag.Of(stack.KafkaBootstrap, GroupId, Topic) == 0;
 
     /// <summary>The attribution consumer in a plain host, as the processors host it.</summary>
     public async Task<IHost> StartAttributionAsync()
