@@ -16,4 +16,9 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = 3003, Level = LogLevel.Information,
         Message = "Subject request {RequestId}: {Action} on site {Site}, subject {SubjectHash}, {Ids} ids, {Rows} rows")]
     public static partial void SubjectRequestDone(this ILogger logger, Guid requestId, string action, string site, string subjectHash, int ids, long rows);
+
+    /// <summary>An export's rows are counted by the stream as it is written (its last line), not known when it starts.</summary>
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Information,
+        Message = "Subject request {RequestId}: export on site {Site}, subject {SubjectHash}, {Ids} ids, streaming")]
+    public static partial void SubjectExportStarted(this ILogger logger, Guid requestId, string site, string subjectHash, int ids);
 }

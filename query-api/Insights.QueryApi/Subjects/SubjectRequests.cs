@@ -83,7 +83,7 @@ public sealed class SubjectExportHandler(SubjectStore store, ILogger<SubjectExpo
 
         // Audited before the first row leaves: a download cut short still happened. Rows are counted by the stream's last line.
         var requestId = await store.AuditAsync(site, "export", subject, query.Key.Value!, ids, new Dictionary<string, long>(), cancellationToken);
-        logger.SubjectRequestDone(requestId, "export", site.Id, subject.Hash, ids.Nodes.Count, 0);
+        logger.SubjectExportStarted(requestId, site.Id, subject.Hash, ids.Nodes.Count);
         return new SubjectExport(site.Id, requestId, subject, ids, store.ExportAsync(site, ids, CancellationToken.None));
     }
 }
