@@ -176,53 +176,102 @@ public enum KeyKind
     Read,
 }
 
+/// <summary>A key as the control plane stores it: the SHA-256 of the key (<see cref="SiteCatalog.HashKey"/>), never the key.</summary>
+public sealed record SiteKeyHash(string SiteId, KeyKind Kind, string Hash);
+
 /// <summary>
-/// Sites by key. Keys are looked up by their SHA-256, so a lookup's timing says nothing about how much of a
-/// guessed key was right, and the catalog holds no key in memory it would have to compare byte by byte.
+/// Sites by key, as every service sees them now. Keys are looked up by their SHA-256, so a lookup's timing says nothing
+/// about how much of a guessed key was right, and the catalog holds no key it would have to compare byte by byte.
+/// The control plane replaces the contents when a site or key changes (<see cref="Replace"/>); each lookup reads one
+/// immutable snapshot, so a request never sees half of a change.
 /// </summary>
 public sealed class SiteCatalog
 {
-    private readonly Dictionary<string, (SiteOptions Site, KeyKind Kind)> byKeyHash = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, SiteOptions> byId = new(StringComparer.Ordinal);
+    private volatile Snapshot current;
 
+    /// <summary>A catalog of configured sites whose keys are given in clear (configuration, tests).</summary>
     public SiteCatalog(IEnumerable<SiteOptions> sites)
     {
-        foreach (var site in sites)
-        {
-            if (!byId.TryAdd(site.Id, site))
-            {
-                throw new InvalidOperationException($"Sites: the site id '{site.Id}' is configured twice.");
-            }
-
-            Add(site, site.WriteKeys, KeyKind.Write);
-            Add(site, site.ServerKeys, KeyKind.Server);
-            Add(site, site.ReadKeys, KeyKind.Read);
-        }
+        ArgumentNullException.ThrowIfNull(sites);
+        var list = sites.ToList();
+        current = Snapshot.Build(list, list.SelectMany(KeysOf), version: 0);
     }
 
-    public IReadOnlyCollection<SiteOptions> All => byId.Values;
+    /// <summary>Raised after <see cref="Replace"/> installed new contents (on the caller's thread).</summary>
+    public event Action<SiteCatalog>? Replaced;
 
-    public SiteOptions? FindById(string siteId) => byId.GetValueOrDefault(siteId);
+    /// <summary>Bumped by every <see cref="Replace"/>: a consumer that derives state from the sites rebuilds it when this moves.</summary>
+    public long Version => current.Version;
 
-    /// <summary>The site and the grant of a presented key, or null for an unknown key.</summary>
+    public IReadOnlyCollection<SiteOptions> All => current.ById.Values;
+
+    public SiteOptions? FindById(string siteId) => current.ById.GetValueOrDefault(siteId);
+
+    /// <summary>The site and the grant of a presented key, or null for an unknown or revoked key.</summary>
     public (SiteOptions Site, KeyKind Kind)? FindByKey(string? key) =>
-        string.IsNullOrEmpty(key) ? null : byKeyHash.TryGetValue(Hash(key), out var found) ? found : null;
+        string.IsNullOrEmpty(key) ? null : current.ByKeyHash.TryGetValue(HashKey(key), out var found) ? found : null;
 
-    private void Add(SiteOptions site, IEnumerable<string> keys, KeyKind kind)
+    /// <summary>
+    /// Installs new contents: the sites (their key lists are ignored) and the keys that work now, by hash. Throws, and
+    /// keeps the old contents, when a site id or a key hash is given twice or a key names a site that is not given.
+    /// </summary>
+    public void Replace(IEnumerable<SiteOptions> sites, IEnumerable<SiteKeyHash> keys)
     {
-        foreach (var key in keys)
-        {
-            if (key.Length < 8)
-            {
-                throw new InvalidOperationException($"Sites: a {kind} key of site '{site.Id}' is shorter than 8 characters.");
-            }
+        current = Snapshot.Build([.. sites], keys, current.Version + 1);
+        Replaced?.Invoke(this);
+    }
 
-            if (!byKeyHash.TryAdd(Hash(key), (site, kind)))
+    /// <summary>How a key is stored and looked up: the SHA-256 of its UTF-8 bytes, upper-case hex.</summary>
+    public static string HashKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    }
+
+    private static IEnumerable<SiteKeyHash> KeysOf(SiteOptions site)
+    {
+        foreach (var (keys, kind) in new[] { (site.WriteKeys, KeyKind.Write), (site.ServerKeys, KeyKind.Server), (site.ReadKeys, KeyKind.Read) })
+        {
+            foreach (var key in keys)
             {
-                throw new InvalidOperationException($"Sites: a key of site '{site.Id}' is used twice; every key must be unique.");
+                if (key.Length < 8)
+                {
+                    throw new InvalidOperationException($"Sites: a {kind} key of site '{site.Id}' is shorter than 8 characters.");
+                }
+
+                yield return new SiteKeyHash(site.Id, kind, HashKey(key));
             }
         }
     }
 
-    private static string Hash(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    private sealed record Snapshot(Dictionary<string, SiteOptions> ById, Dictionary<string, (SiteOptions Site, KeyKind Kind)> ByKeyHash, long Version)
+    {
+        public static Snapshot Build(List<SiteOptions> sites, IEnumerable<SiteKeyHash> keys, long version)
+        {
+            var byId = new Dictionary<string, SiteOptions>(StringComparer.Ordinal);
+            foreach (var site in sites)
+            {
+                if (!byId.TryAdd(site.Id, site))
+                {
+                    throw new InvalidOperationException($"Sites: the site id '{site.Id}' is configured twice.");
+                }
+            }
+
+            var byKeyHash = new Dictionary<string, (SiteOptions, KeyKind)>(StringComparer.Ordinal);
+            foreach (var key in keys)
+            {
+                if (!byId.TryGetValue(key.SiteId, out var site))
+                {
+                    throw new InvalidOperationException($"Sites: a {key.Kind} key names the site '{key.SiteId}', which does not exist.");
+                }
+
+                if (!byKeyHash.TryAdd(key.Hash, (site, key.Kind)))
+                {
+                    throw new InvalidOperationException($"Sites: a key of site '{site.Id}' is used twice; every key must be unique.");
+                }
+            }
+
+            return new Snapshot(byId, byKeyHash, version);
+        }
+    }
 }
