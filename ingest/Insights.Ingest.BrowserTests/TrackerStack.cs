@@ -144,6 +144,8 @@ public sealed class Visitor : IAsyncDisposable
     {
         Context = context;
         Page = page;
+        page.Response += (_, r) => IngestTraffic.Saw(r.Request.Method, r.Url, r.Status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        page.RequestFailed += (_, r) => IngestTraffic.Saw(r.Method, r.Url, r.Failure ?? "failed");
         page.PageError += (_, error) =>
         {
             lock (Errors)
@@ -188,4 +190,29 @@ public sealed class Visitor : IAsyncDisposable
 
         await Context.CloseAsync();
     }
+}
+
+/// <summary>
+/// The last requests every test's browser made to ingest and how they ended, so a test that waited in vain for an event
+/// says whether the browser never sent it, ingest refused it, or it was sent and accepted but never reached Kafka.
+/// </summary>
+public static class IngestTraffic
+{
+    private static readonly System.Collections.Concurrent.ConcurrentQueue<string> Lines = new();
+
+    public static void Saw(string method, string url, string outcome)
+    {
+        if (!url.Contains("/v1/", StringComparison.Ordinal) && !url.EndsWith("/t.js", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        Lines.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {method} {url} -> {outcome}");
+        while (Lines.Count > 100)
+        {
+            Lines.TryDequeue(out _);
+        }
+    }
+
+    public static string Recent() => string.Join('\n', Lines);
 }
