@@ -133,4 +133,41 @@ public sealed class SiteCatalogTests
         Assert.NotNull(found);
         return (found.Value.Site.Id, found.Value.Kind);
     }
+
+    [Fact]
+    public void Replacing_the_contents_revokes_and_adds_keys_and_moves_the_version()
+    {
+        var catalog = new SiteCatalog([Shop()]);
+        var before = catalog.Version;
+        var replaced = 0;
+        catalog.Replaced += _ => replaced++;
+
+        // The store holds hashes only: the new contents name keys by hash, and the key lists of the sites are ignored.
+        catalog.Replace([Shop(), Blog()],
+            [new SiteKeyHash("shop", KeyKind.Server, SiteCatalog.HashKey("shop-server-2")), new SiteKeyHash("blog", KeyKind.Read, SiteCatalog.HashKey("blog-read-1"))]);
+
+        Assert.Null(catalog.FindByKey("shop-server-1"));
+        Assert.Null(catalog.FindByKey("shop-write-1"));
+        Assert.Equal(("shop", KeyKind.Server), Describe(catalog.FindByKey("shop-server-2")));
+        Assert.Equal(("blog", KeyKind.Read), Describe(catalog.FindByKey("blog-read-1")));
+        Assert.True(catalog.Version > before);
+        Assert.Equal(1, replaced);
+    }
+
+    [Fact]
+    public void A_replacement_that_does_not_hold_together_is_refused_and_the_old_contents_stay()
+    {
+        var catalog = new SiteCatalog([Shop()]);
+        var version = catalog.Version;
+
+        var orphan = Assert.Throws<InvalidOperationException>(() =>
+            catalog.Replace([Blog()], [new SiteKeyHash("shop", KeyKind.Read, SiteCatalog.HashKey("x-read-key"))]));
+        var twice = Assert.Throws<InvalidOperationException>(() => catalog.Replace([Shop()],
+            [new SiteKeyHash("shop", KeyKind.Read, SiteCatalog.HashKey("same-key-1")), new SiteKeyHash("shop", KeyKind.Write, SiteCatalog.HashKey("same-key-1"))]));
+
+        Assert.Equal("Sites: a Read key names the site 'shop', which does not exist.", orphan.Message);
+        Assert.Equal("Sites: a key of site 'shop' is used twice; every key must be unique.", twice.Message);
+        Assert.Equal(("shop", KeyKind.Read), Describe(catalog.FindByKey("shop-read-1")));
+        Assert.Equal(version, catalog.Version);
+    }
 }

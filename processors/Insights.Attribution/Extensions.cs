@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using ClickHouse.Driver;
 using Insights.Attribution.Engine;
 using Insights.Attribution.Storage;
+using Insights.Contracts;
 using Insights.Processors.Consuming;
 using Insights.ServiceDefaults;
 using Insights.Storage;
@@ -37,7 +38,8 @@ public static class Extensions
         services.AddMetrics();
         services.TryAddSingleton<AttributionMetrics>();
         services.TryAddSingleton<AttributionHealth>();
-        services.TryAddSingleton(provider => new SiteRulebook(AttributionSites.From(configuration),
+        services.TryAddSingleton(_ => new SiteCatalog(AttributionSites.From(configuration)));
+        services.TryAddSingleton(provider => new SiteRulebook(provider.GetRequiredService<SiteCatalog>(),
             provider.GetRequiredService<IOptions<AttributionOptions>>().Value.ToEngineSettings()));
         services.TryAddSingleton(provider => new AttributionEngine(provider.GetRequiredService<SiteRulebook>(), provider.GetService<IMeterFactory>()));
         services.TryAddSingleton(provider =>

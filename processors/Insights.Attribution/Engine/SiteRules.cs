@@ -96,32 +96,48 @@ public sealed class SiteRules
 }
 
 /// <summary>
-/// The rules of every configured site by id. A site that is not configured (events of a site added to ingest but not
-/// yet to this host) is attributed with the defaults: a 7-day window, USD, no goals.
+/// The rules of every site by id, following the live <see cref="SiteCatalog"/>: when a site's goals, currency rates or
+/// window change in the control plane, the next batch is attributed with the new rules. A site the catalog does not
+/// know (yet) is attributed with the defaults: a 7-day window, USD, no goals.
 /// </summary>
+/// <remarks>Only the consumer loop's thread calls <see cref="For"/>, so the rebuild needs no lock.</remarks>
 public sealed class SiteRulebook
 {
-    private readonly FrozenDictionary<string, SiteRules> sites;
+    private readonly SiteCatalog catalog;
     private readonly EngineSettings settings;
     private readonly Dictionary<string, SiteRules> defaults = new(StringComparer.Ordinal);
+    private FrozenDictionary<string, SiteRules> sites = FrozenDictionary<string, SiteRules>.Empty;
+    private long builtFrom = -1;
 
-    public SiteRulebook(IEnumerable<SiteOptions> sites, EngineSettings settings)
+    public SiteRulebook(SiteCatalog catalog, EngineSettings settings)
     {
-        ArgumentNullException.ThrowIfNull(sites);
+        this.catalog = catalog ?? throw new ArgumentNullException(nameof(catalog));
         this.settings = settings ?? throw new ArgumentNullException(nameof(settings));
-        this.sites = sites.ToFrozenDictionary(s => s.Id, s => new SiteRules(s, settings), StringComparer.Ordinal);
+    }
+
+    /// <summary>A rulebook over a fixed list of sites (tests, tools).</summary>
+    public SiteRulebook(IEnumerable<SiteOptions> sites, EngineSettings settings)
+        : this(new SiteCatalog(sites), settings)
+    {
     }
 
     public EngineSettings Settings => settings;
 
     public SiteRules For(string site)
     {
+        var version = catalog.Version;
+        if (version != builtFrom)
+        {
+            sites = catalog.All.ToFrozenDictionary(s => s.Id, s => new SiteRules(s, settings), StringComparer.Ordinal);
+            defaults.Clear();
+            builtFrom = version;
+        }
+
         if (sites.TryGetValue(site, out var rules))
         {
             return rules;
         }
 
-        // Only touched by the consumer loop's thread.
         if (!defaults.TryGetValue(site, out rules))
         {
             rules = new SiteRules(new SiteOptions { Id = site }, settings);
