@@ -71,7 +71,9 @@ done
 [[ -f "$state/devstack.env" ]] || { echo "[run] the dev stack did not start; see $state/logs/devstack.log" >&2; stop_all 1; }
 set -a; source "$state/devstack.env"; set +a
 
-export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"  # the demo and load-test sites live there
+export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"  # Development seeds the demo and load-test sites
+# One control plane for the three services: sites, keys and people in one SQLite file beside the engines' data.
+export ControlPlane__DataDirectory="${ControlPlane__DataDirectory:-$state}"
 export DOTNET_ENVIRONMENT="$ASPNETCORE_ENVIRONMENT"
 quiet=(--Logging:LogLevel:Microsoft.AspNetCore=Warning --Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks=Critical)  # no log line per request or readiness poll
 export Kafka__BootstrapServers="$INSIGHTS_KAFKA_BOOTSTRAP"

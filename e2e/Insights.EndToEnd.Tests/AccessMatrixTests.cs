@@ -62,7 +62,7 @@ public sealed class AccessMatrixTests(SystemFixture system)
     /// <summary>
     /// The documented answers: status, and <c>reason</c> — of the refusal for a 4xx, or of the refused event of a 202
     /// that accepted the others (null: every event accepted; for other 2xx answers always null).
-    /// Other site: the load-test site of appsettings.Development.json. Unknown ids (companies, visitors, orders) are well-formed
+    /// Other site: the load-test site of the demo seed (control-plane/demo/demo-sites.json). Unknown ids (companies, visitors, orders) are well-formed
     /// ids nothing stored, so the read key's answer is the endpoint's own 404, past the key check.
     /// A secret (server or read) key in the URL is refused by both services with <c>secret_key_in_url</c>; a write key
     /// there is accepted only by ingest (sendBeacon).

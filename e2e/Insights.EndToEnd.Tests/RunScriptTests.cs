@@ -17,7 +17,7 @@ namespace Insights.EndToEnd.Tests;
 /// </summary>
 public sealed partial class RunScriptTests
 {
-    // A per-site secret a deployment sets through the environment; Sites:0 is the demo site of appsettings.Development.json.
+    // A per-site secret a deployment sets through the environment; Sites:0 is the demo site of the demo seed (control-plane/demo/demo-sites.json).
     private const string LiveChatSecret = "livechat-secret-set-in-the-environment";
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -90,7 +90,7 @@ public sealed class SystemFixture : IAsyncLifetime
             QueryApi.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(120)));
     }
 
-    /// <summary>The storm site as environment settings: index 2, after the two sites of appsettings.Development.json.</summary>
+    /// <summary>The storm site as environment settings: index 2, after the two sites of the demo seed (control-plane/demo/demo-sites.json).</summary>
     private static Dictionary<string, string> StormSiteSettings() => new()
     {
         ["Sites__2__Id"] = Storm.Id,
