@@ -51,6 +51,12 @@ public sealed class SiteOptions
     /// </summary>
     public bool Cookieless { get; set; }
 
+    /// <summary>
+    /// What is stored of a visitor's IP once geo and company are resolved (the site's privacy mode); unset means the
+    /// processors' default (<c>Enrichment:IpStorage</c>, Truncated).
+    /// </summary>
+    public IpStorageMode? IpStorage { get; set; }
+
     /// <summary>Drop events sent with the browser's Do-Not-Track signal (<c>DNT: 1</c>).</summary>
     public bool HonorDoNotTrack { get; set; } = true;
 
@@ -166,6 +172,19 @@ public sealed class SiteGoal
 
     /// <summary>Worth of one completion in the reporting currency; null for none (order goals: the order's amount).</summary>
     public decimal? Value { get; set; }
+}
+
+/// <summary>What the pipeline keeps of a visitor's IP once geo and company are resolved.</summary>
+public enum IpStorageMode
+{
+    /// <summary>The whole address.</summary>
+    Full,
+
+    /// <summary>The network part: IPv4 /24, IPv6 /48.</summary>
+    Truncated,
+
+    /// <summary>Nothing: the result carries no IP at all.</summary>
+    None,
 }
 
 /// <summary>What a key grants.</summary>

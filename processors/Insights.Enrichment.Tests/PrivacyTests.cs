@@ -1,3 +1,4 @@
+using Insights.Contracts;
 namespace Insights.Enrichment.Tests;
 
 public sealed class PrivacyTests
@@ -24,6 +25,21 @@ public sealed class PrivacyTests
 
         Assert.Equal(kept, result.IpText);
         Assert.Equal(kept, result.Ip?.ToString());
+    }
+
+    [Fact]
+    public void A_sites_privacy_mode_in_the_control_plane_wins_and_a_change_applies_to_the_next_events()
+    {
+        var catalog = new SiteCatalog([new SiteOptions { Id = "full-site", IpStorage = IpStorageMode.None }, new SiteOptions { Id = "shop" }]);
+        using var pipeline = Pipelines.MaxMindOnly(o => o.SiteIpStorage = new() { ["full-site"] = IpStorageMode.Full }, catalog);
+        Assert.Null(pipeline.Enrich(Pipelines.Event("89.160.20.113", site: "full-site")).IpText);
+        Assert.Equal("89.160.20.0", pipeline.Enrich(Pipelines.Event("89.160.20.113", site: "shop")).IpText);
+
+        // The owner relaxes one site and tightens the other.
+        catalog.Replace([new SiteOptions { Id = "full-site" }, new SiteOptions { Id = "shop", IpStorage = IpStorageMode.None }], []);
+
+        Assert.Equal("89.160.20.113", pipeline.Enrich(Pipelines.Event("89.160.20.113", site: "full-site")).IpText);
+        Assert.Null(pipeline.Enrich(Pipelines.Event("89.160.20.113", site: "shop")).IpText);
     }
 
     [Fact]

@@ -56,23 +56,24 @@ internal static class Pipelines
         }
     }
 
-    public static EnrichmentPipeline Create(Action<EnrichmentOptions> configure, LogSink? log = null, IReverseDnsResolver? resolver = null)
+    public static EnrichmentPipeline Create(Action<EnrichmentOptions> configure, LogSink? log = null, IReverseDnsResolver? resolver = null,
+        SiteCatalog? sites = null)
     {
         var options = new EnrichmentOptions { DataDirectory = TestData.EmptyDataDirectory };
         configure(options);
         var factory = LoggerFactory.Create(b => b.AddProvider(log ?? new LogSink()).SetMinimumLevel(LogLevel.Debug));
-        return new EnrichmentPipeline(Options.Create(options), factory.CreateLogger<EnrichmentPipeline>(), new EnrichmentMetrics(Meters), resolver);
+        return new EnrichmentPipeline(Options.Create(options), factory.CreateLogger<EnrichmentPipeline>(), new EnrichmentMetrics(Meters), resolver, sites);
     }
 
     /// <summary>Only the MaxMind test databases (no npm data): Enterprise + ISP + ASN for company, City for geo.</summary>
-    public static EnrichmentPipeline MaxMindOnly(Action<EnrichmentOptions>? configure = null) => Create(o =>
+    public static EnrichmentPipeline MaxMindOnly(Action<EnrichmentOptions>? configure = null, SiteCatalog? sites = null) => Create(o =>
     {
         o.CityDatabase = TestData.MaxMind("GeoIP2-City-Test.mmdb");
         o.EnterpriseDatabase = TestData.MaxMind("GeoIP2-Enterprise-Test.mmdb");
         o.IspDatabase = TestData.MaxMind("GeoIP2-ISP-Test.mmdb");
         o.AsnDatabase = TestData.MaxMind("GeoLite2-ASN-Test.mmdb");
         configure?.Invoke(o);
-    });
+    }, sites: sites);
 
     public static PipelineEvent Event(string? ip = "203.0.113.9", string? userAgent = Agents.ChromeWindows, string site = "shop", string type = EventTypes.Pageview) => new()
     {

@@ -1,3 +1,4 @@
+using Insights.Contracts;
 using System.Net;
 
 namespace Insights.Enrichment;

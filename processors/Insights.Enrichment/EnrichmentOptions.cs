@@ -1,3 +1,4 @@
+using Insights.Contracts;
 using System.ComponentModel.DataAnnotations;
 using Insights.Enrichment.Company;
 using Microsoft.Extensions.Options;
@@ -71,22 +72,13 @@ public sealed class EnrichmentOptions
     /// <summary>What is stored of a visitor's IP, after every lookup: Full, Truncated (IPv4 /24, IPv6 /48) or None.</summary>
     public IpStorageMode IpStorage { get; set; } = IpStorageMode.Truncated;
 
-    /// <summary>Per-site overrides of <see cref="IpStorage"/>: site id → mode.</summary>
+    /// <summary>
+    /// Per-site overrides of <see cref="IpStorage"/>: site id → mode. A site's own privacy mode in the control plane
+    /// (<see cref="SiteOptions.IpStorage"/>) wins over both.
+    /// </summary>
     public Dictionary<string, IpStorageMode> SiteIpStorage { get; set; } = new(StringComparer.Ordinal);
 }
 
-/// <summary>What the pipeline keeps of a visitor's IP once geo and company are resolved.</summary>
-public enum IpStorageMode
-{
-    /// <summary>The whole address.</summary>
-    Full,
-
-    /// <summary>The network part: IPv4 /24, IPv6 /48.</summary>
-    Truncated,
-
-    /// <summary>Nothing: the result carries no IP at all.</summary>
-    None,
-}
 
 /// <summary>
 /// Reverse DNS for a business's domain when no other source names it. Off by default: it asks the network, and a

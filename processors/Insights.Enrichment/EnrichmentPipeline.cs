@@ -34,13 +34,14 @@ public sealed class EnrichmentPipeline : IAsyncDisposable, IDisposable
     private readonly IEnrichmentStep[] steps;
 
     public EnrichmentPipeline(
-        IOptions<EnrichmentOptions> options, ILogger<EnrichmentPipeline> logger, EnrichmentMetrics metrics, IReverseDnsResolver? reverseDnsResolver = null)
+        IOptions<EnrichmentOptions> options, ILogger<EnrichmentPipeline> logger, EnrichmentMetrics metrics, IReverseDnsResolver? reverseDnsResolver = null,
+        SiteCatalog? sites = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(metrics);
         var settings = options.Value;
         this.metrics = metrics;
-        sources = EnrichmentSources.Load(settings, logger);
+        sources = EnrichmentSources.Load(settings, logger, sites);
         ipCache = new BoundedCache<IpIntel>(settings.IpCacheSize);
         userAgentCache = new BoundedCache<UserAgentIntel>(settings.UserAgentCacheSize);
         dropCdnTraffic = settings.DropCdnTraffic;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Insights.Contracts;
 using Insights.Enrichment.Bots;
 using Insights.Enrichment.Company;
 using Insights.Enrichment.Geo;
@@ -30,20 +31,28 @@ public sealed record EnrichmentState(string Name, bool On, string Detail);
 /// </summary>
 internal sealed class EnrichmentSources : IDisposable
 {
+    private sealed record BuiltSites(Dictionary<string, SiteRules> Rules, long Version);
+
     private const string Fetch = "run " + IpDataPackages.FetchScript;
 
-    private readonly Dictionary<string, SiteRules> sites;
+    private readonly EnrichmentOptions options;
+    private readonly Dictionary<string, CompanyRanges> siteRanges;
+    private readonly SiteCatalog? catalog;
+    private volatile BuiltSites sites;
 
     private EnrichmentSources(
-        UserAgentClassifier userAgents, GeoLocator? geo, CompanyResolver company, Dictionary<string, SiteRules> sites,
-        SiteRules defaultSite, EnrichmentStatus status)
+        UserAgentClassifier userAgents, GeoLocator? geo, CompanyResolver company, EnrichmentOptions options,
+        Dictionary<string, CompanyRanges> siteRanges, SiteCatalog? catalog, SiteRules defaultSite, EnrichmentStatus status)
     {
+        this.options = options;
+        this.siteRanges = siteRanges;
+        this.catalog = catalog;
         UserAgents = userAgents;
         Geo = geo;
         Company = company;
-        this.sites = sites;
         DefaultSite = defaultSite;
         Status = status;
+        sites = Build();
     }
 
     public UserAgentClassifier UserAgents { get; }
@@ -56,10 +65,40 @@ internal sealed class EnrichmentSources : IDisposable
 
     public EnrichmentStatus Status { get; }
 
-    public SiteRules SiteRulesFor(string? siteId) =>
-        siteId is not null && sites.TryGetValue(siteId, out var rules) ? rules : DefaultSite;
+    /// <summary>
+    /// A site's rules: its privacy mode from the control plane (<see cref="SiteOptions.IpStorage"/>), else
+    /// <c>Enrichment:SiteIpStorage</c>, else <c>Enrichment:IpStorage</c>; its own IP ranges. Rebuilt when the catalog
+    /// changes, so a site that tightens its privacy mode is enriched under it from the next batch.
+    /// </summary>
+    public SiteRules SiteRulesFor(string? siteId)
+    {
+        var built = sites;
+        if (catalog is not null && catalog.Version != built.Version)
+        {
+            sites = built = Build();
+        }
 
-    public static EnrichmentSources Load(EnrichmentOptions options, ILogger logger)
+        return siteId is not null && built.Rules.TryGetValue(siteId, out var rules) ? rules : DefaultSite;
+    }
+
+    private BuiltSites Build()
+    {
+        var version = catalog?.Version ?? 0;
+        var own = catalog?.All.Where(s => s.IpStorage is not null).ToDictionary(s => s.Id, s => s.IpStorage!.Value, StringComparer.Ordinal)
+            ?? new Dictionary<string, IpStorageMode>(StringComparer.Ordinal);
+        var rules = new Dictionary<string, SiteRules>(StringComparer.Ordinal);
+        foreach (var siteId in own.Keys.Concat(options.SiteIpStorage.Keys).Concat(siteRanges.Keys).Distinct(StringComparer.Ordinal))
+        {
+            var mode = own.TryGetValue(siteId, out var fromSite) ? fromSite
+                : options.SiteIpStorage.TryGetValue(siteId, out var fromOptions) ? fromOptions
+                : options.IpStorage;
+            rules[siteId] = new SiteRules(mode, siteRanges.GetValueOrDefault(siteId) ?? CompanyRanges.Empty);
+        }
+
+        return new BuiltSites(rules, version);
+    }
+
+    public static EnrichmentSources Load(EnrichmentOptions options, ILogger logger, SiteCatalog? catalog = null)
     {
         var clock = Stopwatch.StartNew();
         var status = new EnrichmentStatus();
@@ -72,15 +111,9 @@ internal sealed class EnrichmentSources : IDisposable
             ? $"background, {options.ReverseDns.TimeoutMilliseconds} ms limit, {options.ReverseDns.Concurrency} at once"
             : "set Enrichment:ReverseDns:Enabled=true to look up domains of businesses no source names");
 
-        // Per site: the privacy mode and the site's own ranges (which win over the global ones).
-        var sites = new Dictionary<string, SiteRules>(StringComparer.Ordinal);
-        foreach (var siteId in options.SiteIpStorage.Keys.Concat(siteRanges.Keys).Distinct(StringComparer.Ordinal))
-        {
-            var mode = options.SiteIpStorage.TryGetValue(siteId, out var own) ? own : options.IpStorage;
-            sites[siteId] = new SiteRules(mode, siteRanges.TryGetValue(siteId, out var ranges) ? CompanyRanges.Build(ranges) : CompanyRanges.Empty);
-        }
-
-        var sources = new EnrichmentSources(new UserAgentClassifier(crawlers), geo, company, sites,
+        // Per site: the site's own ranges (which win over the global ones), built once; privacy modes follow the catalog.
+        var ranges = siteRanges.ToDictionary(r => r.Key, r => CompanyRanges.Build(r.Value), StringComparer.Ordinal);
+        var sources = new EnrichmentSources(new UserAgentClassifier(crawlers), geo, company, options, ranges, catalog,
             new SiteRules(options.IpStorage, CompanyRanges.Empty), status);
         LogStatus(logger, status);
         LogMessages.Loaded(logger, clock.ElapsedMilliseconds);

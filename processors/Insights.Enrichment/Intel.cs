@@ -1,3 +1,4 @@
+using Insights.Contracts;
 using System.Net;
 using Insights.Enrichment.Caching;
 using Insights.Enrichment.Company;
