@@ -125,6 +125,7 @@ public sealed class TrackerStack : IAsyncLifetime
         ["Kafka:EventsTopic"] = topic,
         ["Kafka:DeliveryTimeout"] = "00:00:20",
         ["Logging:LogLevel:Default"] = "Warning",
+        [ControlPlaneDirectory.Setting] = ControlPlaneDirectory.New(),
         ["Sites:0:Id"] = "demo",
         ["Sites:0:WriteKeys:0"] = DemoKey,
         ["Sites:1:Id"] = "private",

@@ -31,6 +31,7 @@ internal sealed record Pipeline(string KafkaBootstrap, string ClickHouseConnecti
     public Dictionary<string, string?> Settings(int batchMaxEvents = 200) => new(StringComparer.Ordinal)
     {
         ["Kafka:BootstrapServers"] = KafkaBootstrap,
+        [Insights.DevStack.Testing.ControlPlaneDirectory.Setting] = Insights.DevStack.Testing.ControlPlaneDirectory.New(),
         ["ClickHouse:ConnectionString"] = ClickHouseConnectionString,
         ["ClickHouse:Database"] = Database,
         ["Processors:Topic"] = Topic,

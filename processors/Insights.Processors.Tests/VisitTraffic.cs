@@ -118,6 +118,7 @@ internal sealed class InProcessQueryApi(Pipeline pipeline) : WebApplicationFacto
     {
         builder.UseEnvironment("Testing");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting(Insights.DevStack.Testing.ControlPlaneDirectory.Setting, Insights.DevStack.Testing.ControlPlaneDirectory.New());
         builder.UseSetting("ClickHouse:ConnectionString", pipeline.ClickHouseConnectionString);
         builder.UseSetting("ClickHouse:Database", pipeline.Database);
         builder.UseSetting("Sites:0:Id", VisitTraffic.Site);

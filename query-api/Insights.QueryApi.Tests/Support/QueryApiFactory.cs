@@ -11,6 +11,7 @@ public sealed class QueryApiFactory(IReadOnlyDictionary<string, string?> setting
     {
         builder.UseEnvironment("Testing");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting(Insights.DevStack.Testing.ControlPlaneDirectory.Setting, Insights.DevStack.Testing.ControlPlaneDirectory.New());
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
