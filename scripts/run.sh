@@ -72,13 +72,13 @@ done
 set -a; source "$state/devstack.env"; set +a
 
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"  # Development seeds the demo and load-test sites
-# One control plane for the three services: sites, keys and people in one SQLite file beside the engines' data.
-export ControlPlane__DataDirectory="${ControlPlane__DataDirectory:-$state}"
 export DOTNET_ENVIRONMENT="$ASPNETCORE_ENVIRONMENT"
 quiet=(--Logging:LogLevel:Microsoft.AspNetCore=Warning --Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks=Critical)  # no log line per request or readiness poll
 export Kafka__BootstrapServers="$INSIGHTS_KAFKA_BOOTSTRAP"
 clickhouse="Host=127.0.0.1;Port=${INSIGHTS_CLICKHOUSE_URL##*:};Username=default;Password="
 export ClickHouse__ConnectionString="$clickhouse"
+# One control-plane file (sites, keys, people) for the three services, so a key revoked through one is refused by all.
+export ControlPlane__DataDirectory="${ControlPlane__DataDirectory:-$state/control-plane}"
 
 ingest="http://127.0.0.1:$ingest_port"
 query="http://127.0.0.1:$query_port"

@@ -62,8 +62,8 @@ public sealed class SystemFixture : IAsyncLifetime
             ["ClickHouse__ConnectionString"] = $"Host={uri.Host};Port={uri.Port};Username=default;Password=",
             ["ClickHouse__Database"] = Database,
             ["Logging__LogLevel__Default"] = "Warning",
-            // One control plane for the three services, as scripts/run.sh gives them.
-            [ControlPlaneDirectory.EnvironmentVariable] = ControlPlaneDirectory.New(),
+            // One control-plane file for the three services, as scripts/run.sh gives them.
+            ["ControlPlane__DataDirectory"] = TestDataDirectories.New(),
             ["Sites__0__LiveChatWebhookSecret"] = LiveChatSecret,
             ["Sites__0__ShopifyWebhookSecret"] = ShopifySecret,
             ["Sites__0__WooCommerceWebhookSecret"] = WooCommerceSecret,
@@ -92,7 +92,7 @@ public sealed class SystemFixture : IAsyncLifetime
             QueryApi.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(120)));
     }
 
-    /// <summary>The storm site as environment settings: index 2, after the two sites of the demo seed (control-plane/demo/demo-sites.json).</summary>
+    /// <summary>The storm site as environment settings: index 2, after the two sites of appsettings.Development.json.</summary>
     private static Dictionary<string, string> StormSiteSettings() => new()
     {
         ["Sites__2__Id"] = Storm.Id,

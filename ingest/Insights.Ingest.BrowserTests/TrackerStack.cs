@@ -52,6 +52,7 @@ public sealed class TrackerStack : IAsyncLifetime
         {
             // Not Development: these sites, and only these, exist.
             web.UseEnvironment("BrowserTests");
+            web.UseSetting(TestDataDirectories.Setting, TestDataDirectories.New());
             foreach (var (key, value) in Settings(devStack.KafkaBootstrap, topic))
             {
                 web.UseSetting(key, value);
@@ -125,7 +126,6 @@ public sealed class TrackerStack : IAsyncLifetime
         ["Kafka:EventsTopic"] = topic,
         ["Kafka:DeliveryTimeout"] = "00:00:20",
         ["Logging:LogLevel:Default"] = "Warning",
-        [ControlPlaneDirectory.Setting] = ControlPlaneDirectory.New(),
         ["Sites:0:Id"] = "demo",
         ["Sites:0:WriteKeys:0"] = DemoKey,
         ["Sites:1:Id"] = "private",

@@ -7,6 +7,7 @@ using System.Text.Json;
 using ClickHouse.Driver;
 using Confluent.Kafka;
 using Insights.Contracts;
+using Insights.DevStack.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
@@ -31,7 +32,6 @@ internal sealed record Pipeline(string KafkaBootstrap, string ClickHouseConnecti
     public Dictionary<string, string?> Settings(int batchMaxEvents = 200) => new(StringComparer.Ordinal)
     {
         ["Kafka:BootstrapServers"] = KafkaBootstrap,
-        [Insights.DevStack.Testing.ControlPlaneDirectory.Setting] = Insights.DevStack.Testing.ControlPlaneDirectory.New(),
         ["ClickHouse:ConnectionString"] = ClickHouseConnectionString,
         ["ClickHouse:Database"] = Database,
         ["Processors:Topic"] = Topic,
@@ -282,6 +282,7 @@ internal sealed class InProcessProcessor(IReadOnlyDictionary<string, string?> se
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.UseSetting(TestDataDirectories.Setting, TestDataDirectories.New());
         builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(settings));
         builder.ConfigureLogging(logging => logging.AddProvider(logs));
         // First of the hosted services, so it listens before the consumer records anything.

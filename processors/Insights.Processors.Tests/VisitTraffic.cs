@@ -1,5 +1,6 @@
 extern alias queryapi;
 
+using Insights.DevStack.Testing;
 using System.Globalization;
 using System.Text.Json;
 using ClickHouse.Driver.ADO.Parameters;
@@ -118,7 +119,7 @@ internal sealed class InProcessQueryApi(Pipeline pipeline) : WebApplicationFacto
     {
         builder.UseEnvironment("Testing");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
-        builder.UseSetting(Insights.DevStack.Testing.ControlPlaneDirectory.Setting, Insights.DevStack.Testing.ControlPlaneDirectory.New());
+        builder.UseSetting(TestDataDirectories.Setting, TestDataDirectories.New());
         builder.UseSetting("ClickHouse:ConnectionString", pipeline.ClickHouseConnectionString);
         builder.UseSetting("ClickHouse:Database", pipeline.Database);
         builder.UseSetting("Sites:0:Id", VisitTraffic.Site);

@@ -69,7 +69,7 @@ public sealed class DevStackPipeline(DevStackPipeline.Stack stack, string databa
     public Dictionary<string, string?> Settings() => new(StringComparer.Ordinal)
     {
         ["Kafka:BootstrapServers"] = stack.KafkaBootstrap,
-        [ControlPlaneDirectory.Setting] = ControlPlaneDirectory.New(),
+        [TestDataDirectories.Setting] = TestDataDirectories.New(),
         ["ClickHouse:ConnectionString"] = stack.ConnectionString(),
         ["ClickHouse:Database"] = Database,
         ["Attribution:Topic"] = Topic,

@@ -1,3 +1,4 @@
+using Insights.DevStack.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 
@@ -11,7 +12,7 @@ public sealed class QueryApiFactory(IReadOnlyDictionary<string, string?> setting
     {
         builder.UseEnvironment("Testing");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
-        builder.UseSetting(Insights.DevStack.Testing.ControlPlaneDirectory.Setting, Insights.DevStack.Testing.ControlPlaneDirectory.New());
+        builder.UseSetting(TestDataDirectories.Setting, TestDataDirectories.New());
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
