@@ -25,7 +25,14 @@ public sealed partial class TestProcessTests
     {
         await using var script = TestProcess.Start(Bash("sleep 301 & sleep 302 & echo ready; wait", ownGroup: true));
         await script.WaitForLineAsync(Ready(), Timeout);
+        // "ready" can be printed before the two forked shells have exec'd sleep: wait until both are sleeping.
         var children = script.Descendants();
+        for (var tries = 0; tries < 100 && children.Count(c => c.CommandLine.StartsWith("sleep 30", StringComparison.Ordinal)) < 2; tries++)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+            children = script.Descendants();
+        }
+
         Assert.Equal(2, children.Count(c => c.CommandLine.StartsWith("sleep 30", StringComparison.Ordinal)));
 
         Assert.NotEqual(0, await script.StopAsync(Timeout));
