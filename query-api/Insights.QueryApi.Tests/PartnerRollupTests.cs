@@ -18,8 +18,8 @@ public sealed class PartnerRollupTests(PartnerWorld world) : IClassFixture<Partn
     [Fact]
     public async Task A_partners_company_rollup_never_contains_another_partners_sites_or_companies()
     {
-        var (bodyA, a) = await GetAsync($"/v1/partners/{PartnerA}/companies?{Range}&limit=100", AdminA);
-        var (_, b) = await GetAsync($"/v1/partners/{PartnerB}/companies?{Range}&limit=100", AdminB);
+        var (bodyA, a) = await GetAsync($"/v1/partners/{PartnerA}/companies?{Span}&limit=100", AdminA);
+        var (_, b) = await GetAsync($"/v1/partners/{PartnerB}/companies?{Span}&limit=100", AdminB);
 
         Assert.Equal(["alpha-de", "alpha-us", "beta"], Ids(a.GetProperty("sites")));
         Assert.Equal(["Acme", "Initech"], Names(a).Order());
@@ -43,14 +43,14 @@ public sealed class PartnerRollupTests(PartnerWorld world) : IClassFixture<Partn
         var checkedSites = 0;
         foreach (var (partner, admin) in new[] { (PartnerA, AdminA), (PartnerB, AdminB) })
         {
-            var (_, rollup) = await GetAsync($"/v1/partners/{partner}/companies?{Range}&limit=100", admin);
+            var (_, rollup) = await GetAsync($"/v1/partners/{partner}/companies?{Span}&limit=100", admin);
             foreach (var company in rollup.GetProperty("companies").EnumerateArray())
             {
                 var atSites = company.GetProperty("sites").EnumerateArray().ToList();
                 foreach (var at in atSites)
                 {
                     var site = at.GetProperty("site").GetString()!;
-                    using var response = await client.RequestAsync($"/v1/sites/{site}/companies?{Range}&limit=100", bearer: ReadKey(site));
+                    using var response = await client.RequestAsync($"/v1/sites/{site}/companies?{Span}&limit=100", bearer: ReadKey(site));
                     var report = JsonSerializer.Deserialize<JsonElement>(await response.Content.ReadAsStringAsync(Ct));
                     var same = report.GetProperty("companies").EnumerateArray().Single(c => c.GetProperty("id").GetString() == company.GetProperty("id").GetString());
                     foreach (var field in new[] { "score", "visits", "visitors", "pageViews" })
@@ -78,7 +78,7 @@ public sealed class PartnerRollupTests(PartnerWorld world) : IClassFixture<Partn
     public async Task Revenue_per_client_equals_the_sites_sales_reports_summed_per_currency(string model)
     {
         using var client = world.Api.CreateClient();
-        var (body, a) = await GetAsync($"/v1/partners/{PartnerA}/revenue?{Range}&model={model}", AdminA);
+        var (body, a) = await GetAsync($"/v1/partners/{PartnerA}/revenue?{Span}&model={model}", AdminA);
 
         Assert.Equal(["Alpha GmbH", "Beta Inc"], a.GetProperty("clients").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
         Assert.DoesNotContain("gamma", body, StringComparison.OrdinalIgnoreCase);
@@ -89,7 +89,7 @@ public sealed class PartnerRollupTests(PartnerWorld world) : IClassFixture<Partn
             foreach (var site in organisation.GetProperty("sites").EnumerateArray())
             {
                 var id = site.GetProperty("site").GetString()!;
-                using var response = await client.RequestAsync($"/v1/sites/{id}/sales?{Range}&model={model}", bearer: ReadKey(id));
+                using var response = await client.RequestAsync($"/v1/sites/{id}/sales?{Span}&model={model}", bearer: ReadKey(id));
                 var sales = JsonSerializer.Deserialize<JsonElement>(await response.Content.ReadAsStringAsync(Ct));
                 var figures = Assert.Single(site.GetProperty("revenue").EnumerateArray());
                 Assert.Equal(sales.GetProperty("currency").GetString(), figures.GetProperty("currency").GetString());
@@ -126,15 +126,15 @@ public sealed class PartnerRollupTests(PartnerWorld world) : IClassFixture<Partn
     [Fact]
     public async Task Partner_staff_see_only_the_clients_they_are_assigned_to()
     {
-        var (companiesBody, companies) = await GetAsync($"/v1/partners/{PartnerA}/companies?{Range}&limit=100", StaffA);
-        var (_, revenue) = await GetAsync($"/v1/partners/{PartnerA}/revenue?{Range}", StaffA);
+        var (companiesBody, companies) = await GetAsync($"/v1/partners/{PartnerA}/companies?{Span}&limit=100", StaffA);
+        var (_, revenue) = await GetAsync($"/v1/partners/{PartnerA}/revenue?{Span}", StaffA);
 
         Assert.Equal(["beta"], Ids(companies.GetProperty("sites")));
         Assert.DoesNotContain("alpha", companiesBody, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(["Acme"], Names(companies));
         Assert.Equal(1, Company(companies, "Acme").GetProperty("visits").GetInt64());
         Assert.Equal(["Beta Inc"], revenue.GetProperty("clients").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
-        await ProblemAsync($"/v1/partners/{PartnerA}/revenue?{Range}&sites=alpha-de", StaffA, HttpStatusCode.NotFound, "site_not_found");
+        await ProblemAsync($"/v1/partners/{PartnerA}/revenue?{Span}&sites=alpha-de", StaffA, HttpStatusCode.NotFound, "site_not_found");
     }
 
     [Theory]
@@ -144,7 +144,7 @@ public sealed class PartnerRollupTests(PartnerWorld world) : IClassFixture<Partn
     public async Task Only_the_partners_own_people_get_its_rollups(string? who, HttpStatusCode status, string reason)
     {
         Guid? person = who switch { "owner" => BetaOwner, "other-admin" => AdminB, _ => null };
-        foreach (var path in new[] { $"/companies?{Range}", "/companies/now", $"/revenue?{Range}" })
+        foreach (var path in new[] { $"/companies?{Span}", "/companies/now", $"/revenue?{Span}" })
         {
             var problem = await ProblemAsync($"/v1/partners/{PartnerA}{path}", person, status, reason);
             Assert.DoesNotContain("Alpha", problem.ToString(), StringComparison.Ordinal);
@@ -159,7 +159,7 @@ public sealed class PartnerRollupTests(PartnerWorld world) : IClassFixture<Partn
     [InlineData("{aaaaaaaa-0000-4000-8000-000000000001}")]
     public async Task A_partner_id_that_is_not_one_is_not_found(string partner)
     {
-        await ProblemAsync($"/v1/partners/{partner}/companies?{Range}", AdminA, HttpStatusCode.NotFound, "partner_not_found");
+        await ProblemAsync($"/v1/partners/{partner}/companies?{Span}", AdminA, HttpStatusCode.NotFound, "partner_not_found");
         await ProblemAsync($"/v1/partners/{partner + new string('9', 5000)}/revenue", AdminA, HttpStatusCode.NotFound, "partner_not_found");
     }
 
@@ -185,20 +185,20 @@ public sealed class PartnerRollupTests(PartnerWorld world) : IClassFixture<Partn
     [Fact]
     public async Task Sites_can_be_chosen_within_the_scope_and_the_per_call_cap_holds()
     {
-        var (_, chosen) = await GetAsync($"/v1/partners/{PartnerA}/companies?{Range}&sites=alpha-de,%20alpha-de", AdminA);
+        var (_, chosen) = await GetAsync($"/v1/partners/{PartnerA}/companies?{Span}&sites=alpha-de,%20alpha-de", AdminA);
         Assert.Equal(["alpha-de"], Ids(chosen.GetProperty("sites")));
         Assert.Equal(["Acme"], Names(chosen));
 
         // Another partner's site, named explicitly: the same 404 as a site that does not exist.
-        await ProblemAsync($"/v1/partners/{PartnerA}/companies?{Range}&sites=alpha-de,gamma", AdminA, HttpStatusCode.NotFound, "site_not_found");
-        await ProblemAsync($"/v1/partners/{PartnerA}/companies?{Range}&sites=nope", AdminA, HttpStatusCode.NotFound, "site_not_found");
+        await ProblemAsync($"/v1/partners/{PartnerA}/companies?{Span}&sites=alpha-de,gamma", AdminA, HttpStatusCode.NotFound, "site_not_found");
+        await ProblemAsync($"/v1/partners/{PartnerA}/companies?{Span}&sites=nope", AdminA, HttpStatusCode.NotFound, "site_not_found");
 
         await using var capped = world.StartApi(new() { ["Partners:MaxSites"] = "2" });
         using var client = capped.CreateClient();
-        using var tooMany = await SendAsync(client, $"/v1/partners/{PartnerA}/revenue?{Range}", AdminA);
+        using var tooMany = await SendAsync(client, $"/v1/partners/{PartnerA}/revenue?{Span}", AdminA);
         var problem = await tooMany.ProblemAsync(HttpStatusCode.BadRequest);
         Assert.Contains("at most 2", problem.GetProperty("errors").GetProperty("sites")[0].GetString(), StringComparison.Ordinal);
-        using var two = await SendAsync(client, $"/v1/partners/{PartnerA}/revenue?{Range}&sites=alpha-de,beta", AdminA);
+        using var two = await SendAsync(client, $"/v1/partners/{PartnerA}/revenue?{Span}&sites=alpha-de,beta", AdminA);
         Assert.Equal(HttpStatusCode.OK, two.StatusCode);
     }
 

@@ -17,7 +17,7 @@ namespace Insights.QueryApi.Tests.Support;
 public sealed class PartnerWorld(DevStackFixture stack) : IAsyncLifetime
 {
     public static readonly DateTime Day = new(2026, 5, 3, 0, 0, 0, DateTimeKind.Utc);
-    public const string Range = "from=2026-05-01T00:00:00Z&to=2026-05-08T00:00:00Z";
+    public const string Span = "from=2026-05-01T00:00:00Z&to=2026-05-08T00:00:00Z";
 
     public static readonly Guid PartnerA = Guid.Parse("aaaaaaaa-0000-4000-8000-000000000001");
     public static readonly Guid PartnerB = Guid.Parse("bbbbbbbb-0000-4000-8000-000000000002");

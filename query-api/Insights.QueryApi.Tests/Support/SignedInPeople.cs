@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Insights.QueryApi.Tests.Support;
@@ -17,7 +18,7 @@ namespace Insights.QueryApi.Tests.Support;
 public sealed class SignedInPeople(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    public const string Scheme = "TestPerson";
+    public const string SchemeName = "TestPerson";
     public const string Header = "X-Test-Person";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -27,11 +28,11 @@ public sealed class SignedInPeople(IOptionsMonitor<AuthenticationSchemeOptions> 
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        var identity = new ClaimsIdentity([new Claim(PartnerEndpoints.PersonClaim, person)], Scheme);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme)));
+        var identity = new ClaimsIdentity([new Claim(PartnerEndpoints.PersonClaim, person)], SchemeName);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 
     /// <summary>The API with this sign-in added.</summary>
     public static IWebHostBuilder Add(IWebHostBuilder builder) => builder.ConfigureTestServices(services =>
-        services.AddAuthentication(Scheme).AddScheme<AuthenticationSchemeOptions, SignedInPeople>(Scheme, null));
+        services.AddAuthentication(SchemeName).AddScheme<AuthenticationSchemeOptions, SignedInPeople>(SchemeName, null));
 }
