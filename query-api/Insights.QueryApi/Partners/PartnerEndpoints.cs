@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Security.Claims;
-using Insights.ControlPlane;
 using Insights.QueryApi.Apis;
 using Insights.QueryApi.Pipeline;
 using Insights.ServiceDefaults;
@@ -23,7 +22,6 @@ public static class PartnerEndpoints
     public static IServiceCollection AddPartnerRollups(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<PartnerRollupOptions>(configuration, PartnerRollupOptions.Section);
-        services.AddControlPlane(configuration); // registers once, whoever asks first
         services.AddSingleton<PartnerDirectory>();
         services.AddSingleton<PartnerRollupStore>();
         return services;
