@@ -24,7 +24,7 @@ public static class Extensions
 
         services.AddValidatedOptions<QueryApiOptions>(builder.Configuration, QueryApiOptions.Section);
         services.AddValidatedOptions<ClickHouseStorageOptions>(builder.Configuration, "ClickHouse");
-        services.AddControlPlane(builder.Configuration);
+        services.AddControlPlane(builder.Configuration); // sites and keys: the live SiteCatalog, seeded from section Sites
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<QueryApiMetrics>();
 
