@@ -70,7 +70,7 @@ public sealed class SmtpOutboxSender(IDbContextFactory<ControlPlaneDb> dbs, IOpt
         }
 
         using var smtp = new SmtpClient();
-        await smtp.ConnectAsync(settings.Host, settings.Port, settings.Security switch
+        await smtp.ConnectAsync(settings.Host!, settings.Port, settings.Security switch
         {
             MailSecurity.Tls => SecureSocketOptions.SslOnConnect,
             MailSecurity.None => SecureSocketOptions.None,
