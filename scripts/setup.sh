@@ -56,6 +56,18 @@ install_chromium() {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 }
 
+# PostgreSQL for the control plane's tests on its second provider (Debian's package; the tests start a private server
+# from its initdb/pg_ctl in a temporary folder, so no system service is started or configured here).
+install_postgresql() {
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && return
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+    say "PostgreSQL is missing: install Debian's postgresql package for the control-plane tests (apt-get install -y postgresql)"
+    return
+  fi
+  say "Installing PostgreSQL for the control-plane tests (Debian package)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+}
+
 # The real Segment SDK the ingest tests drive (ingest/Insights.Ingest.Tests/TestData/Segment): the versions and
 # sha512 checksums pinned by its package-lock.json, installed with `npm ci` (which verifies them) into the cache,
 # never into the repository.
@@ -78,6 +90,7 @@ install_segment_sdk() {
 
 fetch_engine
 install_chromium
+install_postgresql
 install_segment_sdk
 export INSIGHTS_CHDB_LIBRARY="$engine"
 bash "$repo/scripts/fetch-ipdata.sh"  # open IP data for enrichment (crawler patterns, ASN, city)

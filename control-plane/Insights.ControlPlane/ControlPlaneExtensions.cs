@@ -38,6 +38,11 @@ public static class ControlPlaneExtensions
         // Hosted services start in registration order: the schema and the seed are in place before the directory's
         // first load, and both before anything registered after this call (the HTTP server, the consumers).
         services.AddHostedService<ControlPlaneStartup>();
+        services.AddSingleton(new SiteCatalog([]));
+        services.AddSingleton<SiteDirectory>();
+        services.AddHostedService(provider => provider.GetRequiredService<SiteDirectory>());
+        services.AddHealthChecks().AddCheck<SiteDirectory>("control-plane", tags: [HealthTags.Ready]);
+        services.AddSingleton<SiteAdmin>();
         return services;
     }
 }

@@ -63,6 +63,8 @@ public sealed class ControlPlaneDbFactory : IDbContextFactory<ControlPlaneDb>
 
     public ControlPlaneDb CreateDbContext() => create();
 
+    public Task<ControlPlaneDb> CreateDbContextAsync(CancellationToken cancellationToken = default) => Task.FromResult(create());
+
     // Microsoft.Data.Sqlite retries a busy database until the command timeout; make that the busy timeout.
     private static string WithBusyTimeout(string connectionString)
     {

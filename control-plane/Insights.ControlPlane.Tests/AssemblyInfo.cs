@@ -1,0 +1,3 @@
+using Insights.ControlPlane.Tests.Support;
+
+[assembly: AssemblyFixture(typeof(PostgresServer))]
