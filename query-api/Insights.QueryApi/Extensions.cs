@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 using ClickHouse.Driver;
 using Insights.QueryApi.Apis;
 using Insights.QueryApi.Pipeline;
-using Insights.Contracts;
+using Insights.ControlPlane;
 using Insights.QueryApi.Stats;
 using Insights.QueryApi.Storage;
 using Insights.ServiceDefaults;
@@ -23,7 +23,7 @@ public static class Extensions
 
         services.AddValidatedOptions<QueryApiOptions>(builder.Configuration, QueryApiOptions.Section);
         services.AddValidatedOptions<ClickHouseStorageOptions>(builder.Configuration, "ClickHouse");
-        services.AddSiteCatalog(builder.Configuration);
+        services.AddControlPlane(builder.Configuration);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<QueryApiMetrics>();
 

@@ -1,4 +1,5 @@
 using Insights.ControlPlane.Model;
+using Insights.ControlPlane.Store;
 using Microsoft.EntityFrameworkCore;
 
 namespace Insights.ControlPlane.People;
@@ -38,12 +39,12 @@ public sealed class ApiTokens(IDbContextFactory<ControlPlaneDb> dbs, TimeProvide
             PersonId = personId,
             Name = name,
             Hash = Secrets.Hash(token),
-            Hint = Secrets.Hint(token),
+            Hint = KeyHint.Of(token),
             CreatedAt = now,
             ExpiresAt = expiresAt,
         };
         db.ApiTokens.Add(row);
-        Audit.Add(db, Actor.Person(personId), "token.created", ScopeKind.Organisation, "", new { token = row.Id, row.Hint }, now);
+        db.AuditLog.Add(Audit.Entry(Actor.Person(personId), "token.created", ScopeKind.Organisation, "", new { token = row.Id, row.Hint }, now));
         await db.SaveChangesAsync(cancellationToken);
         return (token, ApiTokenInfo.Of(row));
     }
@@ -66,7 +67,7 @@ public sealed class ApiTokens(IDbContextFactory<ControlPlaneDb> dbs, TimeProvide
         }
 
         row.RevokedAt = now;
-        Audit.Add(db, Actor.Person(personId), "token.revoked", ScopeKind.Organisation, "", new { token = row.Id, row.Hint }, now);
+        db.AuditLog.Add(Audit.Entry(Actor.Person(personId), "token.revoked", ScopeKind.Organisation, "", new { token = row.Id, row.Hint }, now));
         await db.SaveChangesAsync(cancellationToken);
         return true;
     }

@@ -1,4 +1,5 @@
 using Insights.ControlPlane.Model;
+using Insights.ControlPlane.Store;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -59,7 +60,7 @@ public sealed class Invitations(IDbContextFactory<ControlPlaneDb> dbs, IPassword
         Outbox.Add(db, invitation.Email, $"You are invited to {scopeName} on Insights",
             $"You are invited to {scopeName} on Insights as {RoleNames.Of(role)}.\n\nAccept with this link (it works once, until " +
             $"{invitation.ExpiresAt:yyyy-MM-dd HH:mm} UTC); you choose your own password or sign in with e-mail links:\n\n{link}\n", now);
-        Audit.Add(db, actor, "person.invited", scope, scopeId, new { invitation = invitation.Id, role = RoleNames.Of(role) }, now);
+        db.AuditLog.Add(Audit.Entry(actor, "person.invited", scope, scopeId, new { invitation = invitation.Id, role = RoleNames.Of(role) }, now));
         return new IssuedInvitation(invitation, link);
     }
 
@@ -128,8 +129,8 @@ public sealed class Invitations(IDbContextFactory<ControlPlaneDb> dbs, IPassword
         }
 
         await Memberships.GrantAsync(db, person.Id, invitation.ScopeKind, invitation.ScopeId, invitation.Role, now, cancellationToken);
-        Audit.Add(db, Actor.Person(person.Id), "invitation.accepted", invitation.ScopeKind, invitation.ScopeId,
-            new { invitation = invitation.Id, role = RoleNames.Of(invitation.Role) }, now);
+        db.AuditLog.Add(Audit.Entry(Actor.Person(person.Id), "invitation.accepted", invitation.ScopeKind, invitation.ScopeId,
+            new { invitation = invitation.Id, role = RoleNames.Of(invitation.Role) }, now));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new(AcceptOutcome.Accepted, person);

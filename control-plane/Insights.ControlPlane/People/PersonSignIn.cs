@@ -1,4 +1,5 @@
 using Insights.ControlPlane.Model;
+using Insights.ControlPlane.Store;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -178,7 +179,7 @@ public sealed class PersonSignIn(
         await CloseLinksAsync(db, personId, now, cancellationToken);
         Outbox.Add(db, old, "Your Insights sign-in changed",
             $"The e-mail address you sign in to Insights with is now {person.Email}. If you did not change it, tell your administrator.", now);
-        Audit.Add(db, actor, "person.email_changed", ScopeKind.Organisation, "", new { person = personId }, now);
+        db.AuditLog.Add(Audit.Entry(actor, "person.email_changed", ScopeKind.Organisation, "", new { person = personId }, now));
         await db.SaveChangesAsync(cancellationToken);
         return person;
     }
@@ -194,7 +195,7 @@ public sealed class PersonSignIn(
         person.FailedSignIns = 0;
         person.LockedUntil = null;
         await CloseLinksAsync(db, personId, now, cancellationToken);
-        Audit.Add(db, actor, "person.password_set", ScopeKind.Organisation, "", new { person = personId }, now);
+        db.AuditLog.Add(Audit.Entry(actor, "person.password_set", ScopeKind.Organisation, "", new { person = personId }, now));
         await db.SaveChangesAsync(cancellationToken);
         return person;
     }
@@ -235,25 +236,5 @@ public static class Links
     {
         ArgumentNullException.ThrowIfNull(options);
         return options.PublicBaseUrl.TrimEnd('/');
-    }
-}
-
-/// <summary>The audit log's writer: one entry per change, in the change's own <c>SaveChanges</c>.</summary>
-public static class Audit
-{
-    public static void Add(ControlPlaneDb db, Actor actor, string action, ScopeKind scope, string scopeId, object detail, DateTimeOffset now)
-    {
-        ArgumentNullException.ThrowIfNull(db);
-        ArgumentNullException.ThrowIfNull(actor);
-        db.AuditLog.Add(new AuditEntry
-        {
-            At = now,
-            ActorKind = actor.Kind,
-            ActorId = actor.Id,
-            Action = action,
-            ScopeKind = scope,
-            ScopeId = scopeId,
-            DetailJson = System.Text.Json.JsonSerializer.Serialize(detail),
-        });
     }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using Insights.ControlPlane.Model;
+using Insights.ControlPlane.Store;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -112,7 +113,7 @@ public sealed class Provisioning(IDbContextFactory<ControlPlaneDb> dbs, SiteAdmi
             return; // already so (or the person has their own role there, which an assignment does not touch)
         }
 
-        Audit.Add(db, actor, assign ? "staff.assigned" : "staff.unassigned", ScopeKind.Organisation, organisationScope, new { person = personId, partner = partnerId }, now);
+        db.AuditLog.Add(Audit.Entry(actor, assign ? "staff.assigned" : "staff.unassigned", ScopeKind.Organisation, organisationScope, new { person = personId, partner = partnerId }, now));
         await db.SaveChangesAsync(cancellationToken);
     }
 
@@ -140,7 +141,7 @@ public sealed class Provisioning(IDbContextFactory<ControlPlaneDb> dbs, SiteAdmi
         // Staff assignments belong to the old partner's relationship: they go with it.
         var scope = organisationId.ToString("D");
         db.Memberships.RemoveRange(await db.Memberships.Where(m => m.ScopeKind == ScopeKind.Organisation && m.ScopeId == scope && m.Role == Role.PartnerStaff).ToListAsync(cancellationToken));
-        Audit.Add(db, actor, "organisation.transferred", ScopeKind.Organisation, scope, new { from, to = toPartner }, now);
+        db.AuditLog.Add(Audit.Entry(actor, "organisation.transferred", ScopeKind.Organisation, scope, new { from, to = toPartner }, now));
         await db.SaveChangesAsync(cancellationToken);
         return organisation;
     }

@@ -24,13 +24,6 @@ public static class Secrets
 
     public static string Hash(string token) => SiteCatalog.HashKey(token);
 
-    /// <summary>The first characters and the last four, so people can tell tokens apart: <c>ipt_Ab…9xQz</c>.</summary>
-    public static string Hint(string token)
-    {
-        ArgumentNullException.ThrowIfNull(token);
-        return token.Length < 12 ? "…" : string.Concat(token.AsSpan(0, 6), "…", token.AsSpan(token.Length - 4));
-    }
-
     /// <summary>Whether a presented value could be a token of this kind (prefix, length, URL-safe characters).</summary>
     public static bool LooksLike(string? value, string prefix) =>
         value is { Length: > 4 and <= MaxLength } && value.StartsWith(prefix, StringComparison.Ordinal) &&

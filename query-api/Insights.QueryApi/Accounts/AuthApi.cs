@@ -57,7 +57,7 @@ public static class AuthApi
             .Accepts<LinkRequestBody>("application/json");
         auth.MapGet("/links/{token}", LinkPage).WithSummary("The page a mailed link opens: a button that signs in (mail scanners that fetch links do not use them up)");
         auth.MapPost("/links/{token}", UseLink).WithMetadata(CsrfExempt.Instance).WithSummary("Use a sign-in link (single use)");
-        auth.MapPost("/sign-out", SignOut).WithSummary("End this session");
+        auth.MapPost("/sign-out", (Delegate)SignOut).WithSummary("End this session");
         auth.MapGet("/csrf", Csrf).WithSummary("The antiforgery token to send as 'X-CSRF-Token' with every change made with the session cookie (fetch it after signing in)");
         auth.MapGet("/oidc", (string? returnUrl) => Results.Challenge(new AuthenticationProperties { RedirectUri = LocalOnly(returnUrl) }, [PersonSchemes.OpenIdConnect]))
             .WithSummary("Sign in at the configured OpenID Connect provider (Authentication:OpenIdConnect)");
@@ -244,13 +244,13 @@ public static class AuthApi
         }
 
         // A person who has a password proves it again: a session left open on a shared machine must not be enough.
-        if (person.PasswordHash is not null && (await people.WithPasswordAsync(person.Email, body.CurrentPassword, context.RequestAborted)).Outcome != SignInOutcome.SignedIn)
+        if (person.PasswordHash is not null && (await people.WithPasswordAsync(person.Email, body!.CurrentPassword, context.RequestAborted)).Outcome != SignInOutcome.SignedIn)
         {
             return Answer(new QueryProblem(StatusCodes.Status403Forbidden, "current_password_wrong", "The current password is wrong",
                 "Send your current password as 'currentPassword'."), context);
         }
 
-        person = await people.SetPasswordAsync(person.Id, body.NewPassword!, caller.Actor, context.RequestAborted);
+        person = await people.SetPasswordAsync(person.Id, body!.NewPassword!, caller.Actor, context.RequestAborted);
         if (caller.Actor.Kind == "person")
         {
             await StartSessionAsync(context, person);
