@@ -77,6 +77,8 @@ quiet=(--Logging:LogLevel:Microsoft.AspNetCore=Warning --Logging:LogLevel:Micros
 export Kafka__BootstrapServers="$INSIGHTS_KAFKA_BOOTSTRAP"
 clickhouse="Host=127.0.0.1;Port=${INSIGHTS_CLICKHOUSE_URL##*:};Username=default;Password="
 export ClickHouse__ConnectionString="$clickhouse"
+# One control-plane file (sites, keys, people) for the three services, so a key revoked through one is refused by all.
+export ControlPlane__DataDirectory="${ControlPlane__DataDirectory:-$state/control-plane}"
 
 ingest="http://127.0.0.1:$ingest_port"
 query="http://127.0.0.1:$query_port"

@@ -62,6 +62,8 @@ public sealed class SystemFixture : IAsyncLifetime
             ["ClickHouse__ConnectionString"] = $"Host={uri.Host};Port={uri.Port};Username=default;Password=",
             ["ClickHouse__Database"] = Database,
             ["Logging__LogLevel__Default"] = "Warning",
+            // One control-plane file for the three services, as scripts/run.sh gives them.
+            ["ControlPlane__DataDirectory"] = TestDataDirectories.New(),
             ["Sites__0__LiveChatWebhookSecret"] = LiveChatSecret,
             ["Sites__0__ShopifyWebhookSecret"] = ShopifySecret,
             ["Sites__0__WooCommerceWebhookSecret"] = WooCommerceSecret,

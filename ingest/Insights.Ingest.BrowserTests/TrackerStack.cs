@@ -52,6 +52,7 @@ public sealed class TrackerStack : IAsyncLifetime
         {
             // Not Development: these sites, and only these, exist.
             web.UseEnvironment("BrowserTests");
+            web.UseSetting(TestDataDirectories.Setting, TestDataDirectories.New());
             foreach (var (key, value) in Settings(devStack.KafkaBootstrap, topic))
             {
                 web.UseSetting(key, value);

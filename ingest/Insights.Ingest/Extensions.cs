@@ -1,3 +1,4 @@
+using Insights.ControlPlane;
 using Insights.Contracts;
 using Insights.Ingest.Admission;
 using Insights.Ingest.Apis;
@@ -25,7 +26,7 @@ public static class Extensions
 
         services.AddValidatedOptions<IngestOptions, IngestOptionsValidator>(configuration, IngestOptions.Section);
         services.AddValidatedOptions<KafkaProducerOptions>(configuration, KafkaProducerOptions.Section);
-        services.AddSiteCatalog(configuration);
+        services.AddControlPlane(configuration); // sites and keys: the live SiteCatalog, seeded from section Sites
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IngestMetrics>();

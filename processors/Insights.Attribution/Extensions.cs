@@ -1,3 +1,4 @@
+using Insights.Contracts;
 using System.Diagnostics.Metrics;
 using ClickHouse.Driver;
 using Insights.Attribution.Engine;
@@ -37,8 +38,14 @@ public static class Extensions
         services.AddMetrics();
         services.TryAddSingleton<AttributionMetrics>();
         services.TryAddSingleton<AttributionHealth>();
-        services.TryAddSingleton(provider => new SiteRulebook(AttributionSites.From(configuration),
-            provider.GetRequiredService<IOptions<AttributionOptions>>().Value.ToEngineSettings()));
+        // The control plane's live catalog when the host has one (the processors), else the configured sites.
+        services.TryAddSingleton(provider =>
+        {
+            var settings = provider.GetRequiredService<IOptions<AttributionOptions>>().Value.ToEngineSettings();
+            return provider.GetService<SiteCatalog>() is { } catalog
+                ? new SiteRulebook(catalog, settings)
+                : new SiteRulebook(AttributionSites.From(configuration), settings);
+        });
         services.TryAddSingleton(provider => new AttributionEngine(provider.GetRequiredService<SiteRulebook>(), provider.GetService<IMeterFactory>()));
         services.TryAddSingleton(provider =>
         {

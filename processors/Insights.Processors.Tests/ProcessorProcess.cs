@@ -15,6 +15,7 @@ internal static partial class ProcessorProcess
         var start = TestProcessStart.Dotnet("Insights.Processors");
         start.Environment["URLS"] = "http://127.0.0.1:0";
         start.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        start.Environment[TestDataDirectories.Setting.Replace(":", "__", StringComparison.Ordinal)] = TestDataDirectories.New();
         foreach (var (key, value) in settings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;

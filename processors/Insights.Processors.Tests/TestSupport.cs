@@ -7,6 +7,7 @@ using System.Text.Json;
 using ClickHouse.Driver;
 using Confluent.Kafka;
 using Insights.Contracts;
+using Insights.DevStack.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
@@ -281,6 +282,7 @@ internal sealed class InProcessProcessor(IReadOnlyDictionary<string, string?> se
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.UseSetting(TestDataDirectories.Setting, TestDataDirectories.New());
         builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(settings));
         builder.ConfigureLogging(logging => logging.AddProvider(logs));
         // First of the hosted services, so it listens before the consumer records anything.

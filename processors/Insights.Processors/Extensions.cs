@@ -1,4 +1,5 @@
 using ClickHouse.Driver;
+using Insights.ControlPlane;
 using Insights.Enrichment;
 using Insights.Processors.Consuming;
 using Insights.Processors.Sessions;
@@ -24,6 +25,7 @@ internal static class Extensions
         }
 
         var services = builder.Services;
+        services.AddControlPlane(builder.Configuration); // sites: the live SiteCatalog (attribution rules), loaded before the consumers start
         services.AddValidatedOptions<ProcessorOptions, ProcessorOptionsValidator>(builder.Configuration, ProcessorOptions.SectionName);
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<ClickHouseStorageOptions>>().Value);
         services.AddSingleton(sp => new ClickHouseClient(sp.GetRequiredService<ClickHouseStorageOptions>().ConnectionString));

@@ -28,13 +28,16 @@ public sealed class StartupValidationTests
     }
 
     [Fact]
-    public async Task No_sites_at_all_stops_the_start()
+    public async Task A_control_plane_refresh_slower_than_the_revocation_promise_stops_the_start()
     {
-        await using var api = new QueryApiFactory(new Dictionary<string, string?> { ["ClickHouse:ConnectionString"] = Cs });
+        var settings = TestSites.Settings(Cs, "insights");
+        settings["ControlPlane:RefreshInterval"] = "00:00:30";
+        await using var api = new QueryApiFactory(settings);
 
         var error = Record.Exception(() => api.CreateClient());
 
-        Assert.Contains("Sites: no site is configured", Flatten(error!), StringComparison.Ordinal);
+        Assert.NotNull(error);
+        Assert.Contains("ControlPlane:RefreshInterval", Flatten(error), StringComparison.Ordinal);
     }
 
     private static string Flatten(Exception error) =>

@@ -3,6 +3,7 @@ using ClickHouse.Driver;
 using Insights.QueryApi.Apis;
 using Insights.QueryApi.Pipeline;
 using Insights.ControlPlane;
+using Insights.Contracts;
 using Insights.QueryApi.Stats;
 using Insights.QueryApi.Storage;
 using Insights.ServiceDefaults;
@@ -23,7 +24,7 @@ public static class Extensions
 
         services.AddValidatedOptions<QueryApiOptions>(builder.Configuration, QueryApiOptions.Section);
         services.AddValidatedOptions<ClickHouseStorageOptions>(builder.Configuration, "ClickHouse");
-        services.AddControlPlane(builder.Configuration);
+        services.AddControlPlane(builder.Configuration); // sites and keys: the live SiteCatalog, seeded from section Sites
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<QueryApiMetrics>();
 

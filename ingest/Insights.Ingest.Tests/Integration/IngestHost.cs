@@ -52,6 +52,7 @@ public sealed class IngestHost : IAsyncDisposable
             // Generous: the first delivery also waits for the connection and the producer id on a busy machine.
             ["Kafka:DeliveryTimeout"] = "00:00:20",
             ["Logging:LogLevel:Default"] = "Warning",
+            [TestDataDirectories.Setting] = TestDataDirectories.New(),
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

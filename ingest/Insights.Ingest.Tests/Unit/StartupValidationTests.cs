@@ -42,13 +42,15 @@ public sealed class StartupValidationTests
     }
 
     [Fact]
-    public void Without_any_site_start_up_is_refused()
+    public void Without_any_configured_site_start_up_is_allowed_because_sites_come_from_the_control_plane() => Assert.Null(Validate([]));
+
+    [Fact]
+    public void A_PostgreSql_control_plane_without_a_connection_string_is_refused_naming_the_key()
     {
-        // Production ships no demo site; a host that would answer every request with 401 must not look healthy.
-        var error = Validate([]);
+        var error = Validate(new Dictionary<string, string?>(DemoSite) { ["ControlPlane:Provider"] = "PostgreSql" });
 
         Assert.NotNull(error);
-        Assert.Contains(error.Failures, failure => failure.StartsWith("Sites: no site is configured", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, failure => failure.StartsWith("ControlPlane:ConnectionString", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -69,6 +69,7 @@ public sealed class DevStackPipeline(DevStackPipeline.Stack stack, string databa
     public Dictionary<string, string?> Settings() => new(StringComparer.Ordinal)
     {
         ["Kafka:BootstrapServers"] = stack.KafkaBootstrap,
+        [TestDataDirectories.Setting] = TestDataDirectories.New(),
         ["ClickHouse:ConnectionString"] = stack.ConnectionString(),
         ["ClickHouse:Database"] = Database,
         ["Attribution:Topic"] = Topic,

@@ -101,21 +101,39 @@ public sealed class SiteRules
 /// </summary>
 public sealed class SiteRulebook
 {
-    private readonly FrozenDictionary<string, SiteRules> sites;
     private readonly EngineSettings settings;
     private readonly Dictionary<string, SiteRules> defaults = new(StringComparer.Ordinal);
+    private readonly SiteCatalog? catalog;
+    private FrozenDictionary<string, SiteRules> sites;
+    private long catalogVersion;
 
     public SiteRulebook(IEnumerable<SiteOptions> sites, EngineSettings settings)
     {
         ArgumentNullException.ThrowIfNull(sites);
         this.settings = settings ?? throw new ArgumentNullException(nameof(settings));
-        this.sites = sites.ToFrozenDictionary(s => s.Id, s => new SiteRules(s, settings), StringComparer.Ordinal);
+        this.sites = Build(sites, settings);
+    }
+
+    /// <summary>The rules of the control plane's live catalog: rebuilt when a site's settings change there.</summary>
+    public SiteRulebook(SiteCatalog catalog, EngineSettings settings)
+        : this([], settings)
+    {
+        this.catalog = catalog ?? throw new ArgumentNullException(nameof(catalog));
+        catalogVersion = -1;
     }
 
     public EngineSettings Settings => settings;
 
     public SiteRules For(string site)
     {
+        // Only the consumer loop's thread calls this; a version read before the contents at worst rebuilds once more.
+        if (catalog is not null && catalog.Version != catalogVersion)
+        {
+            catalogVersion = catalog.Version;
+            sites = Build(catalog.All, settings);
+            defaults.Clear();
+        }
+
         if (sites.TryGetValue(site, out var rules))
         {
             return rules;
@@ -130,4 +148,7 @@ public sealed class SiteRulebook
 
         return rules;
     }
+
+    private static FrozenDictionary<string, SiteRules> Build(IEnumerable<SiteOptions> sites, EngineSettings settings) =>
+        sites.ToFrozenDictionary(s => s.Id, s => new SiteRules(s, settings), StringComparer.Ordinal);
 }

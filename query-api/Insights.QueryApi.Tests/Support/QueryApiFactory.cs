@@ -1,3 +1,4 @@
+using Insights.DevStack.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 
@@ -11,6 +12,7 @@ public sealed class QueryApiFactory(IReadOnlyDictionary<string, string?> setting
     {
         builder.UseEnvironment("Testing");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting(TestDataDirectories.Setting, TestDataDirectories.New());
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
