@@ -146,18 +146,21 @@ public sealed class Provisioning(IDbContextFactory<ControlPlaneDb> dbs, SiteAdmi
         return organisation;
     }
 
-    /// <summary>A site id from a name: lower-case ASCII letters and digits, other runs as one '-', at most 40 characters.</summary>
+    /// <summary>
+    /// A site id from a name: ASCII letters and digits lower-cased, every other run as one '-', at most 40 characters
+    /// ("Bistro Ü" → "bistro"; services run with invariant globalization, so accents are dropped rather than folded).
+    /// </summary>
     public static string Slug(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
         var builder = new StringBuilder();
-        foreach (var c in name.Normalize(NormalizationForm.FormD).ToLowerInvariant())
+        foreach (var c in name)
         {
-            if (c is (>= 'a' and <= 'z') or (>= '0' and <= '9'))
+            if (char.IsAsciiLetterOrDigit(c))
             {
-                builder.Append(c);
+                builder.Append(char.ToLowerInvariant(c));
             }
-            else if (System.Globalization.CharUnicodeInfo.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.NonSpacingMark && builder.Length > 0 && builder[^1] != '-')
+            else if (builder.Length > 0 && builder[^1] != '-')
             {
                 builder.Append('-');
             }
