@@ -1,7 +1,11 @@
 using System.Text.RegularExpressions;
 using Insights.Contracts;
 using Insights.ControlPlane.Model;
+using Insights.ControlPlane.People;
+using Insights.ControlPlane.Store;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Insights.ControlPlane.Cli.Tests;
 
@@ -37,6 +41,26 @@ public sealed partial class AdminCliTests : IDisposable
         Assert.Equal(["partner.created", "person.invited"], audit.Select(a => a.Action));
         Assert.All(audit, a => Assert.Equal("cli", a.ActorKind));
         Assert.DoesNotContain(audit, a => a.DetailJson.Contains(token, StringComparison.Ordinal));
+        var mail = Assert.Single(await db.Outbox.ToListAsync(Ct)); // delivered by the services' SMTP sender when one is configured
+        Assert.Equal("admin@agency.example", mail.To);
+        Assert.Contains($"https://insights.agency.example/v1/invitations/{token}", mail.TextBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_printed_invitation_is_accepted_by_the_accounts_and_makes_the_invitee_partner_admin()
+    {
+        var output = await cli.SucceedAsync("init", "--partner", "Agency", "--email", "Admin@Agency.example");
+        var token = Assert.Single(InvitationLink127().Matches(output)).Groups[1].Value; // People:PublicBaseUrl's default
+
+        var invitations = new Invitations(ControlPlaneDbFactory.For(ControlPlaneProvider.Sqlite, $"Data Source={cli.DefaultStore}"),
+            new PasswordHasher<Person>(), Options.Create(new PeopleOptions()), TimeProvider.System);
+        var accepted = await invitations.AcceptAsync(token, null, "a long passphrase of her own", "Ada", Ct);
+        Assert.Equal(AcceptOutcome.Accepted, accepted.Outcome);
+        Assert.Equal(AcceptOutcome.NotFound, (await invitations.AcceptAsync(token, null, "another passphrase here", "Eve", Ct)).Outcome); // single use
+
+        var people = await cli.SucceedAsync("people", "list");
+        Assert.Matches(@"admin@agency\.example\s+Ada\s+[0-9a-f-]{36}\s+partner admin @ partner Agency\s+active", people);
+        Assert.DoesNotContain("Invitations not accepted yet", people, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -226,8 +250,11 @@ public sealed partial class AdminCliTests : IDisposable
         return Guid.Parse(OrganisationLine().Match(created).Groups[1].Value);
     }
 
-    [GeneratedRegex(@"^https://insights\.agency\.example/v1/invitations/([A-Za-z0-9_-]{43})$", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^https://insights\.agency\.example/v1/invitations/(iin_[A-Za-z0-9_-]{43})$", RegexOptions.Multiline)]
     private static partial Regex InvitationLink();
+
+    [GeneratedRegex(@"^http://127\.0\.0\.1:\d+/v1/invitations/(iin_[A-Za-z0-9_-]{43})$", RegexOptions.Multiline)]
+    private static partial Regex InvitationLink127();
 
     [GeneratedRegex(@"created: ([0-9a-f-]{36})")]
     private static partial Regex OrganisationLine();

@@ -1,3 +1,7 @@
+using Insights.ControlPlane.Model;
+using Insights.ControlPlane.People;
+using Insights.ServiceDefaults;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
@@ -30,6 +34,8 @@ internal static class AdminServices
         services.AddSingleton<IHostEnvironment>(new CliEnvironment(environment, root));
         services.AddLogging();
         services.AddControlPlane(configuration);
+        services.AddValidatedOptions<PeopleOptions>(configuration, PeopleOptions.Section);
+        services.AddSingleton<IPasswordHasher<Person>, PasswordHasher<Person>>();
         services.AddSingleton<AdminStore>();
         services.AddSingleton(Actor.Cli(Environment.UserName is { Length: > 0 } user ? user : "unknown"));
         services.AddSingleton(Console());

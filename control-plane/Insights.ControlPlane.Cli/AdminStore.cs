@@ -1,9 +1,6 @@
-using System.Buffers.Text;
-using System.Net.Mail;
-using System.Security.Cryptography;
 using System.Text.Json;
-using Insights.Contracts;
 using Insights.ControlPlane.Model;
+using Insights.ControlPlane.People;
 using Insights.ControlPlane.Store;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -11,14 +8,11 @@ using Microsoft.Extensions.Logging;
 namespace Insights.ControlPlane.Cli;
 
 /// <summary>
-/// What the CLI does to the store beyond the store's own operations (<see cref="SiteAdmin"/>): the schema check, and
-/// creating a partner with its first admin's invitation, which no service operation covers yet.
+/// What the CLI does to the store beyond the store's and the accounts' operations (<see cref="SiteAdmin"/>,
+/// <see cref="Invitations"/>): the schema check, and creating a partner, which no service operation covers yet.
 /// </summary>
 public sealed class AdminStore(IDbContextFactory<ControlPlaneDb> factory, TimeProvider time, ILogger<AdminStore> logger)
 {
-    /// <summary>How long an invitation link works; the same week the provisioning API gives a client's owner.</summary>
-    public static readonly TimeSpan InvitationLifetime = TimeSpan.FromDays(7);
-
     public IDbContextFactory<ControlPlaneDb> Databases => factory;
 
     /// <summary>Where the store is, for people: the SQLite file or the PostgreSQL server and database, never a password.</summary>
@@ -47,15 +41,17 @@ public sealed class AdminStore(IDbContextFactory<ControlPlaneDb> factory, TimePr
     }
 
     /// <summary>
-    /// A new partner and an invitation for its first partner admin, in one transaction with their audit entries. The
-    /// token is returned once (only its hash is stored); the invitee sets their own sign-in when accepting.
+    /// A new partner and an invitation for its first partner admin (the accounts' own invitation: single use, expiring,
+    /// only the token's hash stored, its mail in the outbox), in one transaction with their audit entries. The invitee
+    /// sets their own sign-in when accepting.
     /// </summary>
-    public async Task<(Partner Partner, Invitation Invitation, string Token)> CreatePartnerAsync(string name, string email, Actor actor,
+    public async Task<(Partner Partner, IssuedInvitation Invitation)> CreatePartnerAsync(string name, string email, Invitations invitations, Actor actor,
         CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(invitations);
         ArgumentNullException.ThrowIfNull(actor);
         name = CheckName(name);
-        email = CheckEmail(email);
+        email = Emails.Normalize(email) ?? throw new AdminException("--email: an e-mail address such as admin@agency.example");
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var existing = (await db.Partners.AsNoTracking().ToListAsync(cancellationToken))
@@ -69,28 +65,10 @@ public sealed class AdminStore(IDbContextFactory<ControlPlaneDb> factory, TimePr
         var partner = new Partner { Id = Guid.CreateVersion7(now), Name = name, CreatedAt = now };
         db.Partners.Add(partner);
         db.AuditLog.Add(AuditRow(actor, "partner.created", ScopeKind.Partner, partner.Id.ToString("D"), new { name }, now));
-        var (invitation, token) = AddInvitation(db, email, ScopeKind.Partner, partner.Id.ToString("D"), Role.PartnerAdmin, actor, now);
+        var invitation = invitations.Add(db, email, ScopeKind.Partner, partner.Id.ToString("D"), Role.PartnerAdmin, partner.Name, actor);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return (partner, invitation, token);
-    }
-
-    /// <summary>
-    /// An invitation row and its audit entry (not saved): a random token, of which only the SHA-256 is stored, single use,
-    /// expiring after <see cref="InvitationLifetime"/>. (The accounts' invitations are the same rows; fold into theirs.)
-    /// </summary>
-    internal static (Invitation Invitation, string Token) AddInvitation(ControlPlaneDb db, string email, ScopeKind scope, string scopeId, Role role,
-        Actor actor, DateTimeOffset now)
-    {
-        var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
-        var invitation = new Invitation
-        {
-            Id = Guid.CreateVersion7(now), TokenHash = SiteCatalog.HashKey(token), Email = email, ScopeKind = scope, ScopeId = scopeId, Role = role,
-            CreatedAt = now, ExpiresAt = now + InvitationLifetime,
-        };
-        db.Invitations.Add(invitation);
-        db.AuditLog.Add(AuditRow(actor, "person.invited", scope, scopeId, new { email, role = role.ToString() }, now));
-        return (invitation, token);
+        return (partner, invitation);
     }
 
     private static AuditEntry AuditRow(Actor actor, string action, ScopeKind scope, string scopeId, object detail, DateTimeOffset at) => new()
@@ -104,14 +82,5 @@ public sealed class AdminStore(IDbContextFactory<ControlPlaneDb> factory, TimePr
         return name.Length is 0 or > SiteAdmin.MaxNameLength || name.Any(char.IsControl)
             ? throw new AdminException($"--partner: a name of 1 to {SiteAdmin.MaxNameLength} characters without control characters")
             : name;
-    }
-
-    private static string CheckEmail(string? email)
-    {
-        email = email?.Trim() ?? "";
-        return email.Length is > 0 and <= 320 && !email.Any(char.IsControl) && MailAddress.TryCreate(email, out var address)
-            && address.Address == email && string.IsNullOrEmpty(address.DisplayName)
-            ? email
-            : throw new AdminException("--email: an e-mail address such as admin@agency.example");
     }
 }

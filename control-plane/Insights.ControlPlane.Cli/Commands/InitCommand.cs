@@ -1,4 +1,8 @@
 using System.ComponentModel;
+using Insights.ControlPlane.Model;
+using Insights.ControlPlane.People;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -15,9 +19,8 @@ public sealed class InitSettings : CommandSettings
     public string? Email { get; init; }
 
     [CommandOption("--base-url <URL>")]
-    [Description("Where people reach Insights (the query API), for the link. Default: http://127.0.0.1:8081")]
-    [DefaultValue("http://127.0.0.1:8081")]
-    public string BaseUrl { get; init; } = "http://127.0.0.1:8081";
+    [Description("Where people reach Insights, for the link. Default: the setting People:PublicBaseUrl, as the services use it.")]
+    public string? BaseUrl { get; init; }
 
     public override ValidationResult Validate()
     {
@@ -26,7 +29,7 @@ public sealed class InitSettings : CommandSettings
             return ValidationResult.Error("init needs --partner <NAME> and --email <ADDRESS>");
         }
 
-        return Uri.TryCreate(BaseUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https" && url.Query.Length == 0 && url.Fragment.Length == 0
+        return BaseUrl is null || Uri.TryCreate(BaseUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https" && url.Query.Length == 0 && url.Fragment.Length == 0
             ? ValidationResult.Success()
             : ValidationResult.Error("--base-url must be an http(s) address without query, such as https://insights.agency.example");
     }
@@ -36,17 +39,19 @@ public sealed class InitSettings : CommandSettings
 /// A fresh install's first step: the schema (as the services apply it), the first partner, and an invitation link for
 /// its admin, who chooses their own sign-in when accepting. No password is ever created or printed.
 /// </summary>
-public sealed class InitCommand(AdminStore store, Actor actor, IAnsiConsole console) : AsyncCommand<InitSettings>
+public sealed class InitCommand(AdminStore store, IPasswordHasher<Person> hasher, IOptions<PeopleOptions> people, TimeProvider time, Actor actor,
+    IAnsiConsole console) : AsyncCommand<InitSettings>
 {
-    /// <summary>Where an invitation is accepted, below the base URL; the token follows.</summary>
-    public const string InvitationPath = "/v1/invitations/";
-
     public override async Task<int> ExecuteAsync(CommandContext context, InitSettings settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
         await store.MigrateAsync(cancellationToken);
-        var (partner, invitation, token) = await store.CreatePartnerAsync(settings.Partner!, settings.Email!, actor, cancellationToken);
-        var link = settings.BaseUrl.TrimEnd('/') + InvitationPath + token;
+        // The command line's base URL wins over the setting, for this invitation's link.
+        var options = people.Value;
+        options.PublicBaseUrl = settings.BaseUrl ?? options.PublicBaseUrl;
+        var invitations = new Invitations(store.Databases, hasher, Options.Create(options), time);
+        var (partner, issued) = await store.CreatePartnerAsync(settings.Partner!, settings.Email!, invitations, actor, cancellationToken);
+        var invitation = issued.Invitation;
 
         var table = new Table().Border(TableBorder.None).HideHeaders().AddColumn("").AddColumn("");
         table.AddRow("Store", Markup.Escape(await store.DescribeAsync(cancellationToken)) + " (schema current)");
@@ -55,7 +60,7 @@ public sealed class InitCommand(AdminStore store, Actor actor, IAnsiConsole cons
         console.Write(table);
         console.WriteLine();
         console.MarkupLine("Send this link to the invitee; it is shown only now and works once:");
-        console.WriteLine(link);
+        console.WriteLine(issued.Link);
         return ExitCodes.Ok;
     }
 }
