@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text.Json;
 using Insights.DevStack.Testing;
 using Insights.QueryApi.Tests.Support;
@@ -151,6 +152,19 @@ public sealed class PartnerRollupTests(PartnerWorld world) : IClassFixture<Partn
         }
     }
 
+    [Fact]
+    public async Task A_site_key_or_a_forged_token_is_no_person()
+    {
+        using var client = world.Api.CreateClient();
+        foreach (var bearer in new[] { ReadKey("alpha-de"), "ipt_" + new string('A', 43), "ipt_\u00e9\u202e" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/partners/{PartnerA}/companies?{Span}");
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + bearer);
+            using var response = await client.SendAsync(request, Ct);
+            Assert.Equal("sign_in_required", (await response.ProblemAsync(HttpStatusCode.Unauthorized)).Reason());
+        }
+    }
+
     [Theory]
     [InlineData("00000000-0000-0000-0000-000000000000")]
     [InlineData("not-a-partner")]
@@ -240,12 +254,12 @@ public sealed class PartnerRollupTests(PartnerWorld world) : IClassFixture<Partn
         return problem;
     }
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string url, Guid? person)
+    private async Task<HttpResponseMessage> SendAsync(HttpClient client, string url, Guid? person)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         if (person is { } id)
         {
-            request.Headers.Add(SignedInPeople.Header, id.ToString());
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", world.Token(id));
         }
 
         return await client.SendAsync(request, Ct);

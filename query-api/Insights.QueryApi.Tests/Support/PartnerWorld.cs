@@ -1,8 +1,8 @@
 using ClickHouse.Driver;
 using Insights.ControlPlane;
 using Insights.ControlPlane.Model;
+using Insights.ControlPlane.People;
 using Insights.DevStack.Testing;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -12,7 +12,8 @@ namespace Insights.QueryApi.Tests.Support;
 /// Two partners and their clients in a real control-plane SQLite file, and their sites' visits, orders and credits in
 /// a real ClickHouse database: partner A manages Alpha (sites alpha-de in EUR, alpha-us in USD) and Beta (beta, EUR);
 /// partner B manages Gamma (gamma, EUR). Acme visits alpha-de, beta and gamma; Globex only gamma; Initech only alpha-us.
-/// People: an admin of each partner, A's staff assigned to Beta only, Beta's owner (no partner role).
+/// People, each with a personal API token: an admin of each partner, A's staff assigned to Beta only, Beta's owner (no
+/// partner role).
 /// </summary>
 public sealed class PartnerWorld(DevStackFixture stack) : IAsyncLifetime
 {
@@ -38,11 +39,12 @@ public sealed class PartnerWorld(DevStackFixture stack) : IAsyncLifetime
         ("gamma", "EUR", "UTC", Gamma),
     ];
 
+    private readonly Dictionary<Guid, string> tokens = [];
     private string directory = "";
 
     public EventsDatabase Database { get; private set; } = null!;
 
-    public WebApplicationFactory<Program> Api { get; private set; } = null!;
+    public QueryApiFactory Api { get; private set; } = null!;
 
     public static string ReadKey(string site) => $"{site}-read-key-0001";
 
@@ -67,7 +69,7 @@ public sealed class PartnerWorld(DevStackFixture stack) : IAsyncLifetime
     }
 
     /// <summary>The API over this world, with settings changed or added.</summary>
-    public WebApplicationFactory<Program> StartApi(Dictionary<string, string?>? changes = null)
+    public QueryApiFactory StartApi(Dictionary<string, string?>? changes = null)
     {
         var settings = Settings();
         foreach (var (key, value) in changes ?? [])
@@ -75,7 +77,7 @@ public sealed class PartnerWorld(DevStackFixture stack) : IAsyncLifetime
             settings[key] = value;
         }
 
-        return new QueryApiFactory(settings).WithWebHostBuilder(b => SignedInPeople.Add(b));
+        return new QueryApiFactory(settings);
     }
 
     public async ValueTask InitializeAsync()
@@ -91,7 +93,17 @@ public sealed class PartnerWorld(DevStackFixture stack) : IAsyncLifetime
         }
 
         await InsertTenancyAsync(Api.Services.GetRequiredService<IDbContextFactory<ControlPlaneDb>>());
+        var tokens = Api.Services.GetRequiredService<ApiTokens>();
+        foreach (var person in new[] { AdminA, AdminB, StaffA, BetaOwner })
+        {
+            var (token, _) = await tokens.CreateAsync(person, "partner roll-ups", null, TestContext.Current.CancellationToken)
+                ?? throw new InvalidOperationException($"no token for {person}");
+            this.tokens[person] = token;
+        }
     }
+
+    /// <summary>The person's personal API token: the tests call as people do from scripts (<c>Authorization: Bearer ipt_…</c>).</summary>
+    public string Token(Guid person) => tokens[person];
 
     public async ValueTask DisposeAsync()
     {
@@ -210,7 +222,7 @@ public sealed class PartnerWorld(DevStackFixture stack) : IAsyncLifetime
             Member(AdminA, ScopeKind.Partner, PartnerA, Role.PartnerAdmin),
             Member(AdminB, ScopeKind.Partner, PartnerB, Role.PartnerAdmin),
             Member(StaffA, ScopeKind.Partner, PartnerA, Role.PartnerStaff),
-            Member(StaffA, ScopeKind.Organisation, Beta, Role.Viewer),
+            Member(StaffA, ScopeKind.Organisation, Beta, Role.PartnerStaff), // staff are assigned to a client so
             Member(BetaOwner, ScopeKind.Organisation, Beta, Role.Owner));
         await db.SaveChangesAsync(TestContext.Current.CancellationToken);
     }

@@ -1,6 +1,6 @@
 using System.ComponentModel;
-using System.Globalization;
 using System.Security.Claims;
+using Insights.QueryApi.Accounts;
 using Insights.QueryApi.Apis;
 using Insights.QueryApi.Pipeline;
 using Insights.ServiceDefaults;
@@ -16,9 +16,6 @@ namespace Insights.QueryApi.Partners;
 /// </summary>
 public static class PartnerEndpoints
 {
-    /// <summary>The claim that carries the signed-in person's id (a Guid); the sign-in sets it.</summary>
-    public const string PersonClaim = ClaimTypes.NameIdentifier;
-
     public static IServiceCollection AddPartnerRollups(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<PartnerRollupOptions>(configuration, PartnerRollupOptions.Section);
@@ -127,8 +124,7 @@ public static class PartnerEndpoints
         return QueryOutcome<T>.Refused(problem).ToHttpResult(context.Response);
     }
 
-    private static Guid? Person(ClaimsPrincipal user) =>
-        user.Identity?.IsAuthenticated == true && Guid.TryParse(user.FindFirstValue(PersonClaim), CultureInfo.InvariantCulture, out var id) ? id : null;
+    private static Guid? Person(ClaimsPrincipal user) => PersonPrincipal.Of(user)?.Id;
 }
 
 public sealed record PartnerCompaniesParameters(
