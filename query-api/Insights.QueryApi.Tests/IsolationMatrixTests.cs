@@ -57,6 +57,8 @@ public sealed class IsolationWorld(DevStackFixture stack) : IAsyncLifetime
         {
             Tokens[role] = await Host.TokenAsync(id);
         }
+
+        await Host.CatalogHasAsync([.. Tenants.Values.Select(t => t.Site)]);
     }
 
     public ValueTask DisposeAsync() => Host.DisposeAsync();
