@@ -4,6 +4,9 @@ using Insights.ControlPlane.Store;
 using Insights.ControlPlane.Tests.Support;
 using Insights.Contracts;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -252,6 +255,54 @@ public abstract class StoreTests(IStoreProvider stores, ITestOutputHelper output
         await using (var db = await factory.CreateDbContextAsync(Ct))
         {
             Assert.Equal(["cafe"], await db.Sites.Select(s => s.Id).ToListAsync(Ct)); // no refused change was written
+        }
+    }
+
+    [Fact]
+    public async Task Three_services_on_one_store_start_together_and_all_refuse_a_revoked_key_within_five_seconds()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["ControlPlane:Provider"] = stores.Provider.ToString(),
+            ["ControlPlane:ConnectionString"] = await stores.NewDatabaseAsync(),
+            ["Sites:0:Id"] = "demo",
+            ["Sites:0:WriteKeys:0"] = "demo-write-key",
+            ["Sites:0:ReadKeys:0"] = "demo-read-key",
+        };
+        var hosts = Enumerable.Range(0, 3).Select(_ =>
+        {
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Testing", DisableDefaults = true });
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.Services.AddControlPlane(builder.Configuration);
+            return builder.Build();
+        }).ToList();
+        try
+        {
+            // Together, as three services started by one script: one migrates and seeds, the others wait their turn.
+            await Task.WhenAll(hosts.Select(h => Task.Run(() => h.StartAsync(Ct))));
+            var catalogs = hosts.Select(h => h.Services.GetRequiredService<SiteCatalog>()).ToList();
+            Assert.All(catalogs, c => Assert.Equal("demo", c.FindByKey("demo-write-key")?.Site.Id));
+            var factory = hosts[0].Services.GetRequiredService<ControlPlaneDbFactory>();
+            await using (var db = await factory.CreateDbContextAsync(Ct))
+            {
+                Assert.Equal(1, await db.Sites.CountAsync(Ct));
+                Assert.Equal(2, await db.SiteKeys.CountAsync(Ct));
+            }
+
+            var admin = hosts[1].Services.GetRequiredService<SiteAdmin>();
+            var clock = Stopwatch.StartNew();
+            await admin.RevokeKeyAsync(await KeyIdAsync(factory, "demo-write-key"), Actor.Cli("test"), Ct);
+            await WaitUntilAsync(() => catalogs.All(c => c.FindByKey("demo-write-key") is null), RevocationPromise);
+            output.WriteLine($"{stores.Provider}: revoked key refused by all three services after {clock.ElapsedMilliseconds} ms");
+            Assert.All(catalogs, c => Assert.NotNull(c.FindByKey("demo-read-key")));
+        }
+        finally
+        {
+            foreach (var host in hosts)
+            {
+                await host.StopAsync(Ct);
+                host.Dispose();
+            }
         }
     }
 
