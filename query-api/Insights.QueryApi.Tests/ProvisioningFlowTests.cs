@@ -121,6 +121,46 @@ public sealed class ProvisioningFlowTests(AccountsHost host) : IClassFixture<Acc
         Assert.Contains("key.issued", actions);
     }
 
+    [Fact]
+    public async Task An_invitation_to_an_address_that_already_signs_in_is_accepted_only_by_that_person_signed_in()
+    {
+        var organisation = await host.Sites.CreateOrganisationAsync("Café Zwei", null, Insights.ControlPlane.Actor.System, Http.Ct);
+        await host.Sites.CreateSiteAsync(organisation.Id, "cafe-zwei", "Café Zwei", null, Insights.ControlPlane.Actor.System, Http.Ct);
+        await host.PersonAsync("owner@cafe.example", true, (ScopeKind.Organisation, organisation.Id.ToString("D"), Role.Owner));
+        await host.PersonAsync("barista@cafe.example");
+        await host.PersonAsync("intruder@cafe.example");
+
+        using var owner = host.NewBrowser();
+        (await owner.SignInAsync("owner@cafe.example")).Dispose();
+        await owner.CsrfAsync();
+        var invitation = await owner.JsonAsync(HttpMethod.Post, $"/v1/organisations/{organisation.Id}/invitations",
+            new { email = "Barista@Cafe.example", role = "agent" }, HttpStatusCode.Created);
+        var token = invitation.GetProperty("link").GetString()!.Split('/')[^1];
+
+        // Not signed in: the invitation must not become a way to set an existing person's password.
+        using (var anonymous = await host.NewBrowser().SendAsync(HttpMethod.Post, $"/v1/invitations/{token}/accept", new { password = "taking over the account" }))
+        {
+            Assert.Equal("sign_in_to_accept", (await anonymous.ProblemAsync(HttpStatusCode.Conflict)).Reason());
+        }
+
+        using var intruder = host.NewBrowser();
+        (await intruder.SignInAsync("intruder@cafe.example")).Dispose();
+        using (var other = await intruder.SendAsync(HttpMethod.Post, $"/v1/invitations/{token}/accept", new { }))
+        {
+            Assert.Equal("invitation_for_another_person", (await other.ProblemAsync(HttpStatusCode.Forbidden)).Reason());
+        }
+
+        using var barista = host.NewBrowser();
+        (await barista.SignInAsync("barista@cafe.example")).Dispose();
+        await barista.JsonAsync(HttpMethod.Post, $"/v1/invitations/{token}/accept", new { });
+        var me = await barista.JsonAsync(HttpMethod.Get, "/v1/me");
+        Assert.Equal("agent", me.GetProperty("sites")[0].GetProperty("access").GetString());
+
+        // The barista's old password still works: accepting touched nothing of the sign-in.
+        using var again = await host.NewBrowser().SignInAsync("barista@cafe.example");
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    }
+
     private static async Task<System.Text.Json.JsonElement> Eventually(Func<Task<HttpResponseMessage>> request)
     {
         for (var attempt = 0; ; attempt++)

@@ -40,7 +40,7 @@ public sealed class PeopleOptions
     /// </summary>
     [Required]
     [Url]
-    public string PublicBaseUrl { get; set; } = "http://127.0.0.1:8082";
+    public string PublicBaseUrl { get; set; } = "http://127.0.0.1:8081";
 
     /// <summary>How long a signed-in browser session lasts without use (it slides with use). Shorter limits a stolen cookie; longer signs people out less.</summary>
     [Range(typeof(TimeSpan), "00:05:00", "90.00:00:00")]

@@ -51,6 +51,17 @@ public sealed class AccountsHost(DevStackFixture stack) : IAsyncLifetime
         HandleCookies = true,
     }));
 
+    /// <summary>Waits until the host's live catalog has the sites (the directory polls the store every second).</summary>
+    public async Task CatalogHasAsync(params string[] siteIds)
+    {
+        var catalog = Api.Services.GetRequiredService<Insights.Contracts.SiteCatalog>();
+        for (var attempt = 0; siteIds.Any(id => catalog.FindById(id) is null); attempt++)
+        {
+            Assert.True(attempt < 100, $"the catalog still lacks one of {string.Join(", ", siteIds)} after 10 s");
+            await Task.Delay(100, Http.Ct);
+        }
+    }
+
     public async Task<Guid> PartnerAsync(string name)
     {
         await using var db = await Store.CreateDbContextAsync(Http.Ct);

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace Insights.QueryApi.Accounts;
@@ -59,8 +60,11 @@ public static class AuthApi
         auth.MapPost("/links/{token}", UseLink).WithMetadata(CsrfExempt.Instance).WithSummary("Use a sign-in link (single use)");
         auth.MapPost("/sign-out", (Delegate)SignOut).WithSummary("End this session");
         auth.MapGet("/csrf", Csrf).WithSummary("The antiforgery token to send as 'X-CSRF-Token' with every change made with the session cookie (fetch it after signing in)");
-        auth.MapGet("/oidc", (string? returnUrl) => Results.Challenge(new AuthenticationProperties { RedirectUri = LocalOnly(returnUrl) }, [PersonSchemes.OpenIdConnect]))
-            .WithSummary("Sign in at the configured OpenID Connect provider (Authentication:OpenIdConnect)");
+        if (app.ServiceProvider.GetRequiredService<IOptions<OpenIdConnectSettings>>().Value.Enabled)
+        {
+            auth.MapGet("/oidc", (string? returnUrl) => Results.Challenge(new AuthenticationProperties { RedirectUri = LocalOnly(returnUrl) }, [PersonSchemes.OpenIdConnect]))
+                .WithSummary("Sign in at the configured OpenID Connect provider (Authentication:OpenIdConnect)");
+        }
 
         var me = app.MapGroup("/v1/me").WithTags("Me");
         me.MapGet("/", Me).WithSummary("The signed-in person, their memberships and every site they can see");
