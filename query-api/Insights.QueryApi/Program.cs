@@ -1,4 +1,5 @@
 using Insights.QueryApi;
+using Insights.QueryApi.Accounts;
 using Insights.QueryApi.Apis;
 using Insights.ServiceDefaults;
 
@@ -6,13 +7,17 @@ var builder = ServiceHost.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddQueryApiServices();
+builder.AddAccounts();
 
 var app = builder.Build();
 
 app.UseProblemResponses();
+app.UseAccounts();
 
 app.MapDefaultEndpoints();
 app.MapApiReference();
 app.MapQueryApi();
+app.MapAuthApi();
+app.MapManagementApi();
 
 app.Run();

@@ -1,3 +1,4 @@
+using Insights.QueryApi.Accounts;
 using Insights.Ingest;
 using Insights.Processors;
 using Insights.QueryApi;
@@ -32,7 +33,7 @@ internal static class BoundSections
     [
         ("ingest", builder => builder.AddServiceDefaults().AddIngest()),
         ("processors", builder => builder.AddServiceDefaults().AddProcessors()),
-        ("query-api", builder => builder.AddServiceDefaults().AddQueryApiServices()),
+        ("query-api", builder => builder.AddServiceDefaults().AddQueryApiServices().AddAccounts()),
     ];
 
     /// <summary>Every section an Insights options type is bound to, ordered by section then type.</summary>

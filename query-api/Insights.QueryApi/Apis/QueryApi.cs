@@ -35,6 +35,9 @@ public static class QueryApi
 
         // A person's data needs the server key, not a read key: its own group, so the OpenAPI document says which.
         Subjects.SubjectEndpoints.MapSubjectRequests(app);
+
+        // What a partner sees over its clients' sites: for signed-in people, not keys.
+        Partners.PartnerEndpoints.MapPartnerRollups(app);
         return app;
     }
 

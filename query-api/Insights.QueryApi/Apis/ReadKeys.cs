@@ -1,3 +1,4 @@
+using Insights.QueryApi.Accounts;
 using Insights.QueryApi.Pipeline;
 using Microsoft.Net.Http.Headers;
 
@@ -5,7 +6,7 @@ namespace Insights.QueryApi.Apis;
 
 /// <summary>Where a caller puts its key (a read key for reports, the server key for subject requests):
 /// <c>Authorization: Bearer &lt;key&gt;</c> or <c>X-Insights-Key</c>. Never the query string, which ends up in proxy and
-/// access logs.</summary>
+/// access logs. A signed-in person (session cookie, or a personal API token in the same header) rides along.</summary>
 public static class ReadKeys
 {
     public const string HeaderName = "X-Insights-Key";
@@ -19,13 +20,15 @@ public static class ReadKeys
     {
         ArgumentNullException.ThrowIfNull(request);
         var inUrl = request.Query[QueryName] is [{ Length: > 0 } query] ? query : null;
+        var person = PersonPrincipal.Of(request.HttpContext.User);
         var authorization = request.Headers[HeaderNames.Authorization].ToString();
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return new PresentedKey(authorization["Bearer ".Length..].Trim(), inUrl);
+            // A personal token that authenticated is the person, not a key; one that did not stays a (refused) key.
+            return person is { Actor.Kind: "token" } ? new PresentedKey(null, inUrl, person) : new PresentedKey(authorization["Bearer ".Length..].Trim(), inUrl, person);
         }
 
         var header = request.Headers[HeaderName].ToString().Trim();
-        return new PresentedKey(header.Length > 0 ? header : null, inUrl);
+        return new PresentedKey(header.Length > 0 ? header : null, inUrl, person);
     }
 }

@@ -28,8 +28,7 @@ public sealed class CompaniesStore(ReportsDatabase database, IOptions<LeadScoreO
     public const int TopPages = 5;
     private const int MaxVisitors = 100;
 
-    // Points of one visit, halved every half-life between its start and the reference time (the range's end, or now).
-    // A page earns the weight of the heaviest high-intent path it falls under (the path itself or below it).
+    // The score is the shared lead score (LeadScore), so a site's list and a partner's roll-up always agree.
     private const string Aggregates = """
         SELECT
             company_id,
@@ -40,15 +39,7 @@ public sealed class CompaniesStore(ReportsDatabase database, IOptions<LeadScoreO
             sum(page_views) AS views,
             toUnixTimestamp64Milli(min(started_at)) AS first_seen,
             toUnixTimestamp64Milli(max(ended_at)) AS last_seen,
-            sum(
-                pow(0.5, greatest(dateDiff('second', started_at, {reference:DateTime64(3, 'UTC')}), 0) / 86400 / {half_life:Float64})
-                * ({visit_weight:Float64}
-                   + {page_view_weight:Float64} * least(greatest(toInt64(page_views) - 1, 0), {page_view_cap:Int64})
-                   + arraySum(arrayMap(page -> arrayMax(arrayConcat([0.],
-                         arrayMap((path, weight) -> if(lower(page) = path OR startsWith(lower(page), concat(path, '/')), weight, 0.),
-                                  {intent_paths:Array(String)}, {intent_weights:Array(Float64)}))), pages)))
-            ) AS points,
-            toInt32(round(100 * (1 - exp(-points / {scale:Float64})))) AS score,
+        """ + LeadScore.Points + ",\n" + LeadScore.Score + ",\n" + """
             count() OVER () AS total
         FROM sessions FINAL
         WHERE site_id = {site:String}
@@ -192,21 +183,13 @@ public sealed class CompaniesStore(ReportsDatabase database, IOptions<LeadScoreO
         parameters.AddParameter("site", site.Id);
         parameters.AddParameter("from", filter.Range.From.UtcDateTime);
         parameters.AddParameter("to", filter.Range.To.UtcDateTime);
-        parameters.AddParameter("reference", (filter.Range.To < now ? filter.Range.To : now).UtcDateTime);
         parameters.AddParameter("id", id);
         parameters.AddParameter("q", filter.Search);
         parameters.AddParameter("min_score", filter.MinScore);
         parameters.AddParameter("limit", (uint)filter.Limit);
         parameters.AddParameter("offset", (uint)filter.Offset);
         parameters.AddParameter("visitors", (uint)MaxVisitors);
-        parameters.AddParameter("half_life", leads.HalfLifeDays);
-        parameters.AddParameter("visit_weight", leads.VisitWeight);
-        parameters.AddParameter("page_view_weight", leads.PageViewWeight);
-        parameters.AddParameter("page_view_cap", (long)leads.PageViewCap);
-        parameters.AddParameter("intent_paths", leads.IntentPaths());
-        parameters.AddParameter("intent_weights", leads.IntentWeights());
-        parameters.AddParameter("scale", leads.Scale);
-        return parameters;
+        return parameters.AddScoreParameters(leads, filter.Range.To < now ? filter.Range.To : now);
     }
 
     private static Summary ReadSummary(DbDataReader r) => new(

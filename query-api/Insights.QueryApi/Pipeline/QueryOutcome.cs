@@ -57,6 +57,27 @@ public sealed record QueryProblem(int Status, string Reason, string Title, strin
     public static QueryProblem SiteNotFound() => new(StatusCodes.Status404NotFound, "site_not_found", "Site not found",
         "No site with this id is readable with this key.");
 
+    public static QueryProblem SignInRequired() => new(StatusCodes.Status401Unauthorized, "sign_in_required", "Sign-in required",
+        "Sign in (session cookie) or send a personal API token as 'Authorization: Bearer ipt_...'; site keys do not manage anything.");
+
+    public static QueryProblem UnknownToken() => new(StatusCodes.Status401Unauthorized, "unknown_token", "Unknown token",
+        "The personal API token is unknown, revoked or expired.");
+
+    public static QueryProblem KeyCannotManage() => new(StatusCodes.Status403Forbidden, "key_cannot_manage", "A key cannot do this",
+        "Site keys send events and read reports; settings, keys, people and clients are managed by signed-in people.");
+
+    public static QueryProblem RoleInsufficient() => new(StatusCodes.Status403Forbidden, "role_insufficient", "Your role does not allow this",
+        "Reports need viewer or more; a person's data, settings, keys, invitations and the audit log need admin or more; transfer needs the owner; " +
+        "creating clients and assigning staff need a partner admin.");
+
+    /// <summary>One answer for "does not exist" and "not yours", so ids of other tenants cannot be probed.</summary>
+    public static QueryProblem NotFound(string what) => new(StatusCodes.Status404NotFound, $"{what}_not_found", $"No such {what}",
+        $"No {what} with this id is visible to you.");
+
+    public static QueryProblem Conflict(string reason, string detail) => new(StatusCodes.Status409Conflict, reason, "Conflict", detail);
+
+    public static QueryProblem Invalid(string field, string message) => Invalid(new Dictionary<string, string[]> { [field] = [message] });
+
     private static string Name(KeyKind kind) => kind switch
     {
         KeyKind.Write => "write",

@@ -82,7 +82,7 @@ public sealed class SubjectExportHandler(SubjectStore store, ILogger<SubjectExpo
         }
 
         // Audited before the first row leaves: a download cut short still happened. Rows are counted by the stream's last line.
-        var requestId = await store.AuditAsync(site, "export", subject, query.Key.Value!, ids, new Dictionary<string, long>(), cancellationToken);
+        var requestId = await store.AuditAsync(site, "export", subject, query.Key.AuditValue, ids, new Dictionary<string, long>(), cancellationToken);
         logger.SubjectExportStarted(requestId, site.Id, subject.Hash, ids.Nodes.Count);
         return new SubjectExport(site.Id, requestId, subject, ids, store.ExportAsync(site, ids, CancellationToken.None));
     }
@@ -104,7 +104,7 @@ public sealed class SubjectEraseHandler(SubjectStore store, TimeProvider time, I
         // The caller leaving must not stop an erasure half way: the deletes run to the end (each is bounded by its own
         // time limit), so what the audit record says is what happened.
         var deleted = await store.EraseAsync(site, ids, CancellationToken.None);
-        var requestId = await store.AuditAsync(site, "erase", subject, query.Key.Value!, ids, deleted, CancellationToken.None);
+        var requestId = await store.AuditAsync(site, "erase", subject, query.Key.AuditValue, ids, deleted, CancellationToken.None);
         logger.SubjectRequestDone(requestId, "erase", site.Id, subject.Hash, ids.Nodes.Count, deleted.Values.Sum());
         return new SubjectErasure(site.Id, requestId, subject.Kind, subject.Hash, CoveredIds.Of(ids), ids.WeakLinksNotFollowed, deleted,
             time.GetUtcNow());

@@ -1,0 +1,52 @@
+using Insights.ControlPlane.Cli;
+using Insights.ControlPlane.Cli.Commands;
+using Spectre.Console.Cli;
+
+// insights-admin: the control plane from a shell. Settings as the services read them: ControlPlane:* from
+// appsettings.json in the current directory and the environment (ControlPlane__ConnectionString=...).
+var app = new CommandApp(AdminServices.Create());
+app.Configure(config =>
+{
+    config.SetApplicationName("insights-admin");
+    config.SetExceptionHandler(AdminErrors.Handle);
+
+    config.AddCommand<InitCommand>("init")
+        .WithDescription("Prepare a fresh install: apply the migrations, create the first partner and invite its admin.")
+        .WithExample("init", "--partner", "Agency", "--email", "admin@agency.example", "--base-url", "https://insights.agency.example");
+    config.AddBranch("partners", partners =>
+    {
+        partners.SetDescription("Partners (agencies).");
+        partners.AddCommand<ListPartnersCommand>("list").WithDescription("List partners with their client count.");
+    });
+    config.AddBranch("orgs", orgs =>
+    {
+        orgs.SetDescription("Client organisations.");
+        orgs.AddCommand<ListOrganisationsCommand>("list").WithDescription("List organisations and who manages them.");
+        orgs.AddCommand<CreateOrganisationCommand>("create").WithDescription("Create an organisation, managed by a partner or directly.");
+    });
+    config.AddBranch("sites", sites =>
+    {
+        sites.SetDescription("Sites.");
+        sites.AddCommand<ListSitesCommand>("list").WithDescription("List sites with their organisation and working keys.");
+        sites.AddCommand<CreateSiteCommand>("create").WithDescription("Create a site with the default goals and its three keys (printed once).");
+    });
+    config.AddBranch("keys", keys =>
+    {
+        keys.SetDescription("Site keys.");
+        keys.AddCommand<ListKeysCommand>("list").WithDescription("List a site's keys (hints only; keys are never shown again).");
+        keys.AddCommand<RotateKeyCommand>("rotate").WithDescription("Replace a key with a new one (printed once); the old one stops after --grace.");
+        keys.AddCommand<RevokeKeyCommand>("revoke").WithDescription("Stop a key everywhere within seconds.");
+    });
+    config.AddBranch("people", people =>
+    {
+        people.SetDescription("People and invitations.");
+        people.AddCommand<ListPeopleCommand>("list").WithDescription("List people with their roles, and pending invitations.");
+    });
+    config.AddBranch("audit", audit =>
+    {
+        audit.SetDescription("The audit log.");
+        audit.AddCommand<AuditTailCommand>("tail").WithDescription("The latest changes, oldest first.");
+    });
+});
+
+return await app.RunAsync(args);

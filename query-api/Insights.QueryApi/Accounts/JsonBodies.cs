@@ -1,0 +1,49 @@
+using System.Text.Json;
+using Insights.QueryApi.Pipeline;
+
+namespace Insights.QueryApi.Accounts;
+
+/// <summary>
+/// Request bodies of the accounts endpoints: JSON, at most <see cref="MaxBytes"/>, read here so that a body too large
+/// is a 413 and malformed JSON a 400, each with a reason, rather than the framework's binder answering in its own words.
+/// </summary>
+internal static class JsonBodies
+{
+    public const int MaxBytes = 16 * 1024;
+
+    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { AllowTrailingCommas = false, MaxDepth = 8 };
+
+    public static async Task<(T? Value, QueryProblem? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken) where T : class
+    {
+        if (request.ContentLength > MaxBytes)
+        {
+            return (null, TooLarge());
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[4096];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > MaxBytes)
+            {
+                return (null, TooLarge());
+            }
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), Options) is { } value
+                ? (value, null)
+                : (null, QueryProblem.Invalid("body", "a JSON object is required"));
+        }
+        catch (JsonException e)
+        {
+            return (null, QueryProblem.Invalid("body", $"not valid JSON for this request: {e.Path ?? "$"}"));
+        }
+    }
+
+    private static QueryProblem TooLarge() => new(StatusCodes.Status413PayloadTooLarge, "body_too_large", "The body is too large",
+        $"Bodies of the accounts API are at most {MaxBytes} bytes.");
+}

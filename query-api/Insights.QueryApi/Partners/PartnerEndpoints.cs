@@ -1,0 +1,148 @@
+using System.ComponentModel;
+using System.Security.Claims;
+using Insights.QueryApi.Accounts;
+using Insights.QueryApi.Apis;
+using Insights.QueryApi.Pipeline;
+using Insights.ServiceDefaults;
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Insights.QueryApi.Partners;
+
+/// <summary>
+/// The partner roll-ups: what an agency sees over all its clients' sites. Each endpoint resolves the caller's
+/// <see cref="PartnerScope"/> (the client sites the signed-in person may see) and sends a query that covers only those.
+/// </summary>
+public static class PartnerEndpoints
+{
+    public static IServiceCollection AddPartnerRollups(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddValidatedOptions<PartnerRollupOptions>(configuration, PartnerRollupOptions.Section);
+        services.AddSingleton<PartnerDirectory>();
+        services.AddSingleton<PartnerRollupStore>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapPartnerRollups(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/partners/{partner}")
+            .WithTags("Partners")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        api.MapGet("/companies", GetCompanies)
+            .WithName("GetPartnerCompanies")
+            .WithSummary("Companies seen across the partner's client sites")
+            .WithDescription(
+                "Businesses identified on any client site the caller may see (a partner admin: every client; partner staff: the " +
+                "clients they are assigned to), with visits that began in [from, to) (UTC without an offset), and per client site " +
+                "the lead score exactly as that site's company report computes it. A company is ranked by its best score at one " +
+                "client. live=1 is the same as /companies/now. One ClickHouse query covers every site; at most Partners:MaxSites " +
+                "sites per call (choose them with 'sites').");
+        api.MapGet("/companies/now", GetCompaniesNow)
+            .WithName("GetPartnerCompaniesNow")
+            .WithSummary("Companies on the partner's client sites right now")
+            .WithDescription("Companies with a visit active in the last Partners:LiveWindowMinutes minutes (default 5), on any client site the caller may see.");
+        api.MapGet("/revenue", GetRevenue)
+            .WithName("GetPartnerRevenue")
+            .WithSummary("Revenue and chat-attributed revenue per client")
+            .WithDescription(
+                "Per client organisation and per site: orders placed in [from, to) (UTC without an offset), net revenue and revenue " +
+                "credited to chats under the model, with the same definitions as a site's sales report. Amounts are in each site's " +
+                "reporting currency and are reported per currency: different currencies are never added.");
+        return app;
+    }
+
+    public static async Task<Results<Ok<PartnerCompaniesResponse>, ValidationProblem, ProblemHttpResult>> GetCompanies(
+        [AsParameters] PartnerCompaniesParameters parameters, HttpContext context, PartnerDirectory directory, ISender sender)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(sender);
+        if (await ScopeAsync(context, parameters.Partner, directory) is not { } scope)
+        {
+            return Refusal<PartnerCompaniesResponse>(context);
+        }
+
+        var query = new PartnerCompaniesQuery(scope, parameters.From, parameters.To, parameters.Live, parameters.Limit, parameters.Sites);
+        return (await sender.Send(query, context.RequestAborted)).ToHttpResult(context.Response);
+    }
+
+    public static async Task<Results<Ok<PartnerCompaniesResponse>, ValidationProblem, ProblemHttpResult>> GetCompaniesNow(
+        [AsParameters] PartnerLiveParameters parameters, HttpContext context, PartnerDirectory directory, ISender sender)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(sender);
+        if (await ScopeAsync(context, parameters.Partner, directory) is not { } scope)
+        {
+            return Refusal<PartnerCompaniesResponse>(context);
+        }
+
+        var query = new PartnerCompaniesQuery(scope, null, null, "1", parameters.Limit, parameters.Sites);
+        return (await sender.Send(query, context.RequestAborted)).ToHttpResult(context.Response);
+    }
+
+    public static async Task<Results<Ok<PartnerRevenueResponse>, ValidationProblem, ProblemHttpResult>> GetRevenue(
+        [AsParameters] PartnerRevenueParameters parameters, HttpContext context, PartnerDirectory directory, ISender sender)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(sender);
+        if (await ScopeAsync(context, parameters.Partner, directory) is not { } scope)
+        {
+            return Refusal<PartnerRevenueResponse>(context);
+        }
+
+        var query = new PartnerRevenueQuery(scope, parameters.From, parameters.To, parameters.Model, parameters.Sites);
+        return (await sender.Send(query, context.RequestAborted)).ToHttpResult(context.Response);
+    }
+
+    /// <summary>
+    /// The client sites the signed-in person may see of the partner; null (answered by <see cref="Refusal{T}"/>) when
+    /// nobody is signed in, or the partner does not exist or is not theirs: the same 404 for both, so ids do not leak.
+    /// </summary>
+    private static async Task<PartnerScope?> ScopeAsync(HttpContext context, string partner, PartnerDirectory directory)
+    {
+        if (Person(context.User) is not { } person || !Guid.TryParseExact(partner, "D", out var partnerId))
+        {
+            return null;
+        }
+
+        return await directory.ScopeForPersonAsync(person, partnerId, context.RequestAborted);
+    }
+
+    private static Results<Ok<T>, ValidationProblem, ProblemHttpResult> Refusal<T>(HttpContext context) where T : class
+    {
+        var problem = Person(context.User) is null
+            ? new QueryProblem(StatusCodes.Status401Unauthorized, "sign_in_required", "Sign-in required",
+                "Partner roll-ups are for people: sign in (or send a personal API token) as a partner admin or partner staff.")
+            : new QueryProblem(StatusCodes.Status404NotFound, "partner_not_found", "Partner not found",
+                "No partner with this id is visible to you.");
+        return QueryOutcome<T>.Refused(problem).ToHttpResult(context.Response);
+    }
+
+    private static Guid? Person(ClaimsPrincipal user) => PersonPrincipal.Of(user)?.Id;
+}
+
+public sealed record PartnerCompaniesParameters(
+    [property: FromRoute(Name = "partner"), Description("Partner id.")] string Partner,
+    [property: FromQuery(Name = "from"), Description("Start (inclusive): ISO date or datetime, UTC without an offset. Default: 'to' minus 7 days.")] string? From,
+    [property: FromQuery(Name = "to"), Description("End (exclusive). Default: the end of today (UTC).")] string? To,
+    [property: FromQuery(Name = "live"), Description("1: companies on the sites now (as /companies/now; no from/to).")] string? Live,
+    [property: FromQuery(Name = "limit"), Description("Companies: 1-100, default 10.")] string? Limit,
+    [property: FromQuery(Name = "sites"), Description("Only these client sites (comma-separated ids). Default: every one you may see.")] string? Sites);
+
+public sealed record PartnerLiveParameters(
+    [property: FromRoute(Name = "partner"), Description("Partner id.")] string Partner,
+    [property: FromQuery(Name = "limit"), Description("Companies: 1-100, default 10.")] string? Limit,
+    [property: FromQuery(Name = "sites"), Description("Only these client sites (comma-separated ids).")] string? Sites);
+
+public sealed record PartnerRevenueParameters(
+    [property: FromRoute(Name = "partner"), Description("Partner id.")] string Partner,
+    [property: FromQuery(Name = "from"), Description("Start (inclusive): ISO date or datetime, UTC without an offset. Default: 'to' minus 7 days.")] string? From,
+    [property: FromQuery(Name = "to"), Description("End (exclusive). Default: the end of today (UTC).")] string? To,
+    [property: FromQuery(Name = "model"), Description("Attribution model: last_chat (default), first_chat, linear, time_decay, chat_assisted, during_chat.")] string? Model,
+    [property: FromQuery(Name = "sites"), Description("Only these client sites (comma-separated ids).")] string? Sites);
