@@ -32,18 +32,9 @@ public sealed partial class RunScriptTests
         var processors = new Uri($"http://127.0.0.1:{ports[2]}");
         try
         {
-            await using var script = StartRunSh(new Dictionary<string, string>
-            {
-                ["INSIGHTS_INGEST_PORT"] = ports[0].ToString(CultureInfo.InvariantCulture),
-                ["INSIGHTS_QUERY_PORT"] = ports[1].ToString(CultureInfo.InvariantCulture),
-                ["INSIGHTS_PROCESSORS_PORT"] = ports[2].ToString(CultureInfo.InvariantCulture),
-                ["INSIGHTS_CLICKHOUSE_PORT"] = "0",
-                ["INSIGHTS_KAFKA_PORT"] = "0",
-                ["INSIGHTS_STATE_DIR"] = state.FullName,
-                ["INSIGHTS_SKIP_BUILD"] = "1", // the test command built the solution; the script must run that build
-                ["CONFIGURATION"] = TestProcessStart.Configuration,
-                ["Sites__0__LiveChatWebhookSecret"] = LiveChatSecret,
-            });
+            var environment = RunScript.Environment(ports, state.FullName);
+            environment["Sites__0__LiveChatWebhookSecret"] = LiveChatSecret;
+            await using var script = RunScript.Start(environment, "--demo");
 
             await script.WaitForLineAsync(RunningLine(), TimeSpan.FromSeconds(150));
             Assert.Contains("Skipping the build", script.Output, StringComparison.Ordinal);
@@ -165,40 +156,6 @@ public sealed partial class RunScriptTests
                 },
             },
         });
-    }
-
-    /// <summary>
-    /// <c>bash scripts/run.sh --demo</c> from the repository root in a session of its own, as a terminal runs it: Ctrl-C
-    /// then goes to its whole process group, and nothing of the test host's is in that group.
-    /// </summary>
-    private static TestProcess StartRunSh(IReadOnlyDictionary<string, string> environment)
-    {
-        var start = new TestProcessStart("run.sh", "bash", "scripts/run.sh", "--demo") { WorkingDirectory = RepositoryRoot(), OwnProcessGroup = true };
-        // The test host's own environment names its dev stack and configuration; the script must find its own.
-        foreach (var inherited in new[] { "INSIGHTS_CLICKHOUSE_URL", "INSIGHTS_KAFKA_BOOTSTRAP", "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT" })
-        {
-            start.Environment[inherited] = null;
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        return TestProcess.Start(start);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "scripts", "run.sh")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No scripts/run.sh above {AppContext.BaseDirectory}.");
     }
 
     private static bool IsListening(int port)

@@ -1,0 +1,341 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Insights.ControlPlane;
+using Insights.ControlPlane.Store;
+using Insights.DevStack.Testing;
+using Microsoft.EntityFrameworkCore;
+
+namespace Insights.EndToEnd.Tests;
+
+/// <summary>
+/// Accounts as a new install meets them, through the README's commands: <c>scripts/run.sh</c>, then
+/// <c>scripts/admin.sh init</c> for the first partner; the partner provisions a client over HTTP without handling its
+/// password; the owner accepts the mailed invitation and reads their site's report; keys rotated under load are refused
+/// by every service within 5 s while events keep flowing with the new key and none is lost.
+/// </summary>
+public sealed partial class AccountsRunTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Revocation = TimeSpan.FromSeconds(5);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_partner_bootstrapped_by_the_admin_script_provisions_a_client_whose_owner_signs_in_and_rotated_keys_stop_everywhere_within_5_s()
+    {
+        var ports = TestProcess.FreePorts(3);
+        var state = Directory.CreateTempSubdirectory("insights-accounts-");
+        var ingest = new Uri($"http://127.0.0.1:{ports[0]}");
+        var query = new Uri($"http://127.0.0.1:{ports[1]}");
+        var environment = RunScript.Environment(ports, state.FullName);
+        try
+        {
+            await using var script = RunScript.Start(environment);
+            await script.WaitForLineAsync(RunningLine(), TimeSpan.FromSeconds(150));
+
+            // 1. The first partner admin, from the admin script: an invitation link, never a password.
+            var (exit, printed) = await RunScript.AdminAsync(environment, "init", "--partner", "Agency North", "--email", "boss@agency.example");
+            Assert.True(exit == 0, printed);
+            var link = InvitationLink().Match(printed);
+            Assert.True(link.Success, $"no invitation link for the query API at {query} in:\n{printed}");
+            Assert.Equal(query.ToString().TrimEnd('/'), link.Groups["base"].Value);
+
+            using var agency = new Session(query);
+            await agency.JsonAsync(HttpMethod.Post, $"/v1/invitations/{link.Groups["token"].Value}/accept", new { password = "the agency boss's own passphrase" });
+            var partner = (await agency.JsonAsync(HttpMethod.Get, "/v1/me")).GetProperty("memberships").EnumerateArray()
+                .Single(m => m.GetProperty("scope").GetString() == "partner" && m.GetProperty("role").GetString() == "partner_admin")
+                .GetProperty("scopeId").GetString();
+            await agency.CsrfAsync();
+
+            // 2. The partner provisions a client in one call: organisation, site, keys, the owner's invitation.
+            var client = await agency.JsonAsync(HttpMethod.Post, $"/v1/partners/{partner}/clients",
+                new { name = "Acme Ltd", ownerEmail = "owner@acme.example", sites = new[] { new { id = "acme-shop", name = "Acme shop" } } }, HttpStatusCode.Created);
+            var site = client.GetProperty("sites")[0];
+            var writeKey = site.GetProperty("writeKey").GetString()!;
+            var serverKey = site.GetProperty("serverKey").GetString()!;
+            var readKey = site.GetProperty("readKey").GetString()!;
+
+            // 3. Every service takes the new site's keys from the control plane, within the refresh interval.
+            var appeared = Stopwatch.StartNew();
+            var accepted = 0;
+            accepted += await EventuallyAsync(() => SendAsync(ingest, writeKey, "first", 1), 202, "ingest to accept the new site's write key");
+            output.WriteLine($"a new site's write key accepted by ingest after {appeared.ElapsedMilliseconds} ms");
+
+            // 4. The owner's invitation is in the outbox (the store's own file), with the link the partner was shown.
+            var mail = await OutboxMailAsync(state.FullName, "owner@acme.example");
+            var ownerToken = InvitationLink().Match(mail).Groups["token"].Value;
+            Assert.EndsWith(ownerToken, client.GetProperty("invitationLink").GetString(), StringComparison.Ordinal);
+
+            using var owner = new Session(query);
+            await owner.JsonAsync(HttpMethod.Post, $"/v1/invitations/{ownerToken}/accept", new { password = "Olga's own passphrase ünïcode" });
+            var sites = (await owner.JsonAsync(HttpMethod.Get, "/v1/me")).GetProperty("sites").EnumerateArray()
+                .Select(s => (s.GetProperty("id").GetString(), s.GetProperty("access").GetString())).ToList();
+            Assert.Equal([("acme-shop", "owner")], sites);
+            Assert.DoesNotContain(agency.SentBodies, body => body.Contains("Olga's own passphrase", StringComparison.Ordinal));
+            await owner.CsrfAsync();
+
+            // 5. Rotation under load: the shop's back end keeps sending with its server key while the owner rotates it.
+            var keys = await owner.JsonAsync(HttpMethod.Get, "/v1/sites/acme-shop/keys");
+            string KeyId(string kind) => keys.EnumerateArray().Single(k => k.GetProperty("kind").GetString() == kind && k.GetProperty("revokedAt").ValueKind == JsonValueKind.Null)
+                .GetProperty("id").GetString()!;
+            using var load = new BackEnd(ingest, serverKey);
+            await load.WaitForAcceptedAsync(100);
+
+            var rotatedServer = await owner.JsonAsync(HttpMethod.Post, $"/v1/sites/acme-shop/keys/{KeyId("server")}/rotate", new { }, HttpStatusCode.Created);
+            var rotatedAt = Stopwatch.StartNew();
+            load.Switch(rotatedServer.GetProperty("key").GetString()!);
+            // Until ingest refuses the old key, what it accepts with it is counted like any other event.
+            accepted += await EventuallyAsync(() => SendAsync(ingest, serverKey, "old-server-key", 1), 401, "ingest to refuse the rotated server key");
+            var ingestTook = rotatedAt.Elapsed;
+
+            var rotatedRead = await owner.JsonAsync(HttpMethod.Post, $"/v1/sites/acme-shop/keys/{KeyId("read")}/rotate", new { }, HttpStatusCode.Created);
+            rotatedAt.Restart();
+            await EventuallyAsync(() => StatsAsync(query, readKey), 401, "the query API to refuse the rotated read key");
+            var queryTook = rotatedAt.Elapsed;
+            var newReadKey = rotatedRead.GetProperty("key").GetString()!;
+            output.WriteLine($"rotated server key refused by ingest after {ingestTook.TotalMilliseconds:F0} ms, read key by the query API after {queryTook.TotalMilliseconds:F0} ms");
+            Assert.True(ingestTook <= Revocation, $"ingest still accepted the rotated server key after {ingestTook}");
+            Assert.True(queryTook <= Revocation, $"the query API still accepted the rotated read key after {queryTook}");
+
+            // Events kept flowing with the new key, and every accepted event is counted: nothing lost, nothing doubled.
+            await load.WaitForAcceptedAsync(load.Accepted + 100);
+            var sent = await load.StopAsync();
+            Assert.True(load.AcceptedAfterSwitch > 0, "no event was accepted with the new server key");
+            Assert.Equal(0, load.Failed);
+            output.WriteLine($"the back end's longest wait between accepted batches: {load.LongestGap.TotalMilliseconds:F0} ms; {sent} events accepted");
+            Assert.True(load.LongestGap <= Revocation, $"the back end's events stopped for {load.LongestGap} during the rotation");
+            var expected = accepted + sent;
+            var pageViews = 0L;
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            while (pageViews != expected)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the owner's report counts {pageViews} page views, ingest accepted {expected}");
+                await Task.Delay(500, Ct);
+                pageViews = (await owner.JsonAsync(HttpMethod.Get, "/v1/sites/acme-shop/stats")).GetProperty("pageViews").GetInt64();
+            }
+
+            using var withNewKey = await StatsResponseAsync(query, newReadKey);
+            Assert.Equal(HttpStatusCode.OK, withNewKey.StatusCode);
+
+            // Who did what: the audit log names the owner's rotations and the acceptance.
+            var organisation = client.GetProperty("organisationId").GetString();
+            var actions = (await owner.JsonAsync(HttpMethod.Get, $"/v1/organisations/{organisation}/audit")).EnumerateArray()
+                .Select(a => a.GetProperty("action").GetString()).ToList();
+            Assert.Contains("key.rotated", actions);
+            Assert.Contains("invitation.accepted", actions);
+        }
+        finally
+        {
+            try
+            {
+                state.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // The engines' files of a stopped run; the directory is in the temporary folder.
+            }
+        }
+    }
+
+    /// <summary>Repeats <paramref name="attempt"/> until it answers <paramref name="status"/>; the events accepted on the way.</summary>
+    private static async Task<int> EventuallyAsync(Func<Task<(int Status, int Accepted)>> attempt, int status, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var acceptedOnTheWay = 0;
+        while (true)
+        {
+            var (got, accepted) = await attempt();
+            acceptedOnTheWay += accepted;
+            if (got == status)
+            {
+                return acceptedOnTheWay;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"waited 30 s for {what}; the last answer was {got}");
+            await Task.Delay(100, Ct);
+        }
+    }
+
+    private static async Task<(int Status, int Accepted)> SendAsync(Uri ingest, string key, string prefix, int count)
+    {
+        using var http = KeyClient(ingest, key);
+        using var response = await http.PostAsync(new Uri("/v1/events", UriKind.Relative), new StringContent(PageViews(prefix, count), Encoding.UTF8, "application/json"), Ct);
+        var accepted = response.StatusCode == HttpStatusCode.Accepted
+            ? (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("accepted").GetInt32()
+            : 0;
+        return ((int)response.StatusCode, accepted);
+    }
+
+    private static async Task<(int Status, int Accepted)> StatsAsync(Uri query, string key)
+    {
+        using var response = await StatsResponseAsync(query, key);
+        return ((int)response.StatusCode, 0);
+    }
+
+    private static async Task<HttpResponseMessage> StatsResponseAsync(Uri query, string key)
+    {
+        using var http = KeyClient(query, key);
+        return await http.GetAsync(new Uri("/v1/sites/acme-shop/stats", UriKind.Relative), Ct);
+    }
+
+    private static string PageViews(string prefix, int count) => JsonSerializer.Serialize(Enumerable.Range(0, count).Select(i => new
+    {
+        type = "pageview",
+        messageId = $"{prefix}-{Guid.NewGuid():N}",
+        anonymousId = $"{prefix}-visitor-{i % 5}",
+        context = new
+        {
+            page = new { url = $"https://acme.example/{prefix}/{i}", title = "Acme" },
+            userAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        },
+    }));
+
+    private static HttpClient KeyClient(Uri address, string key)
+    {
+        var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Add("X-Insights-Key", key);
+        return client;
+    }
+
+    /// <summary>The newest mail to <paramref name="to"/> in the control plane's outbox, read from the store run.sh uses.</summary>
+    private static async Task<string> OutboxMailAsync(string state, string to)
+    {
+        var factory = ControlPlaneDbFactory.For(ControlPlaneProvider.Sqlite, $"Data Source={Path.Combine(state, "control-plane", "control-plane.db")}");
+        await using var db = await factory.CreateDbContextAsync(Ct);
+        var mails = await db.Outbox.AsNoTracking().Where(m => m.To == to).ToListAsync(Ct);
+        Assert.NotEmpty(mails);
+        return mails.OrderBy(m => m.Id).Last().TextBody;
+    }
+
+    [GeneratedRegex(@"^\[run\] Insights is running:")]
+    private static partial Regex RunningLine();
+
+    [GeneratedRegex(@"(?<base>http://127\.0\.0\.1:\d+)/v1/invitations/(?<token>iin_[A-Za-z0-9_-]+)")]
+    private static partial Regex InvitationLink();
+
+    /// <summary>A browser-like client: the session cookie, and the CSRF header once fetched.</summary>
+    private sealed class Session : IDisposable
+    {
+        private readonly HttpClient http;
+
+        public Session(Uri address) =>
+            http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+
+        public List<string> SentBodies { get; } = [];
+
+        public async Task CsrfAsync()
+        {
+            var csrf = await JsonAsync(HttpMethod.Get, "/v1/auth/csrf");
+            http.DefaultRequestHeaders.Add(csrf.GetProperty("headerName").GetString()!, csrf.GetProperty("token").GetString());
+        }
+
+        public async Task<JsonElement> JsonAsync(HttpMethod method, string path, object? body = null, HttpStatusCode expected = HttpStatusCode.OK)
+        {
+            using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+            if (body is not null)
+            {
+                var json = JsonSerializer.Serialize(body);
+                SentBodies.Add(json);
+                request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+            }
+
+            using var response = await http.SendAsync(request, Ct);
+            var text = await response.Content.ReadAsStringAsync(Ct);
+            Assert.True(response.StatusCode == expected, $"{method} {path}: {(int)response.StatusCode} {text}");
+            return JsonSerializer.Deserialize<JsonElement>(text);
+        }
+
+        public void Dispose() => http.Dispose();
+    }
+
+    /// <summary>A shop's back end: batches of page views with its server key, back to back, switching keys on demand.</summary>
+    private sealed class BackEnd : IDisposable
+    {
+        private readonly CancellationTokenSource stop = new();
+        private readonly Task sending;
+        private readonly Uri ingest;
+        private volatile string key;
+        private volatile bool switched;
+        private int accepted;
+        private int acceptedAfterSwitch;
+        private int failed;
+
+        public BackEnd(Uri ingest, string key)
+        {
+            this.ingest = ingest;
+            this.key = key;
+            sending = Task.Run(SendAsync);
+        }
+
+        public int Accepted => Volatile.Read(ref accepted);
+
+        public int AcceptedAfterSwitch => Volatile.Read(ref acceptedAfterSwitch);
+
+        /// <summary>Answers other than 202 and 401.</summary>
+        public int Failed => Volatile.Read(ref failed);
+
+        /// <summary>The longest time between two accepted batches: how long the rotation held the back end up.</summary>
+        public TimeSpan LongestGap { get; private set; }
+
+        public void Switch(string newKey)
+        {
+            key = newKey;
+            switched = true;
+        }
+
+        public async Task WaitForAcceptedAsync(int count)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (Accepted < count)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the back end got {Accepted} of {count} events accepted; {Failed} failed");
+                await Task.Delay(50, Ct);
+            }
+        }
+
+        public async Task<int> StopAsync()
+        {
+            await stop.CancelAsync();
+            await sending;
+            return Accepted;
+        }
+
+        public void Dispose()
+        {
+            stop.Cancel();
+            stop.Dispose();
+        }
+
+        private async Task SendAsync()
+        {
+            var lastAccepted = Stopwatch.StartNew();
+            while (!stop.IsCancellationRequested)
+            {
+                var afterSwitch = switched;
+                var (status, count) = await AccountsRunTests.SendAsync(ingest, key, "load", 20);
+                if (status == 202)
+                {
+                    Interlocked.Add(ref accepted, count);
+                    if (afterSwitch)
+                    {
+                        Interlocked.Add(ref acceptedAfterSwitch, count);
+                    }
+
+                    LongestGap = TimeSpan.FromTicks(Math.Max(LongestGap.Ticks, lastAccepted.Elapsed.Ticks));
+                    lastAccepted.Restart();
+                }
+                else if (status != 401)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+
+                // A 401 (the old key refused, or the new one not yet known everywhere) is sent again with the
+                // current key, as a back end that re-reads its configuration would.
+                await Task.Delay(20, CancellationToken.None);
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using System.Globalization;
+using Insights.DevStack.Testing;
+
+namespace Insights.EndToEnd.Tests;
+
+/// <summary>The README's commands as a user runs them: <c>scripts/run.sh</c> and <c>scripts/admin.sh</c> from the repository root.</summary>
+internal static class RunScript
+{
+    /// <summary>
+    /// <c>bash scripts/run.sh [args]</c> in a session of its own, as a terminal runs it: Ctrl-C then goes to its whole
+    /// process group, and nothing of the test host's is in that group.
+    /// </summary>
+    public static TestProcess Start(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var start = new TestProcessStart("run.sh", "bash", ["scripts/run.sh", .. arguments]) { WorkingDirectory = RepositoryRoot(), OwnProcessGroup = true };
+        Isolate(start, environment);
+        return TestProcess.Start(start);
+    }
+
+    /// <summary>Private ports and state for one run.sh, with the build the test command already made.</summary>
+    public static Dictionary<string, string> Environment(int[] ports, string state) => new()
+    {
+        ["INSIGHTS_INGEST_PORT"] = ports[0].ToString(CultureInfo.InvariantCulture),
+        ["INSIGHTS_QUERY_PORT"] = ports[1].ToString(CultureInfo.InvariantCulture),
+        ["INSIGHTS_PROCESSORS_PORT"] = ports[2].ToString(CultureInfo.InvariantCulture),
+        ["INSIGHTS_CLICKHOUSE_PORT"] = "0",
+        ["INSIGHTS_KAFKA_PORT"] = "0",
+        ["INSIGHTS_STATE_DIR"] = state,
+        ["INSIGHTS_SKIP_BUILD"] = "1", // the test command built the solution; the script must run that build
+        ["CONFIGURATION"] = TestProcessStart.Configuration,
+    };
+
+    /// <summary><c>bash scripts/admin.sh args</c> to its end: the exit code and everything it printed.</summary>
+    public static async Task<(int ExitCode, string Output)> AdminAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var start = new TestProcessStart("admin.sh", "bash", ["scripts/admin.sh", .. arguments]) { WorkingDirectory = RepositoryRoot() };
+        Isolate(start, environment);
+        await using var admin = TestProcess.Start(start);
+        var exit = await admin.WaitForExitAsync(TimeSpan.FromSeconds(120));
+        return (exit, admin.Output);
+    }
+
+    public static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "scripts", "run.sh")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No scripts/run.sh above {AppContext.BaseDirectory}.");
+    }
+
+    // The test host's own environment names its dev stack and configuration; the scripts must find their own.
+    private static void Isolate(TestProcessStart start, IReadOnlyDictionary<string, string> environment)
+    {
+        foreach (var inherited in new[] { "INSIGHTS_CLICKHOUSE_URL", "INSIGHTS_KAFKA_BOOTSTRAP", "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT" })
+        {
+            start.Environment[inherited] = null;
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+    }
+}
