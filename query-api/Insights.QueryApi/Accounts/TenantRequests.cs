@@ -154,6 +154,18 @@ public sealed record AssignStaff(string Partner, PresentedKey Key, string Organi
     public override Permission Required => Permission.ManageClients;
 }
 
+/// <summary>
+/// A new owner invitation for a partner's client that has no owner yet (the first one expired or went to a wrong
+/// address). Only while there is no owner: once there is one, the client's people are the owner's business.
+/// </summary>
+public sealed record InviteClientOwner(string Partner, PresentedKey Key, string Organisation, string? Email, QueryProblem? BodyProblem)
+    : TenantRequest<InviteClientOwner>(Key), ICommand<QueryOutcome<InvitationView>>
+{
+    public override Target Target => new(ScopeKind.Partner, Partner);
+
+    public override Permission Required => Permission.ManageClients;
+}
+
 /// <summary>The handlers: each runs only after the behaviour granted its request, and maps the store's refusals once (<see cref="Refusals"/>).</summary>
 public sealed class TenantRequestHandlers(
     IDbContextFactory<ControlPlaneDb> dbs, SiteAdmin sites, Provisioning provisioning, Invitations invitations, AccessResolver access)
@@ -168,7 +180,8 @@ public sealed class TenantRequestHandlers(
       ICommandHandler<TransferOrganisation, QueryOutcome<OrganisationView>>,
       ICommandHandler<CreateClient, QueryOutcome<ProvisionedClient>>,
       IQueryHandler<ListClients, QueryOutcome<IReadOnlyList<ClientSummary>>>,
-      ICommandHandler<AssignStaff, QueryOutcome<Done>>
+      ICommandHandler<AssignStaff, QueryOutcome<Done>>,
+      ICommandHandler<InviteClientOwner, QueryOutcome<InvitationView>>
 {
     // Settings that are not settings: the id is the URL's, keys are managed through /keys.
     private static readonly string[] NotPatchable = ["id", "writeKeys", "serverKeys", "readKeys"];
@@ -451,6 +464,43 @@ public sealed class TenantRequestHandlers(
             await provisioning.AssignStaffAsync(request.Granted.PartnerId!.Value, organisation, person, request.Assign, request.Granted.Actor, cancellationToken);
             return Done.Value;
         });
+    }
+
+    public async ValueTask<QueryOutcome<InvitationView>> Handle(InviteClientOwner request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.BodyProblem is { } problem)
+        {
+            return problem;
+        }
+
+        if (!Guid.TryParse(request.Organisation, out var organisationId))
+        {
+            return QueryProblem.NotFound("organisation");
+        }
+
+        if (Emails.Normalize(request.Email) is null)
+        {
+            return QueryProblem.Invalid("email", "an e-mail address is required");
+        }
+
+        await using var db = await dbs.CreateDbContextAsync(cancellationToken);
+        var organisation = await db.Organisations.SingleOrDefaultAsync(o => o.Id == organisationId && o.PartnerId == request.Granted.PartnerId, cancellationToken);
+        if (organisation is null)
+        {
+            return QueryProblem.NotFound("organisation");
+        }
+
+        var scope = organisationId.ToString("D");
+        if (await db.Memberships.AnyAsync(m => m.ScopeKind == ScopeKind.Organisation && m.ScopeId == scope && m.Role == Role.Owner, cancellationToken))
+        {
+            return QueryProblem.Conflict("owner_exists", "The client has an owner; they invite people themselves.");
+        }
+
+        var issued = invitations.Add(db, request.Email!, ScopeKind.Organisation, scope, Role.Owner, organisation.Name, request.Granted.Actor);
+        await db.SaveChangesAsync(cancellationToken);
+        var i = issued.Invitation;
+        return new InvitationView(i.Id, i.Email, ScopeName(i.ScopeKind), i.ScopeId, RoleNames.Of(i.Role), i.ExpiresAt, issued.Link);
     }
 
     /// <summary>The key's id when it is a key of this site; another site's key is "no such key", like a made-up id.</summary>
