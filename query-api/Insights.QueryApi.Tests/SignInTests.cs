@@ -166,6 +166,15 @@ public sealed class SignInTests(AccountsHost host) : IClassFixture<AccountsHost>
         using var newName = await phone.SignInAsync("new@people.example");
         Assert.Equal(HttpStatusCode.OK, newName.StatusCode);
 
+        using (var half = await laptop.SendAsync(HttpMethod.Patch, "/v1/me", new { displayName = "Bea", email = "not-an-address" }))
+        {
+            Assert.Equal("invalid_parameters", (await half.ProblemAsync(HttpStatusCode.BadRequest)).Reason());
+        }
+
+        Assert.Equal("", (await laptop.JsonAsync(HttpMethod.Get, "/v1/me")).GetProperty("person").GetProperty("displayName").GetString());
+        var renamed = await laptop.JsonAsync(HttpMethod.Patch, "/v1/me", new { displayName = "  Béa Ünal  " });
+        Assert.Equal("Béa Ünal", renamed.GetProperty("displayName").GetString());
+
         await host.PersonAsync("taken@people.example");
         using var taken = await laptop.SendAsync(HttpMethod.Patch, "/v1/me", new { email = "TAKEN@people.example" });
         Assert.Equal("email_taken", (await taken.ProblemAsync(HttpStatusCode.Conflict)).Reason());
