@@ -91,6 +91,12 @@ public sealed class SignInTests(AccountsHost host) : IClassFixture<AccountsHost>
         using (var page = await browser.SendAsync(HttpMethod.Get, $"/v1/auth/links/{token}"))
         {
             Assert.Contains("<form method=post", await page.Content.ReadAsStringAsync(Http.Ct), StringComparison.Ordinal);
+            Assert.True(page.Headers.CacheControl?.NoStore);
+        }
+
+        using (var hostile = await browser.SendAsync(HttpMethod.Get, "/v1/auth/links/%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E"))
+        {
+            Assert.DoesNotContain("<script>", await hostile.Content.ReadAsStringAsync(Http.Ct), StringComparison.Ordinal);
         }
 
         var person = await browser.JsonAsync(HttpMethod.Post, $"/v1/auth/links/{token}");

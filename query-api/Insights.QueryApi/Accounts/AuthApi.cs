@@ -121,8 +121,13 @@ public static class AuthApi
         return TypedResults.Accepted((string?)null);
     }
 
-    public static ContentHttpResult LinkPage(string token)
+    public static ContentHttpResult LinkPage(string token, HttpContext context)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        // The token is in this page's URL: not cached, not sent on as a referrer, and the page can do nothing but post the form here.
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers["Referrer-Policy"] = "no-referrer";
+        context.Response.Headers.ContentSecurityPolicy = "default-src 'none'; form-action 'self'; frame-ancestors 'none'";
         var safe = WebUtility.HtmlEncode(token);
         return TypedResults.Content(
             $"<!doctype html><meta charset=utf-8><meta name=viewport content=\"width=device-width\"><title>Sign in to Insights</title>" +
