@@ -101,6 +101,7 @@ public sealed class IsolationMatrixTests(IsolationWorld world) : IClassFixture<I
         new("GET clients", ScopeKind.Partner, "GET", "/v1/partners/{partner}/clients", null, Need.PartnerStaff, HttpStatusCode.OK),
         new("POST clients", ScopeKind.Partner, "POST", "/v1/partners/{partner}/clients", new { name = "Matrix Client", ownerEmail = "matrix-owner@matrix.example" }, Need.PartnerAdmin, HttpStatusCode.Created),
         new("PUT staff (already assigned: no change)", ScopeKind.Partner, "PUT", "/v1/partners/{partner}/clients/{alpha-one}/staff/{staff}", null, Need.PartnerAdmin, HttpStatusCode.NoContent),
+        new("POST owner invitation of a client (it has an owner: 409)", ScopeKind.Partner, "POST", "/v1/partners/{partner}/clients/{alpha-one}/owner-invitation", new { email = "owner2@matrix.example" }, Need.PartnerAdmin, HttpStatusCode.Conflict),
         new("POST partner invitation", ScopeKind.Partner, "POST", "/v1/partners/{partner}/invitations", new { email = "new-staff@matrix.example", role = "partner_staff" }, Need.PartnerAdmin, HttpStatusCode.Created),
     ];
 

@@ -86,10 +86,18 @@ public sealed class ProvisioningFlowTests(AccountsHost host) : IClassFixture<Acc
         var siteId = client.GetProperty("sites")[0].GetProperty("id").GetString();
         Assert.Equal("bistro", siteId); // derived from the name
 
+        // The first invitation went astray: while the client has no owner, the partner may send another.
+        await agency.JsonAsync(HttpMethod.Post, $"/v1/partners/{partner}/clients/{organisation}/owner-invitation",
+            new { email = "chef@bistro.example" }, HttpStatusCode.Created, bearer: adminToken);
         var token = await host.LinkInMailAsync("chef@bistro.example", "/v1/invitations/");
         using var owner = host.NewBrowser();
         await owner.JsonAsync(HttpMethod.Post, $"/v1/invitations/{token}/accept", new { password = "chef's own password" });
         await owner.CsrfAsync();
+        using (var taken = await agency.SendAsync(HttpMethod.Post, $"/v1/partners/{partner}/clients/{organisation}/owner-invitation",
+            new { email = "someone@else.example" }, adminToken))
+        {
+            Assert.Equal("owner_exists", (await taken.ProblemAsync(HttpStatusCode.Conflict)).Reason());
+        }
 
         // The partner admin cannot transfer the client away from its owner (nor to itself): only the owner can.
         using (var refused = await agency.SendAsync(HttpMethod.Post, $"/v1/organisations/{organisation}/transfer", new { toPartner = (string?)null }, adminToken))

@@ -1,6 +1,9 @@
 using System.Net;
 using Insights.ControlPlane.Model;
 using Insights.QueryApi.Tests.Support;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Insights.QueryApi.Tests;
 
@@ -28,6 +31,27 @@ public sealed class SignInTests(AccountsHost host) : IClassFixture<AccountsHost>
         Assert.Equal("locked_out", (await right.ProblemAsync(HttpStatusCode.TooManyRequests)).Reason());
         using var me = await browser.SendAsync(HttpMethod.Get, "/v1/me");
         Assert.Equal(HttpStatusCode.Unauthorized, me.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_password_stored_under_the_old_hash_format_still_signs_in_and_is_rehashed()
+    {
+        var id = await host.PersonAsync("legacy@people.example", withPassword: false);
+        var legacy = new PasswordHasher<Person>(Options.Create(new PasswordHasherOptions { CompatibilityMode = PasswordHasherCompatibilityMode.IdentityV2 }));
+        await using (var db = await host.Store.CreateDbContextAsync(Http.Ct))
+        {
+            var person = await db.People.SingleAsync(p => p.Id == id, Http.Ct);
+            person.PasswordHash = legacy.HashPassword(person, AccountsHost.Password);
+            await db.SaveChangesAsync(Http.Ct);
+        }
+
+        using var browser = host.NewBrowser();
+        using var response = await browser.SignInAsync("legacy@people.example");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        await using var check = await host.Store.CreateDbContextAsync(Http.Ct);
+        var stored = Convert.FromBase64String((await check.People.SingleAsync(p => p.Id == id, Http.Ct)).PasswordHash!);
+        Assert.Equal(0x01, stored[0]); // Identity's V3 format (PBKDF2-SHA512, more iterations), not V2's 0x00
     }
 
     [Fact]
@@ -67,6 +91,12 @@ public sealed class SignInTests(AccountsHost host) : IClassFixture<AccountsHost>
         using (var page = await browser.SendAsync(HttpMethod.Get, $"/v1/auth/links/{token}"))
         {
             Assert.Contains("<form method=post", await page.Content.ReadAsStringAsync(Http.Ct), StringComparison.Ordinal);
+            Assert.True(page.Headers.CacheControl?.NoStore);
+        }
+
+        using (var hostile = await browser.SendAsync(HttpMethod.Get, "/v1/auth/links/%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E"))
+        {
+            Assert.DoesNotContain("<script>", await hostile.Content.ReadAsStringAsync(Http.Ct), StringComparison.Ordinal);
         }
 
         var person = await browser.JsonAsync(HttpMethod.Post, $"/v1/auth/links/{token}");
@@ -141,6 +171,15 @@ public sealed class SignInTests(AccountsHost host) : IClassFixture<AccountsHost>
         Assert.Equal(HttpStatusCode.Unauthorized, oldName.StatusCode);
         using var newName = await phone.SignInAsync("new@people.example");
         Assert.Equal(HttpStatusCode.OK, newName.StatusCode);
+
+        using (var half = await laptop.SendAsync(HttpMethod.Patch, "/v1/me", new { displayName = "Bea", email = "not-an-address" }))
+        {
+            Assert.Equal("invalid_parameters", (await half.ProblemAsync(HttpStatusCode.BadRequest)).Reason());
+        }
+
+        Assert.Equal("", (await laptop.JsonAsync(HttpMethod.Get, "/v1/me")).GetProperty("person").GetProperty("displayName").GetString());
+        var renamed = await laptop.JsonAsync(HttpMethod.Patch, "/v1/me", new { displayName = "  Béa Ünal  " });
+        Assert.Equal("Béa Ünal", renamed.GetProperty("displayName").GetString());
 
         await host.PersonAsync("taken@people.example");
         using var taken = await laptop.SendAsync(HttpMethod.Patch, "/v1/me", new { email = "TAKEN@people.example" });

@@ -85,6 +85,14 @@ public sealed class AccessResolver(IDbContextFactory<ControlPlaneDb> dbs)
         return [.. (await clients.ToListAsync(cancellationToken)).Where(id => assigned.Contains(id.ToString("D")))];
     }
 
+    /// <summary>The sites of the clients <see cref="ClientsVisibleAsync"/> returns: what a partner roll-up may read for this person.</summary>
+    public async Task<IReadOnlyList<string>> ClientSitesVisibleAsync(Guid personId, Guid partnerId, CancellationToken cancellationToken)
+    {
+        var clients = await ClientsVisibleAsync(personId, partnerId, cancellationToken);
+        await using var db = await dbs.CreateDbContextAsync(cancellationToken);
+        return await db.Sites.Where(s => clients.Contains(s.OrganisationId)).OrderBy(s => s.Id).Select(s => s.Id).ToListAsync(cancellationToken);
+    }
+
     /// <summary>Every site the person can see, with their level there (for <c>GET /v1/me</c>).</summary>
     public async Task<IReadOnlyList<(Site Site, AccessLevel Level)>> SitesVisibleAsync(Guid personId, CancellationToken cancellationToken)
     {

@@ -184,6 +184,24 @@ public sealed class PersonSignIn(
         return person;
     }
 
+    /// <summary>The name others see; null when it is too long or holds control characters.</summary>
+    public async Task<Person?> SetDisplayNameAsync(Guid personId, string name, Actor actor, CancellationToken cancellationToken)
+    {
+        var trimmed = name?.Trim() ?? "";
+        if (trimmed.Length > 200 || trimmed.Any(char.IsControl))
+        {
+            return null;
+        }
+
+        var now = time.GetUtcNow();
+        await using var db = await dbs.CreateDbContextAsync(cancellationToken);
+        var person = await db.People.SingleAsync(p => p.Id == personId, cancellationToken);
+        person.DisplayName = trimmed;
+        db.AuditLog.Add(Audit.Entry(actor, "person.renamed", ScopeKind.Organisation, "", new { person = personId }, now));
+        await db.SaveChangesAsync(cancellationToken);
+        return person;
+    }
+
     /// <summary>Sets a new password and ends every other session and open link.</summary>
     public async Task<Person> SetPasswordAsync(Guid personId, string password, Actor actor, CancellationToken cancellationToken)
     {

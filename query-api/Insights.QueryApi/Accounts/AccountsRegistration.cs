@@ -6,9 +6,9 @@ using Insights.ServiceDefaults;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
-using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Insights.QueryApi.Accounts;
 
@@ -36,7 +36,6 @@ public static class AccountsRegistration
         services.AddHostedService<SmtpOutboxSender>();
         services.AddScoped<SessionEvents>();
 
-        var people = builder.Configuration.GetSection(PeopleOptions.Section).Get<PeopleOptions>() ?? new PeopleOptions();
         var authentication = services.AddAuthentication(PersonSchemes.Person)
             .AddPolicyScheme(PersonSchemes.Person, null, options => options.ForwardDefaultSelector = context =>
                 PersonalTokenHandler.BearerToken(context.Request) is null ? PersonSchemes.Cookie : PersonSchemes.Token)
@@ -50,11 +49,14 @@ public static class AccountsRegistration
                 options.Cookie.HttpOnly = true;
                 options.Cookie.SameSite = SameSiteMode.Lax;
                 options.Cookie.Path = "/";
-                options.ExpireTimeSpan = people.SessionIdleTimeout;
                 options.SlidingExpiration = true;
                 options.EventsType = typeof(SessionEvents);
             });
 
+        services.AddOptions<CookieAuthenticationOptions>(PersonSchemes.Cookie).Configure<IOptions<PeopleOptions>>((cookie, people) =>
+            cookie.ExpireTimeSpan = people.Value.SessionIdleTimeout);
+
+        // Whether the scheme exists at all is decided here, from configuration: a scheme cannot be added after start-up.
         var oidc = builder.Configuration.GetSection(OpenIdConnectSettings.Section).Get<OpenIdConnectSettings>() ?? new OpenIdConnectSettings();
         if (oidc.Enabled)
         {

@@ -121,8 +121,13 @@ public static class AuthApi
         return TypedResults.Accepted((string?)null);
     }
 
-    public static ContentHttpResult LinkPage(string token)
+    public static ContentHttpResult LinkPage(string token, HttpContext context)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        // The token is in this page's URL: not cached, not sent on as a referrer, and the page can do nothing but post the form here.
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers["Referrer-Policy"] = "no-referrer";
+        context.Response.Headers.ContentSecurityPolicy = "default-src 'none'; form-action 'self'; frame-ancestors 'none'";
         var safe = WebUtility.HtmlEncode(token);
         return TypedResults.Content(
             $"<!doctype html><meta charset=utf-8><meta name=viewport content=\"width=device-width\"><title>Sign in to Insights</title>" +
@@ -178,11 +183,10 @@ public static class AuthApi
             [.. sites.Select(s => new VisibleSite(s.Site.Id, s.Site.Name, s.Site.OrganisationId, s.Level.ToString().ToLowerInvariant()))]));
     }
 
-    public static async Task<IResult> UpdateMe(HttpContext context, PersonSignIn people, IDbContextFactory<ControlPlaneDb> dbs)
+    public static async Task<IResult> UpdateMe(HttpContext context, PersonSignIn people)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(people);
-        ArgumentNullException.ThrowIfNull(dbs);
         if (PersonPrincipal.Of(context.User) is not { } caller)
         {
             return Answer(QueryProblem.SignInRequired(), context);
@@ -194,27 +198,24 @@ public static class AuthApi
             return Answer(problem, context);
         }
 
-        var person = await people.FindAsync(caller.Id, context.RequestAborted);
-        if (body!.DisplayName is { } name)
+        // Both checked before either is applied: a request is applied whole or not at all (as far as checks go).
+        if (body!.Email is { } given && Emails.Normalize(given) is null)
         {
-            await using var db = await dbs.CreateDbContextAsync(context.RequestAborted);
-            var trimmed = name.Trim();
-            if (trimmed.Length > 200 || trimmed.Any(char.IsControl))
+            return Answer(QueryProblem.Invalid("email", "not an e-mail address"), context);
+        }
+
+        var person = await people.FindAsync(caller.Id, context.RequestAborted);
+        if (body.DisplayName is { } name)
+        {
+            person = await people.SetDisplayNameAsync(caller.Id, name, caller.Actor, context.RequestAborted);
+            if (person is null)
             {
                 return Answer(QueryProblem.Invalid("displayName", "at most 200 characters, no control characters"), context);
             }
-
-            await db.People.Where(p => p.Id == caller.Id).ExecuteUpdateAsync(s => s.SetProperty(p => p.DisplayName, trimmed), context.RequestAborted);
-            person = await people.FindAsync(caller.Id, context.RequestAborted);
         }
 
         if (body.Email is { } email)
         {
-            if (Emails.Normalize(email) is null)
-            {
-                return Answer(QueryProblem.Invalid("email", "not an e-mail address"), context);
-            }
-
             person = await people.ChangeEmailAsync(caller.Id, email, caller.Actor, context.RequestAborted);
             if (person is null)
             {

@@ -1,11 +1,12 @@
 using System.Text.Json;
+using Insights.QueryApi.Apis;
 using Insights.QueryApi.Pipeline;
 
 namespace Insights.QueryApi.Accounts;
 
 /// <summary>
-/// Request bodies of the accounts endpoints: JSON, at most <see cref="MaxBytes"/>, read here so that a body too large
-/// is a 413 and malformed JSON a 400, each with a reason, rather than the framework's binder answering in its own words.
+/// Request bodies of the accounts endpoints: JSON, at most <see cref="MaxBytes"/> (<see cref="RequestBodies"/>), so that
+/// a body too large is a 413 and malformed JSON a 400, each with a reason, rather than the framework's binder answering in its own words.
 /// </summary>
 internal static class JsonBodies
 {
@@ -15,26 +16,15 @@ internal static class JsonBodies
 
     public static async Task<(T? Value, QueryProblem? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken) where T : class
     {
-        if (request.ContentLength > MaxBytes)
+        var (body, tooLarge) = await RequestBodies.ReadAsync(request, MaxBytes, cancellationToken);
+        if (tooLarge)
         {
             return (null, TooLarge());
         }
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[4096];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > MaxBytes)
-            {
-                return (null, TooLarge());
-            }
-        }
-
         try
         {
-            return JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), Options) is { } value
+            return JsonSerializer.Deserialize<T>(body.Span, Options) is { } value
                 ? (value, null)
                 : (null, QueryProblem.Invalid("body", "a JSON object is required"));
         }

@@ -14,6 +14,8 @@ public sealed record InviteBody(string? Email, string? Role);
 
 public sealed record TransferBody(string? ToPartner);
 
+public sealed record OwnerInvitationBody(string? Email);
+
 /// <summary>
 /// Management of sites, people and clients. Every endpoint turns HTTP into a tenant request and sends it through the
 /// mediator pipeline, where the one tenant authorization behaviour checks the caller's role before any handler runs.
@@ -77,6 +79,12 @@ public static class ManagementApi
             SendAsync(sender, context, new AssignStaff(partner, ReadKeys.From(context.Request), organisation, person, Assign: true)));
         partner.MapDelete("/clients/{organisation}/staff/{person}", (string partner, string organisation, string person, HttpContext context, ISender sender) =>
             SendAsync(sender, context, new AssignStaff(partner, ReadKeys.From(context.Request), organisation, person, Assign: false)));
+        partner.MapPost("/clients/{organisation}/owner-invitation", async (string partner, string organisation, HttpContext context, ISender sender) =>
+        {
+            var (body, problem) = await JsonBodies.ReadAsync<OwnerInvitationBody>(context.Request, context.RequestAborted);
+            return await SendAsync(sender, context, new InviteClientOwner(partner, ReadKeys.From(context.Request), organisation, body?.Email, problem), created: true);
+        }).Accepts<OwnerInvitationBody>("application/json")
+            .WithSummary("A new owner invitation for a client that has no owner yet (409 owner_exists once it has one)");
         partner.MapPost("/invitations", (string partner, HttpContext context, ISender sender) =>
             InviteAsync(new Target(ScopeKind.Partner, partner), context, sender)).Accepts<InviteBody>("application/json");
         return app;

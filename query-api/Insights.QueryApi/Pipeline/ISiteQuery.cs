@@ -1,7 +1,6 @@
 using Insights.Contracts;
 using Insights.ControlPlane;
 using Insights.ControlPlane.Model;
-using Insights.ControlPlane.People;
 
 namespace Insights.QueryApi.Pipeline;
 

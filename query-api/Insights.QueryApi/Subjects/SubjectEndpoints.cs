@@ -69,7 +69,7 @@ public static class SubjectEndpoints
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(sender);
-        var (body, tooLarge) = await ReadBodyAsync(context.Request, context.RequestAborted);
+        var (body, tooLarge) = await RequestBodies.ReadAsync(context.Request, Subject.MaxBodyBytes, context.RequestAborted);
         var outcome = await sender.Send(new SubjectExportQuery(site, ReadKeys.From(context.Request), body, tooLarge), context.RequestAborted);
         return outcome.ToHttpResult(context.Response, export => new NdjsonExport(export));
     }
@@ -78,35 +78,9 @@ public static class SubjectEndpoints
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(sender);
-        var (body, tooLarge) = await ReadBodyAsync(context.Request, context.RequestAborted);
+        var (body, tooLarge) = await RequestBodies.ReadAsync(context.Request, Subject.MaxBodyBytes, context.RequestAborted);
         var outcome = await sender.Send(new SubjectEraseQuery(site, ReadKeys.From(context.Request), body, tooLarge), context.RequestAborted);
         return outcome.ToHttpResult(context.Response);
-    }
-
-    /// <summary>
-    /// The body as bytes, at most <see cref="Subject.MaxBodyBytes"/>: read here but parsed by the handler, so the key is
-    /// checked before anything about the body is answered (a malformed body with a wrong key is a 401, not a 400).
-    /// </summary>
-    private static async Task<(ReadOnlyMemory<byte> Body, bool TooLarge)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > Subject.MaxBodyBytes)
-        {
-            return (ReadOnlyMemory<byte>.Empty, true);
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[4096];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > Subject.MaxBodyBytes)
-            {
-                return (ReadOnlyMemory<byte>.Empty, true);
-            }
-        }
-
-        return (buffer.ToArray(), false);
     }
 }
 
