@@ -156,12 +156,21 @@ public sealed class PartnerRollupTests(PartnerWorld world) : IClassFixture<Partn
     public async Task A_site_key_or_a_forged_token_is_no_person()
     {
         using var client = world.Api.CreateClient();
-        foreach (var bearer in new[] { ReadKey("alpha-de"), "ipt_" + new string('A', 43), "ipt_\u00e9\u202e" })
+        // A site key is a key, not a person: the same answer as on every management endpoint.
+        using (var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/partners/{PartnerA}/companies?{Span}"))
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + ReadKey("alpha-de"));
+            using var response = await client.SendAsync(request, Ct);
+            Assert.Equal("key_cannot_manage", (await response.ProblemAsync(HttpStatusCode.Forbidden)).Reason());
+        }
+
+        foreach (var bearer in new[] { "ipt_" + new string('A', 43), "ipt_\u00e9\u202e" })
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/partners/{PartnerA}/companies?{Span}");
             request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + bearer);
             using var response = await client.SendAsync(request, Ct);
-            Assert.Equal("sign_in_required", (await response.ProblemAsync(HttpStatusCode.Unauthorized)).Reason());
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.DoesNotContain("Alpha", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         }
     }
 

@@ -1,5 +1,6 @@
 using Insights.ControlPlane;
 using Insights.ControlPlane.People;
+using Insights.QueryApi.Pipeline;
 using Microsoft.EntityFrameworkCore;
 
 namespace Insights.QueryApi.Partners;
@@ -11,16 +12,15 @@ namespace Insights.QueryApi.Partners;
 /// </summary>
 public sealed class PartnerDirectory(IDbContextFactory<ControlPlaneDb> databases, AccessResolver access)
 {
-    /// <summary>The client sites the person may see; null when the person has no role at the partner (or it does not exist),
-    /// which the caller answers as "not found" so partner ids do not leak.</summary>
-    public async Task<PartnerScope?> ScopeForPersonAsync(Guid person, Guid partner, CancellationToken cancellationToken)
+    /// <summary>
+    /// The client sites the granted person may see of the granted partner. The tenant behaviour has already decided that
+    /// the person is the partner's admin or staff; this narrows staff to the clients they are assigned to.
+    /// </summary>
+    public async Task<PartnerScope> ScopeAsync(Grant grant, CancellationToken cancellationToken)
     {
-        if (await access.ForPartnerAsync(person, partner, cancellationToken) == PartnerAccess.None)
-        {
-            return null;
-        }
-
-        var clients = await access.ClientsVisibleAsync(person, partner, cancellationToken);
+        ArgumentNullException.ThrowIfNull(grant);
+        var partner = grant.PartnerId ?? throw new InvalidOperationException("A partner roll-up was granted without a partner.");
+        var clients = await access.ClientsVisibleAsync(grant.Person, partner, cancellationToken);
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var rows = await (
                 from organisation in db.Organisations

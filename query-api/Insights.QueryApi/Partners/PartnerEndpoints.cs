@@ -1,8 +1,5 @@
 using System.ComponentModel;
-using System.Security.Claims;
-using Insights.QueryApi.Accounts;
 using Insights.QueryApi.Apis;
-using Insights.QueryApi.Pipeline;
 using Insights.ServiceDefaults;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -11,8 +8,8 @@ using Microsoft.AspNetCore.Mvc;
 namespace Insights.QueryApi.Partners;
 
 /// <summary>
-/// The partner roll-ups: what an agency sees over all its clients' sites. Each endpoint resolves the caller's
-/// <see cref="PartnerScope"/> (the client sites the signed-in person may see) and sends a query that covers only those.
+/// The partner roll-ups: what an agency sees over all its clients' sites. Each endpoint sends a query that the tenant
+/// behaviour authorizes (partner admin or staff); its handler covers only the client sites the person may see.
 /// </summary>
 public static class PartnerEndpoints
 {
@@ -56,75 +53,31 @@ public static class PartnerEndpoints
     }
 
     public static async Task<Results<Ok<PartnerCompaniesResponse>, ValidationProblem, ProblemHttpResult>> GetCompanies(
-        [AsParameters] PartnerCompaniesParameters parameters, HttpContext context, PartnerDirectory directory, ISender sender)
+        [AsParameters] PartnerCompaniesParameters parameters, HttpContext context, ISender sender)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(sender);
-        if (await ScopeAsync(context, parameters.Partner, directory) is not { } scope)
-        {
-            return Refusal<PartnerCompaniesResponse>(context);
-        }
-
-        var query = new PartnerCompaniesQuery(scope, parameters.From, parameters.To, parameters.Live, parameters.Limit, parameters.Sites);
-        return (await sender.Send(query, context.RequestAborted)).ToHttpResult(context.Response);
+        return (await sender.Send(new PartnerCompaniesQuery(parameters.Partner, ReadKeys.From(context.Request), parameters.From, parameters.To, parameters.Live, parameters.Limit, parameters.Sites), context.RequestAborted)).ToHttpResult(context.Response);
     }
 
     public static async Task<Results<Ok<PartnerCompaniesResponse>, ValidationProblem, ProblemHttpResult>> GetCompaniesNow(
-        [AsParameters] PartnerLiveParameters parameters, HttpContext context, PartnerDirectory directory, ISender sender)
+        [AsParameters] PartnerLiveParameters parameters, HttpContext context, ISender sender)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(sender);
-        if (await ScopeAsync(context, parameters.Partner, directory) is not { } scope)
-        {
-            return Refusal<PartnerCompaniesResponse>(context);
-        }
-
-        var query = new PartnerCompaniesQuery(scope, null, null, "1", parameters.Limit, parameters.Sites);
-        return (await sender.Send(query, context.RequestAborted)).ToHttpResult(context.Response);
+        return (await sender.Send(new PartnerCompaniesQuery(parameters.Partner, ReadKeys.From(context.Request), null, null, "1", parameters.Limit, parameters.Sites), context.RequestAborted)).ToHttpResult(context.Response);
     }
 
     public static async Task<Results<Ok<PartnerRevenueResponse>, ValidationProblem, ProblemHttpResult>> GetRevenue(
-        [AsParameters] PartnerRevenueParameters parameters, HttpContext context, PartnerDirectory directory, ISender sender)
+        [AsParameters] PartnerRevenueParameters parameters, HttpContext context, ISender sender)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(sender);
-        if (await ScopeAsync(context, parameters.Partner, directory) is not { } scope)
-        {
-            return Refusal<PartnerRevenueResponse>(context);
-        }
-
-        var query = new PartnerRevenueQuery(scope, parameters.From, parameters.To, parameters.Model, parameters.Sites);
-        return (await sender.Send(query, context.RequestAborted)).ToHttpResult(context.Response);
+        return (await sender.Send(new PartnerRevenueQuery(parameters.Partner, ReadKeys.From(context.Request), parameters.From, parameters.To, parameters.Model, parameters.Sites), context.RequestAborted)).ToHttpResult(context.Response);
     }
-
-    /// <summary>
-    /// The client sites the signed-in person may see of the partner; null (answered by <see cref="Refusal{T}"/>) when
-    /// nobody is signed in, or the partner does not exist or is not theirs: the same 404 for both, so ids do not leak.
-    /// </summary>
-    private static async Task<PartnerScope?> ScopeAsync(HttpContext context, string partner, PartnerDirectory directory)
-    {
-        if (Person(context.User) is not { } person || !Guid.TryParseExact(partner, "D", out var partnerId))
-        {
-            return null;
-        }
-
-        return await directory.ScopeForPersonAsync(person, partnerId, context.RequestAborted);
-    }
-
-    private static Results<Ok<T>, ValidationProblem, ProblemHttpResult> Refusal<T>(HttpContext context) where T : class
-    {
-        var problem = Person(context.User) is null
-            ? new QueryProblem(StatusCodes.Status401Unauthorized, "sign_in_required", "Sign-in required",
-                "Partner roll-ups are for people: sign in (or send a personal API token) as a partner admin or partner staff.")
-            : new QueryProblem(StatusCodes.Status404NotFound, "partner_not_found", "Partner not found",
-                "No partner with this id is visible to you.");
-        return QueryOutcome<T>.Refused(problem).ToHttpResult(context.Response);
-    }
-
-    private static Guid? Person(ClaimsPrincipal user) => PersonPrincipal.Of(user)?.Id;
 }
 
 public sealed record PartnerCompaniesParameters(

@@ -1,4 +1,6 @@
 using System.Globalization;
+using Insights.ControlPlane.Model;
+using Insights.QueryApi.Accounts;
 using Insights.QueryApi.Pipeline;
 using Insights.QueryApi.Sales;
 using Insights.QueryApi.Stats;
@@ -7,24 +9,38 @@ using Microsoft.Extensions.Options;
 
 namespace Insights.QueryApi.Partners;
 
-/// <summary>Companies across the partner's client sites the caller may see (<see cref="PartnerScope"/>); raw parameters.</summary>
-public sealed record PartnerCompaniesQuery(PartnerScope Scope, string? From, string? To, string? Live, string? Limit, string? Sites)
-    : IQuery<QueryOutcome<PartnerCompaniesResponse>>;
+/// <summary>
+/// Companies across the partner's client sites the caller may see; raw parameters. Authorized like every request, by
+/// the tenant behaviour (a partner admin or staff person); the handler then covers only the clients the person sees.
+/// </summary>
+public sealed record PartnerCompaniesQuery(string Partner, PresentedKey Key, string? From, string? To, string? Live, string? Limit, string? Sites)
+    : TenantRequest<PartnerCompaniesQuery>(Key), IQuery<QueryOutcome<PartnerCompaniesResponse>>
+{
+    public override Target Target => new(ScopeKind.Partner, Partner);
+
+    public override Permission Required => Permission.ListClients;
+}
 
 /// <summary>Revenue and chat-attributed revenue per client organisation of the partner, per currency.</summary>
-public sealed record PartnerRevenueQuery(PartnerScope Scope, string? From, string? To, string? Model, string? Sites)
-    : IQuery<QueryOutcome<PartnerRevenueResponse>>;
+public sealed record PartnerRevenueQuery(string Partner, PresentedKey Key, string? From, string? To, string? Model, string? Sites)
+    : TenantRequest<PartnerRevenueQuery>(Key), IQuery<QueryOutcome<PartnerRevenueResponse>>
+{
+    public override Target Target => new(ScopeKind.Partner, Partner);
 
-public sealed class PartnerCompaniesQueryHandler(PartnerRollupStore store, IOptions<PartnerRollupOptions> partners, IOptions<QueryApiOptions> options,
-    TimeProvider time) : IQueryHandler<PartnerCompaniesQuery, QueryOutcome<PartnerCompaniesResponse>>
+    public override Permission Required => Permission.ListClients;
+}
+
+public sealed class PartnerCompaniesQueryHandler(PartnerRollupStore store, PartnerDirectory directory, IOptions<PartnerRollupOptions> partners,
+    IOptions<QueryApiOptions> options, TimeProvider time) : IQueryHandler<PartnerCompaniesQuery, QueryOutcome<PartnerCompaniesResponse>>
 {
     public async ValueTask<QueryOutcome<PartnerCompaniesResponse>> Handle(PartnerCompaniesQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
+        var scope = await directory.ScopeAsync(query.Granted, cancellationToken);
         var now = time.GetUtcNow();
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var live = PartnerParameters.Flag("live", query.Live, errors);
-        var sites = PartnerParameters.Sites(query.Scope, query.Sites, partners.Value.MaxSites, errors, out var notFound);
+        var sites = PartnerParameters.Sites(scope, query.Sites, partners.Value.MaxSites, errors, out var notFound);
         if (notFound is not null)
         {
             return notFound;
@@ -62,18 +78,19 @@ public sealed class PartnerCompaniesQueryHandler(PartnerRollupStore store, IOpti
             return QueryProblem.Invalid(errors);
         }
 
-        return await store.CompaniesAsync(query.Scope, sites, from, to, live, limit, now, cancellationToken);
+        return await store.CompaniesAsync(scope, sites, from, to, live, limit, now, cancellationToken);
     }
 }
 
-public sealed class PartnerRevenueQueryHandler(PartnerRollupStore store, IOptions<PartnerRollupOptions> partners, IOptions<QueryApiOptions> options,
-    TimeProvider time) : IQueryHandler<PartnerRevenueQuery, QueryOutcome<PartnerRevenueResponse>>
+public sealed class PartnerRevenueQueryHandler(PartnerRollupStore store, PartnerDirectory directory, IOptions<PartnerRollupOptions> partners,
+    IOptions<QueryApiOptions> options, TimeProvider time) : IQueryHandler<PartnerRevenueQuery, QueryOutcome<PartnerRevenueResponse>>
 {
     public async ValueTask<QueryOutcome<PartnerRevenueResponse>> Handle(PartnerRevenueQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
+        var scope = await directory.ScopeAsync(query.Granted, cancellationToken);
         var siteErrors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var sites = PartnerParameters.Sites(query.Scope, query.Sites, partners.Value.MaxSites, siteErrors, out var notFound);
+        var sites = PartnerParameters.Sites(scope, query.Sites, partners.Value.MaxSites, siteErrors, out var notFound);
         if (notFound is not null)
         {
             return notFound;
@@ -96,7 +113,7 @@ public sealed class PartnerRevenueQueryHandler(PartnerRollupStore store, IOption
             return QueryProblem.Invalid(errors);
         }
 
-        return await store.RevenueAsync(query.Scope, sites, range.From, range.To, model, cancellationToken);
+        return await store.RevenueAsync(scope, sites, range.From, range.To, model, cancellationToken);
     }
 }
 

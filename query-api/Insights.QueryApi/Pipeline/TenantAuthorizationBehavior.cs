@@ -109,7 +109,7 @@ public sealed class TenantAuthorizationBehavior<TMessage, TResponse>(
 
             case ScopeKind.Organisation:
             {
-                var tenant = Guid.TryParse(target.Id, out var id) ? await access.ForOrganisationAsync(person.Id, id, cancellationToken) : null;
+                var tenant = Guid.TryParseExact(target.Id, "D", out var id) ? await access.ForOrganisationAsync(person.Id, id, cancellationToken) : null;
                 if (tenant is not { Level: > AccessLevel.None })
                 {
                     return (QueryProblem.NotFound("organisation"), null);
@@ -122,7 +122,7 @@ public sealed class TenantAuthorizationBehavior<TMessage, TResponse>(
 
             default:
             {
-                var level = Guid.TryParse(target.Id, out var id) ? await access.ForPartnerAsync(person.Id, id, cancellationToken) : PartnerAccess.None;
+                var level = Guid.TryParseExact(target.Id, "D", out var id) ? await access.ForPartnerAsync(person.Id, id, cancellationToken) : PartnerAccess.None;
                 if (level == PartnerAccess.None)
                 {
                     return (QueryProblem.NotFound("partner"), null);
