@@ -36,6 +36,7 @@ public static class Extensions
         Companies.CompanyEndpoints.AddCompanyReports(services, builder.Configuration);
         Visitors.VisitorEndpoints.AddVisitorReports(services);
         Subjects.SubjectEndpoints.AddSubjectRequests(services, builder.Configuration);
+        Live.LiveEndpoints.AddLivePresence(services, builder.Configuration);
 
         // Order matters: metrics outermost so refusals are timed too, then the tenant check before any handler.
         services.AddMediator(options =>
