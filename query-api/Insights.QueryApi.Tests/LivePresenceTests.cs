@@ -119,6 +119,27 @@ public sealed class LivePresenceTests
     }
 
     [Fact]
+    public void Visits_looked_up_after_joining_say_returning_or_new()
+    {
+        var board = Board();
+        board.Apply(View("back", "/", "e1"));
+        board.Apply(View("new", "/", "e2"));
+        Assert.Null(board.Site(Site).Snapshot(clock.GetUtcNow()).Visitors[0].Returning);
+        Assert.Equal(["back", "new"], board.TakeJoined(10).Select(j => j.Visitor).Order());
+        Assert.Empty(board.TakeJoined(10));
+
+        board.SetVisits(Site, "back", 3);
+        board.SetVisits(Site, "new", 1);
+        board.SetVisits(Site, "new", 1);
+        board.SetVisits(Site, "gone", 2);
+
+        var visitors = board.Site(Site).Snapshot(clock.GetUtcNow()).Visitors.ToDictionary(v => v.VisitorId);
+        Assert.Equal((3L, true), (visitors["back"].Visits, visitors["back"].Returning));
+        Assert.Equal((1L, false), (visitors["new"].Visits, visitors["new"].Returning));
+        Assert.Equal(2, Changes(board).Count(c => c.Event == LiveEventNames.Updated));
+    }
+
+    [Fact]
     public void Memory_stays_under_the_cap_by_letting_the_longest_unseen_visitors_go()
     {
         var board = Board(maxBytes: 1024 * 1024);

@@ -129,6 +129,12 @@ public sealed class LiveStreamTests(DevStackFixture stack)
             await client.InsertBinaryAsync("events", columns, rows, cancellationToken: TestContext.Current.CancellationToken);
         }
 
+        // Two visits of "here": three days ago, and this one (the processors store a session before they publish).
+        var visitStart = DateTime.SpecifyKind(now.AddMinutes(-2), DateTimeKind.Utc);
+        await stack.InsertVisitsAsync(database.Name,
+            new TestVisit("s-old", "here", now.AddDays(-3), ["/"]),
+            new TestVisit("s-here", "here", visitStart, ["/", "/pricing"], "acme-1a2b3c4d", "Acme"));
+
         await using var live = await LiveApi.StartAsync(stack, database);
 
         var snapshot = await live.SnapshotAsync("");
@@ -137,6 +143,14 @@ public sealed class LiveStreamTests(DevStackFixture stack)
         Assert.Equal("/pricing", visitor.GetProperty("page").GetProperty("path").GetString());
         Assert.Equal(2, visitor.GetProperty("pageViews").GetInt32());
         Assert.Equal("Acme", visitor.GetProperty("company").GetProperty("name").GetString());
+        Assert.Equal("direct", visitor.GetProperty("channel").GetString());
+        Assert.Equal(new DateTimeOffset(visitStart).ToUnixTimeSeconds(), visitor.GetProperty("visitStartedAt").GetDateTimeOffset().ToUnixTimeSeconds());
+
+        // Returning: looked up in storage a second after joining.
+        await Eventually.TrueAsync(async () =>
+            (await live.SnapshotAsync("")).GetProperty("visitors")[0].GetProperty("visits") is { ValueKind: JsonValueKind.Number } visits
+            && visits.GetInt64() == 2, Wait);
+        Assert.True((await live.SnapshotAsync("")).GetProperty("visitors")[0].GetProperty("returning").GetBoolean());
     }
 
     private static string[] Ids(JsonElement snapshot) =>

@@ -31,4 +31,7 @@ internal static partial class LogMessages
 
     [LoggerMessage(EventId = 3012, Level = LogLevel.Warning, Message = "Live presence Kafka error {Code}: {Reason}")]
     public static partial void LiveKafkaError(this ILogger logger, string code, string reason);
+
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Warning, Message = "Live presence could not look up visitors' visits; they show as unknown")]
+    public static partial void LiveVisitsLookupFailed(this ILogger logger, Exception exception);
 }

@@ -21,6 +21,7 @@ public static class LiveEndpoints
         services.AddSingleton<LiveMetrics>();
         services.AddSingleton<PresenceBoard>();
         services.AddSingleton<PresenceRebuild>();
+        services.AddSingleton<VisitHistory>();
         if (configuration.GetValue(LiveOptions.Section + ":" + nameof(LiveOptions.Enabled), true))
         {
             services.AddHostedService<PresenceConsumer>();
@@ -39,7 +40,7 @@ public static class LiveEndpoints
             .WithDescription(
                 "Every visitor present now (an event within Live:IdleTimeout, default 5 minutes), most recently seen first: company, " +
                 "this visit's lead score, location, device, current page, pages of the visit, time on site and page, referrer, channel, " +
-                "campaign, chats and chat state, cart and order value, active or idle. 'eventId' is the stream id the snapshot is current " +
+                "campaign, visits so far and returning or new, chats and chat state, cart and order value, active or idle. 'eventId' is the stream id the snapshot is current " +
                 "to: open the stream with it as Last-Event-ID to follow from there without a gap. 503 'live_starting' while an instance " +
                 "rebuilds presence at start.")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);

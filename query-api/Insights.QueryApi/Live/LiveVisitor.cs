@@ -22,6 +22,8 @@ public sealed record LiveVisitor(
     [property: Description("The referrer the visit arrived with.")] string? Referrer,
     [property: Description("direct, organic_search, paid, social, referral, email …")] string? Channel,
     LiveCampaign? Campaign,
+    [property: Description("Visits (sessions) of this visitor so far, this one included; null until looked up in storage, a second after joining.")] long? Visits,
+    [property: Description("True when this is not the visitor's first visit; null until known.")] bool? Returning,
     [property: Description("Chats started while present.")] int Chats,
     [property: Description("browsing, chatting or chat_ended.")] string ChatState,
     [property: Description("The latest cart value a track event reported ('value' or 'revenue').")] decimal? CartValue,

@@ -23,6 +23,7 @@ public sealed class PresenceBoard
     private const string EngagementEvent = "engagement";
 
     private readonly ConcurrentDictionary<string, SitePresence> sites = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<(string Site, string Visitor)> joined = new();
     private readonly LiveOptions options;
     private readonly LeadScoreOptions leads;
     private readonly string[] intentPaths;
@@ -91,6 +92,7 @@ public sealed class PresenceBoard
             if (joined)
             {
                 site.Visitors[visitor.Id] = visitor;
+                this.joined.Enqueue((site.Site, visitor.Id));
             }
 
             var bytes = visitor.EstimateBytes();
@@ -105,6 +107,32 @@ public sealed class PresenceBoard
         if (Budget.IsOver)
         {
             Evict();
+        }
+    }
+
+    /// <summary>Visitors who joined since the last call (at most <paramref name="max"/>), whose visits are to be looked up.</summary>
+    public List<(string Site, string Visitor)> TakeJoined(int max)
+    {
+        var taken = new List<(string, string)>();
+        while (taken.Count < max && joined.TryDequeue(out var next))
+        {
+            taken.Add(next);
+        }
+
+        return taken;
+    }
+
+    /// <summary>Sets a present visitor's visit count (from storage); a change is a <c>visitor_updated</c>.</summary>
+    public void SetVisits(string siteId, string visitorId, long visits)
+    {
+        var site = Site(siteId);
+        lock (site.Gate)
+        {
+            if (site.Visitors.TryGetValue(visitorId, out var visitor) && visitor.Visits != visits)
+            {
+                visitor.Visits = visits;
+                site.Publish(LiveEventNames.Updated, visitor.View(time.GetUtcNow()));
+            }
         }
     }
 
@@ -180,7 +208,8 @@ public sealed class PresenceBoard
                     change ??= LiveEventNames.Updated;
                 }
 
-                v.PageViews = Math.Max(v.PageViews + 1, e.Visit?.PageViews ?? 0);
+                // The visit's own count (as of its batch) is the truth, also for a visitor who joined mid-visit.
+                v.PageViews = e.Visit is { PageViews: > 0 } counted ? Math.Max(v.PageViews, counted.PageViews) : v.PageViews + 1;
                 if (e.Path is { } path && v.Pages.Count < options.MaxPagesPerVisit && !v.Pages.Contains(path, StringComparer.Ordinal))
                 {
                     v.Pages.Add(path);

@@ -16,14 +16,45 @@ namespace Insights.QueryApi.Live;
 /// rebuild, or after the pinned position, or both (the board drops repeats by event id).
 /// </remarks>
 public sealed class PresenceConsumer(
-    PresenceBoard board, PresenceRebuild rebuild, LiveMetrics metrics, IOptions<LiveOptions> options, IConfiguration configuration,
+    PresenceBoard board, PresenceRebuild rebuild, VisitHistory history, LiveMetrics metrics, IOptions<LiveOptions> options, IConfiguration configuration,
     ILogger<PresenceConsumer> logger) : BackgroundService
 {
     private static readonly TimeSpan SweepEvery = TimeSpan.FromSeconds(1);
 
-    // Its own thread: Consume blocks, and a thread-pool thread parked in it would starve request handling.
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    // Past this without an assignment (Kafka unreachable), presence starts from the rebuild alone and the topic
+    // joins in when it can: an agent sees who was there rather than a 503.
+    private static readonly TimeSpan AssignmentWait = TimeSpan.FromSeconds(30);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Its own thread: Consume blocks, and a thread-pool thread parked in it would starve request handling.
+        var consuming = Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        await Task.WhenAll(consuming, LookUpVisitsAsync(stoppingToken));
+    }
+
+    // Returning or new, a second after joining: off the consumer thread, so a slow ClickHouse never holds presence up.
+    private async Task LookUpVisitsAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(SweepEvery);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await history.LookUpJoinedAsync(stoppingToken);
+                }
+                catch (Exception error) when (error is not OperationCanceledException)
+                {
+                    // Those visitors stay "unknown" (null), which is what the API says it may be.
+                    logger.LiveVisitsLookupFailed(error);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
 
     private async Task Run(CancellationToken stoppingToken)
     {
@@ -60,7 +91,8 @@ public sealed class PresenceConsumer(
                 // Assignment happens inside Consume; nothing consumed before the rebuild can be applied out of order,
                 // because the rebuild does not publish and the board keeps the latest state per visitor.
                 var early = new List<ConsumeResult<byte[]?, byte[]?>>();
-                while (!assigned.Task.IsCompleted && !stoppingToken.IsCancellationRequested)
+                var giveUp = DateTime.UtcNow + AssignmentWait;
+                while (!assigned.Task.IsCompleted && !stoppingToken.IsCancellationRequested && DateTime.UtcNow < giveUp)
                 {
                     if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } result)
                     {

@@ -42,6 +42,9 @@ internal sealed class PresentVisitor(string id)
 
     public int Chats { get; set; }
 
+    /// <summary>Visits so far (from storage), or null until looked up.</summary>
+    public long? Visits { get; set; }
+
     public string ChatState { get; set; } = ChatStates.Browsing;
 
     public decimal? CartValue { get; set; }
@@ -85,7 +88,7 @@ internal sealed class PresentVisitor(string id)
     }
 
     public LiveVisitor View(DateTimeOffset now) => new(Id, UserId, SessionId, Company, Score, Geo, Device, Page, [.. Pages], PageViews,
-        VisitStartedAt, PageSince, Seconds(now - VisitStartedAt), Seconds(now - PageSince), Referrer, Channel, Campaign, Chats, ChatState,
+        VisitStartedAt, PageSince, Seconds(now - VisitStartedAt), Seconds(now - PageSince), Referrer, Channel, Campaign, Visits, Visits is { } visits ? visits > 1 : null, Chats, ChatState,
         CartValue, OrderValue, Currency, Active, LastSeen);
 
     private static long Seconds(TimeSpan span) => Math.Max(0, (long)span.TotalSeconds);
