@@ -33,7 +33,7 @@ public sealed class LiveTests(SystemFixture system)
         Assert.Equal("page_changed", moved.Event);
         Assert.Equal("/contact", moved.Data.GetProperty("page").GetProperty("path").GetString());
         Assert.True(moved.Id > joined.Id);
-        TestContext.Current.SendDiagnosticMessage($"ingest 202 → SSE visitor_joined: {latency.TotalMilliseconds:F0} ms");
+        TestContext.Current.TestOutputHelper?.WriteLine($"ingest 202 → SSE visitor_joined: {latency.TotalMilliseconds:F0} ms");
 
         using var snapshot = await query.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/v1/sites/{SystemFixture.Site}/live?page=/contact")
         {
