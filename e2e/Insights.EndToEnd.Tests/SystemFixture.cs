@@ -87,7 +87,7 @@ public sealed class SystemFixture : IAsyncLifetime
         await Processors.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(120)); // ready = schema migrated
 
         Ingest = Start("Insights.Ingest", common, new() { ["Kafka__EventsTopic"] = EventsTopic });
-        QueryApi = Start("Insights.QueryApi", common, []);
+        QueryApi = Start("Insights.QueryApi", common, new() { ["Live__Topic"] = enriched });
         await Task.WhenAll(Ingest.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(120)),
             QueryApi.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(120)));
     }

@@ -32,16 +32,24 @@ public sealed class EnrichedMessageTests(DevStackFixture stack)
         await pipeline.WaitForAsync(events: 2, sessions: 2, () => processor.Logs);
 
         var messages = pipeline.ReadAll(pipeline.EnrichedTopic, 2, Eventually.Timeout)
-            .ToDictionary(m => EventCodec.Decode(m.Message.Value).Event!.EventId, m => m.Message.Value!, StringComparer.Ordinal);
+            .ToDictionary(m => LiveEventCodec.Decode(m.Message.Value).Event!.EventId, m => m.Message.Value!, StringComparer.Ordinal);
         Assert.Equal(2, messages.Count);
-        var (office, home) = (EventCodec.Decode(messages[v4.EventId]).Event!, EventCodec.Decode(messages[v6.EventId]).Event!);
+        var (office, home) = (LiveEventCodec.Decode(messages[v4.EventId]).Event!, LiveEventCodec.Decode(messages[v6.EventId]).Event!);
 
         Assert.Equal(expectedV4, office.Ip);
         Assert.Equal(expectedV6, home.Ip);
         Assert.Equal(userAgent ? Chrome : null, office.UserAgent);
         Assert.Equal(userAgent ? Chrome : null, home.UserAgent);
         // Everything else a presence reader needs is still there.
-        Assert.Equal((v4.AnonymousId, v4.Url, v4.Timestamp), (office.AnonymousId, office.Url, office.Timestamp));
+        Assert.Equal((v4.AnonymousId, v4.Url, v4.Timestamp), (office.VisitorId, office.Url, office.Timestamp));
+        Assert.Equal("/", office.Path);
+        Assert.NotNull(office.Visit?.SessionId);
+        Assert.Equal(1, office.Visit!.PageViews);
+        Assert.Equal("CA", office.Geo?.Country);
+        Assert.Equal("Alberta Health Services", office.Company?.Name);
+        Assert.StartsWith("alberta-health-services-", office.Company!.Id, StringComparison.Ordinal);
+        Assert.Null(home.Company);
+        Assert.Equal("Chrome", office.Device?.Browser);
 
         // Nowhere in the bytes either: not in a field this test did not think of.
         if (mode != "Full")

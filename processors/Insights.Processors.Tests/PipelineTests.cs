@@ -48,7 +48,7 @@ public sealed class PipelineTests(DevStackFixture stack)
         // Presence is at-least-once (a batch replayed after a lost partition is republished), so: every event, by id.
         var enriched = pipeline.ReadAll(pipeline.EnrichedTopic, events.Count, Eventually.Timeout);
         Assert.Equal(events.Select(e => e.EventId).ToHashSet(),
-            enriched.Select(m => EventCodec.Decode(m.Message.Value).Event!.EventId).ToHashSet());
+            enriched.Select(m => LiveEventCodec.Decode(m.Message.Value).Event!.EventId).ToHashSet());
         Assert.All(enriched, m => Assert.StartsWith("demo:visitor-", Encoding.UTF8.GetString(m.Message.Key!), StringComparison.Ordinal));
 
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/readyz", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);

@@ -27,12 +27,17 @@ internal sealed class PreparedBatch
 
     public required EnrichedEvent[] Enriched { get; init; }
 
+    /// <summary>Per entry: the visit the event was folded into, as of the end of the batch (null: a replay, no visitor).</summary>
+    public required Session?[] Visits { get; init; }
+
     /// <summary>
     /// The <c>insights.enriched</c> value of an entry (see <see cref="EnrichedMessage"/>), or null when live presence
     /// must not see it: a poison message, a bot, a datacenter.
     /// </summary>
-    public byte[]? EnrichedValue(int entry, byte[]? consumed) =>
-        NotVisitor[entry] || Events[entry] is not { } e ? null : EnrichedMessage.Encode(e, Enriched[entry], consumed);
+    public byte[]? EnrichedValue(int entry, object[]? row) =>
+        NotVisitor[entry] || Events[entry] is not { } e
+            ? null
+            : EnrichedMessage.Encode(e, Enriched[entry], row?[EnrichedRowMapper.PathColumn] as string, Visits[entry]);
 }
 
 /// <summary>
@@ -97,9 +102,12 @@ public sealed class BatchPreparer(EnrichmentPipeline enrichment, Sessionizer ses
 
         var fold = sessionizer.Fold(inputs, count);
         var replayed = new bool[count];
+        var sessionOfEntry = new Session?[entries.Count];
+        var changed = fold.Changed.ToDictionary(s => s.Id, StringComparer.Ordinal);
         foreach (var input in inputs)
         {
             replayed[input.Index] = fold.SessionIds[input.Index] is null;
+            sessionOfEntry[entryOf[input.Index]] = fold.SessionIds[input.Index] is { } id ? changed.GetValueOrDefault(id) : null;
         }
 
         var rows = new List<object[]>(count);
@@ -126,6 +134,7 @@ public sealed class BatchPreparer(EnrichmentPipeline enrichment, Sessionizer ses
             NotVisitor = notVisitor,
             Events = eventOfEntry,
             Enriched = enrichedOfEntry,
+            Visits = sessionOfEntry,
         };
     }
 }

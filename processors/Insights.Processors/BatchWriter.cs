@@ -159,11 +159,23 @@ public sealed class BatchWriter(
     /// </summary>
     private void PublishEnriched(EventBatch batch)
     {
+        // The consumed event type header stays (readers route on it); the schema is the live event's.
+        static Headers EnrichedHeaders(Headers? consumed)
+        {
+            var headers = new Headers { { EventCodec.SchemaHeader, LiveEventCodec.SchemaValue } };
+            if (consumed is not null && consumed.TryGetLastBytes(EventCodec.TypeHeader, out var type))
+            {
+                headers.Add(EventCodec.TypeHeader, type);
+            }
+
+            return headers;
+        }
+
         for (var i = 0; i < batch.Entries.Count; i++)
         {
             // Live presence shows people (bots and datacenter traffic stay out of it), under the site's privacy mode.
             var message = batch.Entries[i].Message.Message;
-            if (batch.Prepared!.EnrichedValue(i, message.Value) is not { } value)
+            if (batch.Prepared!.EnrichedValue(i, batch.Entries[i].Mapped.Row) is not { } value)
             {
                 continue;
             }
@@ -171,7 +183,7 @@ public sealed class BatchWriter(
             try
             {
                 producer.Produce(options.EnrichedTopic,
-                    new Message<byte[]?, byte[]?> { Key = message.Key, Value = value, Headers = message.Headers },
+                    new Message<byte[]?, byte[]?> { Key = message.Key, Value = value, Headers = EnrichedHeaders(message.Headers) },
                     onEnrichedDelivered);
             }
             catch (ProduceException<byte[]?, byte[]?>)

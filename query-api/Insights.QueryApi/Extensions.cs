@@ -38,6 +38,7 @@ public static class Extensions
         Visitors.VisitorEndpoints.AddVisitorReports(services);
         Subjects.SubjectEndpoints.AddSubjectRequests(services, builder.Configuration);
         Partners.PartnerEndpoints.AddPartnerRollups(services, builder.Configuration);
+        Live.LiveEndpoints.AddLivePresence(services, builder.Configuration);
 
         // Order matters: metrics outermost so refusals are timed too, then the tenant check before any handler.
         services.AddMediator(options =>

@@ -21,4 +21,17 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = 3004, Level = LogLevel.Information,
         Message = "Subject request {RequestId}: export on site {Site}, subject {SubjectHash}, {Ids} ids, streaming")]
     public static partial void SubjectExportStarted(this ILogger logger, Guid requestId, string site, string subjectHash, int ids);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Information,
+        Message = "Live presence rebuilt from ClickHouse: {Events} events, {Visitors} visitors present, in {Milliseconds:F0} ms")]
+    public static partial void LiveRebuilt(this ILogger logger, int events, int visitors, double milliseconds);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "Live presence could not be rebuilt from ClickHouse; following the topic only")]
+    public static partial void LiveRebuildFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Warning, Message = "Live presence Kafka error {Code}: {Reason}")]
+    public static partial void LiveKafkaError(this ILogger logger, string code, string reason);
+
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Warning, Message = "Live presence could not look up visitors' visits; they show as unknown")]
+    public static partial void LiveVisitsLookupFailed(this ILogger logger, Exception exception);
 }

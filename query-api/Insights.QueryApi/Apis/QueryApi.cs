@@ -32,6 +32,7 @@ public static class QueryApi
         Sales.RevenueReports.MapRevenueReports(api);
         Companies.CompanyEndpoints.MapCompanyReports(api);
         Visitors.VisitorEndpoints.MapVisitorReports(api);
+        Live.LiveEndpoints.MapLive(api);
 
         // A person's data needs the server key, not a read key: its own group, so the OpenAPI document says which.
         Subjects.SubjectEndpoints.MapSubjectRequests(app);

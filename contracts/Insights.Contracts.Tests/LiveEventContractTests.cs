@@ -1,0 +1,105 @@
+using System.Text;
+using System.Text.Json;
+using Insights.Contracts;
+
+namespace Insights.Contracts.Tests;
+
+/// <summary>
+/// The <c>insights.enriched</c> schema v1 as readers see it on the wire. A renamed, dropped or retyped field breaks
+/// every presence reader deployed: this test fails first, and the fix is a new version, not an edit here.
+/// </summary>
+public sealed class LiveEventContractTests
+{
+    // Every v1 field and its JSON kind, as docs/live.md documents them.
+    private const string V1Wire = """
+        {"v":1,"event_id":"e1","type":"pageview","name":"Pricing","site_id":"demo","visitor_id":"v1","user_id":"u1",
+         "timestamp":"2026-11-18T08:00:00+00:00","received_at":"2026-11-18T08:00:01+00:00",
+         "visit":{"session_id":"s1","started_at":"2026-11-18T07:50:00+00:00","page_views":3,"channel":"paid",
+                  "landing_referrer":"https://www.google.com/",
+                  "campaign":{"source":"google","medium":"cpc","name":"spring","term":"crm","content":"ad1"}},
+         "url":"https://shop.example/pricing?x=1","path":"/pricing","title":"Preise — 価格","referrer":"https://shop.example/",
+         "campaign":{"source":"google","medium":"cpc","name":"spring","term":"crm","content":"ad1"},
+         "company":{"id":"acme-1a2b3c4d","name":"Acme","domain":"acme.example"},
+         "geo":{"country":"DE","region":"Berlin","city":"Berlin"},
+         "device":{"type":"desktop","browser":"Chrome","os":"Windows"},
+         "ip":"203.0.113.0","user_agent":"Mozilla/5.0","chat_id":"c1","amount":49.90,"currency":"EUR","engaged_ms":1200}
+        """;
+
+    private static readonly LiveEvent Full = new()
+    {
+        EventId = "e1", Type = EventTypes.Pageview, Name = "Pricing", SiteId = "demo", VisitorId = "v1", UserId = "u1",
+        Timestamp = new DateTimeOffset(2026, 11, 18, 8, 0, 0, TimeSpan.Zero), ReceivedAt = new DateTimeOffset(2026, 11, 18, 8, 0, 1, TimeSpan.Zero),
+        Visit = new LiveVisit("s1", new DateTimeOffset(2026, 11, 18, 7, 50, 0, TimeSpan.Zero), 3, "paid", "https://www.google.com/",
+            new LiveCampaign("google", "cpc", "spring", "crm", "ad1")),
+        Url = "https://shop.example/pricing?x=1", Path = "/pricing", Title = "Preise — 価格", Referrer = "https://shop.example/",
+        Campaign = new LiveCampaign("google", "cpc", "spring", "crm", "ad1"),
+        Company = new LiveCompany("acme-1a2b3c4d", "Acme", "acme.example"),
+        Geo = new LiveGeo("DE", "Berlin", "Berlin"),
+        Device = new LiveDevice("desktop", "Chrome", "Windows"),
+        Ip = "203.0.113.0", UserAgent = "Mozilla/5.0", ChatId = "c1", Amount = 49.90m, Currency = "EUR", EngagedMs = 1200,
+    };
+
+    [Fact]
+    public void Every_v1_field_keeps_its_name_and_kind_on_the_wire()
+    {
+        var expected = Shape(JsonDocument.Parse(V1Wire).RootElement);
+        var actual = Shape(JsonDocument.Parse(LiveEventCodec.Encode(Full)).RootElement);
+
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void A_v1_message_written_by_an_older_producer_still_decodes_to_the_same_event()
+    {
+        var decoded = LiveEventCodec.Decode(Encoding.UTF8.GetBytes(V1Wire));
+
+        Assert.Null(decoded.Reason);
+        Assert.Equal(Full, decoded.Event! with { Visit = Full.Visit, Campaign = Full.Campaign });
+        Assert.Equal(Full.Visit, decoded.Event!.Visit);
+        Assert.Equal(Full.Campaign, decoded.Event.Campaign);
+    }
+
+    [Fact]
+    public void Unused_fields_are_left_out_and_non_ascii_stays_utf8()
+    {
+        var minimal = new LiveEvent
+        {
+            EventId = "e2", Type = EventTypes.ChatStarted, SiteId = "demo", Title = "Tarife «neu» & <mehr>",
+            Timestamp = DateTimeOffset.UnixEpoch, ReceivedAt = DateTimeOffset.UnixEpoch,
+        };
+        var wire = Encoding.UTF8.GetString(LiveEventCodec.Encode(minimal));
+
+        Assert.Equal(["v", "event_id", "type", "site_id", "timestamp", "received_at", "title"],
+            JsonDocument.Parse(wire).RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Contains("Tarife «neu» & <mehr>", wire, StringComparison.Ordinal);
+        Assert.Equal("insights.live.v1", Encoding.ASCII.GetString(LiveEventCodec.SchemaValue));
+    }
+
+    [Theory]
+    [InlineData("not json", "undecodable")]
+    [InlineData("null", "undecodable")]
+    [InlineData("""{"v":2,"event_id":"e","type":"pageview","site_id":"s","timestamp":"2026-01-01T00:00:00Z","received_at":"2026-01-01T00:00:00Z"}""", "unknown_version")]
+    [InlineData("""{"v":1,"event_id":"","type":"pageview","site_id":"s","timestamp":"2026-01-01T00:00:00Z","received_at":"2026-01-01T00:00:00Z"}""", "schema_invalid")]
+    [InlineData("""{"v":1,"event_id":"e","type":"pageview","site_id":"s"}""", "undecodable")]
+    [InlineData("""{"v":1,"event_id":"e","type":"pageview","site_id":"s","timestamp":"2026-01-01T00:00:00Z","received_at":"2026-01-01T00:00:00Z","geo":"DE"}""", "undecodable")]
+    public void Malformed_messages_are_refused_with_a_reason_not_an_exception(string value, string reason) =>
+        Assert.Equal(reason, LiveEventCodec.Decode(Encoding.UTF8.GetBytes(value)).Reason);
+
+    // The names and JSON kinds of every property, nested ones as "parent.child".
+    private static List<string> Shape(JsonElement element, string prefix = "")
+    {
+        var shape = new List<string>();
+        foreach (var property in element.EnumerateObject())
+        {
+            var name = prefix + property.Name;
+            shape.Add($"{name}:{property.Value.ValueKind}");
+            if (property.Value.ValueKind == JsonValueKind.Object)
+            {
+                shape.AddRange(Shape(property.Value, name + "."));
+            }
+        }
+
+        shape.Sort(StringComparer.Ordinal);
+        return shape;
+    }
+}

@@ -1,0 +1,158 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Insights.Contracts;
+
+/// <summary>
+/// One event on <see cref="Topics.Enriched"/>: what a live view needs of it, after enrichment and sessions, under the
+/// site's privacy mode. Produced by the processors, read by live presence (the query API). Version 1; the field list
+/// and its meaning are in <c>docs/live.md</c>. Fields a type does not use stay null and are not written.
+/// </summary>
+/// <remarks>
+/// Only people are published: bot and datacenter events are never on the topic, so the schema has no bot flag to
+/// forget to check. Adding a field is compatible (readers ignore unknown fields); renaming, dropping or changing the
+/// meaning of one is a new version (<see cref="V"/>), which readers refuse until they know it.
+/// </remarks>
+public sealed record LiveEvent
+{
+    /// <summary>Schema version; readers skip versions they do not know.</summary>
+    public int V { get; init; } = LiveEventCodec.Version;
+
+    public required string EventId { get; init; }
+
+    /// <summary>The event type (<see cref="EventTypes"/>).</summary>
+    public required string Type { get; init; }
+
+    /// <summary>A track's event name (<c>engagement</c>, <c>add_to_cart</c>), a page or screen call's name.</summary>
+    public string? Name { get; init; }
+
+    public required string SiteId { get; init; }
+
+    /// <summary>The first-party anonymous visitor id; null for events that name no visitor (a chat on WhatsApp).</summary>
+    public string? VisitorId { get; init; }
+
+    public string? UserId { get; init; }
+
+    public required DateTimeOffset Timestamp { get; init; }
+
+    public required DateTimeOffset ReceivedAt { get; init; }
+
+    /// <summary>The visit (session) as the processors cut it; null for an event a replay had already stored, or no visitor.</summary>
+    public LiveVisit? Visit { get; init; }
+
+    public string? Url { get; init; }
+
+    /// <summary>The URL's path, as the reports store it.</summary>
+    public string? Path { get; init; }
+
+    public string? Title { get; init; }
+
+    /// <summary>The page's referrer (for a single-page app's navigation, the page before).</summary>
+    public string? Referrer { get; init; }
+
+    /// <summary>The event's own campaign tags (from its URL or context).</summary>
+    public LiveCampaign? Campaign { get; init; }
+
+    /// <summary>The business behind the visitor's network; null for consumer ISPs, carriers, hosters, anonymizers.</summary>
+    public LiveCompany? Company { get; init; }
+
+    public LiveGeo? Geo { get; init; }
+
+    public LiveDevice? Device { get; init; }
+
+    /// <summary>The IP as the site's privacy mode lets it out: full, truncated (IPv4 /24, IPv6 /48) or null.</summary>
+    public string? Ip { get; init; }
+
+    /// <summary>The raw user agent, only for sites that keep full IPs.</summary>
+    public string? UserAgent { get; init; }
+
+    /// <summary>Chat events: the chat id in the chat platform.</summary>
+    public string? ChatId { get; init; }
+
+    /// <summary>Orders: the total (order) or refund; a track event's numeric <c>value</c>/<c>revenue</c> (a cart).</summary>
+    public decimal? Amount { get; init; }
+
+    public string? Currency { get; init; }
+
+    /// <summary>The tracker's <c>engagement</c> event: milliseconds the page was visible since the last report.</summary>
+    public long? EngagedMs { get; init; }
+}
+
+/// <summary>The visit an event belongs to, as of the batch that processed it.</summary>
+/// <param name="SessionId">The processors' session id (the <c>sessions</c> table's key).</param>
+/// <param name="StartedAt">When the visit began.</param>
+/// <param name="PageViews">Page views of the visit so far: a lead-score input.</param>
+/// <param name="Channel">The visit's channel (direct, organic_search, paid, social, referral, email …), from its landing.</param>
+/// <param name="LandingReferrer">The referrer the visit arrived with.</param>
+/// <param name="Campaign">The visit's campaign tags, from its landing.</param>
+public sealed record LiveVisit(string SessionId, DateTimeOffset StartedAt, int PageViews, string? Channel, string? LandingReferrer, LiveCampaign? Campaign);
+
+public sealed record LiveCampaign(string? Source, string? Medium, string? Name, string? Term, string? Content);
+
+/// <param name="Id">The company id the reports use (<c>/v1/sites/{site}/companies/{id}</c>).</param>
+public sealed record LiveCompany(string Id, string Name, string? Domain);
+
+/// <param name="Country">ISO 3166-1 alpha-2.</param>
+public sealed record LiveGeo(string Country, string? Region, string? City);
+
+/// <param name="Type">desktop, mobile, tablet, other.</param>
+public sealed record LiveDevice(string Type, string Browser, string Os);
+
+/// <summary>
+/// The Kafka encoding of <see cref="LiveEvent"/>: UTF-8 JSON (snake_case, nulls left out), the schema in a header so a
+/// reader can skip what it does not know without parsing. Measured in <c>benchmarks/README.md</c>.
+/// </summary>
+public static class LiveEventCodec
+{
+    public const int Version = 1;
+    public const string Schema = "insights.live.v1";
+
+    public static readonly byte[] SchemaValue = Encoding.ASCII.GetBytes(Schema);
+
+    // Read by our consumers only, never embedded in HTML (presence re-encodes what it shows).
+    private static readonly JsonTypeInfo<LiveEvent> WireType = (JsonTypeInfo<LiveEvent>)new JsonSerializerOptions(
+        LiveEventJson.Default.Options) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }.GetTypeInfo(typeof(LiveEvent));
+
+    public static byte[] Encode(LiveEvent e) => JsonSerializer.SerializeToUtf8Bytes(e, WireType);
+
+    /// <summary>Decodes and checks a message; a failure carries a reason (a metric tag), never an exception.</summary>
+    public static LiveDecodeResult Decode(ReadOnlySpan<byte> value)
+    {
+        LiveEvent? e;
+        try
+        {
+            e = JsonSerializer.Deserialize(value, LiveEventJson.Default.LiveEvent);
+        }
+        catch (JsonException error)
+        {
+            return new(null, "undecodable", error.Message);
+        }
+
+        if (e is null)
+        {
+            return new(null, "undecodable", "the value is JSON null");
+        }
+
+        if (e.V != Version)
+        {
+            return new(null, "unknown_version", $"live event version {e.V} is not supported");
+        }
+
+        return string.IsNullOrEmpty(e.EventId) || string.IsNullOrEmpty(e.SiteId) || string.IsNullOrEmpty(e.Type)
+            ? new(null, "schema_invalid", "event_id, site_id and type are required")
+            : new(e, null, null);
+    }
+}
+
+/// <summary>A decoded live event, or why it could not be decoded.</summary>
+public readonly record struct LiveDecodeResult(LiveEvent? Event, string? Reason, string? Detail);
+
+/// <summary>Source-generated JSON for the live event: no reflection per event.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(LiveEvent))]
+internal sealed partial class LiveEventJson : JsonSerializerContext;

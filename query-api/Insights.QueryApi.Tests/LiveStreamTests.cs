@@ -1,0 +1,335 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using ClickHouse.Driver;
+using Confluent.Kafka;
+using Insights.Contracts;
+using Insights.DevStack.Testing;
+using Insights.QueryApi.Live;
+using Insights.QueryApi.Tests.Support;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Insights.QueryApi.Tests;
+
+/// <summary>
+/// Live presence end to end on the dev stack: live events as the processors publish them, on a real Kafka topic, into
+/// the query API's presence, out as a snapshot and a Server-Sent Events stream over real HTTP.
+/// </summary>
+public sealed class LiveStreamTests(DevStackFixture stack)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Visitors_appear_change_pages_and_a_reconnect_with_last_event_id_loses_nothing()
+    {
+        await using var live = await LiveApi.StartAsync(stack);
+        using var producer = live.Producer();
+
+        await using (var stream = await live.OpenStreamAsync())
+        {
+            var snapshot = await stream.NextAsync();
+            Assert.Equal(LiveEventNames.Snapshot, snapshot.Event);
+            Assert.Equal(0, snapshot.Data.GetProperty("total").GetInt32());
+
+            await live.ProduceAsync(producer, View("v1", "/", "a1"));
+            var joined = await stream.NextAsync();
+            Assert.Equal((LiveEventNames.Joined, "v1"), (joined.Event, joined.Data.GetProperty("visitorId").GetString()));
+            Assert.Equal("Acme", joined.Data.GetProperty("company").GetProperty("name").GetString());
+
+            await live.ProduceAsync(producer, View("v1", "/pricing", "a2", "Preise — 価格"));
+            var moved = await stream.NextAsync();
+            Assert.Equal(LiveEventNames.PageChanged, moved.Event);
+            Assert.Equal("Preise — 価格", moved.Data.GetProperty("page").GetProperty("title").GetString());
+            Assert.True(moved.Id > joined.Id);
+
+            // Hostile input on the topic: skipped and counted, and presence goes on.
+            await live.ProduceRawAsync(producer, "v9", "{not json"u8.ToArray());
+            await live.ProduceRawAsync(producer, "v9", Encoding.UTF8.GetBytes(
+                JsonSerializer.Serialize(new { v = 1, event_id = "big", type = "pageview", site_id = TestSites.Shop, title = new string('x', 100_000) })));
+            await live.ProduceRawAsync(producer, "v9", """{"v":7,"event_id":"x","type":"pageview","site_id":"shop"}"""u8.ToArray());
+            await live.ProduceAsync(producer, View("v2", "/docs", "b1") with { Company = null, Geo = new LiveGeo("FR", null, "Paris") });
+            var second = await stream.NextAsync();
+            Assert.Equal((LiveEventNames.Joined, "v2"), (second.Event, second.Data.GetProperty("visitorId").GetString()));
+            Assert.True(live.Metrics.SkippedTotal >= 3, $"skipped {live.Metrics.SkippedTotal}");
+            live.LastSeenId = second.Id;
+        }
+
+        // While no one listens, things happen.
+        await live.ProduceAsync(producer, View("v3", "/contact", "c1"));
+        await live.ProduceAsync(producer, Event("v1", EventTypes.ChatStarted, "c2") with { ChatId = "chat-1" });
+        await Eventually.TrueAsync(async () => (await live.SnapshotAsync("")).GetProperty("total").GetInt32() == 3, Wait);
+
+        await using (var resumed = await live.OpenStreamAsync(live.LastSeenId))
+        {
+            var first = await resumed.NextAsync();
+            var then = await resumed.NextAsync();
+            Assert.Equal([(live.LastSeenId + 1, LiveEventNames.Joined, "v3"), (live.LastSeenId + 2, LiveEventNames.Updated, "v1")],
+                [(first.Id, first.Event, first.Data.GetProperty("visitorId").GetString()), (then.Id, then.Event, then.Data.GetProperty("visitorId").GetString())]);
+            Assert.Equal("chatting", then.Data.GetProperty("chatState").GetString());
+        }
+
+        // An id the ring no longer holds: a reset with the whole picture, then the stream goes on from it.
+        await using (var reset = await live.OpenStreamAsync(12))
+        {
+            var first = await reset.NextAsync();
+            Assert.Equal(LiveEventNames.Reset, first.Event);
+            Assert.Equal(3, first.Data.GetProperty("visitors").GetArrayLength());
+            var heartbeatOrNothing = await reset.NextAsync(TimeSpan.FromSeconds(3));
+            Assert.Null(heartbeatOrNothing);
+            Assert.True(reset.Heartbeats >= 1, "a heartbeat comment within 3 s (Live:HeartbeatSeconds = 1)");
+        }
+
+        // The snapshot's filters.
+        Assert.Equal(["v1", "v3"], Ids(await live.SnapshotAsync("?companies=true")).Order());
+        Assert.Equal(["v2"], Ids(await live.SnapshotAsync("?country=fr")));
+        Assert.Equal(["v3"], Ids(await live.SnapshotAsync("?page=/contact")));
+        Assert.Equal(["v1", "v3"], Ids(await live.SnapshotAsync("?min_score=20")).Order());
+    }
+
+    [Fact]
+    public async Task The_stream_and_snapshot_need_a_read_key_of_the_site_in_a_header()
+    {
+        await using var live = await LiveApi.StartAsync(stack);
+        using var client = live.Client();
+
+        Assert.Equal("missing_key", (await (await client.RequestAsync("/v1/sites/shop/live/stream")).ProblemAsync(HttpStatusCode.Unauthorized)).Reason());
+        Assert.Equal("secret_key_in_url",
+            (await (await client.RequestAsync($"/v1/sites/shop/live/stream?key={TestSites.ShopRead}")).ProblemAsync(HttpStatusCode.Unauthorized)).Reason());
+        Assert.Equal("site_not_found",
+            (await (await client.RequestAsync("/v1/sites/shop/live", bearer: TestSites.OtherRead)).ProblemAsync(HttpStatusCode.NotFound)).Reason());
+        Assert.Equal("key_cannot_read",
+            (await (await client.RequestAsync("/v1/sites/shop/live", bearer: TestSites.ShopWrite)).ProblemAsync(HttpStatusCode.Forbidden)).Reason());
+        var invalid = await (await client.RequestAsync("/v1/sites/shop/live?min_score=101&country=Germany&page=pricing", bearer: TestSites.ShopRead))
+            .ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal(["country", "min_score", "page"], invalid.GetProperty("errors").EnumerateObject().Select(p => p.Name).Order());
+    }
+
+    [Fact]
+    public async Task An_instance_started_mid_visit_rebuilds_presence_from_clickhouse()
+    {
+        var database = await EventsDatabase.CreateMigratedAsync(stack);
+        var now = DateTime.UtcNow;
+        using (var client = new ClickHouseClient(stack.ConnectionString(database.Name)))
+        {
+            string[] columns = ["event_id", "site_id", "type", "timestamp", "received_at", "anonymous_id", "url", "path", "title", "session_id",
+                "country", "city", "device_type", "browser", "os", "company_id", "company_name", "bot_reason"];
+            object[][] rows =
+            [
+                ["r1", TestSites.Shop, "pageview", now.AddMinutes(-2), now.AddMinutes(-2), "here", "https://shop.example/", "/", "Home", "s-here",
+                    "DE", "Berlin", "desktop", "Firefox", "Linux", "acme-1a2b3c4d", "Acme", ""],
+                ["r2", TestSites.Shop, "pageview", now.AddMinutes(-1), now.AddMinutes(-1), "here", "https://shop.example/pricing", "/pricing", "Pricing", "s-here",
+                    "DE", "Berlin", "desktop", "Firefox", "Linux", "acme-1a2b3c4d", "Acme", ""],
+                ["r3", TestSites.Shop, "pageview", now.AddMinutes(-20), now.AddMinutes(-20), "gone", "https://shop.example/", "/", "Home", "s-gone",
+                    "DE", "", "mobile", "Safari", "iOS", "", "", ""],
+                ["r4", TestSites.Shop, "pageview", now.AddMinutes(-1), now.AddMinutes(-1), "crawler", "https://shop.example/", "/", "Home", "",
+                    "", "", "bot", "Other", "Other", "", "", "crawler"],
+            ];
+            await client.InsertBinaryAsync("events", columns, rows, cancellationToken: TestContext.Current.CancellationToken);
+        }
+
+        // Two visits of "here": three days ago, and this one (the processors store a session before they publish).
+        var visitStart = DateTime.SpecifyKind(now.AddMinutes(-2), DateTimeKind.Utc);
+        await stack.InsertVisitsAsync(database.Name,
+            new TestVisit("s-old", "here", now.AddDays(-3), ["/"]),
+            new TestVisit("s-here", "here", visitStart, ["/", "/pricing"], "acme-1a2b3c4d", "Acme"));
+
+        await using var live = await LiveApi.StartAsync(stack, database);
+
+        var snapshot = await live.SnapshotAsync("");
+        var visitor = Assert.Single(snapshot.GetProperty("visitors").EnumerateArray());
+        Assert.Equal("here", visitor.GetProperty("visitorId").GetString());
+        Assert.Equal("/pricing", visitor.GetProperty("page").GetProperty("path").GetString());
+        Assert.Equal(2, visitor.GetProperty("pageViews").GetInt32());
+        Assert.Equal("Acme", visitor.GetProperty("company").GetProperty("name").GetString());
+        Assert.Equal("direct", visitor.GetProperty("channel").GetString());
+        Assert.Equal(new DateTimeOffset(visitStart).ToUnixTimeSeconds(), visitor.GetProperty("visitStartedAt").GetDateTimeOffset().ToUnixTimeSeconds());
+
+        // Returning: looked up in storage a second after joining.
+        await Eventually.TrueAsync(async () =>
+            (await live.SnapshotAsync("")).GetProperty("visitors")[0].GetProperty("visits") is { ValueKind: JsonValueKind.Number } visits
+            && visits.GetInt64() == 2, Wait);
+        Assert.True((await live.SnapshotAsync("")).GetProperty("visitors")[0].GetProperty("returning").GetBoolean());
+    }
+
+    private static string[] Ids(JsonElement snapshot) =>
+        [.. snapshot.GetProperty("visitors").EnumerateArray().Select(v => v.GetProperty("visitorId").GetString()!)];
+
+    private static LiveEvent View(string visitor, string path, string id, string title = "Page") => Event(visitor, EventTypes.Pageview, id) with
+    {
+        Url = "https://shop.example" + path, Path = path, Title = title,
+        Company = new LiveCompany("acme-1a2b3c4d", "Acme", "acme.example"),
+        Geo = new LiveGeo("DE", "Berlin", "Berlin"),
+        Device = new LiveDevice("desktop", "Chrome", "Windows"),
+    };
+
+    private static LiveEvent Event(string visitor, string type, string id) => new()
+    {
+        EventId = id, Type = type, SiteId = TestSites.Shop, VisitorId = visitor, Timestamp = DateTimeOffset.UtcNow, ReceivedAt = DateTimeOffset.UtcNow,
+    };
+
+    /// <summary>The query API on a real port with presence on, reading its own topic.</summary>
+    private sealed class LiveApi : IAsyncDisposable
+    {
+        private readonly WebApplicationFactory<Program> factory;
+        private readonly EventsDatabase database;
+
+        private LiveApi(WebApplicationFactory<Program> factory, EventsDatabase database, string bootstrap, string topic) =>
+            (this.factory, this.database, Bootstrap, Topic) = (factory, database, bootstrap, topic);
+
+        public string Bootstrap { get; }
+
+        public string Topic { get; }
+
+        public long LastSeenId { get; set; }
+
+        public LiveMetrics Metrics => factory.Services.GetRequiredService<LiveMetrics>();
+
+        public static async Task<LiveApi> StartAsync(DevStackFixture stack, EventsDatabase? database = null)
+        {
+            database ??= await EventsDatabase.CreateMigratedAsync(stack);
+            var topic = DevStackFixture.NewTopicName("live");
+            var settings = database.Settings();
+            settings["Live:Enabled"] = "true";
+            settings["Live:BootstrapServers"] = stack.KafkaBootstrap;
+            settings["Live:Topic"] = topic;
+            settings["Live:HeartbeatSeconds"] = "1";
+            settings["Live:ReplayEvents"] = "64";
+
+            // The topic must exist before the consumer subscribes: a first message creates it.
+            using (var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = stack.KafkaBootstrap }).Build())
+            {
+                await producer.ProduceAsync(topic, new Message<byte[]?, byte[]?> { Value = "{}"u8.ToArray() }, TestContext.Current.CancellationToken);
+            }
+
+            var factory = new QueryApiFactory(settings);
+            factory.UseKestrel(0);
+            factory.StartServer();
+            var live = new LiveApi(factory, database, stack.KafkaBootstrap, topic);
+            using var client = live.Client();
+            await Eventually.TrueAsync(async () => (await client.RequestAsync("/v1/sites/shop/live", bearer: TestSites.ShopRead)).StatusCode == HttpStatusCode.OK, Wait);
+            return live;
+        }
+
+        public HttpClient Client() => factory.CreateClient();
+
+        public IProducer<byte[]?, byte[]?> Producer() =>
+            new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = Bootstrap, LingerMs = 0 }).Build();
+
+        public Task ProduceAsync(IProducer<byte[]?, byte[]?> producer, LiveEvent e) => ProduceRawAsync(producer, e.VisitorId!, LiveEventCodec.Encode(e));
+
+        public Task ProduceRawAsync(IProducer<byte[]?, byte[]?> producer, string visitor, byte[] value) =>
+            producer.ProduceAsync(Topic, new Message<byte[]?, byte[]?>
+            {
+                Key = Encoding.UTF8.GetBytes($"{TestSites.Shop}:{visitor}"),
+                Value = value,
+                Headers = [new Header(EventCodec.SchemaHeader, LiveEventCodec.SchemaValue)],
+            }, TestContext.Current.CancellationToken);
+
+        public async Task<JsonElement> SnapshotAsync(string query)
+        {
+            using var client = Client();
+            using var response = await client.RequestAsync("/v1/sites/shop/live" + query, bearer: TestSites.ShopRead);
+            var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+            return JsonDocument.Parse(body).RootElement.Clone();
+        }
+
+        public async Task<SseReader> OpenStreamAsync(long? lastEventId = null)
+        {
+            var client = Client();
+            var request = new HttpRequestMessage(HttpMethod.Get, "/v1/sites/shop/live/stream");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestSites.ShopRead);
+            if (lastEventId is { } id)
+            {
+                request.Headers.Add("Last-Event-ID", id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+            return new SseReader(client, request, response, await response.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await factory.DisposeAsync();
+            database.Dispose();
+        }
+    }
+
+    public sealed record SseEvent(long Id, string Event, JsonElement Data);
+
+    /// <summary>Reads Server-Sent Events as a browser's parser would: fields until a blank line; comments counted.</summary>
+    private sealed class SseReader(HttpClient client, HttpRequestMessage request, HttpResponseMessage response, Stream body) : IAsyncDisposable
+    {
+        private readonly StreamReader reader = new(body, Encoding.UTF8);
+        private Task<string?>? pending;
+
+        public int Heartbeats { get; private set; }
+
+        public async Task<SseEvent> NextAsync() => await NextAsync(Wait) ?? throw new TimeoutException("no event within " + Wait);
+
+        public async Task<SseEvent?> NextAsync(TimeSpan within)
+        {
+            var deadline = DateTime.UtcNow + within;
+            var (id, name, data) = (0L, "message", new StringBuilder());
+            while (true)
+            {
+                pending ??= reader.ReadLineAsync(TestContext.Current.CancellationToken).AsTask();
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero || await Task.WhenAny(pending, Task.Delay(left, TestContext.Current.CancellationToken)) != pending)
+                {
+                    return null;
+                }
+
+                var line = await pending;
+                pending = null;
+                switch (line)
+                {
+                    case null:
+                        throw new InvalidOperationException("the stream ended");
+                    case "" when data.Length > 0:
+                        return new SseEvent(id, name, JsonDocument.Parse(data.ToString()).RootElement.Clone());
+                    case "":
+                        continue;
+                    case var comment when comment.StartsWith(':'):
+                        Heartbeats++;
+                        continue;
+                    case var field when field.StartsWith("id: ", StringComparison.Ordinal):
+                        id = long.Parse(field[4..], System.Globalization.CultureInfo.InvariantCulture);
+                        continue;
+                    case var field when field.StartsWith("event: ", StringComparison.Ordinal):
+                        name = field[7..];
+                        continue;
+                    case var field when field.StartsWith("data: ", StringComparison.Ordinal):
+                        data.Append(field[6..]);
+                        continue;
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            reader.Dispose();
+            response.Dispose();
+            request.Dispose();
+            client.Dispose();
+            await Task.CompletedTask;
+        }
+    }
+
+    private static class Eventually
+    {
+        public static async Task TrueAsync(Func<Task<bool>> condition, TimeSpan within)
+        {
+            var deadline = DateTime.UtcNow + within;
+            while (!await condition())
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"not true within {within}");
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+using Confluent.Kafka;
+using Insights.Contracts;
+using Microsoft.Extensions.Options;
+
+namespace Insights.QueryApi.Live;
+
+/// <summary>
+/// Feeds <see cref="PresenceBoard"/> from the enriched topic. Every instance must see every site's visitors, so each
+/// joins a consumer group of its own (all partitions are its) and commits nothing: it starts at the end of each
+/// partition, rebuilds the last idle window from ClickHouse, then follows the topic. Bad messages are skipped and
+/// counted, never a reason to stop.
+/// </summary>
+/// <remarks>
+/// No gap between the rebuild and the topic: positions are pinned to the partitions' ends when assigned, before
+/// ClickHouse is read, and the processors publish an event only after storing it — so an event is either in the
+/// rebuild, or after the pinned position, or both (the board drops repeats by event id).
+/// </remarks>
+public sealed class PresenceConsumer(
+    PresenceBoard board, PresenceRebuild rebuild, VisitHistory history, LiveMetrics metrics, IOptions<LiveOptions> options, IConfiguration configuration,
+    ILogger<PresenceConsumer> logger) : BackgroundService
+{
+    private static readonly TimeSpan SweepEvery = TimeSpan.FromSeconds(1);
+
+    // Past this without an assignment (Kafka unreachable), presence starts from the rebuild alone and the topic
+    // joins in when it can: an agent sees who was there rather than a 503.
+    private static readonly TimeSpan AssignmentWait = TimeSpan.FromSeconds(30);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Its own thread: Consume blocks, and a thread-pool thread parked in it would starve request handling.
+        var consuming = Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        await Task.WhenAll(consuming, LookUpVisitsAsync(stoppingToken));
+    }
+
+    // Returning or new, a second after joining: off the consumer thread, so a slow ClickHouse never holds presence up.
+    private async Task LookUpVisitsAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(SweepEvery);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await history.LookUpJoinedAsync(stoppingToken);
+                }
+                catch (Exception error) when (error is not OperationCanceledException)
+                {
+                    // Those visitors stay "unknown" (null), which is what the API says it may be.
+                    logger.LiveVisitsLookupFailed(error);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task Run(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        var bootstrap = settings.BootstrapServers is { Length: > 0 } own ? own : configuration["Kafka:BootstrapServers"] ?? "127.0.0.1:9092";
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = $"insights-live-{Environment.MachineName}-{Guid.NewGuid():N}",
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Latest,
+            // Presence only needs what happens now: a small fetch keeps a backlog from costing memory.
+            MaxPartitionFetchBytes = Math.Max(settings.MaxMessageBytes, 256 * 1024),
+            SessionTimeoutMs = 10_000,
+        };
+
+        var assigned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
+            .SetPartitionsAssignedHandler((c, partitions) =>
+            {
+                assigned.TrySetResult();
+                // Pinned to the end now, before the rebuild reads ClickHouse (see the remarks).
+                return partitions.Select(p => new TopicPartitionOffset(p, c.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10)).High));
+            })
+            .SetErrorHandler((_, error) => logger.LiveKafkaError(error.Code.ToString(), error.Reason))
+            .Build();
+        consumer.Subscribe(settings.Topic);
+
+        try
+        {
+            if (settings.RebuildOnStart)
+            {
+                // Assignment happens inside Consume; nothing consumed before the rebuild can be applied out of order,
+                // because the rebuild does not publish and the board keeps the latest state per visitor.
+                var early = new List<ConsumeResult<byte[]?, byte[]?>>();
+                var giveUp = DateTime.UtcNow + AssignmentWait;
+                while (!assigned.Task.IsCompleted && !stoppingToken.IsCancellationRequested && DateTime.UtcNow < giveUp)
+                {
+                    if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } result)
+                    {
+                        early.Add(result);
+                    }
+                }
+
+                await RebuildAsync(settings, stoppingToken);
+                early.ForEach(Apply);
+            }
+
+            board.MarkReady();
+            var lastSweep = DateTime.UtcNow;
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                if (consumer.Consume(TimeSpan.FromMilliseconds(250)) is { } result)
+                {
+                    Apply(result);
+                }
+
+                if (DateTime.UtcNow - lastSweep >= SweepEvery)
+                {
+                    board.Sweep();
+                    lastSweep = DateTime.UtcNow;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            consumer.Close();
+        }
+    }
+
+    private async Task RebuildAsync(LiveOptions settings, CancellationToken stoppingToken)
+    {
+        try
+        {
+            var started = DateTime.UtcNow;
+            var events = await rebuild.RunAsync(settings.IdleTimeout, stoppingToken);
+            logger.LiveRebuilt(events, board.VisitorCount, (DateTime.UtcNow - started).TotalMilliseconds);
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            // Presence from the topic alone still beats none: people reappear with their next event.
+            logger.LiveRebuildFailed(error);
+        }
+    }
+
+    private void Apply(ConsumeResult<byte[]?, byte[]?> result)
+    {
+        var value = result.Message.Value;
+        if (value is null || value.Length > options.Value.MaxMessageBytes)
+        {
+            metrics.Skipped(value is null ? "undecodable" : "oversized");
+            return;
+        }
+
+        var decoded = LiveEventCodec.Decode(value);
+        if (decoded.Event is not { } e)
+        {
+            metrics.Skipped(decoded.Reason!);
+            return;
+        }
+
+        metrics.Consumed();
+        board.Apply(e);
+    }
+}
