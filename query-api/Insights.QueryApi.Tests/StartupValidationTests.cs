@@ -1,4 +1,3 @@
-using Insights.DevStack.Testing;
 using Insights.QueryApi.Tests.Support;
 
 namespace Insights.QueryApi.Tests;
@@ -26,7 +25,7 @@ public sealed class StartupValidationTests
         var settings = TestSites.Settings(Cs, "insights");
         settings[key] = value;
 
-        var (exit, output) = await StartAsync(settings);
+        var (exit, output) = await QueryApiProcess.RunUntilExitAsync(settings);
 
         Assert.NotEqual(0, exit);
         Assert.Contains(expected, output, StringComparison.Ordinal);
@@ -38,28 +37,9 @@ public sealed class StartupValidationTests
         var settings = TestSites.Settings(Cs, "insights");
         settings["ControlPlane:RefreshInterval"] = "00:00:30";
 
-        var (exit, output) = await StartAsync(settings);
+        var (exit, output) = await QueryApiProcess.RunUntilExitAsync(settings);
 
         Assert.NotEqual(0, exit);
         Assert.Contains("ControlPlane:RefreshInterval", output, StringComparison.Ordinal);
     }
-
-    /// <summary>The query API as a process with these settings (environment "Testing"); its exit code and output.</summary>
-    private static async Task<(int Exit, string Output)> StartAsync(Dictionary<string, string?> settings)
-    {
-        var start = TestProcessStart.Dotnet("Insights.QueryApi", "--urls", "http://127.0.0.1:0");
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
-        start.Environment["DOTNET_ENVIRONMENT"] = "Testing";
-        start.Environment["Live__Enabled"] = "false";
-        start.Environment[TestDataDirectories.Setting.Replace(":", "__", StringComparison.Ordinal)] = TestDataDirectories.New();
-        foreach (var (key, value) in settings)
-        {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
-
-        await using var api = TestProcess.Start(start);
-        var exit = await api.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        return (exit, api.Output);
-    }
-
 }
