@@ -97,6 +97,7 @@ cat <<INFO
 [run]   query API   $query/docs        (demo read key:  demo-read-key-0001)
 [run]   metrics     :$ingest_port/metrics :$query_port/metrics :$processors_port/metrics
 [run]   ClickHouse  $INSIGHTS_CLICKHOUSE_URL   Kafka $INSIGHTS_KAFKA_BOOTSTRAP
+[run]   accounts    $ControlPlane__DataDirectory   (first partner and its admin: scripts/admin.sh init --partner NAME --email ADDRESS)
 [run] Ctrl-C stops everything.
 INFO
 
