@@ -87,7 +87,8 @@ public static class LiveEndpoints
             feed => new LiveStreamResult(feed, TimeSpan.FromSeconds(options.Value.HeartbeatSeconds), time));
     }
 
-    private static void RetryLater(QueryProblem? problem, HttpResponse response)
+    /// <summary>A 503 of presence says when to try again: it is starting, in seconds.</summary>
+    internal static void RetryLater(QueryProblem? problem, HttpResponse response)
     {
         if (problem?.Status == StatusCodes.Status503ServiceUnavailable)
         {
