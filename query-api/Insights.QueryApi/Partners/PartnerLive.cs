@@ -73,7 +73,7 @@ public sealed class PartnerLiveHandlers(PresenceBoard board, PartnerDirectory di
             return QueryProblem.Invalid(errors);
         }
 
-        return new PartnerFeed(board, scope.Partner, sites, null).Read(time.GetUtcNow(), filter);
+        return new PartnerFeed(board, scope.Partner, sites, null).Now(time.GetUtcNow(), filter);
     }
 
     public async ValueTask<QueryOutcome<LiveFeed>> Handle(PartnerLiveStreamQuery query, CancellationToken cancellationToken)
@@ -139,7 +139,7 @@ public sealed class PartnerFeed : LiveFeed
     public override bool Resumed { get; }
 
     /// <summary>Every covered site's visitors now, filtered; the position moves to the snapshot.</summary>
-    public PartnerLiveSnapshot Read(DateTimeOffset now, LiveFilter? filter)
+    public PartnerLiveSnapshot Now(DateTimeOffset now, LiveFilter? filter)
     {
         var all = new List<PartnerLiveVisitor>();
         for (var i = 0; i < presences.Length; i++)
@@ -156,7 +156,7 @@ public sealed class PartnerFeed : LiveFeed
 
     public override LiveFrame Snapshot(string name, DateTimeOffset now)
     {
-        var snapshot = Read(now, null);
+        var snapshot = Now(now, null);
         return new LiveFrame(snapshot.EventId, name, JsonSerializer.SerializeToUtf8Bytes(snapshot, SitePresence.Json));
     }
 
