@@ -84,10 +84,11 @@ public static class LiveEndpoints
         var outcome = await sender.Send(new LiveStreamQuery(site, ReadKeys.From(context.Request), lastEventId), context.RequestAborted);
         RetryLater(outcome.Problem, context.Response);
         return outcome.ToHttpResult(context.Response,
-            subscription => new LiveStreamResult(subscription, TimeSpan.FromSeconds(options.Value.HeartbeatSeconds), time));
+            feed => new LiveStreamResult(feed, TimeSpan.FromSeconds(options.Value.HeartbeatSeconds), time));
     }
 
-    private static void RetryLater(QueryProblem? problem, HttpResponse response)
+    /// <summary>A 503 of presence says when to try again: it is starting, in seconds.</summary>
+    internal static void RetryLater(QueryProblem? problem, HttpResponse response)
     {
         if (problem?.Status == StatusCodes.Status503ServiceUnavailable)
         {
@@ -104,10 +105,11 @@ public sealed record LiveParameters(
     [property: FromQuery(Name = "country"), Description("Only visitors from this country (ISO 3166-1 alpha-2).")] string? Country);
 
 /// <summary>
-/// Writes a site's changes as Server-Sent Events until the client leaves: a snapshot (or a reset when the resume id
-/// is gone), the changes after it in id order, and heartbeat comments while nothing happens.
+/// Writes a feed's changes as Server-Sent Events until the client leaves: a snapshot (or a reset when the resume id
+/// is gone), the changes after it in order, and heartbeat comments while nothing happens. One writer for the site
+/// stream and the partner stream; the feed decides what an id means.
 /// </summary>
-public sealed class LiveStreamResult(LiveSubscription subscription, TimeSpan heartbeat, TimeProvider time) : IResult
+public sealed class LiveStreamResult(LiveFeed feed, TimeSpan heartbeat, TimeProvider time) : IResult
 {
     private const int MaxPerWrite = 256;
     private static readonly byte[] Heartbeat = ": heartbeat\n\n"u8.ToArray();
@@ -122,25 +124,27 @@ public sealed class LiveStreamResult(LiveSubscription subscription, TimeSpan hea
         response.Headers["X-Accel-Buffering"] = "no";
         httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
-        var presence = subscription.Presence;
         try
         {
-            var cursor = subscription.ResumeAfter ?? await WriteSnapshotAsync(response, presence, LiveEventNames.Snapshot, aborted);
+            if (!feed.Resumed)
+            {
+                await WriteEventAsync(response, feed.Snapshot(LiveEventNames.Snapshot, time.GetUtcNow()), aborted);
+            }
+
             await response.Body.FlushAsync(aborted);
             while (!aborted.IsCancellationRequested)
             {
-                var (changes, next) = presence.Read(cursor, MaxPerWrite);
+                var (changes, next) = feed.Read(MaxPerWrite);
                 if (changes is null)
                 {
-                    cursor = await WriteSnapshotAsync(response, presence, LiveEventNames.Reset, aborted);
+                    await WriteEventAsync(response, feed.Snapshot(LiveEventNames.Reset, time.GetUtcNow()), aborted);
                     await response.Body.FlushAsync(aborted);
                     continue;
                 }
 
                 foreach (var change in changes)
                 {
-                    await WriteEventAsync(response, change.Id, change.Event, change.Data, aborted);
-                    cursor = change.Id;
+                    await WriteEventAsync(response, change, aborted);
                 }
 
                 if (changes.Count > 0)
@@ -169,16 +173,9 @@ public sealed class LiveStreamResult(LiveSubscription subscription, TimeSpan hea
         }
     }
 
-    private async Task<long> WriteSnapshotAsync(HttpResponse response, SitePresence presence, string name, CancellationToken aborted)
+    private static async Task WriteEventAsync(HttpResponse response, LiveFrame frame, CancellationToken aborted)
     {
-        var (visitors, id) = presence.Snapshot(time.GetUtcNow());
-        var snapshot = new LiveSnapshot(presence.Site, id, visitors.Count, visitors, LiveQueryHandlers.Attribution);
-        await WriteEventAsync(response, id, name, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(snapshot, SitePresence.Json), aborted);
-        return id;
-    }
-
-    private static async Task WriteEventAsync(HttpResponse response, long id, string name, byte[] data, CancellationToken aborted)
-    {
+        var (id, name, data) = (frame.Id, frame.Event, frame.Data);
         // Compact JSON never contains a line break (the serializer escapes them in strings): one data line per event.
         await response.Body.WriteAsync(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"id: {id}\nevent: {name}\ndata: ")), aborted);
         await response.Body.WriteAsync(data, aborted);

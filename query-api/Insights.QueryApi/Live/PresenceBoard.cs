@@ -50,6 +50,9 @@ public sealed class PresenceBoard
 
     public MemoryBudget Budget { get; }
 
+    /// <summary>The first change id of every site in this instance (time-based: an id from an earlier instance is older).</summary>
+    public long FirstId => firstId;
+
     /// <summary>True once the start-up rebuild finished (or was skipped): before, a snapshot would wrongly say "nobody".</summary>
     public bool IsReady => ready;
 

@@ -1,9 +1,11 @@
 using System.ComponentModel;
 using Insights.QueryApi.Apis;
+using Insights.QueryApi.Live;
 using Insights.ServiceDefaults;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace Insights.QueryApi.Partners;
 
@@ -49,7 +51,52 @@ public static class PartnerEndpoints
                 "Per client organisation and per site: orders placed in [from, to) (UTC without an offset), net revenue and revenue " +
                 "credited to chats under the model, with the same definitions as a site's sales report. Amounts are in each site's " +
                 "reporting currency and are reported per currency: different currencies are never added.");
+        api.MapGet("/live", GetLive)
+            .WithName("GetPartnerLive")
+            .WithSummary("Who is on the partner's client sites now")
+            .WithDescription(
+                "Every visitor present now on any client site the caller may see, most recently seen first, each with its site and " +
+                "client organisation and the same visitor body as a site's GET /live. Companies only by default (companies=false " +
+                "shows everyone); min_score and country as on a site. 'eventId' is the partner stream's position the snapshot is " +
+                "current to: open /live/stream with it as Last-Event-ID to follow without a gap. 503 'live_starting' while presence rebuilds.");
+        api.MapGet("/live/stream", GetLiveStream)
+            .WithName("GetPartnerLiveStream")
+            .WithSummary("The client sites' presence changes as one Server-Sent Events stream")
+            .WithDescription(
+                "text/event-stream. A 'snapshot' event (every visitor, unfiltered), then each client site's 'visitor_joined', " +
+                "'page_changed', 'visitor_updated' and 'visitor_left' as they happen, data {site, organisation, organisationName, " +
+                "visitor}. Each id encodes every site's position: reconnect with it as 'Last-Event-ID' to resume without a gap; when " +
+                "it cannot be resumed (too old, another instance, the visible sites changed) the stream starts with a 'reset' event " +
+                "carrying a fresh snapshot. A ': heartbeat' comment every Live:HeartbeatSeconds.")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
         return app;
+    }
+
+    public static async Task<Results<Ok<PartnerLiveSnapshot>, ValidationProblem, ProblemHttpResult>> GetLive(
+        [AsParameters] PartnerLiveViewParameters parameters, HttpContext context, ISender sender)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(sender);
+        var outcome = await sender.Send(new PartnerLiveQuery(parameters.Partner, ReadKeys.From(context.Request), parameters.Sites, parameters.Companies,
+            parameters.MinScore, parameters.Country), context.RequestAborted);
+        LiveEndpoints.RetryLater(outcome.Problem, context.Response);
+        return outcome.ToHttpResult(context.Response);
+    }
+
+    public static async Task<Results<LiveStreamResult, ValidationProblem, ProblemHttpResult>> GetLiveStream(
+        [FromRoute(Name = "partner"), Description("Partner id.")] string partner,
+        [FromQuery(Name = "sites"), Description("Only these client sites (comma-separated ids).")] string? sites,
+        [FromHeader(Name = "Last-Event-ID"), Description("The id of the last event received, to resume after it.")] string? lastEventId,
+        HttpContext context, ISender sender, IOptions<LiveOptions> options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(sender);
+        ArgumentNullException.ThrowIfNull(options);
+        var outcome = await sender.Send(new PartnerLiveStreamQuery(partner, ReadKeys.From(context.Request), sites, lastEventId), context.RequestAborted);
+        LiveEndpoints.RetryLater(outcome.Problem, context.Response);
+        return outcome.ToHttpResult(context.Response,
+            feed => new LiveStreamResult(feed, TimeSpan.FromSeconds(options.Value.HeartbeatSeconds), time));
     }
 
     public static async Task<Results<Ok<PartnerCompaniesResponse>, ValidationProblem, ProblemHttpResult>> GetCompanies(
@@ -92,6 +139,13 @@ public sealed record PartnerLiveParameters(
     [property: FromRoute(Name = "partner"), Description("Partner id.")] string Partner,
     [property: FromQuery(Name = "limit"), Description("Companies: 1-100, default 10.")] string? Limit,
     [property: FromQuery(Name = "sites"), Description("Only these client sites (comma-separated ids).")] string? Sites);
+
+public sealed record PartnerLiveViewParameters(
+    [property: FromRoute(Name = "partner"), Description("Partner id.")] string Partner,
+    [property: FromQuery(Name = "sites"), Description("Only these client sites (comma-separated ids).")] string? Sites,
+    [property: FromQuery(Name = "companies"), Description("false: every visitor; default true: only visitors from an identified company.")] string? Companies,
+    [property: FromQuery(Name = "min_score"), Description("Only visits with at least this lead score (0-100).")] string? MinScore,
+    [property: FromQuery(Name = "country"), Description("Only visitors from this country (ISO 3166-1 alpha-2).")] string? Country);
 
 public sealed record PartnerRevenueParameters(
     [property: FromRoute(Name = "partner"), Description("Partner id.")] string Partner,
