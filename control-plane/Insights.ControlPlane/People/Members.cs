@@ -114,8 +114,13 @@ public sealed class Members(IDbContextFactory<ControlPlaneDb> dbs, TimeProvider 
     }
 
     /// <summary>The organisation's row lock (PostgreSQL) or the file's write lock (SQLite) for the open transaction: people changes of one organisation run one after the other.</summary>
-    private static Task LockAsync(ControlPlaneDb db, Guid organisationId, CancellationToken cancellationToken) =>
-        db.Organisations.Where(o => o.Id == organisationId).ExecuteUpdateAsync(s => s.SetProperty(o => o.Name, o => o.Name), cancellationToken);
+    private static async Task LockAsync(ControlPlaneDb db, Guid organisationId, CancellationToken cancellationToken)
+    {
+        if (await db.Organisations.Where(o => o.Id == organisationId).ExecuteUpdateAsync(s => s.SetProperty(o => o.Name, o => o.Name), cancellationToken) != 1)
+        {
+            throw new PeopleOperationException(404, "organisation_not_found", "No such organisation.");
+        }
+    }
 
     private static string Name(ScopeKind kind) => kind.ToString().ToLowerInvariant();
 }

@@ -9,13 +9,10 @@ using Microsoft.Extensions.Options;
 
 namespace Insights.ControlPlane.Tests;
 
-/// <summary>Provisioning a partner's client is all or nothing, on a real SQLite file.</summary>
-public sealed class ProvisioningTests : IDisposable
+/// <summary>Provisioning is all or nothing, and an organisation keeps an owner: the same on every provider (each derived class runs all of it on one).</summary>
+public abstract class PeopleStoreTests(IStoreProvider stores)
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
-    private readonly SqliteStores files = new();
-
-    public void Dispose() => files.Dispose();
 
     [Fact]
     public async Task A_client_whose_second_site_is_refused_leaves_nothing_behind()
@@ -49,6 +46,54 @@ public sealed class ProvisioningTests : IDisposable
         Assert.DoesNotContain(await db.Outbox.Select(m => m.To).ToListAsync(Ct), to => to is "owner@example.test" or "late@example.test" or "twice@example.test");
     }
 
+    [Fact]
+    public async Task Two_owners_removing_each_other_at_once_leave_one_owner()
+    {
+        var (factory, _, _) = await StartAsync();
+        var members = new Members(factory, TimeProvider.System);
+        for (var round = 0; round < 5; round++)
+        {
+            var organisation = Guid.CreateVersion7();
+            var (first, second) = (Guid.CreateVersion7(), Guid.CreateVersion7());
+            await using (var db = await factory.CreateDbContextAsync(Ct))
+            {
+                db.Organisations.Add(new Organisation { Id = organisation, Name = $"Round {round}", CreatedAt = DateTimeOffset.UtcNow });
+                foreach (var person in new[] { first, second })
+                {
+                    db.People.Add(new Person { Id = person, Email = $"{person:N}@example.test", NormalizedEmail = $"{person:N}@example.test", CreatedAt = DateTimeOffset.UtcNow });
+                    db.Memberships.Add(new Membership
+                    {
+                        Id = Guid.CreateVersion7(), PersonId = person, ScopeKind = ScopeKind.Organisation, ScopeId = organisation.ToString("D"), Role = Role.Owner,
+                        CreatedAt = DateTimeOffset.UtcNow,
+                    });
+                }
+
+                await db.SaveChangesAsync(Ct);
+            }
+
+            var outcomes = await Task.WhenAll(
+                Task.Run(() => Outcome(() => members.RemoveAsync(organisation, null, second, first, Actor.Person(first), Ct))),
+                Task.Run(() => Outcome(() => members.RemoveAsync(organisation, null, first, second, Actor.Person(second), Ct))));
+
+            // One goes first; the other then finds its caller no longer an owner (had it gone unserialized, both would be removed).
+            Assert.Equal(["removed", "role_insufficient"], outcomes.Order(StringComparer.Ordinal));
+            Assert.Single((await members.ListAsync(organisation, Ct)).Members, m => m.Role == "owner");
+        }
+    }
+
+    private static async Task<string> Outcome(Func<Task> remove)
+    {
+        try
+        {
+            await remove();
+            return "removed";
+        }
+        catch (PeopleOperationException e)
+        {
+            return e.Reason;
+        }
+    }
+
     private sealed record Counts(int Organisations, int Sites, int Keys, int Invitations, int Mails, long Version);
 
     private static async Task<Counts> CountsAsync(ControlPlaneDbFactory factory)
@@ -60,7 +105,7 @@ public sealed class ProvisioningTests : IDisposable
 
     private async Task<(ControlPlaneDbFactory Factory, Provisioning Provisioning, Guid Partner)> StartAsync()
     {
-        var factory = ControlPlaneDbFactory.For(ControlPlaneProvider.Sqlite, await files.NewDatabaseAsync());
+        var factory = ControlPlaneDbFactory.For(stores.Provider, await stores.NewDatabaseAsync());
         await ControlPlaneSchema.EnsureCurrentAsync(factory, apply: true, NullLogger.Instance, Ct);
         var partner = new Partner { Id = Guid.CreateVersion7(), Name = "Agency", CreatedAt = DateTimeOffset.UtcNow };
         await using (var db = await factory.CreateDbContextAsync(Ct))
@@ -73,3 +118,20 @@ public sealed class ProvisioningTests : IDisposable
         return (factory, new Provisioning(factory, new SiteAdmin(factory, TimeProvider.System), invitations, TimeProvider.System), partner.Id);
     }
 }
+
+public sealed class SqlitePeopleStoreTests : PeopleStoreTests, IDisposable
+{
+    private readonly SqliteStores files;
+
+    public SqlitePeopleStoreTests()
+        : this(new SqliteStores())
+    {
+    }
+
+    private SqlitePeopleStoreTests(SqliteStores files)
+        : base(files) => this.files = files;
+
+    public void Dispose() => files.Dispose();
+}
+
+public sealed class PostgresPeopleStoreTests(PostgresServer server) : PeopleStoreTests(new PostgresStores(server));
