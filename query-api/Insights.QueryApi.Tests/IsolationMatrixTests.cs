@@ -84,6 +84,9 @@ public sealed class IsolationMatrixTests(IsolationWorld world) : IClassFixture<I
 
     public static readonly string[] Targets = ["own", "other organisation", "other partner"];
 
+    /// <summary>A well-formed id that is nobody's and no invitation's: removals and revocations find nothing after the tenant check.</summary>
+    private const string NoOne = "0190a000-0000-7000-8000-000000000001";
+
     /// <summary>Every accounts and management endpoint, with the scope it checks and what it needs (README: roles × permissions).</summary>
     public static readonly Endpoint[] Endpoints =
     [
@@ -94,9 +97,13 @@ public sealed class IsolationMatrixTests(IsolationWorld world) : IClassFixture<I
         new("GET keys", ScopeKind.Site, "GET", "/v1/sites/{site}/keys", null, Need.Admin, HttpStatusCode.OK),
         new("POST keys", ScopeKind.Site, "POST", "/v1/sites/{site}/keys", new { kind = "read", label = "matrix" }, Need.Admin, HttpStatusCode.Created),
         new("POST site invitation", ScopeKind.Site, "POST", "/v1/sites/{site}/invitations", new { email = "invitee@matrix.example", role = "viewer" }, Need.Admin, HttpStatusCode.Created),
+        new("DELETE site person (not a member there: 404)", ScopeKind.Site, "DELETE", "/v1/sites/{site}/people/" + NoOne, null, Need.Admin, HttpStatusCode.NotFound, "person_not_found"),
         new("GET audit", ScopeKind.Organisation, "GET", "/v1/organisations/{organisation}/audit", null, Need.Admin, HttpStatusCode.OK),
         new("POST organisation invitation", ScopeKind.Organisation, "POST", "/v1/organisations/{organisation}/invitations", new { email = "invitee@matrix.example", role = "agent" }, Need.Admin, HttpStatusCode.Created),
         new("POST owner invitation", ScopeKind.Organisation, "POST", "/v1/organisations/{organisation}/invitations", new { email = "co-owner@matrix.example", role = "owner" }, Need.Owner, HttpStatusCode.Created),
+        new("GET people", ScopeKind.Organisation, "GET", "/v1/organisations/{organisation}/people", null, Need.Admin, HttpStatusCode.OK),
+        new("DELETE organisation person (not a member there: 404)", ScopeKind.Organisation, "DELETE", "/v1/organisations/{organisation}/people/" + NoOne, null, Need.Admin, HttpStatusCode.NotFound, "person_not_found"),
+        new("DELETE invitation (no such invitation: 404)", ScopeKind.Organisation, "DELETE", "/v1/organisations/{organisation}/invitations/" + NoOne, null, Need.Admin, HttpStatusCode.NotFound, "invitation_not_found"),
         new("POST transfer (to its own partner: no change)", ScopeKind.Organisation, "POST", "/v1/organisations/{organisation}/transfer", "{\"toPartner\":\"{partner}\"}", Need.Owner, HttpStatusCode.OK),
         new("GET clients", ScopeKind.Partner, "GET", "/v1/partners/{partner}/clients", null, Need.PartnerStaff, HttpStatusCode.OK),
         new("POST clients", ScopeKind.Partner, "POST", "/v1/partners/{partner}/clients", new { name = "Matrix Client", ownerEmail = "matrix-owner@matrix.example" }, Need.PartnerAdmin, HttpStatusCode.Created),
@@ -196,7 +203,7 @@ public sealed class IsolationMatrixTests(IsolationWorld world) : IClassFixture<I
         };
         var have = endpoint.Scope == ScopeKind.Partner ? PartnerLevel(role, target) : TenantLevel(role, target);
         return have == Need.None ? (HttpStatusCode.NotFound, notFound)
-            : Reaches(have, endpoint.Need) ? (endpoint.Success, null)
+            : Reaches(have, endpoint.Need) ? (endpoint.Success, endpoint.SuccessReason)
             : (HttpStatusCode.Forbidden, "role_insufficient");
     }
 
@@ -256,4 +263,5 @@ public enum Need
     PartnerAdmin,
 }
 
-public sealed record Endpoint(string Name, ScopeKind Scope, string Method, string Url, object? Body, Need Need, HttpStatusCode Success);
+/// <summary>An endpoint of the matrix; <see cref="SuccessReason"/> is the reason an allowed caller gets when <see cref="Success"/> is a problem (a 404 or 409 after the tenant check).</summary>
+public sealed record Endpoint(string Name, ScopeKind Scope, string Method, string Url, object? Body, Need Need, HttpStatusCode Success, string? SuccessReason = null);

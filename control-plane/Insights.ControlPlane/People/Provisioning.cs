@@ -35,41 +35,45 @@ public sealed class Provisioning(IDbContextFactory<ControlPlaneDb> dbs, SiteAdmi
     public const int MaxSitesPerClient = 20;
 
     /// <summary>
-    /// One call: the organisation under the partner, its sites (default goals), a write, server and read key per site,
-    /// and an owner invitation (mail in the outbox). Not one transaction: the site operations each commit theirs; a
-    /// failure part-way leaves a client the partner can see, complete or delete.
+    /// One call, one transaction: the organisation under the partner, its sites (default goals), a write, server and read
+    /// key per site, and an owner invitation (mail in the outbox). Everything commits together with one catalog version
+    /// bump, or, when any step is refused, nothing does (no organisation, site, key, invitation or mail is left behind).
     /// </summary>
-    public async Task<ProvisionedClient> CreateClientAsync(Guid partnerId, string name, string ownerEmail, IReadOnlyList<NewClientSite> newSites, Actor actor,
+    public Task<ProvisionedClient> CreateClientAsync(Guid partnerId, string name, string ownerEmail, IReadOnlyList<NewClientSite> newSites, Actor actor,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(newSites);
-        await using (var check = await dbs.CreateDbContextAsync(cancellationToken))
+        return sites.InTransactionAsync(async (db, now) =>
         {
+            // Checked under the catalog lock, so no concurrent request can take an id between this check and the save.
             foreach (var id in newSites.Select(s => s.Id).OfType<string>())
             {
-                if (await check.Sites.AnyAsync(s => s.Id == id, cancellationToken))
+                if (await SiteAdmin.SiteExistsAsync(db, id, cancellationToken))
                 {
                     throw new PeopleOperationException(409, "site_exists", $"The site id '{id}' is taken.");
                 }
             }
-        }
 
-        var organisation = await sites.CreateOrganisationAsync(name, partnerId, actor, cancellationToken);
-        var made = new List<ProvisionedSite>();
-        foreach (var site in newSites)
-        {
-            var id = site.Id ?? await FreeIdAsync(Slug(site.Name), cancellationToken);
-            await sites.CreateSiteAsync(organisation.Id, id, site.Name, null, actor, cancellationToken);
-            var write = await sites.IssueKeyAsync(id, SiteKeyKind.Write, "tracker snippet", actor, cancellationToken);
-            var server = await sites.IssueKeyAsync(id, SiteKeyKind.Server, "server", actor, cancellationToken);
-            var read = await sites.IssueKeyAsync(id, SiteKeyKind.Read, "reports", actor, cancellationToken);
-            made.Add(new ProvisionedSite(id, site.Name, write.Key, server.Key, read.Key));
-        }
+            var organisation = await SiteAdmin.AddOrganisationAsync(db, name, partnerId, actor, now, cancellationToken);
+            var made = new List<ProvisionedSite>();
+            foreach (var site in newSites)
+            {
+                var id = site.Id ?? await FreeIdAsync(db, Slug(site.Name), cancellationToken);
+                if (made.Any(m => m.Id == id))
+                {
+                    throw new PeopleOperationException(409, "site_exists", $"The site id '{id}' is given twice.");
+                }
 
-        await using var db = await dbs.CreateDbContextAsync(cancellationToken);
-        var issued = invitations.Add(db, ownerEmail, ScopeKind.Organisation, organisation.Id.ToString("D"), Role.Owner, name, actor);
-        await db.SaveChangesAsync(cancellationToken);
-        return new ProvisionedClient(organisation.Id, organisation.Name, made, issued.Invitation.Email, issued.Link, issued.Invitation.ExpiresAt);
+                await SiteAdmin.AddSiteAsync(db, organisation.Id, id, site.Name, null, actor, now, cancellationToken);
+                var write = await SiteAdmin.AddKeyAsync(db, id, SiteKeyKind.Write, "tracker snippet", actor, now, cancellationToken);
+                var server = await SiteAdmin.AddKeyAsync(db, id, SiteKeyKind.Server, "server", actor, now, cancellationToken);
+                var read = await SiteAdmin.AddKeyAsync(db, id, SiteKeyKind.Read, "reports", actor, now, cancellationToken);
+                made.Add(new ProvisionedSite(id, site.Name, write.Key, server.Key, read.Key));
+            }
+
+            var issued = invitations.Add(db, ownerEmail, ScopeKind.Organisation, organisation.Id.ToString("D"), Role.Owner, organisation.Name, actor);
+            return new ProvisionedClient(organisation.Id, organisation.Name, made, issued.Invitation.Email, issued.Link, issued.Invitation.ExpiresAt);
+        }, cancellationToken);
     }
 
     public async Task<IReadOnlyList<ClientSummary>> ListClientsAsync(IReadOnlyCollection<Guid> organisationIds, CancellationToken cancellationToken)
@@ -175,10 +179,11 @@ public sealed class Provisioning(IDbContextFactory<ControlPlaneDb> dbs, SiteAdmi
         return slug.Length > 0 ? slug : "site";
     }
 
-    private async Task<string> FreeIdAsync(string slug, CancellationToken cancellationToken)
+    /// <summary>The slug, or the slug with the first free "-2", "-3" ...: free in the store and among the sites this request adds.</summary>
+    private static async Task<string> FreeIdAsync(ControlPlaneDb db, string slug, CancellationToken cancellationToken)
     {
-        await using var db = await dbs.CreateDbContextAsync(cancellationToken);
         var taken = await db.Sites.Where(s => s.Id == slug || s.Id.StartsWith(slug + "-")).Select(s => s.Id).ToListAsync(cancellationToken);
+        taken.AddRange(db.Sites.Local.Select(s => s.Id));
         var candidate = slug;
         for (var n = 2; taken.Contains(candidate); n++)
         {

@@ -26,54 +26,85 @@ public sealed class SiteAdmin(IDbContextFactory<ControlPlaneDb> factory, TimePro
         new() { Id = "order-placed", Name = "Order placed", Kind = "order_placed" },
     ];
 
-    public async Task<Organisation> CreateOrganisationAsync(string name, Guid? partnerId, Actor actor, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(actor);
-        name = CheckName(name, "organisation");
-        return await InTransactionAsync(async (db, now) =>
-        {
-            if (partnerId is { } partner && !await db.Partners.AnyAsync(p => p.Id == partner, cancellationToken))
-            {
-                throw new ControlPlaneException(ControlPlaneException.NotFound, $"no partner with id {partner}");
-            }
-
-            var organisation = new Organisation { Id = Guid.CreateVersion7(now), Name = name, PartnerId = partnerId, CreatedAt = now };
-            db.Organisations.Add(organisation);
-            db.AuditLog.Add(Audit.Entry(actor, "organisation.created", ScopeKind.Organisation, organisation.Id.ToString("D"), new { name, partner = partnerId }, now));
-            return organisation;
-        }, cancellationToken);
-    }
+    public Task<Organisation> CreateOrganisationAsync(string name, Guid? partnerId, Actor actor, CancellationToken cancellationToken) =>
+        InTransactionAsync((db, now) => AddOrganisationAsync(db, name, partnerId, actor, now, cancellationToken), cancellationToken);
 
     /// <summary>Creates a site; <paramref name="settings"/> null starts it with the defaults and <see cref="DefaultGoals"/>.</summary>
-    public async Task<Site> CreateSiteAsync(Guid organisationId, string siteId, string name, SiteOptions? settings, Actor actor, CancellationToken cancellationToken)
+    public Task<Site> CreateSiteAsync(Guid organisationId, string siteId, string name, SiteOptions? settings, Actor actor, CancellationToken cancellationToken) =>
+        InTransactionAsync((db, now) => AddSiteAsync(db, organisationId, siteId, name, settings, actor, now, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// <see cref="CreateOrganisationAsync"/> on a caller's context inside <see cref="InTransactionAsync{T}"/>: adds the
+    /// organisation and its audit entry, does not save (so several steps commit together or not at all).
+    /// </summary>
+    internal static async Task<Organisation> AddOrganisationAsync(ControlPlaneDb db, string name, Guid? partnerId, Actor actor, DateTimeOffset now,
+        CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(actor);
+        name = CheckName(name, "organisation");
+        if (partnerId is { } partner && !await db.Partners.AnyAsync(p => p.Id == partner, cancellationToken))
+        {
+            throw new ControlPlaneException(ControlPlaneException.NotFound, $"no partner with id {partner}");
+        }
+
+        var organisation = new Organisation { Id = Guid.CreateVersion7(now), Name = name, PartnerId = partnerId, CreatedAt = now };
+        db.Organisations.Add(organisation);
+        db.AuditLog.Add(Audit.Entry(actor, "organisation.created", ScopeKind.Organisation, organisation.Id.ToString("D"), new { name, partner = partnerId }, now));
+        return organisation;
+    }
+
+    /// <summary>
+    /// <see cref="CreateSiteAsync"/> on a caller's context, without saving. The organisation and the id are checked
+    /// against the store and against what the context holds unsaved, so a batch cannot use one id twice.
+    /// </summary>
+    internal static async Task<Site> AddSiteAsync(ControlPlaneDb db, Guid organisationId, string siteId, string name, SiteOptions? settings, Actor actor,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(actor);
         settings ??= new SiteOptions { Goals = DefaultGoals() };
         settings.Id = siteId;
         settings.Name = CheckName(name, "site");
         Check(settings);
-        return await InTransactionAsync(async (db, now) =>
+        if (!db.Organisations.Local.Any(o => o.Id == organisationId) && !await db.Organisations.AnyAsync(o => o.Id == organisationId, cancellationToken))
         {
-            if (!await db.Organisations.AnyAsync(o => o.Id == organisationId, cancellationToken))
-            {
-                throw new ControlPlaneException(ControlPlaneException.NotFound, $"no organisation with id {organisationId}");
-            }
+            throw new ControlPlaneException(ControlPlaneException.NotFound, $"no organisation with id {organisationId}");
+        }
 
-            if (await db.Sites.AnyAsync(s => s.Id == siteId, cancellationToken))
-            {
-                throw new ControlPlaneException(ControlPlaneException.Conflict, $"the site id '{siteId}' is taken; choose another");
-            }
+        if (await SiteExistsAsync(db, siteId, cancellationToken))
+        {
+            throw new ControlPlaneException(ControlPlaneException.Conflict, $"the site id '{siteId}' is taken; choose another");
+        }
 
-            var site = new Site
-            {
-                Id = siteId, OrganisationId = organisationId, Name = settings.Name, SettingsJson = SiteSettings.Serialize(settings),
-                CreatedAt = now, UpdatedAt = now,
-            };
-            db.Sites.Add(site);
-            db.AuditLog.Add(Audit.Entry(actor, "site.created", ScopeKind.Site, siteId, new { organisation = organisationId, name = site.Name }, now));
-            return site;
-        }, cancellationToken);
+        var site = new Site
+        {
+            Id = siteId, OrganisationId = organisationId, Name = settings.Name, SettingsJson = SiteSettings.Serialize(settings),
+            CreatedAt = now, UpdatedAt = now,
+        };
+        db.Sites.Add(site);
+        db.AuditLog.Add(Audit.Entry(actor, "site.created", ScopeKind.Site, siteId, new { organisation = organisationId, name = site.Name }, now));
+        return site;
     }
+
+    /// <summary><see cref="IssueKeyAsync"/> on a caller's context, without saving; the site may be one the context holds unsaved.</summary>
+    internal static async Task<IssuedKey> AddKeyAsync(ControlPlaneDb db, string siteId, SiteKeyKind kind, string label, Actor actor, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(actor);
+        label = CheckLabel(label);
+        if (!await SiteExistsAsync(db, siteId, cancellationToken))
+        {
+            throw new ControlPlaneException(ControlPlaneException.NotFound, $"no site with id '{siteId}'");
+        }
+
+        return Issue(db, siteId, kind, label, actor, "key.issued", null, now);
+    }
+
+    /// <summary>True when the id is in the store or added to <paramref name="db"/> and not yet saved.</summary>
+    internal static async Task<bool> SiteExistsAsync(ControlPlaneDb db, string siteId, CancellationToken cancellationToken) =>
+        db.Sites.Local.Any(s => s.Id == siteId) || await db.Sites.AnyAsync(s => s.Id == siteId, cancellationToken);
 
     /// <summary>The site's settings with its id and name (no keys), or null for an unknown site.</summary>
     public async Task<SiteOptions?> GetSettingsAsync(string siteId, CancellationToken cancellationToken)
@@ -105,20 +136,8 @@ public sealed class SiteAdmin(IDbContextFactory<ControlPlaneDb> factory, TimePro
     }
 
     /// <summary>A new key for the site: <c>ik_pub_</c> (write), <c>ik_srv_</c> (server) or <c>ik_read_</c> and 32 random bytes.</summary>
-    public async Task<IssuedKey> IssueKeyAsync(string siteId, SiteKeyKind kind, string label, Actor actor, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(actor);
-        label = CheckLabel(label);
-        return await InTransactionAsync(async (db, now) =>
-        {
-            if (!await db.Sites.AnyAsync(s => s.Id == siteId, cancellationToken))
-            {
-                throw new ControlPlaneException(ControlPlaneException.NotFound, $"no site with id '{siteId}'");
-            }
-
-            return Issue(db, siteId, kind, label, actor, "key.issued", null, now);
-        }, cancellationToken);
-    }
+    public Task<IssuedKey> IssueKeyAsync(string siteId, SiteKeyKind kind, string label, Actor actor, CancellationToken cancellationToken) =>
+        InTransactionAsync((db, now) => AddKeyAsync(db, siteId, kind, label, actor, now, cancellationToken), cancellationToken);
 
     /// <summary>
     /// A new key of the same site, kind and label; the old one keeps working for <paramref name="grace"/> (null or zero:
@@ -216,7 +235,12 @@ public sealed class SiteAdmin(IDbContextFactory<ControlPlaneDb> factory, TimePro
         }
     }
 
-    private async Task<T> InTransactionAsync<T>(Func<ControlPlaneDb, DateTimeOffset, Task<T>> change, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="change"/> in one transaction under the catalog lock, saves once and moves the catalog version
+    /// once. A throw anywhere leaves the store as it was. Internal so that composite operations (provisioning a client)
+    /// use the same lock, save and version bump as every single change.
+    /// </summary>
+    internal async Task<T> InTransactionAsync<T>(Func<ControlPlaneDb, DateTimeOffset, Task<T>> change, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);

@@ -33,6 +33,7 @@ public static class AccountsRegistration
         services.AddSingleton<Invitations>();
         services.AddSingleton<AccessResolver>();
         services.AddSingleton<Provisioning>();
+        services.AddSingleton<Members>();
         services.AddHostedService<SmtpOutboxSender>();
         services.AddScoped<SessionEvents>();
 

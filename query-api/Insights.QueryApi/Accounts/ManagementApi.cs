@@ -52,6 +52,9 @@ public static class ManagementApi
             SendAsync(sender, context, new RevokeSiteKey(site, ReadKeys.From(context.Request), id)));
         site.MapPost("/invitations", (string site, HttpContext context, ISender sender) =>
             InviteAsync(new Target(ScopeKind.Site, site), context, sender)).Accepts<InviteBody>("application/json");
+        site.MapDelete("/people/{person}", (string site, string person, HttpContext context, ISender sender) =>
+            SendAsync(sender, context, new RemoveMember(new Target(ScopeKind.Site, site), ReadKeys.From(context.Request), person)))
+            .WithSummary("Remove a person's role at this site (a role at the organisation stays)");
 
         var organisation = app.MapGroup("/v1/organisations/{organisation}").WithTags("Organisations");
         organisation.MapGet("/audit", (string organisation, long? before, int? limit, HttpContext context, ISender sender) =>
@@ -59,6 +62,15 @@ public static class ManagementApi
                 Math.Clamp(limit ?? 100, 1, OrganisationAudit.MaxLimit)))).WithSummary("Who changed what (newest first; page with ?before=<id>)");
         organisation.MapPost("/invitations", (string organisation, HttpContext context, ISender sender) =>
             InviteAsync(new Target(ScopeKind.Organisation, organisation), context, sender)).Accepts<InviteBody>("application/json");
+        organisation.MapDelete("/invitations/{id}", (string organisation, string id, HttpContext context, ISender sender) =>
+            SendAsync(sender, context, new RevokeInvitation(organisation, ReadKeys.From(context.Request), id)))
+            .WithSummary("Revoke a pending invitation here or at one of the sites: its link stops working");
+        organisation.MapGet("/people", (string organisation, HttpContext context, ISender sender) =>
+            SendAsync(sender, context, new ListPeople(organisation, ReadKeys.From(context.Request))))
+            .WithSummary("People with a role at the organisation or its sites, and pending invitations");
+        organisation.MapDelete("/people/{person}", (string organisation, string person, HttpContext context, ISender sender) =>
+            SendAsync(sender, context, new RemoveMember(new Target(ScopeKind.Organisation, organisation), ReadKeys.From(context.Request), person)))
+            .WithSummary("Remove a person's role at the organisation (an owner only by an owner; never the last owner: 409 last_owner)");
         organisation.MapPost("/transfer", async (string organisation, HttpContext context, ISender sender) =>
         {
             var (body, problem) = await JsonBodies.ReadAsync<TransferBody>(context.Request, context.RequestAborted);

@@ -47,7 +47,13 @@ internal static class Refusals
         }
         catch (PeopleOperationException e)
         {
-            return new QueryProblem(e.Status, e.Reason, e.Status == StatusCodes.Status404NotFound ? "Not found" : "Conflict", e.Message);
+            var title = e.Status switch
+            {
+                StatusCodes.Status404NotFound => "Not found",
+                StatusCodes.Status403Forbidden => "Your role does not allow this",
+                _ => "Conflict",
+            };
+            return new QueryProblem(e.Status, e.Reason, title, e.Message);
         }
     }
 }
