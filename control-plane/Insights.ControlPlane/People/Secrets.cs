@@ -5,8 +5,8 @@ using Insights.Contracts;
 namespace Insights.ControlPlane.People;
 
 /// <summary>
-/// Tokens handed to people once (sign-in links, invitations, personal API tokens): a prefix that says what it is, then
-/// 32 random bytes. Only <see cref="SiteCatalog.HashKey"/> of a token is stored, the one hash of the control plane.
+/// Secrets handed out once (site keys, sign-in links, invitations, personal API tokens): a prefix that says what it is,
+/// then 32 random bytes, base64url. Only <see cref="SiteCatalog.HashKey"/> of a token is stored, the one hash of the control plane.
 /// </summary>
 public static class Secrets
 {

@@ -1,6 +1,5 @@
-using System.Buffers.Text;
-using System.Security.Cryptography;
 using Insights.ControlPlane.Model;
+using Insights.ControlPlane.People;
 using Insights.Contracts;
 using Microsoft.EntityFrameworkCore;
 
@@ -202,7 +201,7 @@ public sealed class SiteAdmin(IDbContextFactory<ControlPlaneDb> factory, TimePro
             SiteKeyKind.Read => "ik_read_",
             _ => throw new ControlPlaneException(ControlPlaneException.Invalid, $"unknown key kind {kind}"),
         };
-        return prefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        return Secrets.New(prefix);
     }
 
     private static string CheckName(string name, string what)
