@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Insights.ControlPlane.Model;
 using Insights.QueryApi.Tests.Support;
 using Microsoft.AspNetCore.Identity;
@@ -31,6 +32,38 @@ public sealed class SignInTests(AccountsHost host) : IClassFixture<AccountsHost>
         Assert.Equal("locked_out", (await right.ProblemAsync(HttpStatusCode.TooManyRequests)).Reason());
         using var me = await browser.SendAsync(HttpMethod.Get, "/v1/me");
         Assert.Equal(HttpStatusCode.Unauthorized, me.StatusCode);
+    }
+
+    [Fact]
+    public async Task One_address_trying_many_accounts_is_slowed_down_whichever_way_in_it_uses()
+    {
+        var settings = host.Database.Settings();
+        settings["People:SignInAttemptsPerMinute"] = "3";
+        await using var api = new QueryApiFactory(settings);
+        using var client = api.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { BaseAddress = new Uri("https://localhost") });
+
+        // Three different accounts (no lockout is reached), then a link request and an invitation: the same budget.
+        for (var i = 0; i < 3; i++)
+        {
+            using var wrong = await client.PostAsJsonAsync("/v1/auth/sign-in", new { email = $"spray{i}@people.example", password = "Winter2026!" }, Http.Ct);
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        }
+
+        foreach (var (path, body) in new (string, object)[]
+        {
+            ("/v1/auth/sign-in", new { email = "spray3@people.example", password = "Winter2026!" }),
+            ("/v1/auth/links", new { email = "spray4@people.example" }),
+            ("/v1/invitations/iin_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/accept", new { password = "whatever it is 123" }),
+        })
+        {
+            using var limited = await client.PostAsJsonAsync(path, body, Http.Ct);
+            Assert.Equal("too_many_attempts", (await limited.ProblemAsync(HttpStatusCode.TooManyRequests)).Reason());
+            Assert.True(limited.Headers.RetryAfter?.Delta > TimeSpan.Zero, $"{path}: no Retry-After");
+        }
+
+        // Signed-in work is not counted: reports and management are limited by role, not by this budget.
+        using var health = await client.GetAsync("/healthz", Http.Ct);
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
 
     [Fact]

@@ -42,6 +42,15 @@ public sealed class PeopleOptions
     [Url]
     public string PublicBaseUrl { get; set; } = "http://127.0.0.1:8081";
 
+    /// <summary>
+    /// Sign-in attempts per minute from one client address, all accounts together (passwords, link requests, link uses,
+    /// invitation acceptances): the per-account lockout stops guessing one password, this stops one address trying many
+    /// accounts or mailing many links. Higher serves offices behind one address; lower slows a spray sooner. Behind a
+    /// proxy, configure forwarded headers so the address is the client's.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int SignInAttemptsPerMinute { get; set; } = 30;
+
     /// <summary>How long a signed-in browser session lasts without use (it slides with use). Shorter limits a stolen cookie; longer signs people out less.</summary>
     [Range(typeof(TimeSpan), "00:05:00", "90.00:00:00")]
     public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromDays(14);

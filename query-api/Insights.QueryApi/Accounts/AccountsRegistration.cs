@@ -1,12 +1,16 @@
+using System.Globalization;
 using System.Security.Claims;
+using System.Threading.RateLimiting;
 using Insights.ControlPlane;
 using Insights.ControlPlane.Model;
 using Insights.ControlPlane.People;
+using Insights.QueryApi.Pipeline;
 using Insights.ServiceDefaults;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -16,6 +20,9 @@ namespace Insights.QueryApi.Accounts;
 public static class AccountsRegistration
 {
     public const string CsrfHeaderName = "X-CSRF-Token";
+
+    /// <summary>The rate-limit policy of every anonymous way in (<see cref="PeopleOptions.SignInAttemptsPerMinute"/>).</summary>
+    public const string SignInRateLimit = "sign-in";
 
     public static IHostApplicationBuilder AddAccounts(this IHostApplicationBuilder builder)
     {
@@ -76,6 +83,24 @@ public static class AccountsRegistration
             });
         }
 
+        // Anonymous sign-in traffic, limited per client address: one policy for every way in.
+        services.AddRateLimiter(options =>
+        {
+            options.AddPolicy(SignInRateLimit, context =>
+            {
+                var perMinute = context.RequestServices.GetRequiredService<IOptions<PeopleOptions>>().Value.SignInAttemptsPerMinute;
+                return RateLimitPartition.GetFixedWindowLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+            });
+            options.OnRejected = (rejected, _) =>
+            {
+                var wait = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromMinutes(1);
+                rejected.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(Math.Max(1, wait.TotalSeconds))).ToString(CultureInfo.InvariantCulture);
+                return new ValueTask(AuthApi.Answer(new QueryProblem(StatusCodes.Status429TooManyRequests, "too_many_attempts", "Too many sign-in attempts",
+                    "Too many sign-in attempts from this address; wait a minute and try again."), rejected.HttpContext).ExecuteAsync(rejected.HttpContext));
+            };
+        });
+
         services.AddAntiforgery(options =>
         {
             options.HeaderName = CsrfHeaderName;
@@ -94,6 +119,7 @@ public static class AccountsRegistration
     public static WebApplication UseAccounts(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseRateLimiter();
         app.UseAuthentication();
         app.Use(async (context, next) =>
         {

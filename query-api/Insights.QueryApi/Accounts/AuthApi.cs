@@ -52,12 +52,12 @@ public static class AuthApi
     {
         ArgumentNullException.ThrowIfNull(app);
         var auth = app.MapGroup("/v1/auth").WithTags("Sign-in");
-        auth.MapPost("/sign-in", SignIn).WithMetadata(CsrfExempt.Instance).WithSummary("Sign in with e-mail and password (sets the session cookie)")
+        auth.MapPost("/sign-in", SignIn).WithMetadata(CsrfExempt.Instance).RequireRateLimiting(AccountsRegistration.SignInRateLimit).WithSummary("Sign in with e-mail and password (sets the session cookie)")
             .Accepts<SignInBody>("application/json");
-        auth.MapPost("/links", RequestLink).WithMetadata(CsrfExempt.Instance).WithSummary("Mail a sign-in link (always 202, whether the address is known or not)")
+        auth.MapPost("/links", RequestLink).WithMetadata(CsrfExempt.Instance).RequireRateLimiting(AccountsRegistration.SignInRateLimit).WithSummary("Mail a sign-in link (always 202, whether the address is known or not)")
             .Accepts<LinkRequestBody>("application/json");
         auth.MapGet("/links/{token}", LinkPage).WithSummary("The page a mailed link opens: a button that signs in (mail scanners that fetch links do not use them up)");
-        auth.MapPost("/links/{token}", UseLink).WithMetadata(CsrfExempt.Instance).WithSummary("Use a sign-in link (single use)");
+        auth.MapPost("/links/{token}", UseLink).WithMetadata(CsrfExempt.Instance).RequireRateLimiting(AccountsRegistration.SignInRateLimit).WithSummary("Use a sign-in link (single use)");
         auth.MapPost("/sign-out", (Delegate)SignOut).WithSummary("End this session");
         auth.MapGet("/csrf", Csrf).WithSummary("The antiforgery token to send as 'X-CSRF-Token' with every change made with the session cookie (fetch it after signing in)");
         if (app.ServiceProvider.GetRequiredService<IOptions<OpenIdConnectSettings>>().Value.Enabled)
@@ -75,7 +75,7 @@ public static class AuthApi
         me.MapGet("/tokens", ListTokens).WithSummary("Your personal API tokens (hints only)");
         me.MapDelete("/tokens/{id}", RevokeToken).WithSummary("Revoke one of your tokens");
 
-        app.MapPost("/v1/invitations/{token}/accept", Accept).WithTags("Sign-in").WithMetadata(CsrfExempt.Instance)
+        app.MapPost("/v1/invitations/{token}/accept", Accept).WithTags("Sign-in").WithMetadata(CsrfExempt.Instance).RequireRateLimiting(AccountsRegistration.SignInRateLimit)
             .WithSummary("Accept an invitation: as the signed-in person, or as a new person with their own password; signs in")
             .Accepts<AcceptBody>("application/json");
         return app;
