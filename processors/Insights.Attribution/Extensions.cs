@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using ClickHouse.Driver;
 using Insights.Attribution.Engine;
 using Insights.Attribution.Storage;
+using Insights.ControlPlane;
 using Insights.Contracts;
 using Insights.Processors.Consuming;
 using Insights.ServiceDefaults;
@@ -38,7 +39,9 @@ public static class Extensions
         services.AddMetrics();
         services.TryAddSingleton<AttributionMetrics>();
         services.TryAddSingleton<AttributionHealth>();
-        services.TryAddSingleton(_ => new SiteCatalog(AttributionSites.From(configuration)));
+        // Sites (goals, currency, window) from the one store every service reads, as in the processors' host; the
+        // call is idempotent, so a host that registered the control plane already keeps its registration.
+        services.AddControlPlane(configuration);
         services.TryAddSingleton(provider => new SiteRulebook(provider.GetRequiredService<SiteCatalog>(),
             provider.GetRequiredService<IOptions<AttributionOptions>>().Value.ToEngineSettings()));
         services.TryAddSingleton(provider => new AttributionEngine(provider.GetRequiredService<SiteRulebook>(), provider.GetService<IMeterFactory>()));
