@@ -221,6 +221,25 @@ public abstract class StoreTests(IStoreProvider stores, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task Settings_attribution_could_not_use_are_refused_before_they_are_stored()
+    {
+        // A goal the engine cannot match would stop the attribution consumer when it rebuilds the rules from the store.
+        var factory = await MigratedAsync();
+        var admin = new SiteAdmin(factory, TimeProvider.System);
+        var organisation = await admin.CreateOrganisationAsync("Goals Ltd", null, Actor.Cli("test"), Ct);
+        await admin.CreateSiteAsync(organisation.Id, "goals", "Goals", null, Actor.Cli("test"), Ct);
+
+        var refused = await Assert.ThrowsAsync<ControlPlaneException>(() => admin.UpdateSettingsAsync("goals",
+            new SiteOptions { Name = "Goals", Goals = [new SiteGoal { Id = "g", Kind = "pageview" }], CurrencyRates = new() { ["EURO"] = 1.1m } },
+            Actor.Cli("test"), Ct));
+
+        Assert.Equal(ControlPlaneException.Invalid, refused.Reason);
+        Assert.Contains("settings:Goals:0:Kind", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("settings:CurrencyRates:EURO", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(SiteAdmin.DefaultGoals().Select(g => g.Id), (await admin.GetSettingsAsync("goals", Ct))!.Goals.Select(g => g.Id));
+    }
+
+    [Fact]
     public async Task Names_keep_unicode_and_oversized_names_ids_and_duplicate_sites_are_refused_with_a_reason()
     {
         var factory = await MigratedAsync();

@@ -111,74 +111,9 @@ internal sealed class AttributionOptionsValidator(IConfiguration configuration) 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    public static IEnumerable<string> ValidateSites(IReadOnlyList<SiteOptions> sites)
-    {
-        for (var i = 0; i < sites.Count; i++)
-        {
-            var site = sites[i];
-            var prefix = $"{SiteCatalogRegistration.Section}:{i}";
-            var results = new List<ValidationResult>();
-            if (!Validator.TryValidateObject(site, new ValidationContext(site), results, validateAllProperties: true))
-            {
-                foreach (var result in results)
-                {
-                    yield return $"{prefix}:{result.MemberNames.FirstOrDefault()}: {result.ErrorMessage}";
-                }
-            }
-
-            foreach (var (currency, rate) in site.CurrencyRates)
-            {
-                if (currency.Length != 3 || !currency.All(char.IsAsciiLetter))
-                {
-                    yield return $"{prefix}:CurrencyRates:{currency}: not an ISO 4217 currency code";
-                }
-                else if (rate <= 0 || rate > 1_000_000)
-                {
-                    yield return $"{prefix}:CurrencyRates:{currency}: the rate must be a positive number of {site.ReportingCurrency} per {currency.ToUpperInvariant()}";
-                }
-            }
-
-            var ids = new HashSet<string>(StringComparer.Ordinal);
-            for (var g = 0; g < site.Goals.Count; g++)
-            {
-                var goal = site.Goals[g];
-                var key = $"{prefix}:Goals:{g}";
-                var goalResults = new List<ValidationResult>();
-                if (!Validator.TryValidateObject(goal, new ValidationContext(goal), goalResults, validateAllProperties: true))
-                {
-                    foreach (var result in goalResults)
-                    {
-                        yield return $"{key}:{result.MemberNames.FirstOrDefault()}: {result.ErrorMessage}";
-                    }
-
-                    continue;
-                }
-
-                if (!ids.Add(goal.Id))
-                {
-                    yield return $"{key}:Id: the goal id '{goal.Id}' is used twice in this site";
-                }
-
-                switch (GoalRule.ParseKind(goal.Kind))
-                {
-                    case null:
-                        yield return $"{key}:Kind: '{goal.Kind}' is not one of page, event, chat_started, order_placed";
-                        break;
-                    case GoalKind.Page when string.IsNullOrWhiteSpace(goal.UrlPattern) || goal.UrlPattern.Length > 2048:
-                        yield return $"{key}:UrlPattern: a page goal needs a path or URL pattern (at most 2048 characters), like /thank-you or /checkout/*";
-                        break;
-                    case GoalKind.Event when string.IsNullOrWhiteSpace(goal.EventName):
-                        yield return $"{key}:EventName: an event goal needs the custom event's name";
-                        break;
-                }
-
-                if (goal.Value is { } value && (value < 0 || value > Money.MaxAmount))
-                {
-                    yield return $"{key}:Value: must be zero or more";
-                }
-            }
-        }
-    }
+    /// <summary>The configured sites against the one rule set for site settings (<see cref="SiteValidation"/>).</summary>
+    public static IEnumerable<string> ValidateSites(IReadOnlyList<SiteOptions> sites) =>
+        sites.SelectMany((site, i) => SiteValidation.Check(site, $"{SiteCatalogRegistration.Section}:{i}"));
 }
 
 /// <summary>The sites as configured (section <c>Sites</c>), read on their own: a processors host may run without any.</summary>

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Insights.Contracts;
 using Microsoft.Extensions.Options;
 
@@ -6,8 +5,9 @@ namespace Insights.ControlPlane.Store;
 
 /// <summary>
 /// Fails the start-up, naming the key (<c>Sites:0:TimeZone</c>), for a configured (seeded) site the services could not
-/// serve: an invalid id, a time zone this machine does not know (report day boundaries would be wrong), a name longer
-/// than the store keeps, a duplicated id or key. No configured site is fine: sites come from the store.
+/// serve (<see cref="SiteValidation"/>: an invalid id, an unknown time zone, currency rates or goals attribution could
+/// not use), a name longer than the store keeps, a duplicated id or key. The control plane checks updated settings by
+/// the same rules (<see cref="SiteAdmin"/>). No configured site is fine: sites come from the store.
 /// </summary>
 internal sealed class SeedSitesValidator : IValidateOptions<List<SiteOptions>>
 {
@@ -42,23 +42,14 @@ internal sealed class SeedSitesValidator : IValidateOptions<List<SiteOptions>>
     public static IEnumerable<string> Check(SiteOptions site, string prefix)
     {
         ArgumentNullException.ThrowIfNull(site);
-        var results = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(site, new ValidationContext(site), results, validateAllProperties: true))
+        foreach (var problem in SiteValidation.Check(site, prefix))
         {
-            foreach (var result in results)
-            {
-                yield return $"{prefix}:{result.MemberNames.FirstOrDefault()}: {result.ErrorMessage}";
-            }
+            yield return problem;
         }
 
         if (site.Name.Length > MaxNameLength)
         {
             yield return $"{prefix}:Name: at most {MaxNameLength} characters, got {site.Name.Length}";
-        }
-
-        if (!TimeZoneInfo.TryFindSystemTimeZoneById(site.TimeZone, out _))
-        {
-            yield return $"{prefix}:TimeZone: '{site.TimeZone}' is not an IANA time zone this machine knows (e.g. 'UTC', 'Europe/Berlin').";
         }
     }
 }

@@ -1,3 +1,4 @@
+using Insights.Contracts;
 namespace Insights.Attribution.Engine;
 
 /// <summary>
@@ -7,7 +8,7 @@ namespace Insights.Attribution.Engine;
 public static class Money
 {
     /// <summary>Largest magnitude a <c>Decimal(18,4)</c> column holds.</summary>
-    public const decimal MaxAmount = 99_999_999_999_999.9999m;
+    public const decimal MaxAmount = SiteValidation.MaxAmount;
 
     private const decimal Unit = 0.0001m;
 
