@@ -12,6 +12,9 @@ public static class SiteValidation
     /// <summary>Largest magnitude a <c>Decimal(18,4)</c> money column holds.</summary>
     public const decimal MaxAmount = 99_999_999_999_999.9999m;
 
+    /// <summary>Most domains a site's target-account list may hold (<see cref="SiteOptions.TargetAccounts"/>).</summary>
+    public const int MaxTargetAccounts = 10_000;
+
     /// <summary>The goal kinds the attribution engine matches (<see cref="SiteGoal.Kind"/>).</summary>
     public static IReadOnlyList<string> GoalKinds { get; } = ["page", "event", "chat_started", "order_placed"];
 
@@ -42,6 +45,19 @@ public static class SiteValidation
             else if (rate <= 0 || rate > 1_000_000)
             {
                 yield return $"{prefix}:CurrencyRates:{currency}: the rate must be a positive number of {site.ReportingCurrency} per {currency.ToUpperInvariant()}";
+            }
+        }
+
+        if (site.TargetAccounts.Count > MaxTargetAccounts)
+        {
+            yield return $"{prefix}:TargetAccounts: at most {MaxTargetAccounts} domains (this list has {site.TargetAccounts.Count})";
+        }
+
+        foreach (var domain in site.TargetAccounts.Take(MaxTargetAccounts))
+        {
+            if (!IsDomain(domain))
+            {
+                yield return $"{prefix}:TargetAccounts: '{Shorten(domain)}' is not a web domain; list domains like acme.com (no scheme, path or wildcard)";
             }
         }
 
@@ -85,4 +101,19 @@ public static class SiteValidation
             }
         }
     }
+
+    /// <summary>A lower- or upper-case DNS name of two or more labels (letters, digits, hyphens), at most 253 characters.</summary>
+    private static bool IsDomain(string? value)
+    {
+        if (string.IsNullOrEmpty(value) || value.Length > 253)
+        {
+            return false;
+        }
+
+        var labels = value.Split('.');
+        return labels.Length >= 2 && labels.All(label => label.Length is > 0 and <= 63
+            && label[0] != '-' && label[^1] != '-' && label.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'));
+    }
+
+    private static string Shorten(string? value) => value is null ? "" : value.Length <= 80 ? value : value[..80] + "…";
 }

@@ -142,6 +142,33 @@ public sealed class SiteOptions
 
     /// <summary>Goals whose completions, conversion rates and chat-assisted share the goals report shows.</summary>
     public List<SiteGoal> Goals { get; set; } = [];
+
+    /// <summary>
+    /// The companies the site's sales team is after (its target-account list), as web domains (<c>acme.com</c>). A
+    /// visitor's company whose domain is one of these, or under one (<c>eu.acme.com</c>), is a target account: live views
+    /// badge it and invitation and alert rules can ask for it. At most <see cref="SiteValidation.MaxTargetAccounts"/>.
+    /// </summary>
+    public List<string> TargetAccounts { get; set; } = [];
+
+    /// <summary>True when <paramref name="domain"/> (a company's web domain) is on the target-account list or under one of its domains.</summary>
+    public bool IsTargetAccount(string? domain)
+    {
+        if (string.IsNullOrEmpty(domain) || TargetAccounts.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var target in TargetAccounts)
+        {
+            if (domain.Equals(target, StringComparison.OrdinalIgnoreCase)
+                || (domain.Length > target.Length && domain[^(target.Length + 1)] == '.' && domain.EndsWith(target, StringComparison.OrdinalIgnoreCase)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }
 
 /// <summary>

@@ -31,9 +31,11 @@ public sealed class PresenceBoard
     private readonly TimeProvider time;
     private readonly LiveMetrics metrics;
     private readonly long firstId;
+    private readonly IPresenceWatcher[] watchers;
     private volatile bool ready;
 
-    public PresenceBoard(IOptions<LiveOptions> options, IOptions<LeadScoreOptions> leads, TimeProvider time, LiveMetrics metrics)
+    public PresenceBoard(IOptions<LiveOptions> options, IOptions<LeadScoreOptions> leads, TimeProvider time, LiveMetrics metrics,
+        IEnumerable<IPresenceWatcher>? watchers = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(leads);
@@ -43,6 +45,7 @@ public sealed class PresenceBoard
         (intentPaths, intentWeights) = (this.leads.IntentPaths(), this.leads.IntentWeights());
         this.time = time;
         this.metrics = metrics;
+        this.watchers = watchers?.ToArray() ?? [];
         Budget = new MemoryBudget(this.options.MaxBytes);
         firstId = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
         metrics.Observe(this);
@@ -104,6 +107,14 @@ public sealed class PresenceBoard
             if (publish && change is not null)
             {
                 site.Publish(change, visitor.View(now));
+            }
+
+            if (publish)
+            {
+                foreach (var watcher in watchers)
+                {
+                    watcher.Changed(site, visitor, e, now);
+                }
             }
         }
 
@@ -269,10 +280,14 @@ public sealed class PresenceBoard
         return (int)Math.Round(100 * (1 - Math.Exp(-points / leads.Scale)));
     }
 
-    /// <summary>Lets go of visitors not seen for the idle timeout; returns how many left.</summary>
+    /// <summary>
+    /// Lets go of visitors not seen for the idle timeout and gives every watcher a tick for each visitor who stays (time
+    /// conditions: time on site, time on page); returns how many left.
+    /// </summary>
     public int Sweep()
     {
-        var cutoff = time.GetUtcNow() - options.IdleTimeout;
+        var now = time.GetUtcNow();
+        var cutoff = now - options.IdleTimeout;
         var left = 0;
         foreach (var site in sites.Values)
         {
@@ -282,6 +297,17 @@ public sealed class PresenceBoard
                 {
                     Leave(site, visitor, EvictionReasons.Idle);
                     left++;
+                }
+
+                if (watchers.Length > 0 && ready)
+                {
+                    foreach (var visitor in site.Visitors.Values)
+                    {
+                        foreach (var watcher in watchers)
+                        {
+                            watcher.Tick(site, visitor, now);
+                        }
+                    }
                 }
             }
         }
@@ -319,5 +345,9 @@ public sealed class PresenceBoard
         Budget.Evicted(visitor.Bytes, reason);
         metrics.Left(reason);
         site.Publish(LiveEventNames.Left, new LiveDeparture(visitor.Id, reason == EvictionReasons.Memory ? "evicted" : reason));
+        foreach (var watcher in watchers)
+        {
+            watcher.Left(site, visitor);
+        }
     }
 }

@@ -4,7 +4,7 @@ using Insights.ServiceDefaults;
 namespace Insights.QueryApi.Live;
 
 /// <summary>A visitor's live state, changed only under its site's lock (<see cref="SitePresence"/>).</summary>
-internal sealed class PresentVisitor(string id)
+public sealed class PresentVisitor(string id)
 {
     // Ids of the latest events applied: the rebuild and the topic overlap, and the topic is at-least-once.
     private readonly string?[] recent = new string?[8];
