@@ -20,6 +20,7 @@ public static class LiveEndpoints
         services.AddValidatedOptions<LiveOptions>(configuration, LiveOptions.Section);
         services.AddSingleton<LiveMetrics>();
         services.AddSingleton<PresenceBoard>();
+        services.AddSingleton<VisitorInvitations>();
         services.AddSingleton<PresenceRebuild>();
         services.AddSingleton<VisitHistory>();
         if (configuration.GetValue(LiveOptions.Section + ":" + nameof(LiveOptions.Enabled), true))
