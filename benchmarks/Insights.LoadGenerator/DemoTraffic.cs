@@ -2,85 +2,174 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Insights.LoadGenerator.Demo;
 
 namespace Insights.LoadGenerator;
 
 /// <summary>
-/// Gentle, lifelike traffic for a newcomer's first look: visitors arrive, read a few pages over a few
-/// minutes, some come from campaigns, some fire custom events, some chat with an agent and some buy, then
-/// leave. Every 10 s it prints what the query API counts (page views, visitors, goal completions, orders and
-/// revenue), so numbers visibly move.
+/// A dashboard full of lifelike data for a newcomer's first look. First the history: the last
+/// <see cref="LoadOptions.HistoryDays"/> days of visits (<see cref="DemoModel"/>), sent with their past timestamps and a
+/// progress line per step. Then a steady live trickle: visitors arrive every few seconds, read a few pages over a few
+/// minutes, some from companies, some chat with an agent and some buy, then leave — so Live is never empty. Every 10 s
+/// it prints what the query API counts (page views, visitors, goal completions, orders and revenue) over all demo sites.
 /// </summary>
 /// <remarks>
-/// Each event goes in with the key its real sender would hold: page views and custom events with the public write
-/// key (the tracker's), chats and orders with the server key (the chat platform's and the shop's servers). Keys
-/// travel in headers only, never in the URL.
+/// Sites: the seeded demo site (<c>control-plane/demo/demo-sites.json</c>, fixed keys) and, when
+/// <see cref="LoadOptions.AccountFile"/> names a provisioned demo account, the demo partner's client sites. Every event
+/// goes in with the site's server key, as a server-side tag would send it: the one key that may state the visitor's
+/// address (<c>context.ip</c>), which is how visitors from real company networks reach a single machine. Keys travel in
+/// headers only. History older than ingest's <c>Ingest:MaxPastAge</c> (7 days by default) would be stamped "now":
+/// <c>scripts/run.sh --demo</c> raises it for the demo.
 /// </remarks>
 public sealed class DemoTraffic(LoadOptions options)
 {
-    private static readonly string[][] Journeys =
-    [
-        ["/", "/products", "/products/chat-widget", "/pricing", "/checkout"],
-        ["/blog/proactive-chat", "/products/chat-widget", "/pricing"],
-        ["/", "/about", "/careers"],
-        ["/pricing", "/contact"],
-        ["/docs", "/docs/install"],
-        ["/", "/products/analytics", "/pricing", "/contact"],
-    ];
-
-    private static readonly string[] Referrers = ["", "https://www.google.com/", "https://www.linkedin.com/feed/", "https://twitter.com/"];
-
-    private static readonly string[] Agents = ["anna@shop.example", "ben@shop.example"];
-
     public async Task<int> RunAsync(CancellationToken cancellation)
     {
-        using var browser = Client(options.Ingest, options.Key);
-        using var server = Client(options.Ingest, options.ServerKey);
-        using var query = options.Query is null ? null : new HttpClient { BaseAddress = options.Query, Timeout = TimeSpan.FromSeconds(10) };
-        query?.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ReadKey);
-
-        var random = new Random();
-        var visitors = new List<Visitor>();
-        long sent = 0;
-        var nextReport = DateTimeOffset.UtcNow;
-        Console.WriteLine($"demo: sending lifelike traffic to site '{options.Site}' at {options.Ingest}; Ctrl-C stops");
-        while (!cancellation.IsCancellationRequested)
+        var targets = Targets();
+        try
         {
-            if (visitors.Count < 40 && random.Next(3) == 0)
+            Console.WriteLine($"demo: sending lifelike traffic to {string.Join(", ", targets.Select(t => t.Model.Site.Id))} at {options.Ingest}; Ctrl-C stops");
+            if (options.HistoryDays > 0)
             {
-                visitors.Add(new Visitor($"demo-{Guid.NewGuid():N}"[..17], Journeys[random.Next(Journeys.Length)],
-                    Referrers[random.Next(Referrers.Length)], random.Next(6) == 0, chats: random.Next(3) == 0, buys: random.Next(5) == 0));
+                await BackfillAsync(targets, cancellation);
             }
 
-            var fromBrowsers = new EventBatch();
-            var fromServers = new EventBatch();
-            foreach (var visitor in visitors.Where(v => v.NextAt <= DateTimeOffset.UtcNow).ToList())
+            await LiveAsync(targets, cancellation);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            foreach (var target in targets)
             {
-                visitor.Step(random, fromBrowsers, fromServers);
-                if (visitor.Done)
-                {
-                    visitors.Remove(visitor);
-                }
-            }
-
-            sent += await SendAsync(browser, fromBrowsers, cancellation) + await SendAsync(server, fromServers, cancellation);
-            if (DateTimeOffset.UtcNow >= nextReport)
-            {
-                nextReport = DateTimeOffset.UtcNow.AddSeconds(10);
-                Console.WriteLine($"demo: {sent:N0} events sent, {visitors.Count} visitors on the site; {await TodayAsync(query, cancellation)}");
-            }
-
-            try
-            {
-                await Task.Delay(250, cancellation);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
+                target.Dispose();
             }
         }
 
         return 0;
+    }
+
+    /// <summary>The demo account's sign-in (provisioning it first with the invitation when there is none yet); null when neither exists.</summary>
+    public static async Task<int> SetUpAsync(LoadOptions options, CancellationToken cancellation)
+    {
+        if (options.AccountFile is null || options.Query is null)
+        {
+            throw new ArgumentException("demo-setup needs --account FILE and --query URL");
+        }
+
+        var account = DemoAccount.Load(options.AccountFile);
+        if (account is null)
+        {
+            if (options.Invitation is null)
+            {
+                Console.Error.WriteLine($"demo: no demo account in {options.AccountFile} and no --invitation to create one");
+                return 1;
+            }
+
+            account = await DemoAccount.ProvisionAsync(options.Query, options.Invitation, DemoSite.Clients, options.AccountFile, cancellation);
+        }
+
+        if (!await account.SignsInAsync(options.Query, cancellation))
+        {
+            Console.Error.WriteLine($"demo: the demo sign-in in {options.AccountFile} is refused; delete the state directory to start over");
+            return 1;
+        }
+
+        Console.WriteLine($"demo: demo partner admin {account.Email} signs in; client sites {string.Join(", ", account.Sites.Select(s => s.Id))}");
+        return 0;
+    }
+
+    private List<Target> Targets()
+    {
+        var targets = new List<Target> { new(new DemoModel(DemoSite.Showcase, options.Seed), options.ServerKey, options.ReadKey, options) };
+        if (options.AccountFile is not null && DemoAccount.Load(options.AccountFile) is { } account)
+        {
+            foreach (var site in DemoSite.Clients)
+            {
+                if (account.Sites.FirstOrDefault(s => s.Id == site.Id) is { } keys)
+                {
+                    targets.Add(new Target(new DemoModel(site, options.Seed), keys.ServerKey, keys.ReadKey, options));
+                }
+            }
+        }
+
+        return targets;
+    }
+
+    /// <summary>Each site's history, day by day in time order, in requests of up to 500 events; a progress line per day.</summary>
+    private async Task BackfillAsync(List<Target> targets, CancellationToken cancellation)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var earliest = now.AddDays(-options.HistoryDays);
+        var latest = now.AddMinutes(-2); // the live trickle takes over from here
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var first = DateOnly.FromDateTime(earliest.UtcDateTime);
+        var days = today.DayNumber - first.DayNumber + 1;
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        long sent = 0;
+        Console.WriteLine($"demo: history: {options.HistoryDays} days for {targets.Count} sites, sent with their past timestamps");
+        for (var d = 0; d < days; d++)
+        {
+            var day = first.AddDays(d);
+            foreach (var target in targets)
+            {
+                var events = target.Model.Day(day, today, options.HistoryDays).Where(e => e.At >= earliest && e.At < latest).ToList();
+                foreach (var chunk in events.Chunk(options.BatchSize))
+                {
+                    var batch = new EventBatch();
+                    foreach (var e in chunk)
+                    {
+                        batch.Add(e.Json);
+                    }
+
+                    sent += await SendAsync(target.Ingest, batch, cancellation);
+                }
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"demo: history [{new string('#', (d + 1) * 20 / days),-20}] {(d + 1) * 100 / days,3}% {day:yyyy-MM-dd}, {sent:N0} events accepted"));
+        }
+
+        Console.WriteLine($"demo: history done: {sent:N0} events in {started.Elapsed.TotalSeconds:N1} s; live visitors from now on");
+    }
+
+    /// <summary>Visitors arrive at random (about three a minute per site), and each visit's events go out when they are due.</summary>
+    private async Task LiveAsync(List<Target> targets, CancellationToken cancellation)
+    {
+        var random = new Random(DemoModel.StableHash(DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture), options.Seed));
+        long sent = 0;
+        var visits = 0;
+        var nextReport = DateTimeOffset.UtcNow;
+        foreach (var target in targets)
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                target.Start(random, DateTimeOffset.UtcNow.AddSeconds(random.Next(0, 20)), ref visits);
+            }
+        }
+
+        while (!cancellation.IsCancellationRequested)
+        {
+            var now = DateTimeOffset.UtcNow;
+            foreach (var target in targets)
+            {
+                if (random.NextDouble() < 3.0 / 240) // 3 per minute at 4 ticks a second
+                {
+                    target.Start(random, now, ref visits);
+                }
+
+                sent += await SendAsync(target.Ingest, target.Due(now), cancellation);
+            }
+
+            if (now >= nextReport)
+            {
+                nextReport = now.AddSeconds(10);
+                Console.WriteLine($"demo: {sent:N0} events sent, {targets.Sum(t => t.OnSite(now))} visitors on the sites; {await TodayAsync(targets, cancellation)}");
+            }
+
+            await Task.Delay(250, cancellation);
+        }
     }
 
     /// <summary>Sends the batch; returns how many of its events ingest accepted.</summary>
@@ -110,16 +199,12 @@ public sealed class DemoTraffic(LoadOptions options)
             Console.WriteLine($"demo: ingest unreachable ({e.Message}); retrying");
             return 0;
         }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-        {
-            return 0;
-        }
     }
 
-    /// <summary>What the query API counts over the last 24 hours, as one line: the reports a site owner would open.</summary>
-    private async Task<string> TodayAsync(HttpClient? query, CancellationToken cancellation)
+    /// <summary>What the query API counts over the last 24 hours on all demo sites, as one line: the reports a site owner would open.</summary>
+    private static async Task<string> TodayAsync(List<Target> targets, CancellationToken cancellation)
     {
-        if (query is null)
+        if (targets[0].Query is null)
         {
             return "";
         }
@@ -127,17 +212,30 @@ public sealed class DemoTraffic(LoadOptions options)
         var range = $"from={DateTimeOffset.UtcNow.AddDays(-1):yyyy-MM-ddTHH:mm:ssZ}&to={DateTimeOffset.UtcNow.AddHours(1):yyyy-MM-ddTHH:mm:ssZ}";
         try
         {
-            using var stats = await GetAsync(query, $"stats?{range}", cancellation);
-            using var goals = await GetAsync(query, $"goals?{range}", cancellation);
-            using var sales = await GetAsync(query, $"sales?{range}", cancellation);
-            var completions = string.Join(", ", goals.RootElement.GetProperty("goals").EnumerateArray()
-                .Select(g => $"{g.GetProperty("id").GetString()} {g.GetProperty("completions").GetInt64():N0}"));
-            var currency = sales.RootElement.GetProperty("currency").GetString();
+            long pageViews = 0, visitors = 0, orders = 0;
+            decimal revenue = 0, afterChat = 0;
+            var completions = new Dictionary<string, long>();
+            foreach (var target in targets)
+            {
+                using var stats = await target.GetAsync($"stats?{range}", cancellation);
+                using var goals = await target.GetAsync($"goals?{range}", cancellation);
+                using var sales = await target.GetAsync($"sales?{range}", cancellation);
+                pageViews += stats.RootElement.GetProperty("pageViews").GetInt64();
+                visitors += stats.RootElement.GetProperty("visitors").GetInt64();
+                foreach (var goal in goals.RootElement.GetProperty("goals").EnumerateArray())
+                {
+                    var id = goal.GetProperty("id").GetString()!;
+                    completions[id] = completions.GetValueOrDefault(id) + goal.GetProperty("completions").GetInt64();
+                }
+
+                orders += sales.RootElement.GetProperty("orders").GetInt64();
+                revenue += sales.RootElement.GetProperty("revenue").GetDecimal();
+                afterChat += sales.RootElement.GetProperty("chatAttributedRevenue").GetDecimal();
+            }
+
             return string.Create(CultureInfo.InvariantCulture,
-                $"query API, last 24 h: {stats.RootElement.GetProperty("pageViews").GetInt64():N0} page views, " +
-                $"{stats.RootElement.GetProperty("visitors").GetInt64():N0} visitors; goals completed: {completions}; " +
-                $"orders {sales.RootElement.GetProperty("orders").GetInt64():N0}, revenue {sales.RootElement.GetProperty("revenue").GetDecimal():N2} {currency} " +
-                $"({sales.RootElement.GetProperty("chatAttributedRevenue").GetDecimal():N2} {currency} after a chat)");
+                $"query API, last 24 h: {pageViews:N0} page views, {visitors:N0} visitors; goals completed: " +
+                $"{string.Join(", ", completions.Select(c => $"{c.Key} {c.Value:N0}"))}; orders {orders:N0}, revenue {revenue:N2} USD ({afterChat:N2} USD after a chat)");
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
@@ -149,14 +247,71 @@ public sealed class DemoTraffic(LoadOptions options)
         }
     }
 
-    private async Task<JsonDocument> GetAsync(HttpClient query, string report, CancellationToken cancellation) =>
-        JsonDocument.Parse(await query.GetStringAsync(new Uri($"/v1/sites/{options.Site}/{report}", UriKind.Relative), cancellation));
-
-    private static HttpClient Client(Uri ingest, string key)
+    /// <summary>One demo site: its model, its clients (server key for ingest, read key for the query API) and its visits under way.</summary>
+    private sealed class Target : IDisposable
     {
-        var client = new HttpClient { BaseAddress = ingest, Timeout = TimeSpan.FromSeconds(30) };
-        client.DefaultRequestHeaders.Add("X-Insights-Key", key);
-        return client;
+        private readonly List<DemoEvent> pending = [];
+        private readonly Dictionary<string, DateTimeOffset> leaving = [];
+
+        public Target(DemoModel model, string serverKey, string readKey, LoadOptions options)
+        {
+            Model = model;
+            Ingest = new HttpClient { BaseAddress = options.Ingest, Timeout = TimeSpan.FromSeconds(30) };
+            Ingest.DefaultRequestHeaders.Add("X-Insights-Key", serverKey);
+            if (options.Query is not null)
+            {
+                Query = new HttpClient { BaseAddress = options.Query, Timeout = TimeSpan.FromSeconds(10) };
+                Query.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", readKey);
+            }
+        }
+
+        public DemoModel Model { get; }
+
+        public HttpClient Ingest { get; }
+
+        public HttpClient? Query { get; }
+
+        public void Start(Random random, DateTimeOffset at, ref int visits)
+        {
+            var key = string.Create(CultureInfo.InvariantCulture, $"l{at.ToUnixTimeMilliseconds():x}-{visits++}");
+            // Live visitors come from companies more often than history's: the Live page is where agents look for them.
+            var events = Model.Visit(random, at, key, companyShare: 0.4, live: true);
+            pending.AddRange(events);
+            leaving[key] = events.Max(e => e.At);
+        }
+
+        /// <summary>Takes the events due by <paramref name="now"/>, in time order.</summary>
+        public EventBatch Due(DateTimeOffset now)
+        {
+            var batch = new EventBatch();
+            foreach (var e in pending.Where(e => e.At <= now).OrderBy(e => e.At).ToList())
+            {
+                batch.Add(e.Json);
+                pending.Remove(e);
+            }
+
+            return batch;
+        }
+
+        /// <summary>Visits started and not yet past their last event.</summary>
+        public int OnSite(DateTimeOffset now)
+        {
+            foreach (var key in leaving.Where(l => l.Value < now).Select(l => l.Key).ToList())
+            {
+                leaving.Remove(key);
+            }
+
+            return leaving.Count;
+        }
+
+        public async Task<JsonDocument> GetAsync(string report, CancellationToken cancellation) =>
+            JsonDocument.Parse(await Query!.GetStringAsync(new Uri($"/v1/sites/{Model.Site.Id}/{report}", UriKind.Relative), cancellation));
+
+        public void Dispose()
+        {
+            Ingest.Dispose();
+            Query?.Dispose();
+        }
     }
 
     /// <summary>A JSON array of events, built as text.</summary>
@@ -172,58 +327,5 @@ public sealed class DemoTraffic(LoadOptions options)
         }
 
         public string ToJson() => json.ToString() + "]";
-    }
-
-    /// <summary>
-    /// One visitor's walk through a journey. A visitor who chats starts the chat on the first pricing or contact page;
-    /// one who buys orders at the end of the journey (a chatter's order then follows their chat, as attribution needs).
-    /// </summary>
-    private sealed class Visitor(string id, string[] journey, string referrer, bool fromCampaign, bool chats, bool buys)
-    {
-        private int step;
-        private bool chatted;
-
-        public DateTimeOffset NextAt { get; private set; } = DateTimeOffset.UtcNow;
-
-        public bool Done => step >= journey.Length;
-
-        public void Step(Random random, EventBatch fromBrowser, EventBatch fromServer)
-        {
-            var path = journey[step];
-            var first = step == 0;
-            step++;
-            NextAt = DateTimeOffset.UtcNow.AddSeconds(random.Next(3, 25));
-            var campaign = first && fromCampaign ? "?utm_source=newsletter&utm_medium=email&utm_campaign=winter-sale" : "";
-            fromBrowser.Add($$$"""
-                {"type":"pageview","messageId":"{{{id}}}-{{{step}}}","anonymousId":"{{{id}}}","context":{"page":{"url":"https://shop.example{{{path}}}{{{campaign}}}","path":"{{{path}}}",
-                "title":"Demo shop {{{path}}}","referrer":"{{{(first ? referrer : "https://shop.example/")}}}"},
-                "userAgent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15","locale":"en-GB"}}
-                """);
-            if (path == "/pricing" && random.Next(3) == 0)
-            {
-                fromBrowser.Add($$$"""{"type":"track","anonymousId":"{{{id}}}","event":"pricing_plan_viewed","properties":{"plan":"pro"}}""");
-            }
-
-            if (path is "/contact" or "/docs/install" && random.Next(2) == 0)
-            {
-                fromBrowser.Add($$$"""{"type":"track","messageId":"{{{id}}}-signup","anonymousId":"{{{id}}}","event":"signup","properties":{"plan":"trial"}}""");
-            }
-
-            if (chats && !chatted && path is "/pricing" or "/contact")
-            {
-                chatted = true;
-                fromServer.Add($$$"""
-                    {"type":"chat_started","messageId":"{{{id}}}-chat","anonymousId":"{{{id}}}","chatId":"chat-{{{id}}}","agentId":"{{{Agents[random.Next(Agents.Length)]}}}","channel":"website"}
-                    """);
-            }
-
-            if (buys && Done)
-            {
-                var total = (random.Next(29, 500) + 0.99m).ToString(CultureInfo.InvariantCulture);
-                fromServer.Add($$$"""
-                    {"type":"order","messageId":"{{{id}}}-order","anonymousId":"{{{id}}}","orderId":"order-{{{id}}}","total":{{{total}}},"currency":"{{{(random.Next(4) == 0 ? "EUR" : "USD")}}}"}
-                    """);
-            }
-        }
     }
 }

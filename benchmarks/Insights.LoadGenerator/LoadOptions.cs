@@ -37,6 +37,21 @@ public sealed record LoadOptions
 
     public bool Progress { get; init; } = !Console.IsOutputRedirected;
 
+    /// <summary>
+    /// Demo: days of history sent first, with past timestamps. Ingest stamps events older than its Ingest:MaxPastAge
+    /// (7 days by default) with the time it received them, so more days need that setting raised (run.sh --demo does).
+    /// </summary>
+    public int HistoryDays { get; init; } = 7;
+
+    /// <summary>Demo: the seed of the history; the same seed gives the same history (and the same event ids).</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Demo: the file holding the demo sign-in and its client sites' keys (written by demo-setup).</summary>
+    public string? AccountFile { get; init; }
+
+    /// <summary>Demo setup: the partner admin's invitation token (iin_…) from insights-admin init, accepted with a generated password.</summary>
+    public string? Invitation { get; init; }
+
     /// <summary>Bare mode: the port of the baseline Kestrel endpoint.</summary>
     public int BarePort { get; init; } = 8090;
 
@@ -62,6 +77,10 @@ public sealed record LoadOptions
                 "--no-progress" => options with { Progress = false },
                 "--poll" => options with { PollInterval = ParseDuration(Value()) },
                 "--port" => options with { BarePort = PositiveOrZero(Value(), "--port") },
+                "--history-days" => options with { HistoryDays = Math.Min(PositiveOrZero(Value(), "--history-days"), 365) },
+                "--seed" => options with { Seed = PositiveOrZero(Value(), "--seed") },
+                "--account" => options with { AccountFile = Value() },
+                "--invitation" => options with { Invitation = Value() },
                 var other => throw new ArgumentException($"unknown option {other}"),
             };
         }

@@ -2,17 +2,18 @@ using System.Runtime.InteropServices;
 using Insights.LoadGenerator;
 
 // insights-load load  [options]   drive load at ingest and report throughput, latency, freshness, exactness
-// insights-load demo  [options]   lifelike demo traffic until Ctrl-C
+// insights-load demo  [options]   lifelike demo history, then live demo traffic until Ctrl-C
+// insights-load demo-setup --account FILE [--invitation TOKEN]   the demo partner's sign-in and client sites
 // insights-load bare  [--port N]  the bare-Kestrel baseline endpoint
 using var cancel = new CancellationTokenSource();
 // Ctrl-C and SIGTERM (scripts/run.sh stopping the demo) end the run cleanly, with its report.
 using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
-if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("load" or "demo" or "bare"))
+if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("load" or "demo" or "demo-setup" or "bare"))
 {
     Console.Error.WriteLine("""
-        usage: Insights.LoadGenerator load|demo|bare [options]
+        usage: Insights.LoadGenerator load|demo|demo-setup|bare [options]
           --ingest URL        ingest base address            (http://127.0.0.1:8080)
           --key KEY           write key                      (loadtest-write-key-0001)
           --query URL|none    query API for freshness/counts (http://127.0.0.1:8081)
@@ -27,6 +28,10 @@ if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("load" or
           --poll T            freshness poll interval        (250ms)
           --no-progress       plain output (also when redirected)
           --port N            bare: port                     (8090)
+          --history-days N    demo: days of history first    (7; ingest's Ingest:MaxPastAge must cover them)
+          --seed N            demo: seed of the history      (1)
+          --account FILE      demo: the demo sign-in and its client sites (demo-setup writes it)
+          --invitation TOKEN  demo-setup: the partner admin's invitation (iin_… from insights-admin init)
         """);
     return 2;
 }
@@ -39,6 +44,7 @@ try
         "demo" => await new DemoTraffic(options with { Site = args.Contains("--site") ? options.Site : "demo",
             Key = args.Contains("--key") ? options.Key : "demo-write-key-0001",
             ReadKey = args.Contains("--read-key") ? options.ReadKey : "demo-read-key-0001" }).RunAsync(cancel.Token),
+        "demo-setup" => await DemoTraffic.SetUpAsync(options, cancel.Token),
         "bare" => await BareKestrel.RunAsync(options, cancel.Token),
         _ => await new LoadRun(options).RunAsync(cancel.Token),
     };
