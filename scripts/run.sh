@@ -2,18 +2,19 @@
 # Runs the whole system on this machine: the dev stack (ClickHouse engine on :8123, a Kafka-protocol
 # broker on :9092), ingest (:8080), the query API (:8081) and the processors (:8082, metrics/health).
 #   scripts/run.sh          start everything; Ctrl-C stops everything cleanly
-#   scripts/run.sh --demo   also drive realistic demo traffic into the demo site
+#   scripts/run.sh --demo   also a demo: a partner with three client sites and a printed sign-in, a month of
+#                           lifelike history (companies, chats, orders, goals), then live visitors until Ctrl-C
 # Environment (defaults in brackets): INSIGHTS_INGEST_PORT [8080], INSIGHTS_QUERY_PORT [8081],
 # INSIGHTS_PROCESSORS_PORT [8082], INSIGHTS_CLICKHOUSE_PORT [8123], INSIGHTS_KAFKA_PORT [9092] (0 = any free port
 # for the two engines), INSIGHTS_STATE_DIR [.devstack] (logs, ClickHouse data), INSIGHTS_SKIP_BUILD=1 (use the build
-# already in artifacts/).
+# already in artifacts/), INSIGHTS_DASHBOARDS_PORT [8083] (the dashboard address printed).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 demo=false
 for arg in "$@"; do
   case "$arg" in
     --demo) demo=true ;;
-    -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "run: unknown option $arg (try --demo)" >&2; exit 2 ;;
   esac
 done
@@ -86,10 +87,31 @@ processors="http://127.0.0.1:$processors_port"
 export People__PublicBaseUrl="${People__PublicBaseUrl:-$query}"  # the address mailed links (invitations, sign-in) point at
 start processors dotnet "$bin/Insights.Processors/$config/Insights.Processors.dll" --urls "$processors" "${quiet[@]}"
 wait_for processors "$processors/readyz"
+if $demo; then
+  # The demo's history reaches a month back; ingest otherwise stamps events older than 7 days with their arrival time.
+  export Ingest__MaxPastAge="${Ingest__MaxPastAge:-31.00:00:00}"
+fi
 start ingest dotnet "$bin/Insights.Ingest/$config/Insights.Ingest.dll" --urls "$ingest" "${quiet[@]}"
 wait_for ingest "$ingest/healthz"
 start query-api dotnet "$bin/Insights.QueryApi/$config/Insights.QueryApi.dll" --urls "$query" "${quiet[@]}"
 wait_for query-api "$query/healthz"
+
+# The demo's sign-in, once per state directory: the partner and its admin's invitation through insights-admin init,
+# accepted with a generated password, and the partner's clients provisioned through the partner API (demo-setup).
+demo_account="$state/demo-account.json"
+demo_tool=(dotnet "$bin/Insights.LoadGenerator/$config/Insights.LoadGenerator.dll")
+sign_in="(none: see the [demo] lines above)"
+if $demo; then
+  setup=("${demo_tool[@]}" demo-setup --query "$query" --account "$demo_account")
+  if [[ ! -f "$demo_account" ]]; then
+    invited="$(dotnet "$bin/Insights.ControlPlane.Cli/$config/insights-admin.dll" init --partner "Northwind Digital (demo partner)" \
+      --email demo@insights.example --base-url "$query" 2>&1)" || echo "[demo] the demo partner could not be created (delete $state for a fresh demo): $invited" >&2
+    setup+=(--invitation "$(grep -o 'iin_[A-Za-z0-9_-]*' <<<"$invited" | head -n 1 || true)")
+  fi
+  if "${setup[@]}" 2>&1 | sed -u "s/^/[demo] /"; [[ ${PIPESTATUS[0]} -eq 0 ]]; then
+    sign_in="$(sed -n 's/^ *"email": "\(.*\)",$/\1/p' "$demo_account") / $(sed -n 's/^ *"password": "\(.*\)",$/\1/p' "$demo_account")"
+  fi
+fi
 
 cat <<INFO
 [run] Insights is running:
@@ -98,11 +120,17 @@ cat <<INFO
 [run]   metrics     :$ingest_port/metrics :$query_port/metrics :$processors_port/metrics
 [run]   ClickHouse  $INSIGHTS_CLICKHOUSE_URL   Kafka $INSIGHTS_KAFKA_BOOTSTRAP
 [run]   accounts    $ControlPlane__DataDirectory   (first partner and its admin: scripts/admin.sh init --partner NAME --email ADDRESS)
-[run] Ctrl-C stops everything.
 INFO
+if $demo; then
+  cat <<INFO
+[run]   dashboard   http://127.0.0.1:${INSIGHTS_DASHBOARDS_PORT:-8083}/
+[run]   demo sign-in  $sign_in   (partner admin of three demo clients; $demo_account)
+INFO
+fi
+echo "[run] Ctrl-C stops everything."
 
 if $demo; then
-  start demo dotnet "$bin/Insights.LoadGenerator/$config/Insights.LoadGenerator.dll" demo \
-    --ingest "$ingest" --key demo-write-key-0001 --server-key demo-server-key-0001 --query "$query" --read-key demo-read-key-0001
+  start demo "${demo_tool[@]}" demo --ingest "$ingest" --server-key demo-server-key-0001 --query "$query" --read-key demo-read-key-0001 \
+    --account "$demo_account" --history-days 30
 fi
 wait
