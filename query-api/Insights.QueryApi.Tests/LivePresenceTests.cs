@@ -94,12 +94,14 @@ public sealed class LivePresenceTests
     }
 
     [Fact]
-    public void Repeated_and_stale_events_change_nothing()
+    public void Repeated_stale_and_historical_events_change_nothing()
     {
         var board = Board();
         board.Apply(View("v1", "/", "e1"));
         board.Apply(View("v1", "/", "e1"));
         board.Apply(View("v2", "/", "old") with { ReceivedAt = clock.GetUtcNow() - TimeSpan.FromMinutes(6) });
+        // History a server sends now (scripts/run.sh --demo's month of visits): it arrived now, but happened long ago.
+        board.Apply(View("v3", "/", "imported") with { Timestamp = clock.GetUtcNow() - TimeSpan.FromDays(3) });
 
         Assert.Equal(1, Single(board).PageViews);
         Assert.Single(Changes(board));

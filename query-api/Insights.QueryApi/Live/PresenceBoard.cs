@@ -83,6 +83,14 @@ public sealed class PresenceBoard
             return;
         }
 
+        // An event that happened an idle timeout before it arrived is history sent now (a server's import, a replay):
+        // the visitor was on the site then, not now. Browsers' clocks are corrected by ingest (sentAt), so this is no clock.
+        if (e.ReceivedAt - e.Timestamp > options.IdleTimeout)
+        {
+            metrics.Skipped("historical");
+            return;
+        }
+
         var site = Site(e.SiteId);
         lock (site.Gate)
         {
