@@ -23,7 +23,7 @@ public sealed partial class RunScriptTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Run_sh_demo_completes_goals_takes_a_webhook_secret_from_the_environment_prints_numbers_and_stops_on_ctrl_c()
+    public async Task Run_sh_demo_fills_a_month_of_reports_and_live_prints_a_working_sign_in_takes_a_webhook_secret_from_the_environment_and_stops_on_ctrl_c()
     {
         var ports = TestProcess.FreePorts(3);
         var state = Directory.CreateTempSubdirectory("insights-run-");
@@ -65,6 +65,9 @@ public sealed partial class RunScriptTests
             // (c) The demo prints what the query API counts, not "not answering yet".
             var line = await script.WaitForLineAsync(DemoNumbers(), TimeSpan.FromSeconds(60));
             Assert.DoesNotContain("not answering yet", line, StringComparison.Ordinal);
+
+            // (d) A month of lifelike data, people on the site now, and the printed demo sign-in.
+            await AssertDemoDataAsync(query, script);
 
             // Ctrl-C: the script stops every process it started and says so.
             var started = script.Descendants();
