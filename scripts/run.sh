@@ -101,15 +101,18 @@ wait_for query-api "$query/healthz"
 demo_account="$state/demo-account.json"
 demo_tool=(dotnet "$bin/Insights.LoadGenerator/$config/Insights.LoadGenerator.dll")
 sign_in="(none: see the [demo] lines above)"
+demo_sites=()  # the seeded demo site only, unless the demo account is set up
 if $demo; then
   setup=("${demo_tool[@]}" demo-setup --query "$query" --account "$demo_account")
   if [[ ! -f "$demo_account" ]]; then
     invited="$(dotnet "$bin/Insights.ControlPlane.Cli/$config/insights-admin.dll" init --partner "Northwind Digital (demo partner)" \
       --email demo@insights.example --base-url "$query" 2>&1)" || echo "[demo] the demo partner could not be created (delete $state for a fresh demo): $invited" >&2
-    setup+=(--invitation "$(grep -o 'iin_[A-Za-z0-9_-]*' <<<"$invited" | head -n 1 || true)")
+    invitation="$(grep -o 'iin_[A-Za-z0-9_-]*' <<<"$invited" | head -n 1 || true)"
+    [[ -n "$invitation" ]] && setup+=(--invitation "$invitation")
   fi
   if "${setup[@]}" 2>&1 | sed -u "s/^/[demo] /"; [[ ${PIPESTATUS[0]} -eq 0 ]]; then
     sign_in="$(sed -n 's/^ *"email": "\(.*\)",$/\1/p' "$demo_account") / $(sed -n 's/^ *"password": "\(.*\)",$/\1/p' "$demo_account")"
+    demo_sites=(--account "$demo_account")
   fi
 fi
 
@@ -131,6 +134,6 @@ echo "[run] Ctrl-C stops everything."
 
 if $demo; then
   start demo "${demo_tool[@]}" demo --ingest "$ingest" --server-key demo-server-key-0001 --query "$query" --read-key demo-read-key-0001 \
-    --account "$demo_account" --history-days 30
+    "${demo_sites[@]}" --history-days 30
 fi
 wait
