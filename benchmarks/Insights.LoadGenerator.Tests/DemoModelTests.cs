@@ -36,6 +36,8 @@ public sealed class DemoModelTests
         Assert.Equal(chats.Count, parsed.Count(e => Type(e) == "chat_ended"));
         Assert.InRange(orders.Count, 40, 400);
         Assert.Contains(parsed, e => Type(e) == "track" && e.GetProperty("event").GetString() == "signup");
+        Assert.Equal(orders.Select(o => o.GetProperty("anonymousId").GetString()).Order(),
+            parsed.Where(e => Type(e) == "identify").Select(e => e.GetProperty("anonymousId").GetString()).Order());
 
         // Chat-attributed revenue needs orders placed after a chat by the same visitor.
         var chatted = chats.Select(c => c.GetProperty("anonymousId").GetString()).ToHashSet();

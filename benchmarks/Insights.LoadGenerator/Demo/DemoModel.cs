@@ -199,6 +199,9 @@ public sealed class DemoModel
         {
             var total = random.Next(site.MinOrder, site.MaxOrder + 1) + (random.Next(2) == 0 ? 0.99m : 0m);
             var currency = random.Next(6) switch { 0 => "EUR", 1 => "GBP", _ => "USD" };
+            // Checkout signs the buyer in: the shop's customer id joins the visitor (the same for a returning company person).
+            events.Add(Event(at, "identify", $"{key}-identify", id, visitor,
+                new JsonObject { ["userId"] = $"customer-{StableHash(id, seed):x}", ["traits"] = new JsonObject { ["plan"] = "customer" } }));
             events.Add(Event(at, "order", $"{key}-order", id, visitor, new JsonObject
             {
                 ["orderId"] = $"{key}-order",
