@@ -23,10 +23,13 @@ public static class LiveEndpoints
         services.AddSingleton<VisitorInvitations>();
         services.AddSingleton<PresenceRebuild>();
         services.AddSingleton<VisitHistory>();
-        if (configuration.GetValue(LiveOptions.Section + ":" + nameof(LiveOptions.Enabled), true))
+        var enabled = configuration.GetValue(LiveOptions.Section + ":" + nameof(LiveOptions.Enabled), true);
+        if (enabled)
         {
             services.AddHostedService<PresenceConsumer>();
         }
+
+        Invitations.InvitationEndpoints.AddInvitations(services, configuration, enabled);
 
         return services;
     }
