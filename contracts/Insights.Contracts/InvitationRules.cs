@@ -370,15 +370,20 @@ public static partial class InvitationRuleValidation
             yield return $"{key}:Pattern: a {c.Kind} condition needs a URL pattern of 1-{InvitationRuleLimits.MaxPatternLength} characters (like /pricing or https://shop.example/checkout/*), no spaces or control characters";
         }
 
+        if (c.Kind == InvitationConditionKinds.VisitedUrl && IsPattern(c.Pattern) && !IsPathPattern(c.Pattern!))
+        {
+            yield return $"{key}:Pattern: visited_url matches the paths of the visit: a path pattern like /pricing or /docs/*";
+        }
+
         if (c.Kind == InvitationConditionKinds.UrlFunnel)
         {
             if (c.Patterns is not { Count: >= 2 } steps || steps.Count > InvitationRuleLimits.MaxFunnelSteps)
             {
                 yield return $"{key}:Patterns: a url_funnel needs 2-{InvitationRuleLimits.MaxFunnelSteps} URL patterns, in the order visited";
             }
-            else if (!steps.All(IsPattern))
+            else if (!steps.All(step => IsPattern(step) && IsPathPattern(step)))
             {
-                yield return $"{key}:Patterns: every step is a URL pattern of 1-{InvitationRuleLimits.MaxPatternLength} characters, no spaces or control characters";
+                yield return $"{key}:Patterns: every step is a path pattern (like /pricing or /docs/*) of 1-{InvitationRuleLimits.MaxPatternLength} characters, no spaces or control characters";
             }
         }
 
@@ -405,6 +410,8 @@ public static partial class InvitationRuleValidation
 
     private static bool IsPattern(string? pattern) =>
         pattern is { Length: > 0 and <= InvitationRuleLimits.MaxPatternLength } && !pattern.Any(c => char.IsControl(c) || char.IsWhiteSpace(c));
+
+    private static bool IsPathPattern(string pattern) => pattern[0] is '/' or '*';
 
     private static string Shorten(string? value) => value is null ? "" : value.Length <= 80 ? value : value[..80] + "…";
 
