@@ -147,7 +147,8 @@ public sealed class InvitationWatcher(SiteCatalog catalog, VisitorInvitations in
                 continue;
             }
 
-            if (rule.DeclineCooldownDays > 0 && (!memory.DeclinesKnown
+            // Only invitations can be declined: a suggestion is the agents' to act on.
+            if (invites && rule.DeclineCooldownDays > 0 && (!memory.DeclinesKnown
                 || (memory.Declined.TryGetValue(rule.Id, out var declined) && now - declined < TimeSpan.FromDays(rule.DeclineCooldownDays))))
             {
                 continue;
