@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using Insights.Contracts;
-using Insights.ControlPlane;
 using Insights.ControlPlane.Model;
 using Insights.ControlPlane.Store;
 using Insights.QueryApi.Accounts;
@@ -84,38 +83,52 @@ public sealed class InvitationRequestHandlers(SiteAdmin sites, PresenceBoard boa
             return problem;
         }
 
-        return await Refusals.MapAsync(async () =>
+        if (await sites.GetSettingsAsync(request.Site, cancellationToken) is not { } settings)
         {
-            var settings = await sites.GetSettingsAsync(request.Site, cancellationToken)
-                ?? throw new ControlPlaneException(ControlPlaneException.NotFound, "no such site");
-            var rules = settings.Invitations;
-            if (request.All is { } all)
+            return QueryProblem.SiteNotFound();
+        }
+
+        var rules = settings.Invitations;
+        if (request.All is { } all)
+        {
+            rules = all;
+        }
+        else if (request.Delete)
+        {
+            if (rules.RemoveAll(r => r.Id == request.RuleId) == 0)
             {
-                rules = all;
+                return QueryProblem.NotFound("rule");
             }
-            else if (request.Delete)
+        }
+        else
+        {
+            var rule = request.Rule!;
+            rule.Id = request.RuleId!;
+            var at = rules.FindIndex(r => r.Id == rule.Id);
+            if (at >= 0)
             {
-                if (rules.RemoveAll(r => r.Id == request.RuleId) == 0)
-                {
-                    throw new ControlPlaneException(ControlPlaneException.NotFound, $"no invitation rule '{Shorten(request.RuleId)}' in this site");
-                }
+                rules[at] = rule;
             }
             else
             {
-                var rule = request.Rule!;
-                rule.Id = request.RuleId!;
-                var at = rules.FindIndex(r => r.Id == rule.Id);
-                if (at >= 0)
-                {
-                    rules[at] = rule;
-                }
-                else
-                {
-                    rules.Add(rule);
-                }
+                rules.Add(rule);
             }
+        }
 
-            settings.Invitations = rules;
+        settings.Invitations = rules;
+
+        // The site's one rule set, run here first only to answer each problem under its own field (Invitations:0:Message);
+        // the store runs it again before it saves.
+        var problems = SiteValidation.Check(settings, "settings").ToList();
+        if (problems.Count > 0)
+        {
+            return QueryProblem.Invalid(problems
+                .GroupBy(p => p.Split(": ", 2)[0].Replace("settings:", "", StringComparison.Ordinal), StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Select(p => p.Split(": ", 2)[^1]).ToArray(), StringComparer.Ordinal));
+        }
+
+        return await Refusals.MapAsync(async () =>
+        {
             await sites.UpdateSettingsAsync(request.Site, settings, request.Granted.Actor, cancellationToken);
             return new InvitationRulesView((await sites.GetSettingsAsync(request.Site, cancellationToken))!.Invitations);
         });
@@ -195,6 +208,4 @@ public sealed class InvitationRequestHandlers(SiteAdmin sites, PresenceBoard boa
 
     private static QueryProblem Unavailable() => new(StatusCodes.Status503ServiceUnavailable, "invitations_unavailable", "Invitations are unavailable",
         "The invitation could not be recorded (Kafka did not acknowledge it); try again.");
-
-    private static string Shorten(string? value) => value is null ? "" : value.Length <= 80 ? value : value[..80] + "…";
 }
