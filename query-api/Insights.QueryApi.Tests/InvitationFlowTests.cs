@@ -77,6 +77,15 @@ public sealed class InvitationFlowTests(DevStackFixture stack)
         using var anonymous = host.NewBrowser();
         var keyed = await anonymous.JsonAsync(HttpMethod.Post, "/v1/sites/shop/live/visitors/v1/invite", new { message = "hi" }, HttpStatusCode.Forbidden, bearer: TestSites.ShopRead);
         Assert.Equal("key_cannot_manage", keyed.GetProperty("reason").GetString());
+        // Described for integrators.
+        var paths = (await anonymous.JsonAsync(HttpMethod.Get, "/openapi/v1.json")).GetProperty("paths");
+        Assert.Contains("Kafka", paths.GetProperty("/v1/sites/{site}/live/visitors/{visitor}/invite").GetProperty("post").GetProperty("description").GetString(),
+            StringComparison.Ordinal);
+        Assert.Contains("accepted", paths.GetProperty("/v1/sites/{site}/invitations/funnel").GetProperty("get").GetProperty("description").GetString(),
+            StringComparison.Ordinal);
+        Assert.Contains("url_funnel", paths.GetProperty("/v1/sites/{site}/invitation-rules").GetProperty("put").GetProperty("description").GetString(),
+            StringComparison.Ordinal);
+
         // Presence is off in this host: no visitor is present, whoever the agent names.
         var absent = await agent.JsonAsync(HttpMethod.Post, "/v1/sites/shop/live/visitors/" + new string('v', 300) + "/invite", new { message = "hi" }, HttpStatusCode.NotFound);
         Assert.Equal("visitor_not_found", absent.GetProperty("reason").GetString());
@@ -116,6 +125,10 @@ public sealed class InvitationFlowTests(DevStackFixture stack)
         settings["Sites:0:Invitations:0:Message"] = "Fragen?";
         settings["Sites:0:Invitations:0:When:Kind"] = "current_url";
         settings["Sites:0:Invitations:0:When:Pattern"] = "/pricing";
+        settings["Sites:0:Invitations:1:Id"] = "docs";
+        settings["Sites:0:Invitations:1:Name"] = "Reads the docs";
+        settings["Sites:0:Invitations:1:When:Kind"] = "visited_url";
+        settings["Sites:0:Invitations:1:When:Pattern"] = "/docs*";
         await using var api = new QueryApiFactory(settings);
         api.UseKestrel(0);
         api.StartServer();
@@ -128,6 +141,9 @@ public sealed class InvitationFlowTests(DevStackFixture stack)
         Assert.Equal(LiveEventNames.Snapshot, (await stream.NextAsync()).Event);
         await ProduceAsync(producer, enriched, View("v1", "/docs", "e1"));
         Assert.Equal(LiveEventNames.Joined, (await stream.NextAsync()).Event);
+        var suggested = await NextNamedAsync(stream, LiveEventNames.InvitationSuggested);
+        Assert.Equal(("v1", "docs", "visited /docs*"), (suggested.GetProperty("visitorId").GetString(), suggested.GetProperty("rule").GetString(),
+            suggested.GetProperty("reason").GetString()));
 
         using var invite = new HttpRequestMessage(HttpMethod.Post, "/v1/sites/shop/live/visitors/v1/invite")
         {
@@ -150,9 +166,19 @@ public sealed class InvitationFlowTests(DevStackFixture stack)
         {
             Name = InvitationEvents.Sent, Invitation = new LiveInvitation(invitationId, null, "Hallo 👋 — can I help?"),
         });
-        var sent = await stream.NextAsync();
-        Assert.Equal(LiveEventNames.InvitationSent, sent.Event);
-        Assert.Equal((invitationId, "invited"), (sent.Data.GetProperty("invitationId").GetString(), sent.Data.GetProperty("chatState").GetString()));
+        var sent = await NextNamedAsync(stream, LiveEventNames.InvitationSent);
+        Assert.Equal((invitationId, "invited"), (sent.GetProperty("invitationId").GetString(), sent.GetProperty("chatState").GetString()));
+
+        // The agent dismisses the suggestion: recorded the same way, and gone from the visitor once it comes back.
+        Assert.Equal(HttpStatusCode.NotFound, await AgentPostAsync(client, token, "/v1/sites/shop/live/visitors/v1/dismiss", """{"rule":"pricing"}"""));
+        Assert.Equal(HttpStatusCode.NoContent, await AgentPostAsync(client, token, "/v1/sites/shop/live/visitors/v1/dismiss", """{"rule":"docs"}"""));
+        var dismissal = ReadEvents(events, e => e.Name == InvitationEvents.Dismissed).Single();
+        await ProduceAsync(producer, enriched, Event("v1", EventTypes.Track, dismissal.EventId) with
+        {
+            Name = InvitationEvents.Dismissed, Invitation = new LiveInvitation(dismissal.Properties!.Value.GetProperty("invitation_id").GetString()!, "docs"),
+        });
+        Assert.Equal("docs", (await NextNamedAsync(stream, LiveEventNames.InvitationDismissed)).GetProperty("rule").GetString());
+        Assert.Equal(0, (await NextNamedAsync(stream, LiveEventNames.Updated)).GetProperty("suggestions").GetArrayLength());
 
         // A visitor who declined the pricing rule yesterday is not invited by it; one who did not is, once.
         await ProduceAsync(producer, enriched, View("declined", "/pricing", "e2"));
@@ -247,6 +273,27 @@ public sealed class InvitationFlowTests(DevStackFixture stack)
         Assert.Equal(HttpStatusCode.Forbidden, write.StatusCode);
         using var bad = await client.RequestAsync("/v1/sites/shop/invitations/funnel?from=yesterday", bearer: TestSites.ShopRead);
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+
+    private static async Task<HttpStatusCode> AgentPostAsync(HttpClient client, string token, string url, string body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await client.SendAsync(request, Http.Ct);
+        return response.StatusCode;
+    }
+
+    // The next stream event of this name (visit counts and other updates come in between).
+    private static async Task<JsonElement> NextNamedAsync(SseReader stream, string name)
+    {
+        while (true)
+        {
+            var next = await stream.NextAsync();
+            if (next.Event == name)
+            {
+                return next.Data;
+            }
+        }
     }
 
     private static async Task<Browser> SignedInAsync(AccountsHost host, string email)
