@@ -86,9 +86,9 @@ public sealed class InvitationFlowTests(DevStackFixture stack)
         Assert.Contains("url_funnel", paths.GetProperty("/v1/sites/{site}/invitation-rules").GetProperty("put").GetProperty("description").GetString(),
             StringComparison.Ordinal);
 
-        // Presence is off in this host: no visitor is present, whoever the agent names.
-        var absent = await agent.JsonAsync(HttpMethod.Post, "/v1/sites/shop/live/visitors/" + new string('v', 300) + "/invite", new { message = "hi" }, HttpStatusCode.NotFound);
-        Assert.Equal("visitor_not_found", absent.GetProperty("reason").GetString());
+        // Presence is off in this host: an agent is told so.
+        var off = await agent.JsonAsync(HttpMethod.Post, "/v1/sites/shop/live/visitors/v1/invite", new { message = "hi" }, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("live_disabled", off.GetProperty("reason").GetString());
     }
 
     [Fact]
@@ -145,6 +145,11 @@ public sealed class InvitationFlowTests(DevStackFixture stack)
         Assert.Equal(("v1", "docs", "visited /docs*"), (suggested.GetProperty("visitorId").GetString(), suggested.GetProperty("rule").GetString(),
             suggested.GetProperty("reason").GetString()));
 
+        // Someone not on the site, a visitor id no tracker makes, a message that is not text: refused before anything is recorded.
+        Assert.Equal(HttpStatusCode.NotFound, await AgentPostAsync(client, token, "/v1/sites/shop/live/visitors/nobody/invite", """{"message":"hi"}"""));
+        Assert.Equal(HttpStatusCode.NotFound, await AgentPostAsync(client, token, "/v1/sites/shop/live/visitors/" + new string('v', 300) + "/invite", """{"message":"hi"}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, await AgentPostAsync(client, token, "/v1/sites/shop/live/visitors/v1/invite", """{"message":"\u0007"}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, await AgentPostAsync(client, token, "/v1/sites/shop/live/visitors/v1/invite", "{\"message\":\"" + new string('x', 501) + "\"}"));
         using var invite = new HttpRequestMessage(HttpMethod.Post, "/v1/sites/shop/live/visitors/v1/invite")
         {
             Content = new StringContent("""{"message":"Hallo 👋 — can I help?"}""", Encoding.UTF8, "application/json"),

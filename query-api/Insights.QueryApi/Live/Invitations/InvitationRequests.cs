@@ -5,6 +5,7 @@ using Insights.ControlPlane.Store;
 using Insights.QueryApi.Accounts;
 using Insights.QueryApi.Pipeline;
 using Mediator;
+using Microsoft.Extensions.Options;
 
 namespace Insights.QueryApi.Live.Invitations;
 
@@ -58,7 +59,7 @@ public sealed record DismissSuggestion(string Site, PresentedKey Key, string Vis
     public override Permission Required => Permission.InviteVisitors;
 }
 
-public sealed class InvitationRequestHandlers(SiteAdmin sites, PresenceBoard board, InvitationRecorder recorder, TimeProvider time)
+public sealed class InvitationRequestHandlers(SiteAdmin sites, PresenceBoard board, InvitationRecorder recorder, IOptions<LiveOptions> live, TimeProvider time)
     : IQueryHandler<GetInvitationRules, QueryOutcome<InvitationRulesView>>,
       ICommandHandler<ChangeInvitationRules, QueryOutcome<InvitationRulesView>>,
       ICommandHandler<InviteVisitor, QueryOutcome<InvitationSentView>>,
@@ -148,6 +149,11 @@ public sealed class InvitationRequestHandlers(SiteAdmin sites, PresenceBoard boa
             return QueryProblem.Invalid("message", $"1-{InvitationRuleLimits.MaxMessageLength} characters of text (line breaks allowed, no other control characters)");
         }
 
+        if (LiveQueryHandlers.Unavailable(live.Value, board) is { } off)
+        {
+            return off;
+        }
+
         if (Present(request.Site, request.Visitor) is not { } visitor)
         {
             return QueryProblem.NotFound("visitor");
@@ -164,6 +170,11 @@ public sealed class InvitationRequestHandlers(SiteAdmin sites, PresenceBoard boa
         if (request.BodyProblem is { } problem)
         {
             return problem;
+        }
+
+        if (LiveQueryHandlers.Unavailable(live.Value, board) is { } off)
+        {
+            return off;
         }
 
         if (Present(request.Site, request.Visitor) is not { } visitor)
@@ -194,7 +205,7 @@ public sealed class InvitationRequestHandlers(SiteAdmin sites, PresenceBoard boa
     /// <summary>The visitor's id when they are on the site now (a made-up or another site's visitor is not).</summary>
     private string? Present(string siteId, string visitor)
     {
-        if (visitor.Length is 0 or > MaxVisitorIdLength || !board.IsReady)
+        if (visitor.Length is 0 or > MaxVisitorIdLength)
         {
             return null;
         }
