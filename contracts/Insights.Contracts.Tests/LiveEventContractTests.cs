@@ -22,7 +22,8 @@ public sealed class LiveEventContractTests
          "company":{"id":"acme-1a2b3c4d","name":"Acme","domain":"acme.example"},
          "geo":{"country":"DE","region":"Berlin","city":"Berlin"},
          "device":{"type":"desktop","browser":"Chrome","os":"Windows"},
-         "ip":"203.0.113.0","user_agent":"Mozilla/5.0","chat_id":"c1","amount":49.90,"currency":"EUR","engaged_ms":1200}
+         "ip":"203.0.113.0","user_agent":"Mozilla/5.0","chat_id":"c1","amount":49.90,"currency":"EUR","engaged_ms":1200,
+         "invitation":{"id":"r-1a2b","rule":"pricing","message":"Can we help?"},"properties":{"plan":"enterprise"}}
         """;
 
     private static readonly LiveEvent Full = new()
@@ -37,6 +38,8 @@ public sealed class LiveEventContractTests
         Geo = new LiveGeo("DE", "Berlin", "Berlin"),
         Device = new LiveDevice("desktop", "Chrome", "Windows"),
         Ip = "203.0.113.0", UserAgent = "Mozilla/5.0", ChatId = "c1", Amount = 49.90m, Currency = "EUR", EngagedMs = 1200,
+        Invitation = new LiveInvitation("r-1a2b", "pricing", "Can we help?"),
+        Properties = new Dictionary<string, string> { ["plan"] = "enterprise" },
     };
 
     [Fact]
@@ -54,7 +57,8 @@ public sealed class LiveEventContractTests
         var decoded = LiveEventCodec.Decode(Encoding.UTF8.GetBytes(V1Wire));
 
         Assert.Null(decoded.Reason);
-        Assert.Equal(Full, decoded.Event! with { Visit = Full.Visit, Campaign = Full.Campaign });
+        Assert.Equal(Full, decoded.Event! with { Visit = Full.Visit, Campaign = Full.Campaign, Properties = Full.Properties });
+        Assert.Equal(Full.Properties, decoded.Event!.Properties);
         Assert.Equal(Full.Visit, decoded.Event!.Visit);
         Assert.Equal(Full.Campaign, decoded.Event.Campaign);
     }

@@ -79,6 +79,53 @@ public sealed record LiveEvent
 
     /// <summary>The tracker's <c>engagement</c> event: milliseconds the page was visible since the last report.</summary>
     public long? EngagedMs { get; init; }
+
+    /// <summary>
+    /// The visitor's answer to a chat invitation, or an invitation sent: a track event named <c>invitation_sent</c>,
+    /// <c>invitation_shown</c>, <c>invitation_accepted</c> or <c>invitation_declined</c> with its <c>invitation_id</c> and
+    /// <c>rule_id</c> properties.
+    /// </summary>
+    public LiveInvitation? Invitation { get; init; }
+
+    /// <summary>
+    /// Values the site put in a track or page event's <c>live</c> object for live rules (a plan, a cart state): at most
+    /// <see cref="LiveProperties.MaxCount"/> names of a-z, 0-9, '_', each a short string, number or boolean as text. The
+    /// event's other properties never leave storage.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Properties { get; init; }
+}
+
+/// <summary>An invitation an event is about.</summary>
+/// <param name="Id">The invitation's id (an agent's or a rule's).</param>
+/// <param name="Rule">The rule that sent it; null for an agent's invitation.</param>
+/// <param name="Message">invitation_sent: what the invitation says.</param>
+public sealed record LiveInvitation(string Id, string? Rule, string? Message = null);
+
+/// <summary>Bounds of <see cref="LiveEvent.Properties"/>.</summary>
+public static class LiveProperties
+{
+    public const int MaxCount = 8;
+    public const int MaxValueLength = 200;
+}
+
+/// <summary>The track event names of the invitation funnel (the visitor's page reports shown/accepted/declined).</summary>
+public static class InvitationEvents
+{
+    public const string Sent = "invitation_sent";
+    public const string Shown = "invitation_shown";
+    public const string Accepted = "invitation_accepted";
+    public const string Declined = "invitation_declined";
+
+    /// <summary>An agent dismissed a rule's suggestion on a visitor (every instance's presence drops it).</summary>
+    public const string Dismissed = "invitation_dismissed";
+
+    /// <summary>The visitor page's report that the pointer left toward the browser's chrome.</summary>
+    public const string ExitIntent = "exit_intent";
+
+    /// <summary>Most characters of an invitation or rule id taken from an event.</summary>
+    public const int MaxIdLength = 64;
+
+    public static bool IsInvitation(string? name) => name is Sent or Shown or Accepted or Declined or Dismissed;
 }
 
 /// <summary>The visit an event belongs to, as of the batch that processed it.</summary>

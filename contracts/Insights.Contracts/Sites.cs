@@ -150,6 +150,13 @@ public sealed class SiteOptions
     /// </summary>
     public List<string> TargetAccounts { get; set; } = [];
 
+    /// <summary>
+    /// Proactive chat invitation rules (issue 10 §4), evaluated by live presence for every present visitor: suggest the
+    /// visitor to agents or invite them automatically. Managed through <c>/v1/sites/{site}/invitation-rules</c>; bounded
+    /// by <see cref="InvitationRuleLimits"/>, since every rule runs for every present visitor once a second.
+    /// </summary>
+    public List<InvitationRule> Invitations { get; set; } = [];
+
     /// <summary>True when <paramref name="domain"/> (a company's web domain) is on the target-account list or under one of its domains.</summary>
     public bool IsTargetAccount(string? domain)
     {

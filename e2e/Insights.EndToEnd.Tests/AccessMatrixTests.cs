@@ -39,6 +39,10 @@ public sealed class AccessMatrixTests(SystemFixture system)
         OrderPath,
         SubjectsExport,
         SubjectsErase,
+        InvitationFunnel,
+
+        // Agents' actions: people only, no key ever
+        InviteVisitor,
     }
 
     /// <summary>The credential a request carries, and where: in the <c>X-Insights-Key</c> header unless named "InUrl" (<c>?key=</c>).</summary>
@@ -197,6 +201,18 @@ public sealed class AccessMatrixTests(SystemFixture system)
         { Call.SubjectsErase, Key.Unknown, 401, "unknown_key" },
         { Call.SubjectsErase, Key.None, 401, "missing_key" },
         { Call.SubjectsErase, Key.ServerInUrl, 401, "secret_key_in_url" },
+        { Call.InvitationFunnel, Key.Read, 200, null },
+        { Call.InvitationFunnel, Key.Write, 403, "key_cannot_read" },
+        { Call.InvitationFunnel, Key.OtherSiteRead, 404, "site_not_found" },
+        { Call.InvitationFunnel, Key.Unknown, 401, "unknown_key" },
+        { Call.InvitationFunnel, Key.None, 401, "missing_key" },
+        { Call.InvitationFunnel, Key.ReadInUrl, 401, "secret_key_in_url" },
+        { Call.InviteVisitor, Key.Read, 403, "key_cannot_manage" },
+        { Call.InviteVisitor, Key.Server, 403, "key_cannot_manage" },
+        { Call.InviteVisitor, Key.Write, 403, "key_cannot_manage" },
+        { Call.InviteVisitor, Key.Unknown, 401, "unknown_key" },
+        { Call.InviteVisitor, Key.None, 401, "sign_in_required" },
+        { Call.InviteVisitor, Key.ReadInUrl, 401, "secret_key_in_url" },
     };
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -253,6 +269,8 @@ public sealed class AccessMatrixTests(SystemFixture system)
             Call.OrderPath => (HttpMethod.Get, $"/v1/sites/demo/orders/no-such-order-{id}", null),
             Call.SubjectsExport => (HttpMethod.Post, "/v1/sites/demo/subjects/export", $$"""{"anonymousId":"no-such-person-{{id}}"}"""),
             Call.SubjectsErase => (HttpMethod.Post, "/v1/sites/demo/subjects/erase", $$"""{"anonymousId":"no-such-person-{{id}}"}"""),
+            Call.InvitationFunnel => (HttpMethod.Get, "/v1/sites/demo/invitations/funnel", null),
+            Call.InviteVisitor => (HttpMethod.Post, $"/v1/sites/demo/live/visitors/v-{id}/invite", """{"message":"Hallo"}"""),
             _ => throw new ArgumentOutOfRangeException(nameof(call), call, null),
         };
 

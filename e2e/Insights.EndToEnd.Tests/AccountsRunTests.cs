@@ -211,13 +211,13 @@ public sealed partial class AccountsRunTests(ITestOutputHelper output)
     }
 
     [GeneratedRegex(@"^\[run\] Insights is running:")]
-    private static partial Regex RunningLine();
+    internal static partial Regex RunningLine();
 
     [GeneratedRegex(@"(?<base>http://127\.0\.0\.1:\d+)/v1/invitations/(?<token>iin_[A-Za-z0-9_-]+)")]
-    private static partial Regex InvitationLink();
+    internal static partial Regex InvitationLink();
 
     /// <summary>A browser-like client: the session cookie, and the CSRF header once fetched.</summary>
-    private sealed class Session : IDisposable
+    internal sealed class Session : IDisposable
     {
         private readonly HttpClient http;
 

@@ -63,4 +63,35 @@ public sealed class EnrichedMessageTests(DevStackFixture stack)
         var stored = await pipeline.RowsAsync("SELECT event_id, toString(ip) AS ip FROM events FINAL WHERE ip IS NOT NULL");
         Assert.Equal(expectedV4 is null ? 0 : 2, stored.Count);
     }
+
+    [Fact]
+    public async Task Invitation_events_carry_their_ids_and_only_the_bounded_live_properties_leave_storage()
+    {
+        var pipeline = await Pipeline.CreateAsync(stack, "enriched-invitations");
+        var answer = View("visitor", "/pricing", At, AlbertaHealth) with
+        {
+            Type = EventTypes.Track, Name = InvitationEvents.Accepted,
+            Properties = System.Text.Json.JsonDocument.Parse(
+                "{\"invitation_id\":\"r-1a2b\",\"rule_id\":\"pricing\",\"email\":\"ann@example.com\"," +
+                "\"live\":{\"plan\":\"enterprise\",\"seats\":25,\"trial\":true,\"Bad Name\":\"x\",\"nested\":{\"a\":1},\"long\":\"" + new string('x', 300) + "\"}}").RootElement,
+        };
+        var hostile = View("visitor", "/pricing", At.AddSeconds(1), AlbertaHealth) with
+        {
+            Type = EventTypes.Track, Name = InvitationEvents.Declined,
+            Properties = System.Text.Json.JsonDocument.Parse("{\"invitation_id\":\"<script>\",\"rule_id\":\"pricing\"}").RootElement,
+        };
+        await pipeline.ProduceAsync([answer, hostile]);
+
+        await using var processor = new InProcessProcessor(pipeline.Settings());
+        await processor.StartAsync();
+        await pipeline.WaitForAsync(events: 2, sessions: 1, () => processor.Logs);
+
+        var messages = pipeline.ReadAll(pipeline.EnrichedTopic, 2, Eventually.Timeout)
+            .ToDictionary(m => LiveEventCodec.Decode(m.Message.Value).Event!.EventId, m => m.Message.Value!, StringComparer.Ordinal);
+        var accepted = LiveEventCodec.Decode(messages[answer.EventId]).Event!;
+        Assert.Equal(new LiveInvitation("r-1a2b", "pricing"), accepted.Invitation);
+        Assert.Equal(new Dictionary<string, string> { ["plan"] = "enterprise", ["seats"] = "25", ["trial"] = "true" }, accepted.Properties);
+        Assert.DoesNotContain("ann@example.com", Encoding.UTF8.GetString(messages[answer.EventId]), StringComparison.Ordinal);
+        Assert.Null(LiveEventCodec.Decode(messages[hostile.EventId]).Event!.Invitation);
+    }
 }

@@ -16,8 +16,10 @@ namespace Insights.Processors;
 /// OS builds) next to a /24 network singles a visitor out again, which is what truncating was for, and the topic is a
 /// broadcast any presence consumer reads, not the access-controlled store. The parsed device (type, browser, OS) is
 /// always there.</para>
-/// <para>The event's free-form properties stay out (they are the site's, unbounded in shape, and presence needs none of
-/// them): only a cart's <c>value</c>/<c>revenue</c> and the tracker's <c>engaged_ms</c> are lifted into fields.</para>
+/// <para>The event's free-form properties stay out (they are the site's, unbounded in shape): only a cart's
+/// <c>value</c>/<c>revenue</c>, the tracker's <c>engaged_ms</c>, an invitation event's <c>invitation_id</c>/<c>rule_id</c>
+/// and the values the site put in a <c>live</c> object for live rules (bounded, see <see cref="LiveEvent.Properties"/>)
+/// are lifted into fields.</para>
 /// </remarks>
 public static class EnrichedMessage
 {
@@ -61,8 +63,50 @@ public static class EnrichedMessage
             Currency = e.Currency ?? (e.Type == EventTypes.Track ? Text(e.Properties, "currency") : null),
             EngagedMs = e.Type == EventTypes.Track && e.Name == EngagementEvent && Number(e.Properties, "engaged_ms") is { } ms and >= 0 and <= long.MaxValue
                 ? (long)ms : null,
+            Invitation = e.Type == EventTypes.Track && InvitationEvents.IsInvitation(e.Name) && Id(e.Properties, "invitation_id") is { } invitation
+                ? new LiveInvitation(invitation, Id(e.Properties, "rule_id"), e.Name == InvitationEvents.Sent ? Text(e.Properties, "message", 500) : null)
+                : null,
+            Properties = e.Type is EventTypes.Track or EventTypes.Pageview ? LiveProperties(e.Properties) : null,
         };
     }
+
+    /// <summary>The event's <c>live</c> object, bounded: the site's explicit choice of values live rules may read.</summary>
+    private static Dictionary<string, string>? LiveProperties(JsonElement? properties)
+    {
+        if (properties is not { ValueKind: JsonValueKind.Object } p || !p.TryGetProperty("live", out var live) || live.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        Dictionary<string, string>? lifted = null;
+        foreach (var property in live.EnumerateObject())
+        {
+            if (lifted?.Count >= Contracts.LiveProperties.MaxCount)
+            {
+                break;
+            }
+
+            var value = property.Value.ValueKind switch
+            {
+                JsonValueKind.String => property.Value.GetString(),
+                JsonValueKind.Number => property.Value.GetRawText(),
+                JsonValueKind.True => "true",
+                JsonValueKind.False => "false",
+                _ => null,
+            };
+            if (value is { Length: <= Contracts.LiveProperties.MaxValueLength } && InvitationRuleValidation.IsPropertyName(property.Name))
+            {
+                (lifted ??= new(StringComparer.Ordinal))[property.Name] = value;
+            }
+        }
+
+        return lifted;
+    }
+
+    private static string? Id(JsonElement? properties, string name) =>
+        properties is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var value)
+        && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 and <= InvitationEvents.MaxIdLength } id
+        && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or ':' or '.') ? id : null;
 
     private static LiveCampaign? Campaign(string? source, string? medium, string? name, string? term, string? content) =>
         (Empty(source), Empty(medium), Empty(name), Empty(term), Empty(content)) is var c && c == default
@@ -75,7 +119,7 @@ public static class EnrichedMessage
         properties is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var value)
         && value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var number) ? number : null;
 
-    private static string? Text(JsonElement? properties, string name) =>
+    private static string? Text(JsonElement? properties, string name, int maxLength = 8) =>
         properties is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var value)
-        && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 and <= 8 } text ? text : null;
+        && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text && text.Length <= maxLength ? text : null;
 }

@@ -34,4 +34,13 @@ internal static partial class LogMessages
 
     [LoggerMessage(EventId = 3013, Level = LogLevel.Warning, Message = "Live presence could not look up visitors' visits; they show as unknown")]
     public static partial void LiveVisitsLookupFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3040, Level = LogLevel.Warning, Message = "Invitations: could not look up visitors' declined invitations; their rules go on without a decline pause")]
+    public static partial void InvitationDeclinesLookupFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3041, Level = LogLevel.Warning, Message = "Invitations: an invitation event could not be recorded in Kafka: {Reason}")]
+    public static partial void InvitationRecordFailed(this ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 3042, Level = LogLevel.Warning, Message = "Invitations: the record queue is full; an invitation event was dropped (the visitor still got it)")]
+    public static partial void InvitationQueueFull(this ILogger logger);
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Collections;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
@@ -63,8 +64,16 @@ internal static class Settings
         }
     }
 
-    private static void Walk(Type type, string prefix, object? instance, List<Setting> settings)
+    private static void Walk(Type type, string prefix, object? instance, List<Setting> settings, ImmutableHashSet<Type>? path = null)
     {
+        // A recursive type (an invitation rule's condition groups hold conditions) is described once, at its first level.
+        path ??= [];
+        if (path.Contains(type))
+        {
+            return;
+        }
+
+        path = path.Add(type);
         foreach (var property in Bindable(type))
         {
             var key = ConfigurationPath.Combine(prefix, property.GetCustomAttribute<ConfigurationKeyNameAttribute>()?.Name ?? property.Name);
@@ -81,7 +90,7 @@ internal static class Settings
                 else
                 {
                     settings.Add(new(key, $"map of string → {Name(valueType)}", Show(value), Rules(property), description));
-                    Walk(valueType, key + ":<key>", Activator.CreateInstance(valueType), settings);
+                    Walk(valueType, key + ":<key>", Activator.CreateInstance(valueType), settings, path);
                 }
             }
             else if (Element(t) is { } itemType)
@@ -93,7 +102,7 @@ internal static class Settings
                 else
                 {
                     settings.Add(new(key, $"list of {Name(itemType)}", Show(value), Rules(property), Or(description, XmlDocs.Summary(itemType))));
-                    Walk(itemType, key + ":n", Activator.CreateInstance(itemType), settings);
+                    Walk(itemType, key + ":n", Activator.CreateInstance(itemType), settings, path);
                 }
             }
             else if (IsScalar(t))
@@ -103,7 +112,7 @@ internal static class Settings
             else
             {
                 settings.Add(new(key, "object", "", Rules(property), Or(description, XmlDocs.Summary(t))));
-                Walk(t, key, value ?? Activator.CreateInstance(t), settings);
+                Walk(t, key, value ?? Activator.CreateInstance(t), settings, path);
             }
         }
     }

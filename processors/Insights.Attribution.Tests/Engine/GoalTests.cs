@@ -60,7 +60,7 @@ public sealed class GoalTests
     [InlineData("/", "/x", false)]
     [InlineData("**", "", true)]
     public void Globs_match_like_shell_wildcards(string pattern, string path, bool expected) =>
-        Assert.Equal(expected, Glob.IsMatch(pattern, path));
+        Assert.Equal(expected, UrlPattern.Glob(pattern, path));
 
     [Fact]
     public void A_hostile_url_cannot_make_matching_slow()

@@ -49,73 +49,12 @@ public sealed class GoalRule
         _ => null,
     };
 
-    public bool MatchesPage(string? url)
-    {
-        if (Kind != GoalKind.Page || string.IsNullOrEmpty(url))
-        {
-            return false;
-        }
-
-        var target = MatchesFullUrl ? StripQuery(url) : PathOf(url);
-        return Glob.IsMatch(Pattern, target);
-    }
-
-    /// <summary>The path of an absolute URL (<c>/a/b</c>), without query and fragment; a relative URL is taken as a path.</summary>
-    public static ReadOnlySpan<char> PathOf(string url)
-    {
-        var span = StripQuery(url).AsSpan();
-        var scheme = span.IndexOf("://", StringComparison.Ordinal);
-        if (scheme < 0)
-        {
-            return span;
-        }
-
-        var rest = span[(scheme + 3)..];
-        var slash = rest.IndexOf('/');
-        return slash < 0 ? "/" : rest[slash..];
-    }
+    /// <summary>True for a page goal whose pattern matches <paramref name="url"/> (the one URL-pattern rule: <see cref="UrlPattern"/>).</summary>
+    public bool MatchesPage(string? url) => Kind == GoalKind.Page && UrlPattern.Matches(Pattern, url);
 
     private static string StripQuery(string url)
     {
         var cut = url.AsSpan().IndexOfAny('?', '#');
         return cut < 0 ? url : url[..cut];
-    }
-}
-
-/// <summary><c>*</c>-only globs, case-insensitive; linear backtracking, so a hostile URL cannot make it slow.</summary>
-public static class Glob
-{
-    public static bool IsMatch(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text)
-    {
-        int p = 0, t = 0, star = -1, resume = 0;
-        while (t < text.Length)
-        {
-            if (p < pattern.Length && pattern[p] == '*')
-            {
-                star = p++;
-                resume = t;
-            }
-            else if (p < pattern.Length && char.ToLowerInvariant(pattern[p]) == char.ToLowerInvariant(text[t]))
-            {
-                p++;
-                t++;
-            }
-            else if (star >= 0)
-            {
-                p = star + 1;
-                t = ++resume;
-            }
-            else
-            {
-                return false;
-            }
-        }
-
-        while (p < pattern.Length && pattern[p] == '*')
-        {
-            p++;
-        }
-
-        return p == pattern.Length;
     }
 }

@@ -72,10 +72,16 @@ public sealed class AccountsHost(DevStackFixture stack) : IAsyncLifetime
     }
 
     /// <summary>A person with <see cref="Password"/> (or none) and the given roles.</summary>
-    public async Task<Guid> PersonAsync(string email, bool withPassword = true, params (ScopeKind Scope, string Id, Role Role)[] roles)
+    public Task<Guid> PersonAsync(string email, bool withPassword = true, params (ScopeKind Scope, string Id, Role Role)[] roles) =>
+        PersonAsync(Api.Services, email, withPassword, roles);
+
+    public Task<string> TokenAsync(Guid personId) => TokenAsync(Api.Services, personId);
+
+    /// <summary>A person in any host's store (one started with its own settings).</summary>
+    public static async Task<Guid> PersonAsync(IServiceProvider services, string email, bool withPassword = true, params (ScopeKind Scope, string Id, Role Role)[] roles)
     {
-        var hasher = Api.Services.GetRequiredService<IPasswordHasher<Person>>();
-        await using var db = await Store.CreateDbContextAsync(Http.Ct);
+        var hasher = services.GetRequiredService<IPasswordHasher<Person>>();
+        await using var db = await services.GetRequiredService<IDbContextFactory<ControlPlaneDb>>().CreateDbContextAsync(Http.Ct);
         var person = new Person
         {
             Id = Guid.NewGuid(),
@@ -95,9 +101,9 @@ public sealed class AccountsHost(DevStackFixture stack) : IAsyncLifetime
         return person.Id;
     }
 
-    public async Task<string> TokenAsync(Guid personId)
+    public static async Task<string> TokenAsync(IServiceProvider services, Guid personId)
     {
-        var created = await Api.Services.GetRequiredService<ApiTokens>().CreateAsync(personId, "test", null, Http.Ct);
+        var created = await services.GetRequiredService<ApiTokens>().CreateAsync(personId, "test", null, Http.Ct);
         return created!.Value.Token;
     }
 

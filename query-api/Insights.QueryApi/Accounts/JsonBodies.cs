@@ -14,17 +14,22 @@ internal static class JsonBodies
 
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { AllowTrailingCommas = false, MaxDepth = 8 };
 
-    public static async Task<(T? Value, QueryProblem? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken) where T : class
+    public static Task<(T? Value, QueryProblem? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken) where T : class =>
+        ReadAsync<T>(request, MaxBytes, Options, cancellationToken);
+
+    /// <summary>A body of another bound and nesting (invitation rules: condition trees, up to 50 rules).</summary>
+    public static async Task<(T? Value, QueryProblem? Problem)> ReadAsync<T>(HttpRequest request, int maxBytes, JsonSerializerOptions options,
+        CancellationToken cancellationToken) where T : class
     {
-        var (body, tooLarge) = await RequestBodies.ReadAsync(request, MaxBytes, cancellationToken);
+        var (body, tooLarge) = await RequestBodies.ReadAsync(request, maxBytes, cancellationToken);
         if (tooLarge)
         {
-            return (null, TooLarge());
+            return (null, TooLarge(maxBytes));
         }
 
         try
         {
-            return JsonSerializer.Deserialize<T>(body.Span, Options) is { } value
+            return JsonSerializer.Deserialize<T>(body.Span, options) is { } value
                 ? (value, null)
                 : (null, QueryProblem.Invalid("body", "a JSON object is required"));
         }
@@ -34,6 +39,6 @@ internal static class JsonBodies
         }
     }
 
-    private static QueryProblem TooLarge() => new(StatusCodes.Status413PayloadTooLarge, "body_too_large", "The body is too large",
-        $"Bodies of the accounts API are at most {MaxBytes} bytes.");
+    private static QueryProblem TooLarge(int maxBytes) => new(StatusCodes.Status413PayloadTooLarge, "body_too_large", "The body is too large",
+        $"This request's body is at most {maxBytes} bytes.");
 }

@@ -33,6 +33,7 @@ public static class QueryApi
         Companies.CompanyEndpoints.MapCompanyReports(api);
         Visitors.VisitorEndpoints.MapVisitorReports(api);
         Live.LiveEndpoints.MapLive(api);
+        Live.Invitations.InvitationEndpoints.MapInvitationFunnel(api);
 
         // A person's data needs the server key, not a read key: its own group, so the OpenAPI document says which.
         Subjects.SubjectEndpoints.MapSubjectRequests(app);

@@ -23,10 +23,13 @@ public static class LiveEndpoints
         services.AddSingleton<VisitorInvitations>();
         services.AddSingleton<PresenceRebuild>();
         services.AddSingleton<VisitHistory>();
-        if (configuration.GetValue(LiveOptions.Section + ":" + nameof(LiveOptions.Enabled), true))
+        var enabled = configuration.GetValue(LiveOptions.Section + ":" + nameof(LiveOptions.Enabled), true);
+        if (enabled)
         {
             services.AddHostedService<PresenceConsumer>();
         }
+
+        Invitations.InvitationEndpoints.AddInvitations(services, configuration, enabled);
 
         return services;
     }
@@ -52,7 +55,9 @@ public static class LiveEndpoints
             .WithDescription(
                 "text/event-stream. First a 'snapshot' event (the same body as GET /live), then 'visitor_joined', 'page_changed', " +
                 "'visitor_updated' (data: the visitor) and 'visitor_left' (data: visitorId, reason idle|evicted), each with an id that " +
-                "only grows. Reconnect with 'Last-Event-ID' to resume without a gap; when that id is too old (beyond Live:ReplayEvents " +
+                "only grows; 'invitation_suggested' (data: visitorId, rule, name, reason) when a suggest rule holds, and 'invitation_sent', " +
+                "'invitation_shown', 'invitation_accepted', 'invitation_declined', 'invitation_dismissed' (data: visitorId, invitationId, rule, " +
+                "message, chatState). Reconnect with 'Last-Event-ID' to resume without a gap; when that id is too old (beyond Live:ReplayEvents " +
                 "changes) the stream starts with a 'reset' event carrying a fresh snapshot instead. A ': heartbeat' comment every " +
                 "15 s. The key goes in the Authorization header, never the URL: browsers read the stream with fetch() streaming " +
                 "(EventSource cannot send headers) or, once accounts exist, with the session cookie.")

@@ -25,12 +25,14 @@ public sealed record LiveVisitor(
     [property: Description("Visits (sessions) of this visitor so far, this one included; null until looked up in storage, a second after joining.")] long? Visits,
     [property: Description("True when this is not the visitor's first visit; null until known.")] bool? Returning,
     [property: Description("Chats started while present.")] int Chats,
-    [property: Description("browsing, chatting or chat_ended.")] string ChatState,
+    [property: Description("browsing, invited (an invitation was sent and not declined), chatting or chat_ended.")] string ChatState,
     [property: Description("The latest cart value a track event reported ('value' or 'revenue').")] decimal? CartValue,
     [property: Description("Orders placed during this visit, summed.")] decimal? OrderValue,
     string? Currency,
     [property: Description("False after the tracker reported the tab hidden or the page left, until the next event.")] bool Active,
-    DateTimeOffset LastSeen);
+    DateTimeOffset LastSeen,
+    [property: Description("Invitation rules (action suggest) that hold for the visitor this visit: highlight them to agents with the reason.")]
+    IReadOnlyList<Invitations.LiveSuggestion> Suggestions);
 
 public sealed record LivePage(string? Url, string? Path, string? Title);
 
@@ -49,6 +51,7 @@ public sealed record LiveDeparture(string VisitorId, [property: Description("idl
 public static class ChatStates
 {
     public const string Browsing = "browsing";
+    public const string Invited = "invited";
     public const string Chatting = "chatting";
     public const string ChatEnded = "chat_ended";
 }
@@ -62,4 +65,10 @@ public static class LiveEventNames
     public const string Left = "visitor_left";
     public const string Snapshot = "snapshot";
     public const string Reset = "reset";
+    public const string InvitationSuggested = "invitation_suggested";
+    public const string InvitationSent = InvitationEvents.Sent;
+    public const string InvitationShown = InvitationEvents.Shown;
+    public const string InvitationAccepted = InvitationEvents.Accepted;
+    public const string InvitationDeclined = InvitationEvents.Declined;
+    public const string InvitationDismissed = "invitation_dismissed";
 }

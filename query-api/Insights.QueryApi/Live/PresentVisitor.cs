@@ -57,6 +57,9 @@ public sealed class PresentVisitor(string id)
 
     public int Score { get; set; }
 
+    /// <summary>What invitation rules remember of the visitor (null until a rule looked at them).</summary>
+    public Invitations.InvitationMemory? Invitations { get; set; }
+
     /// <summary>What this visitor was estimated at when last changed (see <see cref="EstimateBytes"/>).</summary>
     public long Bytes { get; set; }
 
@@ -89,7 +92,8 @@ public sealed class PresentVisitor(string id)
 
     public LiveVisitor View(DateTimeOffset now) => new(Id, UserId, SessionId, Company, Score, Geo, Device, Page, [.. Pages], PageViews,
         VisitStartedAt, PageSince, Seconds(now - VisitStartedAt), Seconds(now - PageSince), Referrer, Channel, Campaign, Visits, Visits is { } visits ? visits > 1 : null, Chats, ChatState,
-        CartValue, OrderValue, Currency, Active, LastSeen);
+        CartValue, OrderValue, Currency, Active, LastSeen,
+        Invitations is { } memory && memory.SessionId == SessionId ? [.. memory.Suggestions] : []);
 
     private static long Seconds(TimeSpan span) => Math.Max(0, (long)span.TotalSeconds);
 
@@ -120,6 +124,6 @@ public sealed class PresentVisitor(string id)
             bytes += MemoryBudget.StringBytes(text);
         }
 
-        return bytes;
+        return bytes + (Invitations?.EstimateBytes() ?? 0);
     }
 }

@@ -59,6 +59,9 @@ public enum Permission
     /// <summary>Export or erase a person's data: the server key, or admin and up.</summary>
     SubjectData,
 
+    /// <summary>Invite a present visitor to chat, dismiss a rule's suggestion: agent and up (people only).</summary>
+    InviteVisitors,
+
     /// <summary>Site settings and keys: admin and up.</summary>
     ManageSite,
 

@@ -139,6 +139,7 @@ public sealed class TenantAuthorizationBehavior<TMessage, TResponse>(
     private static AccessLevel LevelFor(Permission permission) => permission switch
     {
         Permission.ReadReports => AccessLevel.Viewer,
+        Permission.InviteVisitors => AccessLevel.Agent,
         Permission.Transfer => AccessLevel.Owner,
         _ => AccessLevel.Admin,
     };
