@@ -94,6 +94,9 @@ public sealed class SeveralInstancesTests(DevStackFixture stack, PostgresServer 
         //    everything sent so far is counted before a replacement starts.
         load.Start();
         await load.WaitForSentAsync(3_000);
+        // Both members own partitions and write: the one killed next has work to hand over.
+        await WaitForInsertsAsync(processor[0]);
+        await WaitForInsertsAsync(processor[1]);
         await processor[0].StopAsync(StopSignal.Kill, Stop);
         Log($"processors-1 killed after {load.Sent} events");
         await load.WaitForSentAsync(6_000);
@@ -173,6 +176,28 @@ public sealed class SeveralInstancesTests(DevStackFixture stack, PostgresServer 
 
         Assert.Fail($"{query.Name} counted {views} of {atLeast} page views after {Counted.TotalSeconds} s.\n" +
                     string.Join("\n", processors.Select(p => $"--- {p.Name}:\n{p.Output}")));
+    }
+
+    /// <summary>Until the processor's own metric says it wrote events to ClickHouse (it owns partitions that carry load).</summary>
+    private static async Task WaitForInsertsAsync(Instance processor)
+    {
+        using var http = new HttpClient { BaseAddress = processor.Address, Timeout = TimeSpan.FromSeconds(30) };
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            // Prometheus text: name, optional {labels}, value, optional timestamp.
+            const string metric = "insights_processors_events_inserted_total";
+            var inserted = (await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), Ct)).Split('\n')
+                .Where(line => line.StartsWith(metric, StringComparison.Ordinal) && line.Length > metric.Length && line[metric.Length] is '{' or ' ')
+                .Sum(line => double.Parse(line[(line.LastIndexOf('}') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture));
+            if (inserted > 0)
+            {
+                return;
+            }
+
+            Assert.True(deadline.Elapsed < Counted, $"{processor.Name} wrote nothing in {Counted.TotalSeconds} s: it owns no partition\n{processor.Output}");
+            await Task.Delay(500, Ct);
+        }
     }
 
     private async Task<(long Views, long Visitors)> PageAsync(Instance query)
@@ -289,7 +314,7 @@ public sealed class SeveralInstancesTests(DevStackFixture stack, PostgresServer 
             {
                 Content = new StringContent(body, Encoding.UTF8, "application/json"),
             };
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", WriteKey);
+            request.Headers.Add("X-Insights-Key", WriteKey);
             try
             {
                 using var response = await http.SendAsync(request);
