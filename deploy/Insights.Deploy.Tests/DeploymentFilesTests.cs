@@ -221,19 +221,67 @@ public sealed partial class DeploymentFilesTests
     [Fact]
     public void The_topics_compose_and_the_Kubernetes_job_create_are_the_printed_layout()
     {
-        var compose = YamlDocuments.Load(Compose).Single()["services"]!["kafka-topics"]!["command"]![0]!.GetValue<string>();
-        var job = KubernetesObjects().Single(o => o.Object["kind"]!.GetValue<string>() == "Job");
-        var script = PodContainers(job.Object).Single()["args"]![0]!.GetValue<string>();
-        foreach (var topic in TopicLayout.Topics())
+        // Each script as its container runs it (Compose turns $$ into $), with kafka-topics.sh replaced by echo.
+        var compose = YamlDocuments.Load(Compose).Single()["services"]!["kafka-topics"]!["command"]![0]!.GetValue<string>().Replace("$$", "$", StringComparison.Ordinal);
+        var job = PodContainers(KubernetesObjects().Single(o => o.Object["kind"]!.GetValue<string>() == "Job").Object).Single();
+        var bootstrap = job["env"]!.AsArray().Single(e => e!["name"]!.GetValue<string>() == "BOOTSTRAP")!["value"]!.GetValue<string>();
+
+        var single = TopicsCreatedBy(compose, bootstrap);
+        var cluster = TopicsCreatedBy(job["args"]![0]!.GetValue<string>(), bootstrap);
+
+        var layout = TopicLayout.Topics();
+        Assert.Equal(layout.Select(t => t.Name), single.Select(t => t["topic"]));
+        Assert.Equal(layout.Select(t => t.Name), cluster.Select(t => t["topic"]));
+        foreach (var (topic, created) in layout.Zip(single))
         {
-            var retention = (long)topic.RetentionHours * 3_600_000;
-            Assert.Contains($"--topic {topic.Name} --partitions {topic.Partitions} --replication-factor 1 --config retention.ms={retention}", compose, StringComparison.Ordinal);
-            Assert.Contains($"{topic.Name}:{topic.Partitions}:{retention}", script, StringComparison.Ordinal);
+            Assert.Equal(topic.Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture), created["partitions"]);
+            Assert.Equal(((long)topic.RetentionHours * 3_600_000).ToString(System.Globalization.CultureInfo.InvariantCulture), created["retention.ms"]);
+            Assert.Equal("1", created["replication-factor"]); // one broker on one host
         }
 
-        Assert.Contains($"--replication-factor {TopicLayout.ReplicationFactor}", script, StringComparison.Ordinal);
-        Assert.Contains($"--config min.insync.replicas={TopicLayout.MinInsyncReplicas}", script, StringComparison.Ordinal);
-        Assert.Equal(TopicLayout.Topics().Count, Regex.Matches(compose, "--create").Count);
+        foreach (var (topic, created) in layout.Zip(cluster))
+        {
+            Assert.Equal(topic.Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture), created["partitions"]);
+            Assert.Equal(((long)topic.RetentionHours * 3_600_000).ToString(System.Globalization.CultureInfo.InvariantCulture), created["retention.ms"]);
+            Assert.Equal(TopicLayout.ReplicationFactor.ToString(System.Globalization.CultureInfo.InvariantCulture), created["replication-factor"]);
+            Assert.Equal(TopicLayout.MinInsyncReplicas.ToString(System.Globalization.CultureInfo.InvariantCulture), created["min.insync.replicas"]);
+        }
+    }
+
+    /// <summary>Runs a topic script with <c>sh</c>, kafka-topics.sh echoing its arguments, and reads each --create back.</summary>
+    private static List<Dictionary<string, string>> TopicsCreatedBy(string script, string bootstrap)
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, $"BOOTSTRAP='{bootstrap}'\n" + script.Replace("/opt/kafka/bin/kafka-topics.sh", "echo", StringComparison.Ordinal));
+            var (exit, output) = Repository.Run("sh", file);
+            Assert.True(exit == 0, output);
+            return [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line =>
+            {
+                var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                Assert.Contains("--create", words);
+                var options = new Dictionary<string, string>();
+                for (var i = 0; i < words.Length - 1; i++)
+                {
+                    if (words[i] == "--config")
+                    {
+                        var setting = words[++i].Split('=', 2);
+                        options[setting[0]] = setting[1];
+                    }
+                    else if (words[i].StartsWith("--", StringComparison.Ordinal) && !words[i + 1].StartsWith("--", StringComparison.Ordinal))
+                    {
+                        options[words[i][2..]] = words[++i];
+                    }
+                }
+
+                return options;
+            })];
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     /// <summary>Every container running an Insights image, in compose and in the manifests, with its environment's names.</summary>
