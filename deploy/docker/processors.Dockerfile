@@ -23,7 +23,9 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app ./
-ENV ASPNETCORE_HTTP_PORTS=8080 \
+# URLS (unprefixed) overrides the loopback address in the services' appsettings.json; ASPNETCORE_URLS and
+# ASPNETCORE_HTTP_PORTS would not (appsettings.json is read after them).
+ENV URLS=http://+:8080 \
     DOTNET_gcServer=1 \
     DOTNET_EnableDiagnostics=0
 EXPOSE 8080
