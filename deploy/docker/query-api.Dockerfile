@@ -25,6 +25,9 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app ./
+# The data-protection key ring (sign-in cookies) lives on a volume mounted here; created owned by the app user so
+# a fresh named volume takes that ownership and the non-root process can write it.
+RUN mkdir -p /home/app/.aspnet/DataProtection-Keys && chown -R "$APP_UID:$APP_UID" /home/app/.aspnet
 # URLS (unprefixed) overrides the loopback address in the services' appsettings.json; ASPNETCORE_URLS and
 # ASPNETCORE_HTTP_PORTS would not (appsettings.json is read after them).
 ENV URLS=http://+:8080 \
