@@ -199,6 +199,30 @@ public sealed partial class DeploymentFilesTests
     }
 
     [Fact]
+    public void Every_pod_meets_the_restricted_pod_security_standard_the_namespace_enforces()
+    {
+        var ns = YamlDocuments.Load($"{Kubernetes}/namespace.yaml").Single();
+        Assert.Equal("restricted", ns["metadata"]!["labels"]!["pod-security.kubernetes.io/enforce"]!.GetValue<string>());
+        var pods = KubernetesObjects().Where(o => o.Object["spec"]?["template"]?["spec"] is not null).ToList();
+        Assert.Equal(5, pods.Count); // four Deployments and the topic Job
+        foreach (var (file, item) in pods)
+        {
+            var pod = item["spec"]!["template"]!["spec"]!;
+            var name = $"{file} {item["metadata"]!["name"]}";
+            Assert.True(pod["securityContext"]?["runAsNonRoot"]?.GetValue<bool>() == true, $"{name}: runAsNonRoot");
+            Assert.Equal("RuntimeDefault", pod["securityContext"]?["seccompProfile"]?["type"]?.GetValue<string>());
+            Assert.Null(pod["hostNetwork"]);
+            foreach (var container in PodContainers(item))
+            {
+                var security = container["securityContext"];
+                Assert.True(security?["allowPrivilegeEscalation"]?.GetValue<bool>() == false, $"{name}/{container["name"]}: allowPrivilegeEscalation");
+                Assert.Contains("ALL", security?["capabilities"]?["drop"]?.AsArray().Select(c => c!.GetValue<string>()) ?? []);
+                Assert.True(security?["readOnlyRootFilesystem"]?.GetValue<bool>() == true, $"{name}/{container["name"]}: read-only root");
+            }
+        }
+    }
+
+    [Fact]
     public void Every_secret_a_workload_reads_is_in_the_example_secret_and_the_kustomization_lists_every_manifest_but_it()
     {
         var secret = YamlDocuments.Load($"{Kubernetes}/secret.example.yaml").Single();
