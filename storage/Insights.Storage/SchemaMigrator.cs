@@ -18,12 +18,10 @@ public sealed class SchemaMigrator(ClickHouseStorageOptions options, ILogger<Sch
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         using var server = new ClickHouseClient(options.ConnectionString);
-        await server.ExecuteNonQueryAsync(
-            $"CREATE DATABASE IF NOT EXISTS {options.Database} {(options.IsCluster ? $"ON CLUSTER {options.Cluster}" : "")}",
-            cancellationToken: cancellationToken);
+        await server.ExecuteNonQueryAsync(SchemaScript.CreateDatabase(options), cancellationToken: cancellationToken);
 
         using var client = new ClickHouseClient(WithDatabase(options.ConnectionString, options.Database));
-        foreach (var statement in MigrationRenderer.Render(TrackingTable, options))
+        foreach (var statement in SchemaScript.TrackingTable(options))
         {
             await client.ExecuteNonQueryAsync(statement, cancellationToken: cancellationToken);
         }
@@ -68,7 +66,7 @@ public sealed class SchemaMigrator(ClickHouseStorageOptions options, ILogger<Sch
             .Where(part => !part.TrimStart().StartsWith("Database=", StringComparison.OrdinalIgnoreCase))
             .Append($"Database={database}"));
 
-    private const string TrackingTable = """
+    internal const string TrackingTableSql = """
         CREATE TABLE IF NOT EXISTS {{table:schema_migrations}} {{on_cluster}}
         (
             version UInt32,

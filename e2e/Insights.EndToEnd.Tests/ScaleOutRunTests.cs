@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Insights.DevStack.Testing;
+
+namespace Insights.EndToEnd.Tests;
+
+/// <summary>
+/// Scaling out beside <c>scripts/run.sh</c> on one machine, as docs/production.md describes: a second ingest and a
+/// second processor started from the build with run.sh's settings (its dev stack's addresses from the state
+/// directory's <c>devstack.env</c>, its control-plane file) join the running system; the processors' group splits the
+/// partitions, run.sh's own processor is then killed, and run.sh's query API still counts every event exactly once.
+/// The full several-instances proof (two of each, rolling restarts) is e2e/Insights.Scaling.Tests.
+/// </summary>
+public sealed partial class ScaleOutRunTests(ITestOutputHelper output)
+{
+    private const int Visitors = 150;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_second_ingest_and_processor_join_run_sh_and_take_over_when_its_processor_dies()
+    {
+        var ports = TestProcess.FreePorts(3);
+        var state = Directory.CreateTempSubdirectory("insights-scale-");
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var path = $"/scale-out/{run}";
+        try
+        {
+            await using var script = RunScript.Start(RunScript.Environment(ports, state.FullName));
+            await script.WaitForLineAsync(RunningLine(), TimeSpan.FromSeconds(150));
+
+            // The settings run.sh gives its services, as an operator would copy them for another instance.
+            var stack = File.ReadAllLines(Path.Combine(state.FullName, "devstack.env"))
+                .Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+            var settings = new Dictionary<string, string>
+            {
+                ["Kafka__BootstrapServers"] = stack["INSIGHTS_KAFKA_BOOTSTRAP"],
+                ["ClickHouse__ConnectionString"] = $"Host=127.0.0.1;Port={new Uri(stack["INSIGHTS_CLICKHOUSE_URL"]).Port};Username=default;Password=",
+                ["ControlPlane__DataDirectory"] = Path.Combine(state.FullName, "control-plane"),
+                ["Logging__LogLevel__Default"] = "Warning",
+            };
+            await using var secondProcessor = ServiceProcess.Start("Insights.Processors", settings);
+            await using var secondIngest = ServiceProcess.Start("Insights.Ingest", settings);
+            await Task.WhenAll(secondProcessor.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(150)),
+                secondIngest.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(150)));
+            Uri[] ingests = [new($"http://127.0.0.1:{ports[0]}"), secondIngest.Address];
+            var query = new Uri($"http://127.0.0.1:{ports[1]}");
+
+            // Both processors share the partitions: each writes some of what both ingests accept.
+            var sent = 0;
+            var batch = 0;
+            var clock = Stopwatch.StartNew();
+            while (await InsertedAsync(secondProcessor.Address) == 0 || await InsertedAsync(new Uri($"http://127.0.0.1:{ports[2]}")) == 0)
+            {
+                sent += await SendAsync(ingests[batch % 2], path, run, batch++);
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), $"the two processors did not both write within 120 s:\n{secondProcessor.Output}\n{script.Output}");
+            }
+
+            // run.sh's processor dies (SIGKILL: nothing committed); the second one takes its partitions over.
+            var runShProcessor = script.Descendants().Single(p => p.CommandLine.Contains("Insights.Processors.dll", StringComparison.Ordinal));
+            using (var victim = Process.GetProcessById(runShProcessor.Pid))
+            {
+                victim.Kill();
+                await victim.WaitForExitAsync(Ct);
+            }
+
+            output.WriteLine($"run.sh's processor killed after {sent} events in {clock.Elapsed.TotalSeconds:F1} s");
+            for (var i = 0; i < 20; i++)
+            {
+                sent += await SendAsync(ingests[batch % 2], path, run, batch++);
+            }
+
+            var (views, visitors) = await WaitForViewsAsync(query, path, sent, () => secondProcessor.Output);
+            Assert.Equal(sent, views);
+            Assert.Equal(Math.Min(sent, Visitors), visitors);
+            output.WriteLine($"{sent} events through two ingests counted exactly once by run.sh's query API after {clock.Elapsed.TotalSeconds:F1} s");
+
+            Assert.Equal(0, await script.StopAsync(TimeSpan.FromSeconds(60), StopSignal.Interrupt));
+        }
+        finally
+        {
+            try
+            {
+                state.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // The engines' files of a stopped run; the directory is in the temporary folder.
+            }
+        }
+    }
+
+    private static async Task<int> SendAsync(Uri ingest, string path, string run, int batch)
+    {
+        var events = Enumerable.Range(0, 100).Select(i => JsonSerializer.Serialize(new
+        {
+            type = "pageview",
+            messageId = $"{run}-{batch}-{i}",
+            anonymousId = $"{run}-{((batch * 100) + i) % Visitors}",
+            context = new { page = new { url = $"https://shop.example{path}", path } },
+        }));
+        using var http = new HttpClient { BaseAddress = ingest, Timeout = TimeSpan.FromSeconds(30) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/events", UriKind.Relative))
+        {
+            Content = new StringContent($"[{string.Join(',', events)}]", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-Insights-Key", SystemFixture.WriteKey);
+        using var response = await http.SendAsync(request, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("accepted").GetInt32();
+    }
+
+    /// <summary>Events a processor wrote to ClickHouse, from its own metric.</summary>
+    private static async Task<double> InsertedAsync(Uri processor)
+    {
+        const string metric = "insights_processors_events_inserted_total";
+        using var http = new HttpClient { BaseAddress = processor, Timeout = TimeSpan.FromSeconds(30) };
+        return (await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), Ct)).Split('\n')
+            .Where(line => line.StartsWith(metric, StringComparison.Ordinal) && line.Length > metric.Length && line[metric.Length] is '{' or ' ')
+            .Sum(line => double.Parse(line[(line.LastIndexOf('}') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Polls run.sh's query API until the page has at least the expected views, then once more a little later.</summary>
+    private static async Task<(long Views, long Visitors)> WaitForViewsAsync(Uri query, string path, long expected, Func<string> context)
+    {
+        using var http = new HttpClient { BaseAddress = query, Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SystemFixture.ReadKey);
+        async Task<(long, long)> Page()
+        {
+            var from = DateTime.UtcNow.AddDays(-1).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+            var to = DateTime.UtcNow.AddDays(1).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+            var stats = await http.GetFromJsonAsync<JsonElement>(new Uri($"/v1/sites/{SystemFixture.Site}/stats?from={from}&to={to}&limit=100", UriKind.Relative), Ct);
+            var page = stats.GetProperty("topPages").EnumerateArray().FirstOrDefault(p => p.GetProperty("path").GetString() == path);
+            return page.ValueKind == JsonValueKind.Undefined ? (0, 0) : (page.GetProperty("views").GetInt64(), page.GetProperty("visitors").GetInt64());
+        }
+
+        var clock = Stopwatch.StartNew();
+        while ((await Page()).Item1 < expected)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(180), $"{path}: fewer than {expected} views after 180 s:\n{context()}");
+            await Task.Delay(500, Ct);
+        }
+
+        await Task.Delay(2000, Ct); // a doubled batch would land within a batch interval or two
+        return await Page();
+    }
+
+    [GeneratedRegex(@"^\[run\] Insights is running:")]
+    private static partial Regex RunningLine();
+}
