@@ -73,6 +73,17 @@ public sealed partial record StatsRange(DateTimeOffset From, DateTimeOffset To, 
         return true;
     }
 
+    /// <summary>
+    /// The period of the same length just before this one, ending where it starts: lengths are wall-clock time in the
+    /// site's zone, so the week before a week is seven calendar days whatever daylight saving did.
+    /// </summary>
+    public StatsRange Previous()
+    {
+        var length = To.DateTime - From.DateTime;
+        var start = LocalToInstant(From.DateTime - length, TimeZone);
+        return this with { From = TimeZoneInfo.ConvertTime(start, TimeZone), To = From };
+    }
+
     /// <summary>The instant of a wall-clock time in <paramref name="zone"/>, defined for every wall time.</summary>
     /// <remarks>
     /// A time skipped by a daylight-saving jump (02:30 on a spring-forward night) moves forward by the jump, read with the
