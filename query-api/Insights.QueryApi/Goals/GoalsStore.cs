@@ -62,7 +62,7 @@ public sealed class GoalsStore(ReportsDatabase database)
 
         var byGoal = (await completionsTask).ToDictionary(c => c.Goal, StringComparer.Ordinal);
         var byDay = (await dailyTask).ToDictionary(c => (c.Goal, c.Day));
-        var days = Days(range);
+        var days = range.Days();
         var visitors = await visitorsTask;
         var goals = site.Goals.Select(goal =>
         {
@@ -81,19 +81,6 @@ public sealed class GoalsStore(ReportsDatabase database)
 
     private static GoalRow Read(System.Data.Common.DbDataReader r) =>
         new(r.GetString(0), DateOnly.FromDateTime(r.GetDateTime(1)), Long(r, 2), Long(r, 3), Money(r, 4), Long(r, 5));
-
-    /// <summary>Every day of the range in the site's zone, the last one holding the instant before 'to'.</summary>
-    internal static List<DateOnly> Days(StatsRange range)
-    {
-        var days = new List<DateOnly>();
-        var last = DateOnly.FromDateTime(range.To.AddTicks(-1).DateTime);
-        for (var day = DateOnly.FromDateTime(range.From.DateTime); day <= last; day = day.AddDays(1))
-        {
-            days.Add(day);
-        }
-
-        return days;
-    }
 
     private readonly record struct GoalRow(string Goal, DateOnly Day, long Completions, long Converted, decimal Value, long Assisted);
 

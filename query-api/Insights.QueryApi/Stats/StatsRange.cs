@@ -84,6 +84,19 @@ public sealed partial record StatsRange(DateTimeOffset From, DateTimeOffset To, 
         return this with { From = TimeZoneInfo.ConvertTime(start, TimeZone), To = From };
     }
 
+    /// <summary>Every calendar day the range touches in the site's zone, the last one holding the instant before 'to'.</summary>
+    public IReadOnlyList<DateOnly> Days()
+    {
+        var days = new List<DateOnly>();
+        var last = DateOnly.FromDateTime(To.AddTicks(-1).DateTime);
+        for (var day = DateOnly.FromDateTime(From.DateTime); day <= last; day = day.AddDays(1))
+        {
+            days.Add(day);
+        }
+
+        return days;
+    }
+
     /// <summary>The instant of a wall-clock time in <paramref name="zone"/>, defined for every wall time.</summary>
     /// <remarks>
     /// A time skipped by a daylight-saving jump (02:30 on a spring-forward night) moves forward by the jump, read with the
