@@ -157,9 +157,10 @@ public sealed class EndToEndTests(DevStackFixture stack)
         // The goals over two days: the series has both, the empty one as zeros, and adds up to the totals.
         var twoDays = await GetAsync(http, "/v1/sites/shop/goals?from=2026-05-03&to=2026-05-05", api);
         var thanks = twoDays.GetProperty("goals").EnumerateArray().Single(g => g.GetProperty("id").GetString() == "thanks");
-        Assert.Equal(["2026-05-03 0/0/0/0", "2026-05-04 2/2/10/1"], thanks.GetProperty("series").EnumerateArray().Select(d =>
+        Assert.Equal(["2026-05-03 0/0/0/0 of 0 = 0", "2026-05-04 2/2/10/1 of 4 = 0.5"], thanks.GetProperty("series").EnumerateArray().Select(d =>
             $"{d.GetProperty("date").GetString()} {d.GetProperty("completions").GetInt64()}/{d.GetProperty("converted").GetInt64()}/" +
-            $"{d.GetProperty("value").GetDecimal():0}/{d.GetProperty("chatAssistedCompletions").GetInt64()}"));
+            $"{d.GetProperty("value").GetDecimal():0}/{d.GetProperty("chatAssistedCompletions").GetInt64()} " +
+            $"of {d.GetProperty("visitors").GetInt64()} = {d.GetProperty("conversionRate").GetDouble().ToString(System.Globalization.CultureInfo.InvariantCulture)}"));
 
         // The orders list: most recent first, each with every model's credit in the reporting currency.
         var orders = await GetAsync(http, $"/v1/sites/shop/orders?{day}", api);

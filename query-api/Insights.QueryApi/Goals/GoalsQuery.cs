@@ -62,5 +62,7 @@ public sealed record GoalDay(
     [property: Description("The day, in the site's time zone.")] DateOnly Date,
     long Completions,
     [property: Description("Distinct persons who completed it that day (a person on two days counts on each).")] long Converted,
+    [property: Description("Distinct visitors with a page view that day.")] long Visitors,
+    [property: Description("Converted / Visitors of the day.")] double ConversionRate,
     decimal Value,
     long ChatAssistedCompletions);

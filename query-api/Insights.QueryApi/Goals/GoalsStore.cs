@@ -58,7 +58,9 @@ public sealed class GoalsStore(ReportsDatabase database)
         var completionsTask = database.QueryAsync("goals.completions", CompletionsSql, Parameters(site, range, window, daily: false), Read, cancellationToken);
         var dailyTask = database.QueryAsync("goals.days", CompletionsSql, Parameters(site, range, window, daily: true), Read, cancellationToken);
         var visitorsTask = Sales.VisitorCount.CountAsync(database, site.Id, range, "goals.visitors", cancellationToken);
-        await Task.WhenAll(completionsTask, dailyTask, visitorsTask);
+        var dailyVisitorsTask = Sales.VisitorCount.CountByDayAsync(database, site.Id, range, "goals.visitors_by_day", cancellationToken);
+        await Task.WhenAll(completionsTask, dailyTask, visitorsTask, dailyVisitorsTask);
+        var dailyVisitors = await dailyVisitorsTask;
 
         var byGoal = (await completionsTask).ToDictionary(c => c.Goal, StringComparer.Ordinal);
         var byDay = (await dailyTask).ToDictionary(c => (c.Goal, c.Day));
@@ -70,7 +72,8 @@ public sealed class GoalsStore(ReportsDatabase database)
             var series = days.Select(day =>
             {
                 var d = byDay.GetValueOrDefault((goal.Id, day));
-                return new GoalDay(day, d.Completions, d.Converted, d.Value, d.Assisted);
+                var visitorsThatDay = dailyVisitors.GetValueOrDefault(day);
+                return new GoalDay(day, d.Completions, d.Converted, visitorsThatDay, Rate(d.Converted, visitorsThatDay), d.Value, d.Assisted);
             }).ToList();
             return new GoalStats(goal.Id, goal.Name.Length > 0 ? goal.Name : goal.Id, goal.Kind, c.Completions, c.Converted,
                 Rate(c.Converted, visitors), c.Value, c.Assisted, Rate(c.Assisted, c.Completions), series);
