@@ -231,6 +231,28 @@ public sealed class StatsOverviewTests(StatsOverviewTests.World world) : IClassF
         }
     }
 
+    [Theory]
+    [InlineData("?from=1970-07-01&to=1970-09-01&compare=previous")]
+    [InlineData("?from=2100-01-01&to=2100-12-31&compare=previous&country=DE")]
+    [InlineData("?from=2026-05-01T10:00&to=2026-05-01T10:00:01&compare=previous&interval=hour")]
+    public async Task A_comparison_at_the_edges_of_the_calendar_is_still_an_answer(string query)
+    {
+        var stats = await OverviewAsync(Fixture.Client, query);
+
+        Assert.NotNull(stats.Comparison);
+        Assert.Equal(stats.From, stats.Comparison.To);
+        Assert.Equal(stats.To - stats.From, stats.Comparison.To - stats.Comparison.From);
+    }
+
+    [Fact]
+    public async Task No_comparison_reaches_before_1970()
+    {
+        using var response = await Fixture.Client.RequestAsync($"/v1/sites/{Site}/stats?from=1970-01-02&to=1971-01-01&compare=previous", bearer: Key);
+
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("compare", out _), problem.ToString());
+    }
+
     [Fact]
     public async Task A_filter_is_checked_after_the_key()
     {

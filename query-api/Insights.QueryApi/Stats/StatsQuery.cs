@@ -49,7 +49,7 @@ public sealed class StatsQueryHandler(StatsStore store, IOptions<QueryApiOptions
             ?? throw new InvalidOperationException("StatsQuery reached its handler unauthorized; TenantAuthorizationBehavior must run first.");
 
         var zone = TimeZoneInfo.FindSystemTimeZoneById(site.TimeZone);
-        StatsRange.TryCreate(query.From, query.To, query.Interval, query.Limit, zone, time.GetUtcNow(), options.Value, out var range, out var errors);
+        var validRange = StatsRange.TryCreate(query.From, query.To, query.Interval, query.Limit, zone, time.GetUtcNow(), options.Value, out var range, out var errors);
         var filter = StatsFilter.Parse(query.Page, query.Country, query.Channel, query.Company, query.Referrer, query.Campaign, errors);
         var compare = false;
         if (string.Equals(query.Compare, "previous", StringComparison.OrdinalIgnoreCase))
@@ -59,6 +59,11 @@ public sealed class StatsQueryHandler(StatsStore store, IOptions<QueryApiOptions
         else if (!string.IsNullOrEmpty(query.Compare) && !string.Equals(query.Compare, "none", StringComparison.OrdinalIgnoreCase))
         {
             errors["compare"] = ["'compare' must be 'previous' or 'none'."];
+        }
+
+        if (compare && validRange && range.Previous() is null)
+        {
+            errors["compare"] = ["The period before this range would begin before 1970-01-02; choose a later range to compare."];
         }
 
         if (query.HasUnknownParameters)

@@ -77,11 +77,16 @@ public sealed partial record StatsRange(DateTimeOffset From, DateTimeOffset To, 
     /// The period of the same length just before this one, ending where it starts: lengths are wall-clock time in the
     /// site's zone, so the week before a week is seven calendar days whatever daylight saving did.
     /// </summary>
-    public StatsRange Previous()
+    /// <returns>Null when it would begin before the earliest date a range may (ClickHouse's DateTime starts in 1970).</returns>
+    public StatsRange? Previous()
     {
-        var length = To.DateTime - From.DateTime;
-        var start = LocalToInstant(From.DateTime - length, TimeZone);
-        return this with { From = TimeZoneInfo.ConvertTime(start, TimeZone), To = From };
+        var wallStart = From.DateTime - (To.DateTime - From.DateTime);
+        if (DateOnly.FromDateTime(wallStart) < Earliest)
+        {
+            return null;
+        }
+
+        return this with { From = TimeZoneInfo.ConvertTime(LocalToInstant(wallStart, TimeZone), TimeZone), To = From };
     }
 
     /// <summary>Every calendar day the range touches in the site's zone, the last one holding the instant before 'to'.</summary>

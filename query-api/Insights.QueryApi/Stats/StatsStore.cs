@@ -160,7 +160,7 @@ public sealed class StatsStore(ReportsDatabase database)
         // Small queries at once over the shared client: the report costs about the slowest of them.
         var where = PageViewsInRange + filter.EventConditions;
         var current = PeriodAsync(site, range, filter, "stats", cancellationToken);
-        var previous = compare ? PeriodAsync(site, range.Previous(), filter, "stats.previous", cancellationToken) : null;
+        var previous = compare && range.Previous() is { } earlier ? PeriodAsync(site, earlier, filter, "stats.previous", cancellationToken) : null;
         var pages = database.QueryAsync("stats.top_pages", TopPagesSql + where + TopPagesTail, Parameters(site, range, filter),
             r => new PageStats(r.GetString(0), Long(r, 1), Long(r, 2)), cancellationToken);
         var referrers = database.QueryAsync("stats.top_referrers", TopReferrersSql + where + TopReferrersTail, Parameters(site, range, filter),
