@@ -68,7 +68,13 @@ public sealed record StatsComparison(
 /// Relative changes (0.25 = 25 % more than the previous period; null when the previous value is zero), except the bounce
 /// rate, which changes by its difference (0.05 = five points more).
 /// </summary>
-public sealed record StatsChange(double? Visitors, double? PageViews, double? Visits, double BounceRate, double? VisitDurationSeconds, double? ViewsPerVisit);
+public sealed record StatsChange(
+    [property: Description("Relative change of visitors; null when there were none before.")] double? Visitors,
+    [property: Description("Relative change of page views; null when there were none before.")] double? PageViews,
+    [property: Description("Relative change of visits; null when there were none before.")] double? Visits,
+    [property: Description("Bounce rate now minus before (0.05 = five points more).")] double BounceRate,
+    [property: Description("Relative change of the mean visit duration; null when it was 0 before.")] double? VisitDurationSeconds,
+    [property: Description("Relative change of views per visit; null when it was 0 before.")] double? ViewsPerVisit);
 
 /// <summary>The filters of a stats request, as applied (each null when not given).</summary>
 public sealed record StatsFilters(
@@ -83,7 +89,7 @@ public sealed record StatsFilters(
 public sealed record Breakdown(
     [property: Description("The value: a path, channel, utm tag, country code, region, city, device type, browser or OS.")] string Value,
     [property: Description("Distinct visitors among the visits.")] long Visitors,
-    long Visits,
+    [property: Description("Visits (sessions that began in the range) with this value.")] long Visits,
     [property: Description("Share of these visits that bounced, 0-1.")] double BounceRate,
     [property: Description("Mean visit duration in seconds.")] double VisitDurationSeconds,
     [property: Description("The country of a region or city (ISO 3166-1 alpha-2); null in other lists.")] string? Country = null);
