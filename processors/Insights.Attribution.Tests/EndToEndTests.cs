@@ -154,6 +154,41 @@ public sealed class EndToEndTests(DevStackFixture stack)
             refunded.GetProperty("net").GetDecimal()));
         Assert.Equal(["order", "order_refunded"], refunded.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("type").GetString()));
 
+        // The goals over two days: the series has both, the empty one as zeros, and adds up to the totals.
+        var twoDays = await GetAsync(http, "/v1/sites/shop/goals?from=2026-05-03&to=2026-05-05", api);
+        var thanks = twoDays.GetProperty("goals").EnumerateArray().Single(g => g.GetProperty("id").GetString() == "thanks");
+        Assert.Equal(["2026-05-03 0/0/0/0 of 0 = 0", "2026-05-04 2/2/10/1 of 4 = 0.5"], thanks.GetProperty("series").EnumerateArray().Select(d =>
+            $"{d.GetProperty("date").GetString()} {d.GetProperty("completions").GetInt64()}/{d.GetProperty("converted").GetInt64()}/" +
+            $"{d.GetProperty("value").GetDecimal():0}/{d.GetProperty("chatAssistedCompletions").GetInt64()} " +
+            $"of {d.GetProperty("visitors").GetInt64()} = {d.GetProperty("conversionRate").GetDouble().ToString(System.Globalization.CultureInfo.InvariantCulture)}"));
+
+        // The orders list: most recent first, each with every model's credit in the reporting currency.
+        var orders = await GetAsync(http, $"/v1/sites/shop/orders?{day}", api);
+        Assert.Equal((3L, "last_chat", "USD"), (orders.GetProperty("total").GetInt64(), orders.GetProperty("model").GetString(),
+            orders.GetProperty("reportingCurrency").GetString()));
+        var list = orders.GetProperty("orders").EnumerateArray().ToList();
+        Assert.Equal(["o3", "o2", "o1"], list.Select(o => o.GetProperty("orderId").GetString()));
+        Assert.Equal((20m, 20m, 1L), (list[0].GetProperty("netReporting").GetDecimal(), list[0].GetProperty("attributedRevenue").GetDecimal(),
+            list[0].GetProperty("chatsInWindow").GetInt64()));
+        Assert.Equal((0L, 0m), (list[1].GetProperty("chatsInWindow").GetInt64(), list[1].GetProperty("attributedRevenue").GetDecimal()));
+        Assert.All(list[1].GetProperty("credits").EnumerateArray(), c => Assert.Equal(0m, c.GetProperty("amountReporting").GetDecimal()));
+        var o1Credits = list[2].GetProperty("credits").EnumerateArray().ToDictionary(c => c.GetProperty("model").GetString()!,
+            c => (c.GetProperty("amountReporting").GetDecimal(), c.GetProperty("chats").GetInt64()));
+        Assert.Equal(["last_chat", "first_chat", "linear", "time_decay", "chat_assisted", "during_chat"], o1Credits.Keys);
+        Assert.Equal((110m, 1L), o1Credits["last_chat"]);   // all to c3
+        Assert.Equal((110m, 1L), o1Credits["first_chat"]);  // all to c1
+        Assert.Equal((110m, 2L), o1Credits["linear"]);      // 55 + 55
+        Assert.Equal(110m, o1Credits["chat_assisted"].Item1); // the order once, however many chats assisted
+        Assert.Equal(("EUR", 100m, false), (list[2].GetProperty("currency").GetString(), list[2].GetProperty("net").GetDecimal(),
+            list[2].GetProperty("cancelled").GetBoolean()));
+
+        var notChatted = await GetAsync(http, $"/v1/sites/shop/orders?{day}&chatted=false", api);
+        Assert.Equal((1L, "o2"), (notChatted.GetProperty("total").GetInt64(), notChatted.GetProperty("orders")[0].GetProperty("orderId").GetString()));
+        var chatted = await GetAsync(http, $"/v1/sites/shop/orders?{day}&chatted=true&model=linear&limit=1&offset=1", api);
+        Assert.Equal(2, chatted.GetProperty("total").GetInt64());
+        Assert.Equal(("o1", 110m), (Assert.Single(chatted.GetProperty("orders").EnumerateArray()).GetProperty("orderId").GetString(),
+            chatted.GetProperty("orders")[0].GetProperty("attributedRevenue").GetDecimal()));
+
         await attribution.StopAsync(TestContext.Current.CancellationToken);
     }
 

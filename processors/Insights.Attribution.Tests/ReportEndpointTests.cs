@@ -34,7 +34,7 @@ public sealed class ReportEndpointTests(ReportApiFixture fixture) : IClassFixtur
 {
     private const string Range = "from=2026-05-01&to=2026-05-02";
 
-    public static TheoryData<string> Endpoints => ["/sales?" + Range, "/goals?" + Range, "/orders/o1"];
+    public static TheoryData<string> Endpoints => ["/sales?" + Range, "/goals?" + Range, "/orders/o1", "/orders?" + Range];
 
     [Theory]
     [MemberData(nameof(Endpoints))]
@@ -55,6 +55,14 @@ public sealed class ReportEndpointTests(ReportApiFixture fixture) : IClassFixtur
     [InlineData("/sales?from=2020-01-01&to=2026-05-01", "from")]
     [InlineData("/goals?from=2026-13-01&to=2026-05-02", "from")]
     [InlineData("/goals?from=2026-05-01&to=now()", "to")]
+    [InlineData("/orders?" + Range + "&model=last_touch", "model")]
+    [InlineData("/orders?" + Range + "&chatted=yes", "chatted")]
+    [InlineData("/orders?" + Range + "&chatted=true'%20OR%201=1", "chatted")]
+    [InlineData("/orders?" + Range + "&limit=0", "limit")]
+    [InlineData("/orders?" + Range + "&limit=101", "limit")]
+    [InlineData("/orders?" + Range + "&offset=-1", "offset")]
+    [InlineData("/orders?" + Range + "&offset=99999999999999999999", "offset")]
+    [InlineData("/orders?from=2026-05-02&to=2026-05-01", "from")]
     [InlineData("/orders/bad%01id", "id")]
     [InlineData("/orders/tab%09id", "id")]
     [InlineData("/orders/line%0Abreak", "id")]
@@ -97,6 +105,14 @@ public sealed class ReportEndpointTests(ReportApiFixture fixture) : IClassFixtur
         var goalsBody = JsonSerializer.Deserialize<JsonElement>(await goals.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.Equal(["thanks", "chat", "buy", "never"], goalsBody.GetProperty("goals").EnumerateArray().Select(g => g.GetProperty("id").GetString()));
         Assert.All(goalsBody.GetProperty("goals").EnumerateArray(), g => Assert.Equal(0, g.GetProperty("completions").GetInt64()));
+        Assert.All(goalsBody.GetProperty("goals").EnumerateArray(), g => Assert.Equal(["2026-05-01"],
+            g.GetProperty("series").EnumerateArray().Select(d => d.GetProperty("date").GetString())));
+
+        using var orders = await GetAsync("/v1/sites/shop/orders?" + Range, DevStackPipeline.ReadKey);
+        var ordersBody = JsonSerializer.Deserialize<JsonElement>(await orders.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.OK, orders.StatusCode);
+        Assert.Equal(0, ordersBody.GetProperty("total").GetInt64());
+        Assert.Equal(0, ordersBody.GetProperty("orders").GetArrayLength());
     }
 
     [Fact]
@@ -106,7 +122,7 @@ public sealed class ReportEndpointTests(ReportApiFixture fixture) : IClassFixtur
         var document = JsonSerializer.Deserialize<JsonElement>(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
 
         var paths = document.GetProperty("paths");
-        foreach (var path in new[] { "/v1/sites/{site}/sales", "/v1/sites/{site}/goals", "/v1/sites/{site}/orders/{id}" })
+        foreach (var path in new[] { "/v1/sites/{site}/sales", "/v1/sites/{site}/goals", "/v1/sites/{site}/orders/{id}", "/v1/sites/{site}/orders" })
         {
             var get = paths.GetProperty(path).GetProperty("get");
             Assert.True(get.GetProperty("responses").TryGetProperty("200", out _), path);

@@ -115,7 +115,7 @@ public sealed class CompanyReportsInputTests(SeededApiFixture seeded, DevStackFi
         var paths = JsonSerializer.Deserialize<JsonElement>(await response.Content.ReadAsStringAsync(Http.Ct)).GetProperty("paths");
 
         var list = paths.GetProperty("/v1/sites/{site}/companies").GetProperty("get");
-        Assert.Equal(["from", "limit", "min_score", "offset", "order", "q", "site", "sort", "to"],
+        Assert.Equal(["country", "from", "identified", "limit", "min_score", "offset", "order", "q", "site", "sort", "target", "to"],
             list.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).Order());
         Assert.Equal(["200", "400", "401", "403", "404", "503"], list.GetProperty("responses").EnumerateObject().Select(r => r.Name).Order());
         foreach (var path in new[] { "/v1/sites/{site}/companies", "/v1/sites/{site}/companies/{id}", "/v1/sites/{site}/visitors/{id}" })

@@ -107,6 +107,44 @@ public sealed class CompanyReportsTests(DevStackFixture stack)
     }
 
     [Fact]
+    public async Task The_lead_list_filters_by_country_identified_visitors_and_target_accounts()
+    {
+        using var db = await EventsDatabase.CreateMigratedAsync(stack);
+        await stack.InsertVisitsAsync(db.Name,
+            new TestVisit("a1", "va1", Today.AddHours(-3), ["/", "/pricing"], "acme-00000001", "Acme", Country: "DE") { CompanyDomain = "acme.com", UserId = "u1" },
+            new TestVisit("a2", "va2", Today.AddHours(-2), ["/"], "acme-00000001", "Acme", Country: "DE") { CompanyDomain = "acme.com" },
+            new TestVisit("a3", "va3", Today.AddHours(-1), ["/blog"], "acme-00000001", "Acme", Country: "FR") { CompanyDomain = "acme.com" },
+            new TestVisit("e1", "ve1", Today.AddHours(-2), ["/"], "acme-europe-00000003", "Acme Europe", Country: "FR") { CompanyDomain = "eu.ACME.com" },
+            new TestVisit("g1", "vg1", Today.AddHours(-2), ["/"], "globex-00000002", "Globex", Country: "FR") { CompanyDomain = "globex.com" },
+            new TestVisit("l1", "vl1", Today.AddHours(-2), ["/"], "lookalike-00000004", "Lookalike", Country: "FR") { CompanyDomain = "notacme.com" });
+        var settings = db.Settings();
+        settings["Sites:0:TargetAccounts:0"] = "acme.com";
+        await using var api = new QueryApiFactory(settings);
+        var client = api.CreateClient();
+
+        var all = (await CompaniesAsync(client, Range + "&sort=name")).ToDictionary(c => c.GetProperty("name").GetString()!);
+        Assert.Equal((true, true, false, false), (Target(all["Acme"]), Target(all["Acme Europe"]), Target(all["Globex"]), Target(all["Lookalike"])));
+        Assert.Equal(("DE", 1L), (all["Acme"].GetProperty("country").GetString(), all["Acme"].GetProperty("identifiedVisitors").GetInt64()));
+
+        Assert.Equal(["Acme", "Acme Europe"], Names(await CompaniesAsync(client, Range + "&target=true&sort=name")));
+        var german = Assert.Single(await CompaniesAsync(client, Range + "&country=de"));
+        Assert.Equal(("Acme", 2L), (german.GetProperty("name").GetString(), german.GetProperty("visits").GetInt64())); // the FR visit left out
+        Assert.Equal(["Acme"], Names(await CompaniesAsync(client, Range + "&identified=true")));
+        // In France: Acme's third visit too; paged past the first.
+        Assert.Equal(["Acme Europe", "Globex", "Lookalike"], Names(await CompaniesAsync(client, Range + "&country=FR&identified=false&sort=name&offset=1")));
+        Assert.Empty(await CompaniesAsync(client, Range + "&target=true&country=XX"));
+
+        foreach (var (query, parameter) in new[] { ("&country=Germany", "country"), ("&identified=yes", "identified"), ("&target=1", "target"),
+                     ("&country=DE%27%20OR%20%271%27%3D%271", "country"), ("&target=true%27--", "target") })
+        {
+            using var response = await client.RequestAsync("/v1/sites/shop/companies" + Range + query, bearer: TestSites.ShopRead);
+            Assert.True((await response.ProblemAsync(HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty(parameter, out _), query);
+        }
+
+        static bool Target(JsonElement company) => company.GetProperty("targetAccount").GetBoolean();
+    }
+
+    [Fact]
     public async Task A_company_known_from_before_the_range_has_an_empty_timeline_and_an_unknown_one_is_404()
     {
         using var db = await EventsDatabase.CreateMigratedAsync(stack);

@@ -103,7 +103,10 @@ public sealed class HostileInputTests(SeededApiFixture seeded) : IClassFixture<S
 
         Assert.True((await hugeFrom.ProblemAsync(HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("from", out _));
         Assert.True((await hugeLimit.ProblemAsync(HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("limit", out _));
-        Assert.Equal(HttpStatusCode.OK, hugeUnknown.StatusCode);
+        // An unknown parameter is refused (a misspelt filter must not answer for everything), without echoing it.
+        var unknown = await hugeUnknown.ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.True(unknown.GetProperty("errors").TryGetProperty("parameters", out _));
+        Assert.DoesNotContain("99999", unknown.ToString(), StringComparison.Ordinal);
         Assert.Equal("invalid_parameters", (await repeated.ProblemAsync(HttpStatusCode.BadRequest)).Reason());
     }
 

@@ -91,6 +91,8 @@ public sealed class IsolationMatrixTests(IsolationWorld world) : IClassFixture<I
     public static readonly Endpoint[] Endpoints =
     [
         new("report: GET stats", ScopeKind.Site, "GET", "/v1/sites/{site}/stats", null, Need.Viewer, HttpStatusCode.OK),
+        new("report: GET stats, filtered and compared", ScopeKind.Site, "GET", "/v1/sites/{site}/stats?country=DE&channel=search&compare=previous", null, Need.Viewer, HttpStatusCode.OK),
+        new("report: GET orders", ScopeKind.Site, "GET", "/v1/sites/{site}/orders", null, Need.Viewer, HttpStatusCode.OK),
         new("a person's data: POST subjects/erase", ScopeKind.Site, "POST", "/v1/sites/{site}/subjects/erase", new { anonymousId = "matrix-nobody" }, Need.Admin, HttpStatusCode.OK),
         new("GET settings", ScopeKind.Site, "GET", "/v1/sites/{site}/settings", null, Need.Admin, HttpStatusCode.OK),
         new("PATCH settings", ScopeKind.Site, "PATCH", "/v1/sites/{site}/settings", new { timeZone = "UTC" }, Need.Admin, HttpStatusCode.OK),
@@ -160,7 +162,8 @@ public sealed class IsolationMatrixTests(IsolationWorld world) : IClassFixture<I
         {
             var tenant = world.Tenants["own"];
             using var anonymous = await browser.SendAsync(new HttpMethod(endpoint.Method), Url(endpoint, tenant), Body(endpoint, tenant));
-            var siteData = endpoint.Url.Contains("/stats", StringComparison.Ordinal) || endpoint.Url.Contains("/subjects/", StringComparison.Ordinal);
+            var siteData = endpoint.Url.Contains("/stats", StringComparison.Ordinal) || endpoint.Url.Contains("/orders", StringComparison.Ordinal)
+                || endpoint.Url.Contains("/subjects/", StringComparison.Ordinal);
             Assert.Equal(siteData ? "missing_key" : "sign_in_required", (await anonymous.ProblemAsync(HttpStatusCode.Unauthorized)).Reason());
 
             using var withKey = await browser.SendAsync(new HttpMethod(endpoint.Method), Url(endpoint, tenant), Body(endpoint, tenant), world.AlphaOneReadKey);
@@ -246,7 +249,7 @@ public sealed class IsolationMatrixTests(IsolationWorld world) : IClassFixture<I
         .Replace("{partner}", tenant.Partner.ToString("D"), StringComparison.Ordinal)
         .Replace("{alpha-one}", world.Tenants["own"].Organisation.ToString("D"), StringComparison.Ordinal)
         .Replace("{staff}", world.StaffAssigned.ToString("D"), StringComparison.Ordinal)
-        + (endpoint.Need == Need.Viewer ? "?from=2026-05-01&to=2026-05-02" : "");
+        + (endpoint.Need == Need.Viewer ? (endpoint.Url.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "from=2026-05-01&to=2026-05-02" : "");
 
     private static object? Body(Endpoint endpoint, Tenant tenant) =>
         endpoint.Body is string text ? text.Replace("{partner}", tenant.Partner.ToString("D"), StringComparison.Ordinal) : endpoint.Body;

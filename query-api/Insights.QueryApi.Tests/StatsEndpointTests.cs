@@ -43,10 +43,10 @@ public sealed class StatsEndpointTests(DevStackFixture stack)
         Assert.Equal([new ReferrerStats("google.com", 2, 2), new ReferrerStats("news.ycombinator.com", 1, 1)], stats.TopReferrers);
         Assert.Equal(
         [
-            new SeriesPoint(DateTimeOffset.Parse("2026-03-28T00:00:00+01:00", System.Globalization.CultureInfo.InvariantCulture), 3, 2),
-            new SeriesPoint(DateTimeOffset.Parse("2026-03-29T00:00:00+01:00", System.Globalization.CultureInfo.InvariantCulture), 1, 1),
-            new SeriesPoint(DateTimeOffset.Parse("2026-03-30T00:00:00+02:00", System.Globalization.CultureInfo.InvariantCulture), 1, 1),
-            new SeriesPoint(DateTimeOffset.Parse("2026-03-31T00:00:00+02:00", System.Globalization.CultureInfo.InvariantCulture), 0, 0),
+            new SeriesPoint(DateTimeOffset.Parse("2026-03-28T00:00:00+01:00", System.Globalization.CultureInfo.InvariantCulture), 3, 2, 0),
+            new SeriesPoint(DateTimeOffset.Parse("2026-03-29T00:00:00+01:00", System.Globalization.CultureInfo.InvariantCulture), 1, 1, 0),
+            new SeriesPoint(DateTimeOffset.Parse("2026-03-30T00:00:00+02:00", System.Globalization.CultureInfo.InvariantCulture), 1, 1, 0),
+            new SeriesPoint(DateTimeOffset.Parse("2026-03-31T00:00:00+02:00", System.Globalization.CultureInfo.InvariantCulture), 0, 0, 0),
         ], stats.Series);
         Assert.Equal(TimeSpan.FromHours(1), stats.Series[0].Start.Offset);
         Assert.Equal(TimeSpan.FromHours(2), stats.Series[3].Start.Offset);

@@ -8,12 +8,12 @@ namespace Insights.QueryApi.Tests.Support;
 /// <summary>One hand-made row of the events table (the columns the reports read; the rest take their defaults).</summary>
 public sealed record TestEvent(
     string EventId, string Site, DateTime Timestamp, string Visitor, string Path = "/",
-    string ReferrerHost = "", string Type = "pageview", string Host = "shop.example")
+    string ReferrerHost = "", string Type = "pageview", string Host = "shop.example", string Session = "")
 {
     public object[] Row() =>
     [
         EventId, Site, Type, Type == "track" ? "signup" : "", Timestamp, Timestamp, Visitor,
-        $"https://{Host}{Path}", Path, ReferrerHost.Length == 0 ? "" : $"https://{ReferrerHost}/", ReferrerHost,
+        $"https://{Host}{Path}", Path, ReferrerHost.Length == 0 ? "" : $"https://{ReferrerHost}/", ReferrerHost, Session,
     ];
 }
 
@@ -34,6 +34,7 @@ public sealed class EventsDatabase(DevStackFixture stack, string name) : IDispos
         ("path", "String"),
         ("referrer", "String"),
         ("referrer_host", "String"),
+        ("session_id", "String"),
     ];
 
     private static readonly string[] Columns = [.. Schema.Select(c => c.Name)];

@@ -16,8 +16,33 @@ public sealed record TestVisit(
     [
         "session_id", "site_id", "anonymous_id", "opened_at", "started_at", "ended_at", "entry_at", "exit_at", "duration",
         "page_views", "events", "bounce", "entry_page", "exit_page", "pages", "channel", "country", "device_type", "browser", "os",
-        "network_kind", "company_id", "company_name", "version",
+        "network_kind", "company_id", "company_name", "version", "region", "city", "referrer_host", "utm_source", "utm_medium",
+        "utm_campaign", "user_id", "company_domain",
     ];
+
+    public string Channel { get; init; } = "direct";
+
+    public string Region { get; init; } = "";
+
+    public string City { get; init; } = "";
+
+    public string ReferrerHost { get; init; } = "";
+
+    public string UtmSource { get; init; } = "";
+
+    public string UtmMedium { get; init; } = "";
+
+    public string UtmCampaign { get; init; } = "";
+
+    public string UserId { get; init; } = "";
+
+    public string CompanyDomain { get; init; } = "";
+
+    public string DeviceType { get; init; } = "desktop";
+
+    public string Browser { get; init; } = "Chrome";
+
+    public string Os { get; init; } = "Windows";
 
     public object[] Row()
     {
@@ -26,8 +51,9 @@ public sealed record TestVisit(
         return
         [
             Id, Site, Visitor, StartedAt, StartedAt, ended, StartedAt, ended, (uint)(ended - StartedAt).TotalSeconds,
-            views, views, views == 1, Pages.FirstOrDefault() ?? "", Pages.LastOrDefault() ?? "", Pages, "direct", Country, "desktop", "Chrome", "Windows",
+            views, views, views == 1, Pages.FirstOrDefault() ?? "", Pages.LastOrDefault() ?? "", Pages, Channel, Country, DeviceType, Browser, Os,
             NetworkKind.Length > 0 ? NetworkKind : CompanyId.Length > 0 ? "business" : "consumer_isp", CompanyId, CompanyName, Version,
+            Region, City, ReferrerHost, UtmSource, UtmMedium, UtmCampaign, UserId, CompanyDomain,
         ];
     }
 }

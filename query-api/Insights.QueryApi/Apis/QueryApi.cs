@@ -23,11 +23,16 @@ public static class QueryApi
 
         api.MapGet("/stats", GetStats)
             .WithName("GetStats")
-            .WithSummary("Traffic stats of a site")
+            .WithSummary("Traffic overview of a site")
             .WithDescription(
-                "Page views, unique visitors, top pages, top referrers and a time series over [from, to). " +
-                "Dates without an offset are read in the site's time zone; the default range is the last 7 days including today. " +
-                "Counts are exact: an event delivered twice counts once.");
+                "Visitors, page views, visits, bounce rate, visit duration and views per visit over [from, to), a time series, top " +
+                "pages, entry and exit pages, referrers, channels, UTM sources, mediums and campaigns, countries, regions, cities, " +
+                "devices, browsers and operating systems. compare=previous adds the period of the same length before the range. " +
+                "The filters page, country, channel, company, referrer and campaign apply to every figure (a visit matches when it " +
+                "has the property; page-view figures count the page views of matching visits, and page also keeps only that " +
+                "page's views). Visit figures count the visits (sessions) that began in the range. Dates without an offset are " +
+                "read in the site's time zone; the default range is the last 7 days including today. Counts are exact: an event " +
+                "delivered twice counts once. An unknown query parameter is refused, so a misspelt filter never answers for everything.");
 
         Sales.RevenueReports.MapRevenueReports(api);
         Companies.CompanyEndpoints.MapCompanyReports(api);
@@ -51,7 +56,18 @@ public static class QueryApi
         ArgumentNullException.ThrowIfNull(sender);
 
         var query = new StatsQuery(parameters.Site, ReadKeys.From(context.Request),
-            parameters.From, parameters.To, parameters.Interval, parameters.Limit);
+            parameters.From, parameters.To, parameters.Interval, parameters.Limit)
+        {
+            Compare = parameters.Compare,
+            Page = parameters.Page,
+            Country = parameters.Country,
+            Channel = parameters.Channel,
+            Company = parameters.Company,
+            Referrer = parameters.Referrer,
+            Campaign = parameters.Campaign,
+            HasUnknownParameters = context.Request.Query.Keys.Any(k => !StatsQueryHandler.Parameters.Contains(k, StringComparer.OrdinalIgnoreCase)
+                && !k.Equals(ReadKeys.QueryName, StringComparison.OrdinalIgnoreCase)),
+        };
         var outcome = await sender.Send(query, context.RequestAborted);
         return outcome.ToHttpResult(context.Response);
     }
@@ -66,4 +82,11 @@ public sealed record StatsParameters(
     [property: FromQuery(Name = "from"), Description("Start (inclusive): ISO date or datetime; without an offset it is read in the site's time zone. Default: 'to' minus 7 days.")] string? From,
     [property: FromQuery(Name = "to"), Description("End (exclusive): ISO date or datetime. Default: the end of today in the site's time zone.")] string? To,
     [property: FromQuery(Name = "interval"), Description("Series bucket: 'hour' (ranges up to 31 days) or 'day' (default).")] string? Interval,
-    [property: FromQuery(Name = "limit"), Description("Rows in the top pages and top referrers lists: 1-100, default 10.")] string? Limit);
+    [property: FromQuery(Name = "limit"), Description("Rows in each list (pages, referrers, every breakdown): 1-100, default 10.")] string? Limit,
+    [property: FromQuery(Name = "compare"), Description("'previous' adds the period of the same length before the range (its totals, change and series); default none.")] string? Compare,
+    [property: FromQuery(Name = "page"), Description("Filter: a page path; page views of this page, visits that viewed it.")] string? Page,
+    [property: FromQuery(Name = "country"), Description("Filter: ISO 3166-1 alpha-2 country of the visit (DE).")] string? Country,
+    [property: FromQuery(Name = "channel"), Description("Filter: channel of the visit: search, social, email, paid, referral or direct.")] string? Channel,
+    [property: FromQuery(Name = "company"), Description("Filter: company id of the visit's network, as /companies returns it.")] string? Company,
+    [property: FromQuery(Name = "referrer"), Description("Filter: host the visit landed from (www. ignored).")] string? Referrer,
+    [property: FromQuery(Name = "campaign"), Description("Filter: utm_campaign of the visit's landing page.")] string? Campaign);

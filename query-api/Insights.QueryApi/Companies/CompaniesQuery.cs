@@ -15,6 +15,15 @@ public sealed record CompaniesQuery(
 {
     public SiteOptions? AuthorizedSite { get; private init; }
 
+    /// <summary>Only visits from this country (ISO 3166-1 alpha-2) count.</summary>
+    public string? Country { get; init; }
+
+    /// <summary><c>true</c>: only companies with a visitor who identified themselves.</summary>
+    public string? Identified { get; init; }
+
+    /// <summary><c>true</c>: only the site's target accounts.</summary>
+    public string? Target { get; init; }
+
     public CompaniesQuery Authorized(SiteOptions site) => this with { AuthorizedSite = site };
 }
 
@@ -42,6 +51,12 @@ public enum CompanySort
 /// <summary>Validated parameters of a company report.</summary>
 public sealed record CompanyFilter(StatsRange Range, CompanySort Sort, bool Descending, int MinScore, string Search, int Offset)
 {
+    public string Country { get; init; } = "";
+
+    public bool IdentifiedOnly { get; init; }
+
+    public bool TargetAccountsOnly { get; init; }
+
     public int Limit => Range.Limit;
 }
 
@@ -60,12 +75,21 @@ public sealed class CompaniesQueryHandler(CompaniesStore store, IOptions<QueryAp
         var minScore = CompanyParameters.Integer("min_score", query.MinScore, 0, 100, 0, errors);
         var search = CompanyParameters.Search(query.Search, errors);
         var offset = CompanyParameters.Integer("offset", query.Offset, 0, CompanyParameters.MaxOffset, 0, errors);
+        var country = StatsFilter.Parse(null, query.Country, null, null, null, null, errors).Country;
+        var identified = CompanyParameters.Flag("identified", query.Identified, errors);
+        var target = CompanyParameters.Flag("target", query.Target, errors);
         if (errors.Count > 0)
         {
             return QueryProblem.Invalid(errors);
         }
 
-        return await store.ListAsync(site, new CompanyFilter(range!, sort, descending, minScore, search, offset), cancellationToken);
+        var filter = new CompanyFilter(range!, sort, descending, minScore, search, offset)
+        {
+            Country = country,
+            IdentifiedOnly = identified,
+            TargetAccountsOnly = target,
+        };
+        return await store.ListAsync(site, filter, cancellationToken);
     }
 
 }
@@ -190,6 +214,23 @@ internal static partial class CompanyParameters
 
         errors[name] = [$"'{name}' must be a whole number from {min} to {max}."];
         return fallback;
+    }
+
+    /// <summary>A yes/no filter: <c>true</c> turns it on; absent or <c>false</c> leaves it off.</summary>
+    public static bool Flag(string name, string? value, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrEmpty(value) || value.Equals("false", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        if (value.Equals("true", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        errors[name] = [$"'{name}' must be 'true' or 'false'."];
+        return false;
     }
 
     /// <summary>A name or domain fragment: plain text, bounded, no control characters.</summary>

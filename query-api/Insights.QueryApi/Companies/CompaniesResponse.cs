@@ -39,7 +39,10 @@ public sealed record CompanySummary(
     [property: Description("Page views in those visits.")] long PageViews,
     [property: Description("Start of the first visit in the range.")] DateTimeOffset FirstSeen,
     [property: Description("End of the latest visit in the range.")] DateTimeOffset LastSeen,
-    [property: Description("Pages included in the most visits, most first.")] IReadOnlyList<PageVisits> TopPages);
+    [property: Description("Pages included in the most visits, most first.")] IReadOnlyList<PageVisits> TopPages,
+    [property: Description("The country (ISO 3166-1 alpha-2) most of the visits came from; null when unknown.")] string? Country,
+    [property: Description("True when the domain is on the site's target-account list (or under one of its domains).")] bool TargetAccount,
+    [property: Description("Visitors among them who identified themselves to the site (a user id: signed in, or an identify call).")] long IdentifiedVisitors);
 
 public sealed record PageVisits(
     [property: Description("Page path.")] string Path,

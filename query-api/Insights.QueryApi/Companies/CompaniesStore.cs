@@ -40,7 +40,9 @@ public sealed class CompaniesStore(ReportsDatabase database, IOptions<LeadScoreO
             toUnixTimestamp64Milli(min(started_at)) AS first_seen,
             toUnixTimestamp64Milli(max(ended_at)) AS last_seen,
         """ + LeadScore.Points + ",\n" + LeadScore.Score + ",\n" + """
-            count() OVER () AS total
+            count() OVER () AS total,
+            arrayElement(topKIf(1)(toString(country), country != ''), 1) AS main_country,
+            uniqExactIf(anonymous_id, user_id != '') AS identified_visitors
         FROM sessions FINAL
         WHERE site_id = {site:String}
           AND started_at >= {from:DateTime64(3, 'UTC')}
@@ -49,8 +51,11 @@ public sealed class CompaniesStore(ReportsDatabase database, IOptions<LeadScoreO
           AND ({id:String} = '' OR company_id = {id:String})
           AND ({q:String} = '' OR positionCaseInsensitiveUTF8(company_name, {q:String}) > 0
                OR positionCaseInsensitiveUTF8(company_domain, {q:String}) > 0)
+          AND ({country:String} = '' OR country = {country:String})
+          AND ({target:UInt8} = 0 OR arrayExists(t -> lower(company_domain) = t OR endsWith(lower(company_domain), concat('.', t)),
+                                                 {targets:Array(String)}))
         GROUP BY company_id
-        HAVING score >= {min_score:Int32}
+        HAVING score >= {min_score:Int32} AND ({identified:UInt8} = 0 OR identified_visitors > 0)
         """;
 
     private const string Page = "\nLIMIT {limit:UInt32} OFFSET {offset:UInt32}";
@@ -140,7 +145,7 @@ public sealed class CompaniesStore(ReportsDatabase database, IOptions<LeadScoreO
                 "WHERE site_id = {site:String} AND company_id = {id:String} ORDER BY ended_at DESC LIMIT 1",
                 Parameters(site, filter, id), r => (Name: r.GetString(0), Domain: r.GetString(1)), cancellationToken);
             var (name, domain) = visit.SingleOrDefault();
-            rows = [new Summary(id, name ?? "", Optional(domain), 0, 0, 0, 0, 0, 0, 0)];
+            rows = [new Summary(id, name ?? "", Optional(domain), 0, 0, 0, 0, 0, 0, 0, null, 0)];
         }
 
         var company = (await WithTopPagesAsync(site, filter, rows, cancellationToken))[0];
@@ -165,7 +170,7 @@ public sealed class CompaniesStore(ReportsDatabase database, IOptions<LeadScoreO
 
         return [.. rows.Select(r => new CompanySummary(r.Id, r.Name, r.Domain, r.Score, r.Visits, r.Visitors, r.PageViews,
             DateTimeOffset.FromUnixTimeMilliseconds(r.FirstSeen), DateTimeOffset.FromUnixTimeMilliseconds(r.LastSeen),
-            pages.GetValueOrDefault(r.Id) ?? []))];
+            pages.GetValueOrDefault(r.Id) ?? [], r.Country, site.IsTargetAccount(r.Domain), r.Identified))];
     }
 
     private static CompanySummary ToZone(CompanySummary company, CompanyFilter filter) => company.Visits == 0
@@ -189,12 +194,16 @@ public sealed class CompaniesStore(ReportsDatabase database, IOptions<LeadScoreO
         parameters.AddParameter("limit", (uint)filter.Limit);
         parameters.AddParameter("offset", (uint)filter.Offset);
         parameters.AddParameter("visitors", (uint)MaxVisitors);
+        parameters.AddParameter("country", filter.Country);
+        parameters.AddParameter("identified", (byte)(filter.IdentifiedOnly ? 1 : 0));
+        parameters.AddParameter("target", (byte)(filter.TargetAccountsOnly ? 1 : 0));
+        parameters.AddParameter("targets", filter.TargetAccountsOnly ? site.TargetAccounts.Select(t => t.ToLowerInvariant()).ToArray() : []);
         return parameters.AddScoreParameters(leads, filter.Range.To < now ? filter.Range.To : now);
     }
 
     private static Summary ReadSummary(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), Optional(r.GetString(2)), Long(r, 3), Long(r, 4), Long(r, 5), Long(r, 6), Long(r, 7),
-        Convert.ToInt32(r.GetValue(9), CultureInfo.InvariantCulture), Long(r, 10));
+        Convert.ToInt32(r.GetValue(9), CultureInfo.InvariantCulture), Long(r, 10), Optional(r.GetString(11)), Long(r, 12));
 
     private static DateTimeOffset Instant(DbDataReader r, int ordinal, CompanyFilter filter) =>
         TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeMilliseconds(Long(r, ordinal)), filter.Range.TimeZone);
@@ -229,7 +238,7 @@ public sealed class CompaniesStore(ReportsDatabase database, IOptions<LeadScoreO
     }
 
     private sealed record Summary(string Id, string Name, string? Domain, long Visits, long Visitors, long PageViews, long FirstSeen, long LastSeen,
-        int Score, long Total);
+        int Score, long Total, string? Country, long Identified);
 }
 
 /// <summary>A <c>sessions</c> row as a <see cref="Visit"/>: the columns to select and how to read them.</summary>

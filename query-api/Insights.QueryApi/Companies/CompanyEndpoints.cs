@@ -35,7 +35,9 @@ public static class CompanyEndpoints
                 "distinct visitors, page views, first and last seen, top pages and a lead score from 0 to 100: every visit earns " +
                 "points (a base, more per page view, more for high-intent pages such as /pricing and /contact, configured in " +
                 "the 'Leads' settings), halved for every half-life between the visit and 'to'. Sort by score (default), visits, " +
-                "visitors, page_views, last_seen, first_seen or name; filter by min_score and by q (part of the name or domain). " +
+                "visitors, page_views, last_seen, first_seen or name; filter by min_score, q (part of the name or domain), country " +
+                "(only visits from it count), identified=true (a visitor gave a user id) and target=true (the site's target accounts; " +
+                "each company says whether it is one). " +
                 "Counts are exact: a visit replayed by the pipeline counts once. The default range is the last 30 days." + Attribution);
 
         api.MapGet("/companies/{id}", GetCompany)
@@ -56,7 +58,12 @@ public static class CompanyEndpoints
         ArgumentNullException.ThrowIfNull(sender);
 
         var query = new CompaniesQuery(parameters.Site, ReadKeys.From(context.Request), parameters.From, parameters.To, parameters.Sort,
-            parameters.Order, parameters.MinScore, parameters.Search, parameters.Limit, parameters.Offset);
+            parameters.Order, parameters.MinScore, parameters.Search, parameters.Limit, parameters.Offset)
+        {
+            Country = parameters.Country,
+            Identified = parameters.Identified,
+            Target = parameters.Target,
+        };
         return (await sender.Send(query, context.RequestAborted)).ToHttpResult(context.Response);
     }
 
@@ -83,7 +90,10 @@ public sealed record CompaniesParameters(
     [property: FromQuery(Name = "min_score"), Description("Only companies scoring at least this (0-100).")] string? MinScore,
     [property: FromQuery(Name = "q"), Description("Only companies whose name or domain contains this text (case-insensitive, at most 100 characters).")] string? Search,
     [property: FromQuery(Name = "limit"), Description("Companies per page: 1-100, default 10.")] string? Limit,
-    [property: FromQuery(Name = "offset"), Description("Companies to skip: 0-10000, default 0.")] string? Offset);
+    [property: FromQuery(Name = "offset"), Description("Companies to skip: 0-10000, default 0.")] string? Offset,
+    [property: FromQuery(Name = "country"), Description("Only visits from this country count (ISO 3166-1 alpha-2, DE); companies with none are left out.")] string? Country,
+    [property: FromQuery(Name = "identified"), Description("true: only companies with a visitor who identified themselves (a user id).")] string? Identified,
+    [property: FromQuery(Name = "target"), Description("true: only the site's target accounts (settings: targetAccounts).")] string? Target);
 
 /// <summary>The company timeline's parameters.</summary>
 public sealed record CompanyTimelineParameters(

@@ -54,4 +54,15 @@ public sealed record GoalStats(
     [property: Description("Converted / Visitors.")] double ConversionRate,
     [property: Description("Summed value of the completions, in the reporting currency.")] decimal Value,
     [property: Description("Completions that followed a chat by the same person within the attribution window.")] long ChatAssistedCompletions,
-    [property: Description("ChatAssistedCompletions / Completions.")] double ChatAssistedShare);
+    [property: Description("ChatAssistedCompletions / Completions.")] double ChatAssistedShare,
+    [property: Description("Every day of the range in the site's time zone, empty days as zeros.")] IReadOnlyList<GoalDay> Series);
+
+/// <summary>One day of a goal: its completions, the persons who completed it that day, their value and the chat-assisted ones.</summary>
+public sealed record GoalDay(
+    [property: Description("The day, in the site's time zone.")] DateOnly Date,
+    [property: Description("Completions that day.")] long Completions,
+    [property: Description("Distinct persons who completed it that day (a person on two days counts on each).")] long Converted,
+    [property: Description("Distinct visitors with a page view that day.")] long Visitors,
+    [property: Description("Converted / Visitors of the day.")] double ConversionRate,
+    [property: Description("Summed value of the day's completions, in the reporting currency.")] decimal Value,
+    [property: Description("The day's completions that followed a chat by the same person within the attribution window.")] long ChatAssistedCompletions);

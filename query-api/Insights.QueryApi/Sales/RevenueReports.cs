@@ -20,6 +20,7 @@ public static class RevenueReports
         services.AddSingleton<SalesStore>();
         services.AddSingleton<GoalsStore>();
         services.AddSingleton<OrderPathStore>();
+        services.AddSingleton<OrderListStore>();
         return services;
     }
 
@@ -40,6 +41,14 @@ public static class RevenueReports
                 "Every goal configured for the site, with its completions in [from, to), the visitors (persons) who completed it and " +
                 "their share of all visitors, the summed value, and how many completions followed a chat by the same person within the " +
                 "site's attribution window.");
+        api.MapGet("/orders", GetOrders)
+            .WithName("GetOrders")
+            .WithSummary("Orders with their chats and every model's credit")
+            .WithDescription(
+                "Orders placed in [from, to), most recent first (cancelled ones included and marked), each with its amounts, the " +
+                "chats in its attribution window and the revenue every model credits to chats; attributedRevenue is the chosen " +
+                "model's. chatted=true keeps orders with a chat in their window, false those without. Page with limit (1-100, " +
+                "default 10) and offset; total counts every match. /orders/{id} has an order's whole path.");
         api.MapGet("/orders/{id}", GetOrder)
             .WithName("GetOrderPath")
             .WithSummary("One order's path: visits, pages, chats and each model's credit")
@@ -69,6 +78,17 @@ public static class RevenueReports
         ArgumentNullException.ThrowIfNull(sender);
         var outcome = await sender.Send(new GoalsQuery(parameters.Site, ReadKeys.From(context.Request), parameters.From, parameters.To),
             context.RequestAborted);
+        return outcome.ToHttpResult(context.Response);
+    }
+
+    public static async Task<Results<Ok<OrderListResponse>, ValidationProblem, ProblemHttpResult>> GetOrders(
+        [AsParameters] OrderListParameters parameters, HttpContext context, ISender sender)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(sender);
+        var outcome = await sender.Send(new OrderListQuery(parameters.Site, ReadKeys.From(context.Request), parameters.From, parameters.To,
+            parameters.Model, parameters.Chatted, parameters.Limit, parameters.Offset), context.RequestAborted);
         return outcome.ToHttpResult(context.Response);
     }
 
@@ -105,6 +125,15 @@ public sealed record GoalsParameters(
     [property: FromRoute(Name = "site"), Description("Site id.")] string Site,
     [property: FromQuery(Name = "from"), Description("Start (inclusive): ISO date or datetime. Default: 'to' minus 7 days.")] string? From,
     [property: FromQuery(Name = "to"), Description("End (exclusive). Default: the end of today in the site's time zone.")] string? To);
+
+public sealed record OrderListParameters(
+    [property: FromRoute(Name = "site"), Description("Site id.")] string Site,
+    [property: FromQuery(Name = "from"), Description("Start (inclusive): ISO date or datetime. Default: 'to' minus 7 days.")] string? From,
+    [property: FromQuery(Name = "to"), Description("End (exclusive). Default: the end of today in the site's time zone.")] string? To,
+    [property: FromQuery(Name = "model"), Description("Model of attributedRevenue: last_chat (default), first_chat, linear, time_decay, chat_assisted, during_chat.")] string? Model,
+    [property: FromQuery(Name = "chatted"), Description("true: only orders with a chat in their attribution window; false: only those without.")] string? Chatted,
+    [property: FromQuery(Name = "limit"), Description("Orders per page: 1-100, default 10.")] string? Limit,
+    [property: FromQuery(Name = "offset"), Description("Orders to skip: 0-10000, default 0.")] string? Offset);
 
 public sealed record OrderParameters(
     [property: FromRoute(Name = "site"), Description("Site id.")] string Site,

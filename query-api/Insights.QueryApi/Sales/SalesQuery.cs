@@ -22,6 +22,20 @@ public static class AttributionModels
     public const string ChatAssisted = "chat_assisted";
 
     public static readonly IReadOnlyList<string> All = [LastChat, "first_chat", "linear", "time_decay", ChatAssisted, "during_chat"];
+
+    /// <summary>The <c>model</c> parameter: last_chat when absent, an error entry when not a model.</summary>
+    public static string Parse(string? value, Dictionary<string, string[]> errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        var model = string.IsNullOrEmpty(value) ? LastChat : value;
+        if (All.Contains(model, StringComparer.Ordinal))
+        {
+            return model;
+        }
+
+        errors["model"] = [$"'model' must be one of {string.Join(", ", All)}."];
+        return LastChat;
+    }
 }
 
 public sealed class SalesQueryHandler(SalesStore store, IOptions<QueryApiOptions> options, TimeProvider time)
@@ -35,11 +49,7 @@ public sealed class SalesQueryHandler(SalesStore store, IOptions<QueryApiOptions
 
         var zone = TimeZoneInfo.FindSystemTimeZoneById(site.TimeZone);
         StatsRange.TryCreate(query.From, query.To, null, null, zone, time.GetUtcNow(), options.Value, out var range, out var errors);
-        var model = string.IsNullOrEmpty(query.Model) ? AttributionModels.LastChat : query.Model;
-        if (!AttributionModels.All.Contains(model, StringComparer.Ordinal))
-        {
-            errors["model"] = [$"'model' must be one of {string.Join(", ", AttributionModels.All)}."];
-        }
+        var model = AttributionModels.Parse(query.Model, errors);
 
         if (errors.Count > 0)
         {

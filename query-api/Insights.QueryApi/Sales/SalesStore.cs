@@ -124,14 +124,11 @@ public sealed class SalesStore(ReportsDatabase database)
 
         var days = (await daysTask).ToDictionary(d => d.Day);
         var attributedDays = (await attributedDaysTask).GroupBy(d => d.Day).ToDictionary(g => g.Key, g => g.Sum(d => d.Revenue));
-        var series = new List<SalesDay>();
-        var first = DateOnly.FromDateTime(range.From.DateTime);
-        var last = DateOnly.FromDateTime(range.To.AddTicks(-1).DateTime);
-        for (var day = first; day <= last; day = day.AddDays(1))
+        var series = range.Days().Select(day =>
         {
             var d = days.GetValueOrDefault(day);
-            series.Add(new SalesDay(day, d.Orders, d.Revenue, attributedDays.GetValueOrDefault(day)));
-        }
+            return new SalesDay(day, d.Orders, d.Revenue, attributedDays.GetValueOrDefault(day));
+        }).ToList();
 
         return new SalesResponse(site.Id, site.TimeZone, range.From, range.To, model, site.ReportingCurrency,
             orders.Orders, orders.Cancelled, orders.Revenue, orders.Refunds,

@@ -26,19 +26,56 @@ public static class VisitorCount
           AND timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')}
         """;
 
+    // Per day of the site's zone: the same two sources, grouped by the local day of the bucket (or event).
+    private const string QuartersByDaySql = """
+        SELECT toDate(bucket, {tz:String}) AS day, uniqExact(visitor)
+        FROM visitor_quarters
+        WHERE site_id = {site:String} AND bucket >= {from:DateTime('UTC')} AND bucket < {to:DateTime('UTC')}
+        GROUP BY day
+        """;
+
+    private const string EventsByDaySql = """
+        SELECT toDate(timestamp, {tz:String}) AS day, uniqExact(cityHash64(anonymous_id))
+        FROM events
+        WHERE site_id = {site:String} AND type = 'pageview' AND bot_reason = '' AND anonymous_id != ''
+          AND timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')}
+        GROUP BY day
+        """;
+
     private const long Quarter = 15 * 60;
+
+    /// <summary>Distinct visitors of each day of the range (site's zone) with a visitor; a visitor on two days counts on each.</summary>
+    public static async Task<Dictionary<DateOnly, long>> CountByDayAsync(ReportsDatabase database, string site, StatsRange range, string queryName,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        ArgumentNullException.ThrowIfNull(range);
+        var parameters = Parameters(site, range);
+        parameters.AddParameter("tz", range.TimeZone.Id);
+        var rows = await database.QueryAsync(queryName, Aligned(range) ? QuartersByDaySql : EventsByDaySql, parameters,
+            r => (Day: DateOnly.FromDateTime(r.GetDateTime(0)), Visitors: RevenueReports.Long(r, 1)), cancellationToken);
+        return rows.ToDictionary(r => r.Day, r => r.Visitors);
+    }
+
+    // A quarter hour never straddles a local midnight of a zone whose offset is a whole number of quarter hours (all of them today).
+    private static bool Aligned(StatsRange range) => range.From.ToUnixTimeSeconds() % Quarter == 0 && range.To.ToUnixTimeSeconds() % Quarter == 0
+        && range.From.Millisecond == 0 && range.To.Millisecond == 0;
+
+    private static ClickHouseParameterCollection Parameters(string site, StatsRange range)
+    {
+        var parameters = new ClickHouseParameterCollection();
+        parameters.AddParameter("site", site);
+        parameters.AddParameter("from", range.From.UtcDateTime);
+        parameters.AddParameter("to", range.To.UtcDateTime);
+        return parameters;
+    }
 
     public static async Task<long> CountAsync(ReportsDatabase database, string site, StatsRange range, string queryName, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(range);
-        var aligned = range.From.ToUnixTimeSeconds() % Quarter == 0 && range.To.ToUnixTimeSeconds() % Quarter == 0
-            && range.From.Millisecond == 0 && range.To.Millisecond == 0;
-        var parameters = new ClickHouseParameterCollection();
-        parameters.AddParameter("site", site);
-        parameters.AddParameter("from", range.From.UtcDateTime);
-        parameters.AddParameter("to", range.To.UtcDateTime);
-        var rows = await database.QueryAsync(queryName, aligned ? QuartersSql : EventsSql, parameters, r => RevenueReports.Long(r, 0), cancellationToken);
+        var rows = await database.QueryAsync(queryName, Aligned(range) ? QuartersSql : EventsSql, Parameters(site, range), r => RevenueReports.Long(r, 0),
+            cancellationToken);
         return rows[0];
     }
 }

@@ -73,6 +73,35 @@ public sealed partial record StatsRange(DateTimeOffset From, DateTimeOffset To, 
         return true;
     }
 
+    /// <summary>
+    /// The period of the same length just before this one, ending where it starts: lengths are wall-clock time in the
+    /// site's zone, so the week before a week is seven calendar days whatever daylight saving did.
+    /// </summary>
+    /// <returns>Null when it would begin before the earliest date a range may (ClickHouse's DateTime starts in 1970).</returns>
+    public StatsRange? Previous()
+    {
+        var wallStart = From.DateTime - (To.DateTime - From.DateTime);
+        if (DateOnly.FromDateTime(wallStart) < Earliest)
+        {
+            return null;
+        }
+
+        return this with { From = TimeZoneInfo.ConvertTime(LocalToInstant(wallStart, TimeZone), TimeZone), To = From };
+    }
+
+    /// <summary>Every calendar day the range touches in the site's zone, the last one holding the instant before 'to'.</summary>
+    public IReadOnlyList<DateOnly> Days()
+    {
+        var days = new List<DateOnly>();
+        var last = DateOnly.FromDateTime(To.AddTicks(-1).DateTime);
+        for (var day = DateOnly.FromDateTime(From.DateTime); day <= last; day = day.AddDays(1))
+        {
+            days.Add(day);
+        }
+
+        return days;
+    }
+
     /// <summary>The instant of a wall-clock time in <paramref name="zone"/>, defined for every wall time.</summary>
     /// <remarks>
     /// A time skipped by a daylight-saving jump (02:30 on a spring-forward night) moves forward by the jump, read with the

@@ -3,13 +3,15 @@ using System.Globalization;
 using ClickHouse.Driver.ADO.Parameters;
 using ClickHouse.Driver.Utility;
 using Insights.Contracts;
+using Insights.QueryApi.Companies;
 using Insights.QueryApi.Storage;
 
 namespace Insights.QueryApi.Stats;
 
 /// <summary>
-/// The stats report's SQL. Every statement is a constant; the site, range, time zone and limit travel as typed
-/// ClickHouse parameters (<c>{name:Type}</c>), bound by the server, never spliced into the text.
+/// The stats report's SQL. Every statement is built from constants (a filtered report appends the constant conditions of
+/// <see cref="StatsFilter"/>); the site, range, time zone, limit and filter values travel as typed ClickHouse parameters
+/// (<c>{name:Type}</c>), bound by the server, never spliced into the text.
 /// </summary>
 /// <remarks>
 /// <b>Exactly-once counts.</b> <c>events</c> is a ReplacingMergeTree: a batch the processors replay after a crash
@@ -18,7 +20,11 @@ namespace Insights.QueryApi.Stats;
 /// therefore reads <c>FROM events FINAL</c>, which collapses rows with an equal sorting key
 /// (<c>site_id, toDate(timestamp), type, event_id</c>) at read time, so a replayed event counts once whether or not
 /// it was merged. On a cluster the Distributed table shards by <c>(site_id, anonymous_id)</c>, so both copies are on
-/// the same shard and FINAL there sees them together. Visitors are <c>uniqExact</c>, never the approximate <c>uniq</c>.
+/// the same shard and FINAL there sees them together. Visitors are <c>uniqExact</c>, never the approximate <c>uniq</c>,
+/// of the visitor id's 64-bit hash (as <c>visitor_quarters</c> counts them): exact short of a hash collision (odds about
+/// n²/2⁶⁵, 10⁻⁹ for 200,000 visitors), and three times faster than on the strings in the breakdowns (measured on 200,000
+/// visits: 1.0 s against 3.2 s on the dev stack).
+/// <c>sessions</c> holds every version of a visit until a merge; <c>FINAL</c> reads the latest, so a visit counts once.
 /// </remarks>
 public sealed class StatsStore(ReportsDatabase database)
 {
@@ -32,9 +38,19 @@ public sealed class StatsStore(ReportsDatabase database)
           AND bot_reason = ''
         """;
 
-    private const string TotalsSql = "SELECT count() AS views, uniqExact(anonymous_id) AS visitors\n" + PageViewsInRange;
+    // Bots and datacenter traffic never get a session, so visits need no bot condition.
+    private const string VisitsInRange = """
+        FROM sessions FINAL
+        WHERE site_id = {site:String}
+          AND started_at >= {from:DateTime64(3, 'UTC')}
+          AND started_at < {to:DateTime64(3, 'UTC')}
+        """ + StatsFilter.VisitConditions;
 
-    private const string TopPagesSql = "SELECT path, count() AS views, uniqExact(anonymous_id) AS visitors\n" + PageViewsInRange + """
+    private const string TotalsSql = "SELECT count() AS views, uniqExact(cityHash64(anonymous_id)) AS visitors\n";
+
+    private const string TopPagesSql = "SELECT path, count() AS views, uniqExact(cityHash64(anonymous_id)) AS visitors\n";
+
+    private const string TopPagesTail = """
 
         GROUP BY path
         ORDER BY views DESC, path
@@ -44,9 +60,11 @@ public sealed class StatsStore(ReportsDatabase database)
     // The site's own host is whatever host its pages were served from (the row's url), compared without case and
     // "www.", so internal navigation never shows up as a referrer; an empty referrer is direct traffic.
     private const string TopReferrersSql = """
-        SELECT replaceRegexpOne(lower(referrer_host), '^www\\.', '') AS host, count() AS visits, uniqExact(anonymous_id) AS visitors
+        SELECT replaceRegexpOne(lower(referrer_host), '^www\\.', '') AS host, count() AS visits, uniqExact(cityHash64(anonymous_id)) AS visitors
 
-        """ + PageViewsInRange + """
+        """;
+
+    private const string TopReferrersTail = """
 
           AND referrer_host != ''
           AND host != replaceRegexpOne(lower(domain(url)), '^www\\.', '')
@@ -59,11 +77,13 @@ public sealed class StatsStore(ReportsDatabase database)
     // bucket holding 'from' and 'to' (exclusive). The step is calendar-aware in the bucket's zone, so days across a
     // daylight-saving change stay aligned to local midnight. Filled rows only get the bucket, hence the outer SELECT
     // that turns it into seconds since the epoch after filling.
-    private const string DailySeriesSql = """
+    private const string DailySeriesHead = """
         SELECT toUnixTimestamp(bucket), views, visitors FROM (
-            SELECT toStartOfDay(timestamp, {tz:String}) AS bucket, count() AS views, uniqExact(anonymous_id) AS visitors
+            SELECT toStartOfDay(timestamp, {tz:String}) AS bucket, count() AS views, uniqExact(cityHash64(anonymous_id)) AS visitors
 
-        """ + PageViewsInRange + """
+        """;
+
+    private const string DailySeriesTail = """
 
             GROUP BY bucket
             ORDER BY bucket WITH FILL
@@ -72,11 +92,13 @@ public sealed class StatsStore(ReportsDatabase database)
                 STEP INTERVAL 1 DAY)
         """;
 
-    private const string HourlySeriesSql = """
+    private const string HourlySeriesHead = """
         SELECT toUnixTimestamp(bucket), views, visitors FROM (
-            SELECT toStartOfHour(timestamp, {tz:String}) AS bucket, count() AS views, uniqExact(anonymous_id) AS visitors
+            SELECT toStartOfHour(timestamp, {tz:String}) AS bucket, count() AS views, uniqExact(cityHash64(anonymous_id)) AS visitors
 
-        """ + PageViewsInRange + """
+        """;
+
+    private const string HourlySeriesTail = """
 
             GROUP BY bucket
             ORDER BY bucket WITH FILL
@@ -85,32 +107,140 @@ public sealed class StatsStore(ReportsDatabase database)
                 STEP INTERVAL 1 HOUR)
         """;
 
-    public async Task<StatsResponse> GetAsync(SiteOptions site, StatsRange range, CancellationToken cancellationToken)
+    private const string VisitTotalsSql = "SELECT count(), countIf(bounce), sum(duration), sum(page_views)\n" + VisitsInRange;
+
+    private const string DailyVisitsSql = "SELECT toUnixTimestamp(toStartOfDay(started_at, {tz:String})) AS bucket, count()\n" + VisitsInRange +
+        "\nGROUP BY bucket";
+
+    private const string HourlyVisitsSql = "SELECT toUnixTimestamp(toStartOfHour(started_at, {tz:String})) AS bucket, count()\n" + VisitsInRange +
+        "\nGROUP BY bucket";
+
+    // Every visit breakdown in one scan of the range's visits: each visit is unfolded into one (dimension, value) row
+    // per list and the top 'limit' values are kept per dimension. Regions and cities carry their country before a '|'
+    // (a country code never holds one), so Bavaria, DE and a Bavaria elsewhere stay apart.
+    private const string BreakdownsSql = """
+        SELECT dim, value, uniqExact(cityHash64(anonymous_id)) AS visitors, count() AS visits, countIf(bounce) AS bounces, sum(duration) AS seconds
+        FROM sessions FINAL
+        ARRAY JOIN
+            [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] AS dim,
+            [entry_page, exit_page, toString(channel), utm_source, utm_medium, utm_campaign, toString(country),
+             if(region = '' OR country = '', '', concat(toString(country), '|', region)),
+             if(city = '' OR country = '', '', concat(toString(country), '|', city)),
+             toString(device_type), toString(browser), toString(os)] AS value
+        WHERE site_id = {site:String}
+          AND started_at >= {from:DateTime64(3, 'UTC')}
+          AND started_at < {to:DateTime64(3, 'UTC')}
+        """ + StatsFilter.VisitConditions + """
+
+          AND value != ''
+        GROUP BY dim, value
+        ORDER BY dim, visitors DESC, visits DESC, value
+        LIMIT {limit:UInt32} BY dim
+        """;
+
+    private enum Dimension
+    {
+        EntryPages,
+        ExitPages,
+        Channels,
+        UtmSources,
+        UtmMediums,
+        UtmCampaigns,
+        Countries,
+        Regions,
+        Cities,
+        Devices,
+        Browsers,
+        OperatingSystems,
+    }
+
+    public async Task<StatsResponse> GetAsync(SiteOptions site, StatsRange range, StatsFilter filter, bool compare, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(site);
         ArgumentNullException.ThrowIfNull(range);
+        ArgumentNullException.ThrowIfNull(filter);
 
-        // Four small queries at once over the shared client: the report costs about the slowest of them.
-        var totals = database.QueryAsync("stats.totals", TotalsSql, Parameters(site, range),
-            r => (Views: Long(r, 0), Visitors: Long(r, 1)), cancellationToken);
-        var pages = database.QueryAsync("stats.top_pages", TopPagesSql, Parameters(site, range),
+        // Small queries at once over the shared client: the report costs about the slowest of them.
+        var where = PageViewsInRange + filter.EventConditions;
+        var current = PeriodAsync(site, range, filter, "stats", cancellationToken);
+        var previous = compare && range.Previous() is { } earlier ? PeriodAsync(site, earlier, filter, "stats.previous", cancellationToken) : null;
+        var pages = database.QueryAsync("stats.top_pages", TopPagesSql + where + TopPagesTail, Parameters(site, range, filter),
             r => new PageStats(r.GetString(0), Long(r, 1), Long(r, 2)), cancellationToken);
-        var referrers = database.QueryAsync("stats.top_referrers", TopReferrersSql, Parameters(site, range),
+        var referrers = database.QueryAsync("stats.top_referrers", TopReferrersSql + where + TopReferrersTail, Parameters(site, range, filter),
             r => new ReferrerStats(r.GetString(0), Long(r, 1), Long(r, 2)), cancellationToken);
-        var series = database.QueryAsync("stats.series", range.Interval == StatsInterval.Hour ? HourlySeriesSql : DailySeriesSql,
-            Parameters(site, range),
-            r => new SeriesPoint(TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeSeconds(Long(r, 0)), range.TimeZone), Long(r, 1), Long(r, 2)),
-            cancellationToken);
-        await Task.WhenAll(totals, pages, referrers, series);
+        var breakdowns = database.QueryAsync("stats.breakdowns", BreakdownsSql, Parameters(site, range, filter), ReadBreakdown, cancellationToken);
+        await Task.WhenAll(current, pages, referrers, breakdowns, previous ?? Task.FromResult<Period>(null!));
 
-        var (views, visitors) = (await totals).SingleOrDefault();
+        var now = await current;
+        StatsComparison? comparison = null;
+        if (previous is not null)
+        {
+            var before = await previous;
+            comparison = new StatsComparison(before.Range.From, before.Range.To, before.Totals, Change(now.Totals, before.Totals), before.Series);
+        }
+
+        var lists = (await breakdowns).ToLookup(b => b.Dimension, b => b.Row);
+        IReadOnlyList<Breakdown> List(Dimension dimension) => [.. lists[dimension]];
         return new StatsResponse(
             site.Id, site.TimeZone, range.From, range.To, range.Interval == StatsInterval.Hour ? "hour" : "day",
-            views, visitors, await pages, await referrers, await series);
+            now.Totals.PageViews, now.Totals.Visitors, await pages, await referrers, now.Series, filter.ToResponse(), now.Totals, comparison,
+            List(Dimension.EntryPages), List(Dimension.ExitPages), List(Dimension.Channels), List(Dimension.UtmSources), List(Dimension.UtmMediums),
+            List(Dimension.UtmCampaigns), List(Dimension.Countries), List(Dimension.Regions), List(Dimension.Cities), List(Dimension.Devices),
+            List(Dimension.Browsers), List(Dimension.OperatingSystems), DataAttribution.DbIp);
     }
 
-    // A collection per query: the driver reads it while sending, and the four queries run concurrently.
-    private static ClickHouseParameterCollection Parameters(SiteOptions site, StatsRange range)
+    /// <summary>The headline figures and the series of one period (the range, or the one it is compared with).</summary>
+    private async Task<Period> PeriodAsync(SiteOptions site, StatsRange range, StatsFilter filter, string name, CancellationToken cancellationToken)
+    {
+        var where = PageViewsInRange + filter.EventConditions;
+        var hourly = range.Interval == StatsInterval.Hour;
+        var totals = database.QueryAsync(name + ".totals", TotalsSql + where, Parameters(site, range, filter),
+            r => (Views: Long(r, 0), Visitors: Long(r, 1)), cancellationToken);
+        var visits = database.QueryAsync(name + ".visits", VisitTotalsSql, Parameters(site, range, filter),
+            r => (Visits: Long(r, 0), Bounces: Long(r, 1), Seconds: Long(r, 2), Views: Long(r, 3)), cancellationToken);
+        var series = database.QueryAsync(name + ".series",
+            (hourly ? HourlySeriesHead : DailySeriesHead) + where + (hourly ? HourlySeriesTail : DailySeriesTail), Parameters(site, range, filter),
+            r => (Start: Long(r, 0), Views: Long(r, 1), Visitors: Long(r, 2)), cancellationToken);
+        var visitSeries = database.QueryAsync(name + ".visit_series", hourly ? HourlyVisitsSql : DailyVisitsSql, Parameters(site, range, filter),
+            r => (Start: Long(r, 0), Visits: Long(r, 1)), cancellationToken);
+        await Task.WhenAll(totals, visits, series, visitSeries);
+
+        var (views, visitors) = (await totals).SingleOrDefault();
+        var v = (await visits).SingleOrDefault();
+        var visitsByBucket = (await visitSeries).ToDictionary(p => p.Start, p => p.Visits);
+        var points = (await series).Select(p => new SeriesPoint(
+            TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeSeconds(p.Start), range.TimeZone), p.Views, p.Visitors,
+            visitsByBucket.GetValueOrDefault(p.Start))).ToList();
+        return new Period(range, new StatsTotals(visitors, views, v.Visits, Ratio(v.Bounces, v.Visits), Ratio(v.Seconds, v.Visits), Ratio(v.Views, v.Visits)),
+            points);
+    }
+
+    private static StatsChange Change(StatsTotals now, StatsTotals before) => new(
+        Relative(now.Visitors, before.Visitors), Relative(now.PageViews, before.PageViews), Relative(now.Visits, before.Visits),
+        Math.Round(now.BounceRate - before.BounceRate, 6), Relative(now.VisitDurationSeconds, before.VisitDurationSeconds),
+        Relative(now.ViewsPerVisit, before.ViewsPerVisit));
+
+    private static double? Relative(double now, double before) => before == 0 ? null : Math.Round((now - before) / before, 6);
+
+    private static double Ratio(long part, long whole) => whole <= 0 ? 0 : Math.Round((double)part / whole, 6);
+
+    private static (Dimension Dimension, Breakdown Row) ReadBreakdown(DbDataReader r)
+    {
+        var dimension = (Dimension)Convert.ToInt32(r.GetValue(0), CultureInfo.InvariantCulture);
+        var value = r.GetString(1);
+        string? country = null;
+        if (dimension is Dimension.Regions or Dimension.Cities && value.IndexOf('|', StringComparison.Ordinal) is var bar and > 0)
+        {
+            country = value[..bar];
+            value = value[(bar + 1)..];
+        }
+
+        var visits = Long(r, 3);
+        return (dimension, new Breakdown(value, Long(r, 2), visits, Ratio(Long(r, 4), visits), Ratio(Long(r, 5), visits), country));
+    }
+
+    // A collection per query: the driver reads it while sending, and the queries run concurrently.
+    private static ClickHouseParameterCollection Parameters(SiteOptions site, StatsRange range, StatsFilter filter)
     {
         var parameters = new ClickHouseParameterCollection();
         parameters.AddParameter("site", site.Id);
@@ -119,8 +249,10 @@ public sealed class StatsStore(ReportsDatabase database)
         parameters.AddParameter("to", range.To.UtcDateTime);
         parameters.AddParameter("tz", site.TimeZone);
         parameters.AddParameter("limit", (uint)range.Limit);
-        return parameters;
+        return filter.AddTo(parameters);
     }
 
     private static long Long(DbDataReader reader, int ordinal) => Convert.ToInt64(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
+
+    private sealed record Period(StatsRange Range, StatsTotals Totals, IReadOnlyList<SeriesPoint> Series);
 }
