@@ -125,9 +125,9 @@
     d.addEventListener('mouseout', safe(e => {
       if (!e.relatedTarget && e.clientY <= 0 && exitAt != location.href) exitAt = location.href, track('exit_intent')
     }))
-    // t.js may not know a new visitor's id yet (its digest is asynchronous): look again for a few seconds.
+    // t.js may not have run yet, or not know a new visitor's id (its digest is asynchronous): look again for 15 s.
     let tries = 0
-    let start = () => w.insights?.visitorId?.() && secret() ? connect() : tries++ < 20 && setTimeout(start, 250)
+    let start = () => w.insights?.visitorId?.() && secret() ? connect() : tries++ < 60 && setTimeout(start, 250)
     start()
   } catch {}
 }(window, document)
