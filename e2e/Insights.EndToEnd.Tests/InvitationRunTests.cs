@@ -44,35 +44,49 @@ public sealed partial class InvitationRunTests
             });
             await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { UserAgent = PersonsChrome });
             var page = await context.NewPageAsync();
-            await page.RouteAsync(ingest + "/shop/pricing", route => route.FulfillAsync(new RouteFulfillOptions
-            {
-                ContentType = "text/html",
-                Body = $"""
-                    <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Pricing</title>
-                    <script defer data-site-key="{SystemFixture.WriteKey}" src="/t.js"></script>
-                    <script async data-site-key="{SystemFixture.WriteKey}" data-channel="{channel}" src="/invite.js"></script>
-                    </head><body><main><h1>Pricing</h1></main></body></html>
-                    """,
-            }));
+            // The shop's page from a server of its own on loopback, as a real site is served (a page Playwright fulfils
+            // has no address, and Chromium keeps such pages from reaching loopback services).
+            using var shop = ShopPage($"""
+                <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Pricing</title>
+                <script defer data-site-key="{SystemFixture.WriteKey}" src="{ingest}/t.js"></script>
+                <script async data-site-key="{SystemFixture.WriteKey}" data-channel="{channel}" src="{ingest}/invite.js"></script>
+                </head><body><main><h1>Pricing</h1></main></body></html>
+                """, out var shopUrl);
 
-            var opened = page.WaitForResponseAsync(r => r.Url.StartsWith(channel, StringComparison.Ordinal), new() { Timeout = 60_000 });
-            await page.GotoAsync(ingest + "/shop/pricing");
-            Assert.Equal(200, (await opened).Status);
+            // What the page did, for a failure to say.
+            var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            page.Console += (_, message) => seen.Enqueue($"console {message.Type}: {message.Text}");
+            page.PageError += (_, error) => seen.Enqueue($"error: {error}");
+            page.Request += (_, request) => seen.Enqueue($"{request.Method} {request.Url}");
+            page.RequestFailed += (_, request) => seen.Enqueue($"failed {request.Url}: {request.Failure}");
+            page.Response += (_, response) => seen.Enqueue($"{response.Status} {response.Url}");
+
+            await page.GotoAsync(shopUrl);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (!seen.Any(line => line.StartsWith("200 " + channel, StringComparison.Ordinal)))
+            {
+                var pageState = await page.EvaluateAsync<string>("() => JSON.stringify({ id: window.insights?.visitorId?.(), secret: !!localStorage.insights_vidk })");
+                Assert.True(DateTime.UtcNow < deadline, $"the channel did not open; page {pageState}:\n{string.Join('\n', seen)}");
+                await Task.Delay(250, Ct);
+            }
+
             var id = await page.EvaluateAsync<string>("() => window.insights.visitorId()");
             Assert.Matches("^[0-9a-z]{4,28}$", id);
 
             await page.EvaluateAsync("() => document.dispatchEvent(new MouseEvent('mouseout', { clientX: 10, clientY: -1, relatedTarget: null, bubbles: true }))");
-            await page.GotoAsync("about:blank");
 
             using var http = new HttpClient { BaseAddress = new Uri(query), Timeout = TimeSpan.FromSeconds(30) };
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SystemFixture.ReadKey);
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
             string[] names = [];
+            var last = "";
             while (!names.Contains("exit_intent"))
             {
-                Assert.True(DateTime.UtcNow < deadline, $"no exit_intent in the visitor report (saw {string.Join(", ", names)}):\n{script.Output}");
-                await Task.Delay(500, Ct);
+                Assert.True(DateTime.UtcNow < deadline, $"no exit_intent in the visitor report of {id} (last answer {last}); the page:\n{string.Join('\n', seen)}");
+                await Task.Delay(1000, Ct);
                 using var response = await http.GetAsync(new Uri($"/v1/sites/{SystemFixture.Site}/visitors/{id}", UriKind.Relative), Ct);
+                var text = await response.Content.ReadAsStringAsync(Ct);
+                last = $"{(int)response.StatusCode} {text[Math.Max(0, text.IndexOf("\"events\"", StringComparison.Ordinal))..]}";
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     var report = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
@@ -90,6 +104,38 @@ public sealed partial class InvitationRunTests
         {
             state.Delete(recursive: true);
         }
+    }
+
+    /// <summary>Serves <paramref name="html"/> at the returned URL until disposed.</summary>
+    private static HttpListener ShopPage(string html, out string url)
+    {
+        url = $"http://127.0.0.1:{TestProcess.FreePorts(1)[0]}/shop/pricing";
+        var listener = new HttpListener();
+        listener.Prefixes.Add(url[..(url.IndexOf("/shop", StringComparison.Ordinal) + 1)]);
+        listener.Start();
+        var body = Encoding.UTF8.GetBytes(html);
+        _ = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                try
+                {
+                    var context = await listener.GetContextAsync();
+                    context.Response.ContentType = "text/html; charset=utf-8";
+                    await context.Response.OutputStream.WriteAsync(body);
+                    context.Response.Close();
+                }
+                catch (HttpListenerException)
+                {
+                    // Stopped.
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Stopped.
+                }
+            }
+        });
+        return listener;
     }
 
     private static async Task<string> RefusedAsync(HttpClient http, string query, string body, HttpStatusCode status)
