@@ -81,7 +81,7 @@ public sealed class LiveBrowserTests(SystemFixture system)
         }
 
         await visitor.GotoAsync(ingest + "/visitor/pricing");
-        var id = await visitor.EvaluateAsync<string>("() => new Promise(r => { const t = setInterval(() => { if (window.insights?.visitorId) { clearInterval(t); r(window.insights.visitorId()) } }, 50) })");
+        var id = await visitor.EvaluateAsync<string>("() => new Promise(r => { const t = setInterval(() => { if (window.insights?.visitorId?.()) { clearInterval(t); r(window.insights.visitorId()) } }, 50) })");
         Assert.False(string.IsNullOrEmpty(id));
 
         await Assertions.Expect(agent.Locator("#log li", new() { HasText = $"visitor_joined {id} /visitor/pricing" })).ToHaveCountAsync(1, new() { Timeout = 60_000 });

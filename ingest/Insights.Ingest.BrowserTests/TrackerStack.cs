@@ -20,6 +20,9 @@ public sealed class TrackerStack : IAsyncLifetime
     public const string TracksAllKey = "browser-tracks-all-write-key";
 
     private readonly DevStackFixture devStack = new();
+
+    /// <summary>The dev stack (Kafka, ClickHouse) the hosts run on.</summary>
+    public DevStackFixture DevStack => devStack;
     private WebApplicationFactory<Program>? ingest;
     private IPlaywright? playwright;
 
@@ -174,11 +177,12 @@ public sealed class Visitor : IAsyncDisposable
     /// <summary>The tracker's id for this visitor (null when it keeps none).</summary>
     public Task<string?> VisitorIdAsync() => Page.EvaluateAsync<string?>("() => window.insights.visitorId()");
 
-    /// <summary>Opens <paramref name="url"/> and waits until the deferred tracker has run.</summary>
+    /// <summary>Opens <paramref name="url"/> and waits until the deferred tracker has run and knows the visitor's id (a new
+    /// visitor's id is derived asynchronously: undefined for its first milliseconds).</summary>
     public async Task GoToAsync(string url)
     {
         await Page.GotoAsync(url);
-        await Page.WaitForFunctionAsync("() => window.insights && window.insights.visitorId");
+        await Page.WaitForFunctionAsync("() => window.insights && window.insights.visitorId && window.insights.visitorId() !== undefined");
     }
 
     // The page first, then the context: closing the context at once can cancel a beacon still in flight.

@@ -38,6 +38,7 @@ public static class Extensions
         services.AddValidatedOptions<PrivacyOptions>(configuration, PrivacyOptions.Section);
         services.AddSingleton<CookielessVisitorIds>();
         services.AddSingleton(_ => TrackerScript.Load());
+        services.AddKeyedSingleton(TrackerScript.Invitations, (_, _) => TrackerScript.Load(TrackerScript.Invitations));
 
         // One producer for the process, started with the host (so the first request does not pay for the connection)
         // and flushed after the server has drained its requests.

@@ -46,6 +46,23 @@ public sealed class TrackerEndpointTests(TrackerHost fixture) : IClassFixture<Tr
         Assert.Equal($"\"{Script.Version}\"", response.Headers.ETag?.Tag);
     }
 
+    [Fact]
+    public async Task The_invitation_script_is_served_beside_the_tracker_the_same_way()
+    {
+        var invite = Host.Services.GetRequiredKeyedService<TrackerScript>(TrackerScript.Invitations);
+        using var response = await GetAsync("/invite.js", request => request.Headers.TryAddWithoutValidation("Accept-Encoding", "gzip"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/javascript", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("gzip", Assert.Single(response.Content.Headers.ContentEncoding));
+        Assert.Equal(invite.Gzip, await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("*", Single(response, "Access-Control-Allow-Origin"));
+        Assert.Equal($"\"{invite.Version}-gzip\"", response.Headers.ETag?.Tag);
+        Assert.NotEqual(Script.Version, invite.Version);
+
+        using var pinned = await GetAsync($"/invite.js?v={invite.Version}");
+        Assert.True(pinned.Headers.CacheControl?.Extensions.Any(e => e.Name == "immutable"));
+    }
+
     [Theory]
     [InlineData("br", "br")]
     [InlineData("gzip, deflate, br, zstd", "br")]

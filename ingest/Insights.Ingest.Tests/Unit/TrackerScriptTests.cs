@@ -28,6 +28,33 @@ public sealed class TrackerScriptTests
     }
 
     [Fact]
+    public void The_invitation_script_stays_small_and_keeps_what_the_channel_and_the_reports_depend_on()
+    {
+        var invite = TrackerScript.Load(TrackerScript.Invitations);
+        Assert.True(invite.Gzip.Length <= TrackerScript.InvitationGzipBudgetBytes,
+            $"invite.js is {invite.Gzip.Length} bytes gzipped; the budget is {TrackerScript.InvitationGzipBudgetBytes}.");
+        var script = Encoding.UTF8.GetString(invite.Identity);
+        Assert.StartsWith("!function(w,d){", script, StringComparison.Ordinal);
+        // The event and property names the invitation funnel reads, and the secret t.js keeps.
+        foreach (var name in (string[])["'invitation_shown'", "'invitation_accepted'", "'invitation_declined'", "'exit_intent'",
+            "invitation_id:", "rule_id:", "localStorage.insights_vidk", "role=\"dialog\""])
+        {
+            Assert.Contains(name, script, StringComparison.Ordinal);
+        }
+
+        Assert.NotEqual(Served.Version, invite.Version);
+    }
+
+    [Fact]
+    public void The_tracker_keeps_the_secret_where_invite_js_reads_it()
+    {
+        var script = Encoding.UTF8.GetString(Served.Identity);
+        Assert.Contains("K='insights_vid'", script, StringComparison.Ordinal);
+        Assert.Contains("localStorage[K+'k']=x", script, StringComparison.Ordinal);
+        Assert.Contains("c.digest('SHA-256',x)", script, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Every_encoding_holds_the_same_script_without_its_comments()
     {
         var script = Encoding.UTF8.GetString(Served.Identity);

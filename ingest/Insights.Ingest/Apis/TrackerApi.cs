@@ -6,12 +6,15 @@ namespace Insights.Ingest.Apis;
 
 /// <summary>
 /// <c>GET /t.js</c>: the website tracker, from ingest itself so a site needs one host name for the script and its
-/// events. Any page may load it (CORS <c>*</c>); brotli or gzip by <c>Accept-Encoding</c>; cached for a day and
+/// events; <c>GET /invite.js</c>, the invitation script of sites that invite visitors to chat, served the same way.
+/// Any page may load them (CORS <c>*</c>); brotli or gzip by <c>Accept-Encoding</c>; cached for a day and
 /// revalidated by ETag, or for a year as immutable when the URL names the current version (<c>/t.js?v=...</c>).
 /// </summary>
 public static class TrackerApi
 {
     public const string ScriptPath = "/t.js";
+
+    public const string InvitationScriptPath = "/invite.js";
 
     // A day: a tracker fix reaches every browser by tomorrow, and a returning visitor re-downloads at most daily
     // (a 304 when unchanged). A versioned URL changes with the script, so it may be cached for good.
@@ -33,8 +36,22 @@ public static class TrackerApi
             .Produces(StatusCodes.Status304NotModified);
         // HEAD answers the same headers (link checkers, tag managers' validators); not another operation in the reference.
         app.MapMethods(ScriptPath, [HttpMethods.Head], GetScript).ExcludeFromDescription();
+        app.MapMethods(InvitationScriptPath, [HttpMethods.Get, HttpMethods.Head], GetInvitationScript)
+            .WithName("GetInvitationScript")
+            .WithTags("Tracker")
+            .WithSummary("The invitation script")
+            .WithDescription(
+                "For sites that invite visitors to chat, after the t.js tag: <script async data-site-key=\"WRITE_KEY\" " +
+                "data-channel=\"https://query.example/v1/sites/SITE/visitor/invitations\" src=\"https://ingest.example/invite.js\"></script>. " +
+                "Shows invitations in an accessible bubble, or hands them to insights('on', 'invitation', fn); reports " +
+                "invitation_shown/accepted/declined and exit_intent.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/javascript")
+            .Produces(StatusCodes.Status304NotModified);
         return app;
     }
+
+    public static FileContentHttpResult GetInvitationScript(HttpContext http, [FromKeyedServices(TrackerScript.Invitations)] TrackerScript script) =>
+        GetScript(http, script);
 
     public static FileContentHttpResult GetScript(HttpContext http, TrackerScript script)
     {

@@ -6,15 +6,21 @@ using System.Text;
 namespace Insights.Ingest.Tracker;
 
 /// <summary>
-/// The website tracker (<c>Tracker/t.js</c>, embedded) as served: minified once at start-up and held in every
-/// encoding ingest offers, so a request costs a header lookup and a copy, never a compression.
+/// A website script as served — the tracker (<c>Tracker/t.js</c>) or the invitation script (<c>Tracker/invite.js</c>),
+/// embedded: minified once at start-up and held in every encoding ingest offers, so a request costs a header lookup and
+/// a copy, never a compression.
 /// </summary>
 public sealed class TrackerScript
 {
     /// <summary>The gzipped size the tracker must stay within (Plausible-class: a heavy script costs the site its visitors).</summary>
     public const int GzipBudgetBytes = 1536;
 
-    private const string ResourceName = "Insights.Ingest.Tracker.t.js";
+    /// <summary>The gzipped size of the invitation script: loaded only by sites that invite, still small for a phone.</summary>
+    public const int InvitationGzipBudgetBytes = 4096;
+
+    public const string Tracker = "t.js";
+
+    public const string Invitations = "invite.js";
 
     public TrackerScript(string source)
     {
@@ -35,11 +41,12 @@ public sealed class TrackerScript
     /// <summary>A digest of the script (12 URL-safe characters): its ETag, and the <c>?v=</c> that makes a URL immutable.</summary>
     public string Version { get; }
 
-    /// <summary>The script embedded in this assembly.</summary>
-    public static TrackerScript Load()
+    /// <summary>A script embedded in this assembly: <see cref="Tracker"/> (the default) or <see cref="Invitations"/>.</summary>
+    public static TrackerScript Load(string name = Tracker)
     {
-        using var stream = typeof(TrackerScript).Assembly.GetManifestResourceStream(ResourceName)
-            ?? throw new InvalidOperationException($"The tracker script is not embedded as {ResourceName}.");
+        var resource = "Insights.Ingest.Tracker." + name;
+        using var stream = typeof(TrackerScript).Assembly.GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"The script is not embedded as {resource}.");
         using var reader = new StreamReader(stream, Encoding.UTF8);
         return new TrackerScript(reader.ReadToEnd());
     }

@@ -40,6 +40,9 @@ public static class QueryApi
         Live.LiveEndpoints.MapLive(api);
         Live.Invitations.InvitationEndpoints.MapInvitationFunnel(api);
 
+        // A visitor's page receiving its invitations: the write key, public input.
+        Live.VisitorChannelEndpoints.MapVisitorChannel(app);
+
         // A person's data needs the server key, not a read key: its own group, so the OpenAPI document says which.
         Subjects.SubjectEndpoints.MapSubjectRequests(app);
 

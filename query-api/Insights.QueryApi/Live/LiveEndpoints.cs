@@ -21,6 +21,7 @@ public static class LiveEndpoints
         services.AddSingleton<LiveMetrics>();
         services.AddSingleton<PresenceBoard>();
         services.AddSingleton<VisitorInvitations>();
+        services.AddVisitorChannel(configuration);
         services.AddSingleton<PresenceRebuild>();
         services.AddSingleton<VisitHistory>();
         var enabled = configuration.GetValue(LiveOptions.Section + ":" + nameof(LiveOptions.Enabled), true);

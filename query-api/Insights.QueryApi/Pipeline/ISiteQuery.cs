@@ -42,7 +42,12 @@ public interface ISiteQuery<out TSelf> : IGuardedRequest<TSelf> where TSelf : IS
 
     Target IGuardedRequest<TSelf>.Target => new(ScopeKind.Site, Site);
 
-    Permission IGuardedRequest<TSelf>.Required => TSelf.RequiredKey == KeyKind.Server ? Permission.SubjectData : Permission.ReadReports;
+    Permission IGuardedRequest<TSelf>.Required => TSelf.RequiredKey switch
+    {
+        KeyKind.Server => Permission.SubjectData,
+        KeyKind.Write => Permission.ReceiveInvitations,
+        _ => Permission.ReadReports,
+    };
 
     TSelf IGuardedRequest<TSelf>.Authorized(Grant grant) => Authorized(grant.Site!);
 }
@@ -61,6 +66,11 @@ public enum Permission
 
     /// <summary>Invite a present visitor to chat, dismiss a rule's suggestion: agent and up (people only).</summary>
     InviteVisitors,
+    /// <summary>
+    /// A visitor's page receiving its invitations to chat: the site's public write key (it is in every page) and nothing
+    /// else — no other key, no signed-in person. The key only names the site; the visitor proves itself by its secret.
+    /// </summary>
+    ReceiveInvitations,
 
     /// <summary>Site settings and keys: admin and up.</summary>
     ManageSite,

@@ -54,6 +54,10 @@ public sealed record QueryProblem(int Status, string Reason, string Title, strin
     public static QueryProblem ServerKeyRequired(KeyKind kind) => new(StatusCodes.Status403Forbidden, "server_key_required", "A server key is required",
         $"A {Name(kind)} key cannot export or erase a person's data; only the site's server key can.");
 
+    public static QueryProblem WriteKeyRequired(KeyKind? kind) => new(StatusCodes.Status403Forbidden, "write_key_required", "The site's write key is required",
+        (kind is { } presented ? $"A {Name(presented)} key cannot" : "Only the site's public write key can") +
+        " open a visitor's invitation channel: send the write key (?key=, as the page's tracker does).");
+
     public static QueryProblem SiteNotFound() => new(StatusCodes.Status404NotFound, "site_not_found", "Site not found",
         "No site with this id is readable with this key.");
 

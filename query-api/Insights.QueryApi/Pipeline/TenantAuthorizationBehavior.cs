@@ -15,6 +15,9 @@ namespace Insights.QueryApi.Pipeline;
 /// <item>a key of another kind than the query needs (<see cref="ISiteQuery{TSelf}.RequiredKey"/>; of any site) → 403:
 /// the key itself can never ask this, which says nothing about other sites — a write or server key cannot read reports,
 /// a read or write key cannot export or erase a person; no key manages anything (<c>key_cannot_manage</c>);</item>
+/// <item>a visitor's invitation channel (<see cref="Permission.ReceiveInvitations"/>) takes the public write key, from the
+/// URL too (a page's script cannot send headers without a CORS preflight), and only it: any other key 403
+/// <c>write_key_required</c>, and no person is ever granted it;</item>
 /// <item>a right kind of key of another site, or a site id that does not exist → 404, the same answer for both, so a key
 /// cannot be used to find out which site ids exist.</item>
 /// </list>
@@ -58,7 +61,7 @@ public sealed class TenantAuthorizationBehavior<TMessage, TResponse>(
             return (QueryProblem.SecretKeyInUrl(), null);
         }
 
-        var siteData = required is Permission.ReadReports or Permission.SubjectData;
+        var siteData = required is Permission.ReadReports or Permission.SubjectData or Permission.ReceiveInvitations;
         if (string.IsNullOrEmpty(key.Value))
         {
             return (siteData ? QueryProblem.MissingKey() : QueryProblem.SignInRequired(), null);
@@ -69,7 +72,12 @@ public sealed class TenantAuthorizationBehavior<TMessage, TResponse>(
             return (Secrets.LooksLike(key.Value, Secrets.ApiTokenPrefix) ? QueryProblem.UnknownToken() : QueryProblem.UnknownKey(), null);
         }
 
-        var needed = required == Permission.SubjectData ? KeyKind.Server : KeyKind.Read;
+        var needed = required switch
+        {
+            Permission.SubjectData => KeyKind.Server,
+            Permission.ReceiveInvitations => KeyKind.Write,
+            _ => KeyKind.Read,
+        };
         if (!siteData)
         {
             return (QueryProblem.KeyCannotManage(), null);
@@ -77,7 +85,12 @@ public sealed class TenantAuthorizationBehavior<TMessage, TResponse>(
 
         if (found.Kind != needed)
         {
-            return (needed == KeyKind.Server ? QueryProblem.ServerKeyRequired(found.Kind) : QueryProblem.KeyCannotRead(found.Kind), null);
+            return (needed switch
+            {
+                KeyKind.Server => QueryProblem.ServerKeyRequired(found.Kind),
+                KeyKind.Write => QueryProblem.WriteKeyRequired(found.Kind),
+                _ => QueryProblem.KeyCannotRead(found.Kind),
+            }, null);
         }
 
         if (target.Kind != ScopeKind.Site || !string.Equals(found.Site.Id, target.Id, StringComparison.Ordinal))
@@ -92,6 +105,10 @@ public sealed class TenantAuthorizationBehavior<TMessage, TResponse>(
     {
         switch (target.Kind)
         {
+            case ScopeKind.Site when required == Permission.ReceiveInvitations:
+                // A visitor's channel: a person (session or token) is nobody's visitor here.
+                return (QueryProblem.WriteKeyRequired(null), null);
+
             case ScopeKind.Site:
             {
                 var site = sites.FindById(target.Id);
