@@ -61,6 +61,11 @@ public static class SiteValidation
             }
         }
 
+        foreach (var problem in AlertKinds.Check(site.Alerts, prefix))
+        {
+            yield return problem;
+        }
+
         var ids = new HashSet<string>(StringComparer.Ordinal);
         for (var g = 0; g < site.Goals.Count; g++)
         {
