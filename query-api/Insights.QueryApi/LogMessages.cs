@@ -34,4 +34,15 @@ internal static partial class LogMessages
 
     [LoggerMessage(EventId = 3013, Level = LogLevel.Warning, Message = "Live presence could not look up visitors' visits; they show as unknown")]
     public static partial void LiveVisitsLookupFailed(this ILogger logger, Exception exception);
+
+    // 3040-3049: alerts (query-api/Insights.QueryApi/Live/Alerts).
+    [LoggerMessage(EventId = 3040, Level = LogLevel.Warning, Message = "Alert {AlertId} could not be claimed in the control plane (attempt {Attempt}); trying again")]
+    public static partial void AlertClaimFailed(this ILogger logger, Exception exception, string alertId, int attempt);
+
+    [LoggerMessage(EventId = 3041, Level = LogLevel.Warning, Message = "Alert delivery round failed; deliveries stay in the outbox for the next round")]
+    public static partial void AlertRoundFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3042, Level = LogLevel.Information,
+        Message = "Alert delivery {DeliveryId} of site {Site} failed (attempt {Attempt}, dead-lettered: {Dead}): {Error}")]
+    public static partial void AlertDeliveryFailed(this ILogger logger, Guid deliveryId, string site, int attempt, bool dead, string error);
 }

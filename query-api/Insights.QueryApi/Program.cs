@@ -1,6 +1,7 @@
 using Insights.QueryApi;
 using Insights.QueryApi.Accounts;
 using Insights.QueryApi.Apis;
+using Insights.QueryApi.Live.Alerts;
 using Insights.ServiceDefaults;
 
 var builder = ServiceHost.CreateBuilder(args);
@@ -19,5 +20,6 @@ app.MapApiReference();
 app.MapQueryApi();
 app.MapAuthApi();
 app.MapManagementApi();
+app.MapAlertApi();
 
 app.Run();
