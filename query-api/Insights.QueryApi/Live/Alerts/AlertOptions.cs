@@ -22,7 +22,7 @@ public sealed class AlertOptions
     public int MaxAttempts { get; set; } = 8;
 
     /// <summary>The wait after the first failure; it doubles per attempt (with jitter) up to <see cref="MaxRetryDelay"/>.
-    /// With the defaults, 8 attempts span about two hours.</summary>
+    /// With the defaults, 8 attempts span 32 to 64 minutes.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
