@@ -11,7 +11,7 @@ public static class AlertEndpoints
 {
     public static IServiceCollection AddAlerts(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddValidatedOptions<AlertOptions>(configuration, AlertOptions.Section);
+        services.AddValidatedOptions<AlertOptions, AlertOptionsValidator>(configuration, AlertOptions.Section);
         services.AddSingleton<AlertMetrics>();
         services.AddSingleton<AlertQueue>();
         services.AddSingleton<AlertOutbox>();

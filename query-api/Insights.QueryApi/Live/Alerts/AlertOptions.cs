@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Insights.QueryApi.Live.Alerts;
 
@@ -57,4 +58,18 @@ public sealed class AlertOptions
     /// <summary>Fired alerts waiting to be claimed in the store; past it new ones are dropped and counted (the store is down or slow).</summary>
     [Range(16, 1_000_000)]
     public int QueueCapacity { get; set; } = 10_000;
+}
+
+/// <summary>Rules across the alert settings; each failure names the keys involved.</summary>
+internal sealed class AlertOptionsValidator : IValidateOptions<AlertOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AlertOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var s = AlertOptions.Section;
+        return options.MaxRetryDelay < options.RetryDelay
+            ? ValidateOptionsResult.Fail(
+                $"{s}:MaxRetryDelay ({options.MaxRetryDelay}) must not be less than {s}:RetryDelay ({options.RetryDelay})")
+            : ValidateOptionsResult.Success;
+    }
 }
