@@ -85,6 +85,9 @@ ingest="http://127.0.0.1:$ingest_port"
 query="http://127.0.0.1:$query_port"
 processors="http://127.0.0.1:$processors_port"
 export People__PublicBaseUrl="${People__PublicBaseUrl:-$query}"  # the address mailed links (invitations, sign-in) point at
+if [[ "$ASPNETCORE_ENVIRONMENT" == Development ]]; then
+  export Alerts__AllowPrivateAddresses="${Alerts__AllowPrivateAddresses:-true}"  # alert receivers on this machine; production keeps them public
+fi
 start processors dotnet "$bin/Insights.Processors/$config/Insights.Processors.dll" --urls "$processors" "${quiet[@]}"
 wait_for processors "$processors/readyz"
 if $demo; then

@@ -61,7 +61,7 @@ public static class SiteValidation
             }
         }
 
-        foreach (var problem in InvitationRuleValidation.Check(site.Invitations ?? [], prefix))
+        foreach (var problem in InvitationRuleValidation.Check(site.Invitations ?? [], prefix).Concat(AlertKinds.Check(site.Alerts, prefix)))
         {
             yield return problem;
         }

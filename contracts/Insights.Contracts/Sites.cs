@@ -157,6 +157,9 @@ public sealed class SiteOptions
     /// </summary>
     public List<InvitationRule> Invitations { get; set; } = [];
 
+    /// <summary>Alert rules: who is told, and where, when a present visitor is a target account, crosses a lead score or returns with high intent.</summary>
+    public List<AlertRule> Alerts { get; set; } = [];
+
     /// <summary>True when <paramref name="domain"/> (a company's web domain) is on the target-account list or under one of its domains.</summary>
     public bool IsTargetAccount(string? domain)
     {

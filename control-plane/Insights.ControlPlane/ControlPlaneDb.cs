@@ -33,6 +33,10 @@ public abstract class ControlPlaneDb(DbContextOptions options) : DbContext(optio
 
     public DbSet<OutboxMail> Outbox => Set<OutboxMail>();
 
+    public DbSet<FiredAlert> FiredAlerts => Set<FiredAlert>();
+
+    public DbSet<AlertDelivery> AlertDeliveries => Set<AlertDelivery>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
@@ -142,6 +146,33 @@ public abstract class ControlPlaneDb(DbContextOptions options) : DbContext(optio
             e.Property(m => m.To).HasMaxLength(320);
             e.Property(m => m.Subject).HasMaxLength(200);
             e.HasIndex(m => m.SentAt);
+        });
+
+        modelBuilder.Entity<FiredAlert>(e =>
+        {
+            e.ToTable("alerts");
+            e.Property(a => a.Id).HasMaxLength(40);
+            e.Property(a => a.SiteId).HasMaxLength(63);
+            e.Property(a => a.RuleId).HasMaxLength(63);
+            e.Property(a => a.SessionId).HasMaxLength(128);
+            e.Property(a => a.VisitorId).HasMaxLength(128);
+            // The claim: one alert per rule and visit, whichever instance inserts it first.
+            e.HasIndex(a => new { a.SiteId, a.RuleId, a.SessionId }).IsUnique();
+            e.HasOne<Site>().WithMany().HasForeignKey(a => a.SiteId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<AlertDelivery>(e =>
+        {
+            e.ToTable("alert_deliveries");
+            e.Property(d => d.AlertId).HasMaxLength(40);
+            e.Property(d => d.SiteId).HasMaxLength(63);
+            e.Property(d => d.RuleId).HasMaxLength(63);
+            e.Property(d => d.DestinationId).HasMaxLength(63);
+            e.Property(d => d.DestinationKind).HasMaxLength(16);
+            e.Property(d => d.LastError).HasMaxLength(500);
+            e.HasIndex(d => new { d.Status, d.NextAttemptAt });
+            e.HasIndex(d => new { d.SiteId, d.CreatedAt });
+            e.HasOne<FiredAlert>().WithMany().HasForeignKey(d => d.AlertId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 }

@@ -20,6 +20,9 @@ public sealed class StartupValidationTests
     [InlineData("Sites:0:TimeZone", "Mars/Olympus_Mons", "Sites:0:TimeZone")]
     [InlineData("Sites:1:Id", "Not A Valid Id", "Sites:1:Id")]
     [InlineData("Sites:1:ReadKeys:0", TestSites.ShopRead, "used twice")]
+    [InlineData("Alerts:MaxRetryDelay", "00:00:01", "Alerts:MaxRetryDelay")]
+    [InlineData("Alerts:MaxAttempts", "0", "Alerts:MaxAttempts")]
+    [InlineData("Sites:0:Alerts:0:Kind", "everything", "Sites:0:Alerts:0:Kind")]
     public async Task A_bad_setting_stops_the_start_naming_it(string key, string value, string expected)
     {
         var settings = TestSites.Settings(Cs, "insights");

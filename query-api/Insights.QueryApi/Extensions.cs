@@ -39,6 +39,7 @@ public static class Extensions
         Subjects.SubjectEndpoints.AddSubjectRequests(services, builder.Configuration);
         Partners.PartnerEndpoints.AddPartnerRollups(services, builder.Configuration);
         Live.LiveEndpoints.AddLivePresence(services, builder.Configuration);
+        Live.Alerts.AlertEndpoints.AddAlerts(services, builder.Configuration);
 
         // Order matters: metrics outermost so refusals are timed too, then the tenant check before any handler.
         services.AddMediator(options =>

@@ -43,4 +43,14 @@ internal static partial class LogMessages
 
     [LoggerMessage(EventId = 3042, Level = LogLevel.Warning, Message = "Invitations: the record queue is full; an invitation event was dropped (the visitor still got it)")]
     public static partial void InvitationQueueFull(this ILogger logger);
+    // 3050-3059: alerts (query-api/Insights.QueryApi/Live/Alerts).
+    [LoggerMessage(EventId = 3050, Level = LogLevel.Warning, Message = "Alert {AlertId} could not be claimed in the control plane (attempt {Attempt}); trying again")]
+    public static partial void AlertClaimFailed(this ILogger logger, Exception exception, string alertId, int attempt);
+
+    [LoggerMessage(EventId = 3051, Level = LogLevel.Warning, Message = "Alert delivery round failed; deliveries stay in the outbox for the next round")]
+    public static partial void AlertRoundFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3052, Level = LogLevel.Information,
+        Message = "Alert delivery {DeliveryId} of site {Site} failed (attempt {Attempt}, dead-lettered: {Dead}): {Error}")]
+    public static partial void AlertDeliveryFailed(this ILogger logger, Guid deliveryId, string site, int attempt, bool dead, string error);
 }

@@ -1,6 +1,7 @@
 using Insights.QueryApi;
 using Insights.QueryApi.Accounts;
 using Insights.QueryApi.Apis;
+using Insights.QueryApi.Live.Alerts;
 using Insights.QueryApi.Live.Invitations;
 using Insights.ServiceDefaults;
 
@@ -21,5 +22,6 @@ app.MapQueryApi();
 app.MapAuthApi();
 app.MapManagementApi();
 app.MapInvitationApi();
+app.MapAlertApi();
 
 app.Run();

@@ -70,15 +70,16 @@ public sealed class SiteRequestHandlers(IDbContextFactory<ControlPlaneDb> dbs, S
       ICommandHandler<RotateSiteKey, QueryOutcome<IssuedKeyView>>,
       ICommandHandler<RevokeSiteKey, QueryOutcome<Done>>
 {
-    // Settings that are not settings: the id is the URL's, keys are managed through /keys.
-    private static readonly string[] NotPatchable = ["id", "writeKeys", "serverKeys", "readKeys"];
+    // Settings that are not settings: the id is the URL's, keys are managed through /keys, alert rules (with their
+    // generated secrets) through /alert-rules.
+    private static readonly string[] NotPatchable = ["id", "writeKeys", "serverKeys", "readKeys", "alerts"];
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public async ValueTask<QueryOutcome<SiteOptions>> Handle(GetSiteSettings request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return await sites.GetSettingsAsync(request.Site, cancellationToken) is { } settings ? settings : QueryProblem.SiteNotFound();
+        return await sites.GetSettingsAsync(request.Site, cancellationToken) is { } settings ? WithoutAlertSecrets(settings) : QueryProblem.SiteNotFound();
     }
 
     public async ValueTask<QueryOutcome<SiteOptions>> Handle(PatchSiteSettings request, CancellationToken cancellationToken)
@@ -91,7 +92,7 @@ public sealed class SiteRequestHandlers(IDbContextFactory<ControlPlaneDb> dbs, S
 
         if (NotPatchable.FirstOrDefault(name => request.Patch!.ContainsKey(name)) is { } forbidden)
         {
-            return QueryProblem.Invalid(forbidden, "cannot be changed here (keys: /v1/sites/{site}/keys)");
+            return QueryProblem.Invalid(forbidden, "cannot be changed here (keys: /v1/sites/{site}/keys, alerts: /v1/sites/{site}/alert-rules)");
         }
 
         return await Refusals.MapAsync<SiteOptions>(async () =>
@@ -114,7 +115,7 @@ public sealed class SiteRequestHandlers(IDbContextFactory<ControlPlaneDb> dbs, S
             }
 
             await sites.UpdateSettingsAsync(request.Site, updated, request.Granted.Actor, cancellationToken);
-            return (await sites.GetSettingsAsync(request.Site, cancellationToken))!;
+            return WithoutAlertSecrets((await sites.GetSettingsAsync(request.Site, cancellationToken))!);
         });
     }
 
@@ -192,6 +193,13 @@ public sealed class SiteRequestHandlers(IDbContextFactory<ControlPlaneDb> dbs, S
 
         await using var db = await dbs.CreateDbContextAsync(cancellationToken);
         return await db.SiteKeys.AnyAsync(k => k.Id == id && k.SiteId == site, cancellationToken) ? id : null;
+    }
+
+    /// <summary>Alert rules are shown by /alert-rules, which masks their secrets; settings leave them out.</summary>
+    private static SiteOptions WithoutAlertSecrets(SiteOptions settings)
+    {
+        settings.Alerts = [];
+        return settings;
     }
 
     private static SiteKeyKind? KindOf(string? kind) => kind switch
