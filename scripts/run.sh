@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs the whole system on this machine: the dev stack (ClickHouse engine on :8123, a Kafka-protocol
-# broker on :9092), ingest (:8080), the query API (:8081) and the processors (:8082, metrics/health).
+# broker on :9092), ingest (:8080), the query API (:8081), the processors (:8082, metrics/health) and the web app
+# people sign in to (dashboards, :8083).
 #   scripts/run.sh          start everything; Ctrl-C stops everything cleanly
 #   scripts/run.sh --demo   also drive realistic demo traffic into the demo site
 # Environment (defaults in brackets): INSIGHTS_INGEST_PORT [8080], INSIGHTS_QUERY_PORT [8081],
-# INSIGHTS_PROCESSORS_PORT [8082], INSIGHTS_CLICKHOUSE_PORT [8123], INSIGHTS_KAFKA_PORT [9092] (0 = any free port
+# INSIGHTS_PROCESSORS_PORT [8082], INSIGHTS_DASHBOARDS_PORT [8083], INSIGHTS_CLICKHOUSE_PORT [8123], INSIGHTS_KAFKA_PORT [9092] (0 = any free port
 # for the two engines), INSIGHTS_STATE_DIR [.devstack] (logs, ClickHouse data), INSIGHTS_SKIP_BUILD=1 (use the build
 # already in artifacts/).
 set -euo pipefail
@@ -13,7 +14,7 @@ demo=false
 for arg in "$@"; do
   case "$arg" in
     --demo) demo=true ;;
-    -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "run: unknown option $arg (try --demo)" >&2; exit 2 ;;
   esac
 done
@@ -26,6 +27,7 @@ state="${INSIGHTS_STATE_DIR:-$repo/.devstack}"
 ingest_port="${INSIGHTS_INGEST_PORT:-8080}"
 query_port="${INSIGHTS_QUERY_PORT:-8081}"
 processors_port="${INSIGHTS_PROCESSORS_PORT:-8082}"
+dashboards_port="${INSIGHTS_DASHBOARDS_PORT:-8083}"
 mkdir -p "$state/logs"
 pids=()
 
@@ -83,6 +85,7 @@ export ControlPlane__DataDirectory="${ControlPlane__DataDirectory:-$state/contro
 ingest="http://127.0.0.1:$ingest_port"
 query="http://127.0.0.1:$query_port"
 processors="http://127.0.0.1:$processors_port"
+dashboards="http://127.0.0.1:$dashboards_port"
 export People__PublicBaseUrl="${People__PublicBaseUrl:-$query}"  # the address mailed links (invitations, sign-in) point at
 start processors dotnet "$bin/Insights.Processors/$config/Insights.Processors.dll" --urls "$processors" "${quiet[@]}"
 wait_for processors "$processors/readyz"
@@ -90,12 +93,17 @@ start ingest dotnet "$bin/Insights.Ingest/$config/Insights.Ingest.dll" --urls "$
 wait_for ingest "$ingest/healthz"
 start query-api dotnet "$bin/Insights.QueryApi/$config/Insights.QueryApi.dll" --urls "$query" "${quiet[@]}"
 wait_for query-api "$query/healthz"
+# The web app: a client of the query API; its cookie keys live in the state directory, so a restart keeps people signed in.
+start dashboards dotnet "$bin/Insights.Dashboards/$config/Insights.Dashboards.dll" --urls "$dashboards" "${quiet[@]}" \
+  --Dashboards:QueryApiUrl="$query" --Dashboards:KeysDirectory="$state/dashboards-keys"
+wait_for dashboards "$dashboards/healthz"
 
 cat <<INFO
 [run] Insights is running:
+[run]   dashboards  $dashboards/          (sign in as a person: scripts/admin.sh init, or the --demo sign-in)
 [run]   ingest      $ingest/v1/events   (demo write key: demo-write-key-0001, server key: demo-server-key-0001)
 [run]   query API   $query/docs        (demo read key:  demo-read-key-0001)
-[run]   metrics     :$ingest_port/metrics :$query_port/metrics :$processors_port/metrics
+[run]   metrics     :$ingest_port/metrics :$query_port/metrics :$processors_port/metrics :$dashboards_port/metrics
 [run]   ClickHouse  $INSIGHTS_CLICKHOUSE_URL   Kafka $INSIGHTS_KAFKA_BOOTSTRAP
 [run]   accounts    $ControlPlane__DataDirectory   (first partner and its admin: scripts/admin.sh init --partner NAME --email ADDRESS)
 [run] Ctrl-C stops everything.
