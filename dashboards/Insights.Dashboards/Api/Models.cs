@@ -146,6 +146,7 @@ public sealed record LiveVisitor
     public string? Currency { get; init; }
     public bool Active { get; init; } = true;
     public DateTimeOffset LastSeen { get; init; }
+    public IReadOnlyList<LiveSuggestion> Suggestions { get; init; } = [];
 }
 
 public sealed record LiveCompany(string Id, string Name, string? Domain);
@@ -154,15 +155,14 @@ public sealed record LivePage(string? Url, string? Path, string? Title);
 
 public sealed record LiveDeparture(string VisitorId, string? Reason);
 
-/// <summary>An invitation the rules or an agent suggest for a visitor (issue 10), shown with its reason; fields beyond the visitor are optional.</summary>
-public sealed record InvitationSuggestion
-{
-    public string VisitorId { get; init; } = "";
-    public string? Id { get; init; }
-    public string? Rule { get; init; }
-    public string? Reason { get; init; }
-    public string? Message { get; init; }
-}
+/// <summary>A suggest rule that holds for a visitor this visit (issue 10): the rule's id and name, and why, in words.</summary>
+public sealed record LiveSuggestion(string Rule, string? Name, string? Reason);
+
+/// <summary><c>invitation_suggested</c>: a rule suggests inviting the visitor.</summary>
+public sealed record SuggestionNotice(string VisitorId, string Rule, string? Name, string? Reason);
+
+/// <summary><c>invitation_sent/shown/accepted/declined/dismissed</c>: what happened and the visitor's chat state after it.</summary>
+public sealed record InvitationNotice(string VisitorId, string? InvitationId, string? Rule, string? Message, string? ChatState);
 
 /// <summary>One Server-Sent Event: <c>id</c>, <c>event</c>, <c>data</c>.</summary>
 public sealed record ServerSentEvent(string? Id, string Event, string Data);
