@@ -8,8 +8,9 @@ namespace Insights.Dashboards.BrowserTests;
 /// <summary>
 /// The whole system as a person installs it: <c>scripts/run.sh</c> on private ports, then the accounts a partner
 /// creates — <c>scripts/admin.sh init</c> for the agency, two clients provisioned over HTTP (Acme with one site, Globex
-/// with one), each owner accepting their invitation with a password. The processors know one company network
-/// (<see cref="CompanyIp"/> is "Initech"), so company reports have a company to show.
+/// with one, Initrode with one), each owner accepting their invitation with a password. The processors know three company networks
+/// (<see cref="Companies"/>; <c>Enrichment:CompanyRanges</c>), one per test class that needs one, so tests running in
+/// parallel never change each other's company figures.
 /// </summary>
 public sealed partial class DashboardSystem : IAsyncLifetime
 {
@@ -21,9 +22,17 @@ public sealed partial class DashboardSystem : IAsyncLifetime
     public const string AcmeSite = "acme-shop";
     public const string GlobexSite = "globex-store";
 
-    /// <summary>An address in the network the processors are told is Initech's (<c>Enrichment:CompanyRanges</c>).</summary>
-    public const string CompanyIp = "198.51.100.23";
-    public const string CompanyName = "Initech";
+    /// <summary>A client of its own for the Overview's exact numbers: no other test sends it traffic.</summary>
+    public const string InitrodeSite = "initrode-web";
+    public const string InitrodeOwnerEmail = "owner@initrode.example";
+
+    /// <summary>Companies the processors know by network: name, an address in it, its domain.</summary>
+    public static readonly (string Name, string Ip, string Domain)[] Companies =
+    [
+        ("Initech", "198.51.100.23", "initech.example"),
+        ("Umbrella Corp", "198.51.101.23", "umbrella.example"),
+        ("Hooli", "198.51.102.23", "hooli.example"),
+    ];
 
     private TestProcess? script;
     private DirectoryInfo? state;
@@ -45,9 +54,14 @@ public sealed partial class DashboardSystem : IAsyncLifetime
         Query = new Uri($"http://127.0.0.1:{ports[1]}");
         Dashboard = new Uri($"http://127.0.0.1:{ports[3]}");
         var environment = RunScript.Environment(ports, state.FullName);
-        environment["Enrichment__CompanyRanges__0__Cidr"] = "198.51.100.0/24";
-        environment["Enrichment__CompanyRanges__0__Company"] = CompanyName;
-        environment["Enrichment__CompanyRanges__0__Domain"] = "initech.example";
+        for (var i = 0; i < Companies.Length; i++)
+        {
+            var (name, ip, domain) = Companies[i];
+            environment[$"Enrichment__CompanyRanges__{i}__Cidr"] = ip[..ip.LastIndexOf('.')] + ".0/24";
+            environment[$"Enrichment__CompanyRanges__{i}__Company"] = name;
+            environment[$"Enrichment__CompanyRanges__{i}__Domain"] = domain;
+        }
+
         script = RunScript.Start(environment);
         await script.WaitForLineAsync(RunningLine(), TimeSpan.FromSeconds(240));
 
@@ -61,6 +75,7 @@ public sealed partial class DashboardSystem : IAsyncLifetime
 
         await ProvisionAsync(agency, "Acme Ltd", OwnerEmail, AcmeSite, "Acme shop", OwnerPassword);
         await ProvisionAsync(agency, "Globex Corporation", GlobexOwnerEmail, GlobexSite, "Globex store", OwnerPassword + " (Globex)");
+        await ProvisionAsync(agency, "Initrode", InitrodeOwnerEmail, InitrodeSite, "Initrode web", OwnerPassword);
     }
 
     /// <summary>A signed-in API session of <paramref name="email"/> (the numbers the dashboard must match).</summary>

@@ -12,6 +12,7 @@ public static class Format
     {
         >= 1_000_000 => (value / 1_000_000).ToString("0.#", Culture) + "M",
         >= 10_000 => (value / 1_000).ToString("0.#", Culture) + "k",
+        < 10 when value % 1 != 0 => value.ToString("0.#", Culture), // a chart's half-way line at 0.5, not a second "1"
         _ => value.ToString("#,0", Culture),
     };
 
