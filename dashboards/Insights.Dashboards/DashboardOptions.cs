@@ -26,6 +26,7 @@ public sealed class DashboardOptions
     /// How long a signed-in person stays signed in without using the app (sliding). The query API's own session
     /// (People:SessionIdleTimeout) ends it sooner when shorter: the app then asks to sign in again.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:05:00", "90.00:00:00")]
     public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromDays(14);
 
     /// <summary>Seconds between reconnection attempts of a live view whose stream dropped; shorter recovers sooner, longer spares a struggling API.</summary>
