@@ -57,6 +57,20 @@ public sealed class Browser : IAsyncDisposable
         await page.WaitForURLAsync(url => !url.Contains("/sign-in", StringComparison.Ordinal));
     }
 
+    /// <summary>Waits for <paramref name="page"/> to reach <paramref name="glob"/>; on a timeout fails with where it is and what it shows (and a screenshot).</summary>
+    public static async Task WaitForAsync(IPage page, string glob)
+    {
+        try
+        {
+            await page.WaitForURLAsync(glob);
+        }
+        catch (TimeoutException)
+        {
+            await ScreenshotAsync(page, "timeout-" + Path.GetFileName(new Uri(page.Url).AbsolutePath));
+            Assert.Fail($"waited for {glob}, the page is at {page.Url}:\n{await page.Locator("body").InnerTextAsync()}");
+        }
+    }
+
     /// <summary>axe-core's WCAG 2.1 A/AA rules on the page as it is now: no violation, or the test fails naming each.</summary>
     public static async Task AssertAccessibleAsync(IPage page)
     {
@@ -84,6 +98,20 @@ public sealed class Browser : IAsyncDisposable
         double.Parse((await page.EvaluateAsync<double>(
             "() => (performance.getEntriesByName('first-contentful-paint')[0] || { startTime: -1 }).startTime")).ToString(CultureInfo.InvariantCulture),
             CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Reloads <paramref name="page"/> (its data already warm, as a person coming back sees it) and checks its first
+    /// contentful paint is under a second, writing the figure to the test output (benchmarks/README.md, "Dashboards").
+    /// </summary>
+    public static async Task<double> AssertFirstPaintAsync(IPage page, string name, ITestOutputHelper output)
+    {
+        await page.ReloadAsync();
+        var paint = await FirstContentfulPaintAsync(page);
+        var load = await page.EvaluateAsync<double>("() => { const n = performance.getEntriesByType('navigation')[0]; return n ? n.responseEnd - n.startTime : -1; }");
+        output.WriteLine($"first contentful paint {name}: {paint:F0} ms (document received after {load:F0} ms)");
+        Assert.InRange(paint, 1, 1000);
+        return paint;
+    }
 
     public async ValueTask DisposeAsync()
     {

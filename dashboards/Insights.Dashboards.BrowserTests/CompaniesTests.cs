@@ -5,7 +5,7 @@ using Microsoft.Playwright;
 namespace Insights.Dashboards.BrowserTests;
 
 /// <summary>Companies: the lead list with the API's scores, search and score filter, and a company's timeline.</summary>
-public sealed class CompaniesTests(DashboardSystem system)
+public sealed class CompaniesTests(DashboardSystem system, ITestOutputHelper output)
 {
     private static readonly (string Name, string Ip, string Domain) Company = DashboardSystem.Companies[0];
 
@@ -26,6 +26,7 @@ public sealed class CompaniesTests(DashboardSystem system)
         await using var browser = await Browser.LaunchAsync();
         var page = await browser.NewPageAsync();
         await Browser.SignInAsync(page, system.Dashboard, DashboardSystem.OwnerEmail, DashboardSystem.OwnerPassword, $"/sites/{DashboardSystem.AcmeSite}/companies");
+        await Browser.AssertFirstPaintAsync(page, "Companies", output);
         var row = page.Locator("table.companies tbody tr").Filter(new() { HasTextString = Company.Name });
         await Assertions.Expect(row.Locator(".score")).ToHaveTextAsync(company.GetProperty("score").GetInt32().ToString(CultureInfo.InvariantCulture));
         await Assertions.Expect(row.Locator("td").Nth(1)).ToHaveTextAsync(company.GetProperty("visits").GetInt64().ToString("#,0", CultureInfo.InvariantCulture));

@@ -3,7 +3,7 @@ using Microsoft.Playwright;
 namespace Insights.Dashboards.BrowserTests;
 
 /// <summary>Live: who is on the site now, and a new visitor appearing while the page is open (no reload).</summary>
-public sealed class LiveTests(DashboardSystem system)
+public sealed class LiveTests(DashboardSystem system, ITestOutputHelper output)
 {
     private static readonly (string Name, string Ip, string Domain) Company = DashboardSystem.Companies[1];
 
@@ -13,6 +13,7 @@ public sealed class LiveTests(DashboardSystem system)
         await using var browser = await Browser.LaunchAsync();
         var page = await browser.NewPageAsync();
         await Browser.SignInAsync(page, system.Dashboard, DashboardSystem.OwnerEmail, DashboardSystem.OwnerPassword, $"/sites/{DashboardSystem.AcmeSite}/live");
+        await Browser.AssertFirstPaintAsync(page, "Live", output);
         // The circuit is up once the stream has been read: the status dot turns live.
         await Assertions.Expect(page.Locator(".live-count .status-dot:not(.idle)")).ToBeVisibleAsync(new() { Timeout = 60_000 });
 

@@ -3,7 +3,7 @@ using Microsoft.Playwright;
 namespace Insights.Dashboards.BrowserTests;
 
 /// <summary>Partner home: all clients at a glance, corporate visitors across clients, switching into a client without signing in again.</summary>
-public sealed class PartnerTests(DashboardSystem system)
+public sealed class PartnerTests(DashboardSystem system, ITestOutputHelper output)
 {
     private static readonly (string Name, string Ip, string Domain) Company = DashboardSystem.Companies[2];
 
@@ -15,6 +15,7 @@ public sealed class PartnerTests(DashboardSystem system)
         var page = await browser.NewPageAsync();
         await Browser.SignInAsync(page, system.Dashboard, DashboardSystem.PartnerEmail, DashboardSystem.PartnerPassword);
         await page.WaitForURLAsync($"**/partners/{system.Partner}");
+        await Browser.AssertFirstPaintAsync(page, "Partner home", output);
         var clients = page.Locator("table.clients-table tbody tr");
         await Assertions.Expect(clients).ToHaveCountAsync(3); // Acme, Globex, Initrode: every client of the partner
         await Assertions.Expect(clients.Filter(new() { HasTextString = "Acme Ltd" })).ToContainTextAsync("Acme shop");
@@ -33,15 +34,18 @@ public sealed class PartnerTests(DashboardSystem system)
         // Into a client, and across to the other, with the same sign-in.
         await page.GetByRole(AriaRole.Link, new() { Name = "Globex store", Exact = true }).ClickAsync();
         await page.WaitForURLAsync($"**/sites/{DashboardSystem.GlobexSite}/overview");
+        // Enhanced navigation changes the address before the new page arrives: wait for the page itself.
+        await Assertions.Expect(page.Locator("h1")).ToContainTextAsync("Globex store");
         await Assertions.Expect(page.Locator(".stat").First).ToBeVisibleAsync();
         await page.GetByText("Site: Globex store").ClickAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "Acme shop" }).ClickAsync();
         await page.WaitForURLAsync($"**/sites/{DashboardSystem.AcmeSite}/overview");
+        await Assertions.Expect(page.Locator("h1")).ToContainTextAsync("Acme shop");
         await Assertions.Expect(page.Locator(".stat").First).ToBeVisibleAsync();
         Assert.DoesNotContain("/sign-in", page.Url, StringComparison.Ordinal);
         await Browser.ScreenshotAsync(page, "partner-switched-to-acme");
         await page.GetByRole(AriaRole.Navigation, new() { Name = "Site" }).GetByRole(AriaRole.Link, new() { Name = "Companies" }).ClickAsync();
-        await page.WaitForURLAsync($"**/sites/{DashboardSystem.AcmeSite}/companies");
+        await Browser.WaitForAsync(page, $"**/sites/{DashboardSystem.AcmeSite}/companies");
         await Browser.AssertAccessibleAsync(page);
     }
 
