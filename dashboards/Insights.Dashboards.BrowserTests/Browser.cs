@@ -33,6 +33,8 @@ public sealed class Browser : IAsyncDisposable
 
     public static async Task<Browser> LaunchAsync()
     {
+        // Reports stream in after the frame; on two shared cores a companies query can take seconds under parallel tests.
+        Assertions.SetDefaultExpectTimeout(15_000);
         var playwright = await Playwright.CreateAsync();
         return new Browser(playwright, await playwright.Chromium.LaunchAsync(Launch));
     }
