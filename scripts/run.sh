@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs the whole system on this machine: the dev stack (ClickHouse engine on :8123, a Kafka-protocol
-# broker on :9092), ingest (:8080), the query API (:8081) and the processors (:8082, metrics/health).
+# broker on :9092), ingest (:8080), the query API (:8081), the processors (:8082, metrics/health) and the web app
+# people sign in to (dashboards, :8083).
 #   scripts/run.sh          start everything; Ctrl-C stops everything cleanly
 #   scripts/run.sh --demo   also a demo: a partner with three client sites and a printed sign-in, a month of
 #                           lifelike history (companies, chats, orders, goals), then live visitors until Ctrl-C
 # Environment (defaults in brackets): INSIGHTS_INGEST_PORT [8080], INSIGHTS_QUERY_PORT [8081],
-# INSIGHTS_PROCESSORS_PORT [8082], INSIGHTS_CLICKHOUSE_PORT [8123], INSIGHTS_KAFKA_PORT [9092] (0 = any free port
+# INSIGHTS_PROCESSORS_PORT [8082], INSIGHTS_DASHBOARDS_PORT [8083], INSIGHTS_CLICKHOUSE_PORT [8123], INSIGHTS_KAFKA_PORT [9092] (0 = any free port
 # for the two engines), INSIGHTS_STATE_DIR [.devstack] (logs, ClickHouse data), INSIGHTS_SKIP_BUILD=1 (use the build
 # already in artifacts/), INSIGHTS_DASHBOARDS_PORT [8083] (the dashboard address printed).
 set -euo pipefail
@@ -27,6 +28,7 @@ state="${INSIGHTS_STATE_DIR:-$repo/.devstack}"
 ingest_port="${INSIGHTS_INGEST_PORT:-8080}"
 query_port="${INSIGHTS_QUERY_PORT:-8081}"
 processors_port="${INSIGHTS_PROCESSORS_PORT:-8082}"
+dashboards_port="${INSIGHTS_DASHBOARDS_PORT:-8083}"
 mkdir -p "$state/logs"
 pids=()
 
@@ -84,6 +86,7 @@ export ControlPlane__DataDirectory="${ControlPlane__DataDirectory:-$state/contro
 ingest="http://127.0.0.1:$ingest_port"
 query="http://127.0.0.1:$query_port"
 processors="http://127.0.0.1:$processors_port"
+dashboards="http://127.0.0.1:$dashboards_port"
 export People__PublicBaseUrl="${People__PublicBaseUrl:-$query}"  # the address mailed links (invitations, sign-in) point at
 if [[ "$ASPNETCORE_ENVIRONMENT" == Development ]]; then
   export Alerts__AllowPrivateAddresses="${Alerts__AllowPrivateAddresses:-true}"  # alert receivers on this machine; production keeps them public
@@ -98,6 +101,10 @@ start ingest dotnet "$bin/Insights.Ingest/$config/Insights.Ingest.dll" --urls "$
 wait_for ingest "$ingest/healthz"
 start query-api dotnet "$bin/Insights.QueryApi/$config/Insights.QueryApi.dll" --urls "$query" "${quiet[@]}"
 wait_for query-api "$query/healthz"
+# The web app: a client of the query API; its cookie keys live in the state directory, so a restart keeps people signed in.
+start dashboards dotnet "$bin/Insights.Dashboards/$config/Insights.Dashboards.dll" --urls "$dashboards" "${quiet[@]}" \
+  --Dashboards:QueryApiUrl="$query" --Dashboards:KeysDirectory="$state/dashboards-keys"
+wait_for dashboards "$dashboards/healthz"
 
 # The demo's sign-in, once per state directory: the partner and its admin's invitation through insights-admin init,
 # accepted with a generated password, and the partner's clients provisioned through the partner API (demo-setup).
@@ -121,9 +128,10 @@ fi
 
 cat <<INFO
 [run] Insights is running:
+[run]   dashboards  $dashboards/          (sign in as a person: scripts/admin.sh init, or the --demo sign-in)
 [run]   ingest      $ingest/v1/events   (demo write key: demo-write-key-0001, server key: demo-server-key-0001)
 [run]   query API   $query/docs        (demo read key:  demo-read-key-0001)
-[run]   metrics     :$ingest_port/metrics :$query_port/metrics :$processors_port/metrics
+[run]   metrics     :$ingest_port/metrics :$query_port/metrics :$processors_port/metrics :$dashboards_port/metrics
 [run]   ClickHouse  $INSIGHTS_CLICKHOUSE_URL   Kafka $INSIGHTS_KAFKA_BOOTSTRAP
 [run]   accounts    $ControlPlane__DataDirectory   (first partner and its admin: scripts/admin.sh init --partner NAME --email ADDRESS)
 INFO

@@ -17,12 +17,16 @@ internal static class RunScript
         return TestProcess.Start(start);
     }
 
-    /// <summary>Private ports and state for one run.sh, with the build the test command already made.</summary>
+    /// <summary>
+    /// Private ports and state for one run.sh, with the build the test command already made: ingest, query API,
+    /// processors and (a fourth port, else any free one) the dashboards web app.
+    /// </summary>
     public static Dictionary<string, string> Environment(int[] ports, string state) => new()
     {
         ["INSIGHTS_INGEST_PORT"] = ports[0].ToString(CultureInfo.InvariantCulture),
         ["INSIGHTS_QUERY_PORT"] = ports[1].ToString(CultureInfo.InvariantCulture),
         ["INSIGHTS_PROCESSORS_PORT"] = ports[2].ToString(CultureInfo.InvariantCulture),
+        ["INSIGHTS_DASHBOARDS_PORT"] = (ports.Length > 3 ? ports[3] : TestProcess.FreePorts(1)[0]).ToString(CultureInfo.InvariantCulture),
         ["INSIGHTS_CLICKHOUSE_PORT"] = "0",
         ["INSIGHTS_KAFKA_PORT"] = "0",
         ["INSIGHTS_STATE_DIR"] = state,

@@ -1,3 +1,4 @@
+using Insights.Dashboards;
 using Insights.QueryApi.Accounts;
 using Insights.Ingest;
 using Insights.Processors;
@@ -34,6 +35,7 @@ internal static class BoundSections
         ("ingest", builder => builder.AddServiceDefaults().AddIngest()),
         ("processors", builder => builder.AddServiceDefaults().AddProcessors()),
         ("query-api", builder => builder.AddServiceDefaults().AddQueryApiServices().AddAccounts()),
+        ("dashboards", builder => builder.AddServiceDefaults().AddDashboards()),
     ];
 
     /// <summary>Every section an Insights options type is bound to, ordered by section then type.</summary>

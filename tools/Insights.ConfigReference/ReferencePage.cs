@@ -17,7 +17,7 @@ internal static class ReferencePage
         page.Append($$$"""
             # Configuration reference
 
-            Every setting of ingest, the processors and the query API, generated from the options classes they bind
+            Every setting of ingest, the processors, the query API and the dashboards web app, generated from the options classes they bind
             (defaults from a fresh instance, rules from their validation attributes, descriptions from their `///`
             comments) by `{{{Command}}}`. Do not edit this page by hand: a test fails when it and the code disagree.
 

@@ -1,0 +1,72 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace Insights.Dashboards.BrowserTests;
+
+/// <summary>
+/// A person talking to the query API directly, as a script would: the session cookie, the CSRF header once fetched.
+/// The tests use it to set accounts up and to read the numbers the dashboard must show.
+/// </summary>
+public sealed class ApiPerson : IDisposable
+{
+    private readonly HttpClient http;
+
+    public ApiPerson(Uri query) =>
+        http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = query, Timeout = TimeSpan.FromSeconds(60) };
+
+    public async Task CsrfAsync()
+    {
+        var csrf = await JsonAsync(HttpMethod.Get, "/v1/auth/csrf");
+        http.DefaultRequestHeaders.Remove(csrf.GetProperty("headerName").GetString()!);
+        http.DefaultRequestHeaders.Add(csrf.GetProperty("headerName").GetString()!, csrf.GetProperty("token").GetString());
+    }
+
+    public Task<JsonElement> GetAsync(string path) => JsonAsync(HttpMethod.Get, path);
+
+    public async Task<JsonElement> JsonAsync(HttpMethod method, string path, object? body = null, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+        if (body is not null)
+        {
+            request.Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
+        }
+
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.StatusCode == expected, $"{method} {path}: {(int)response.StatusCode} {text}");
+        return text.Length == 0 ? default : JsonSerializer.Deserialize<JsonElement>(text);
+    }
+
+    public void Dispose() => http.Dispose();
+}
+
+/// <summary>A site's back end sending events with its server key (which may name the visitor's IP, so companies appear).</summary>
+public static class Events
+{
+    public const string PersonsChrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+    /// <summary>Page views of one visitor, one per path, a few seconds apart, ending now; all accepted or the test fails.</summary>
+    public static async Task PageViewsAsync(Uri ingest, string serverKey, string visitor, string ip, params string[] paths)
+    {
+        using var http = new HttpClient { BaseAddress = ingest, Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Add("X-Insights-Key", serverKey);
+        var start = DateTimeOffset.UtcNow.AddSeconds(-5 * paths.Length);
+        var batch = paths.Select((path, i) => new
+        {
+            type = "pageview",
+            messageId = $"{visitor}-{Guid.NewGuid():N}",
+            anonymousId = visitor,
+            timestamp = start.AddSeconds(5 * i),
+            context = new
+            {
+                ip,
+                page = new { url = $"https://shop.example{path}", path, title = $"Shop {path}" },
+                userAgent = PersonsChrome,
+            },
+        });
+        using var response = await http.PostAsJsonAsync("/v1/events", batch, TestContext.Current.CancellationToken);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+}

@@ -1,0 +1,62 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Playwright;
+
+namespace Insights.Dashboards.BrowserTests;
+
+/// <summary>Companies: the lead list with the API's scores, search and score filter, and a company's timeline.</summary>
+public sealed class CompaniesTests(DashboardSystem system, ITestOutputHelper output)
+{
+    private static readonly (string Name, string Ip, string Domain) Company = DashboardSystem.Companies[0];
+
+    [Fact]
+    public async Task An_owner_finds_a_company_with_the_APIs_score_searches_and_reads_its_visits()
+    {
+        await Events.PageViewsAsync(system.Ingest, system.ServerKeys[DashboardSystem.AcmeSite], "co-visitor-1", Company.Ip, "/", "/pricing", "/contact");
+        using var owner = await system.SignInToApiAsync(DashboardSystem.OwnerEmail, DashboardSystem.OwnerPassword);
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var range = $"from={today.AddDays(-29):yyyy-MM-dd}&to={today.AddDays(1):yyyy-MM-dd}";
+        var company = await Eventually.ElementAsync(async () =>
+        {
+            var list = await owner.GetAsync($"/v1/sites/{DashboardSystem.AcmeSite}/companies?{range}&limit=25");
+            return list.GetProperty("companies").EnumerateArray().Where(c => c.GetProperty("name").GetString() == Company.Name)
+                .Select(c => (JsonElement?)c).FirstOrDefault() is { } found && found.GetProperty("pageViews").GetInt64() >= 3 ? found : null;
+        }, "the company report to show Initech");
+
+        await using var browser = await Browser.LaunchAsync();
+        var page = await browser.NewPageAsync();
+        await Browser.SignInAsync(page, system.Dashboard, DashboardSystem.OwnerEmail, DashboardSystem.OwnerPassword, $"/sites/{DashboardSystem.AcmeSite}/companies");
+        await Browser.AssertFirstPaintAsync(page, "Companies", output);
+        var row = page.Locator("table.companies tbody tr").Filter(new() { HasTextString = Company.Name });
+        await Assertions.Expect(row.Locator(".score")).ToHaveTextAsync(company.GetProperty("score").GetInt32().ToString(CultureInfo.InvariantCulture));
+        await Assertions.Expect(row.Locator("td").Nth(1)).ToHaveTextAsync(company.GetProperty("visits").GetInt64().ToString("#,0", CultureInfo.InvariantCulture));
+        await Assertions.Expect(row).ToContainTextAsync(Company.Domain);
+        await Browser.AssertAccessibleAsync(page);
+        await Browser.ScreenshotAsync(page, "companies");
+
+        // Search narrows the list (case-insensitive, part of the name); a search that matches nothing says so.
+        await page.GetByLabel("Search").FillAsync("INITE");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).Last.ClickAsync();
+        await page.WaitForURLAsync("**q=INITE**");
+        await Assertions.Expect(page.Locator("table.companies tbody tr")).ToHaveCountAsync(1);
+        await page.GetByLabel("Search").FillAsync("zz-no-such-company-ü");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).Last.ClickAsync();
+        await Assertions.Expect(page.GetByText("No companies visited in this range with these filters")).ToBeVisibleAsync();
+        await page.GetByLabel("Search").FillAsync(new string('a', 100));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).Last.ClickAsync();
+        await Assertions.Expect(page.GetByText("No companies visited")).ToBeVisibleAsync();
+
+        // The timeline: the visit with its pages in order.
+        await page.GotoAsync(new Uri(system.Dashboard, $"/sites/{DashboardSystem.AcmeSite}/companies").ToString());
+        await page.GetByRole(AriaRole.Link, new() { Name = Company.Name }).ClickAsync();
+        await Assertions.Expect(page.Locator("h1")).ToContainTextAsync(Company.Name);
+        await Assertions.Expect(page.Locator(".timeline")).ToContainTextAsync("/ → /pricing → /contact");
+        await Browser.AssertAccessibleAsync(page);
+        await Browser.ScreenshotAsync(page, "company-timeline");
+
+        // From the timeline to the Overview filtered to the company.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Traffic of this company" }).ClickAsync();
+        await page.WaitForURLAsync("**company=**");
+        await Assertions.Expect(page.GetByRole(AriaRole.List, new() { Name = "Filters" })).ToBeVisibleAsync();
+    }
+}
