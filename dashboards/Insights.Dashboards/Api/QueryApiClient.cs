@@ -22,7 +22,11 @@ public sealed class QueryApiClient(HttpClient http, AuthenticationStateProvider 
     // Names of the API's CSRF header and token (GET /v1/auth/csrf answers { headerName, token }).
     private sealed record CsrfToken(string HeaderName, string Token);
 
-    private sealed record Problem(string? Reason, string? Detail, string? Title);
+    // Errors: what a 400 invalid_parameters names field by field; its messages say more than "Fix: settings.".
+    private sealed record Problem(string? Reason, string? Detail, string? Title, IReadOnlyDictionary<string, string[]>? Errors = null)
+    {
+        public string? Explained => Errors is { Count: > 0 } errors ? string.Join("; ", errors.Values.SelectMany(v => v).Take(5)) : Detail;
+    }
 
     public static string Path(string template, params string[] segments) =>
         string.Format(System.Globalization.CultureInfo.InvariantCulture, template, [.. segments.Select(Uri.EscapeDataString)]);
@@ -212,7 +216,7 @@ public sealed class QueryApiClient(HttpClient http, AuthenticationStateProvider 
         }
 
         logger.ApiFailed((int)response.StatusCode, reason, request.Method.Method, request.RequestUri?.AbsolutePath ?? "");
-        throw new ApiException((int)response.StatusCode, reason, problem.Detail ?? problem.Title);
+        throw new ApiException((int)response.StatusCode, reason, problem.Explained ?? problem.Title);
     }
 
     private static async Task<Problem> ProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
