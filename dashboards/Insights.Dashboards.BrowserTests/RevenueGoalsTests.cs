@@ -121,6 +121,19 @@ public sealed class RevenueGoalsTests(DashboardSystem system)
         await Browser.ScreenshotAsync(page, "goals");
     }
 
+    [Fact]
+    public async Task On_a_phone_the_revenue_answer_is_on_the_first_screen_and_nothing_is_wider_than_the_screen()
+    {
+        await SeedAsync();
+        await using var browser = await Browser.LaunchAsync();
+        var page = await browser.NewPageAsync(phone: true);
+        await Browser.SignInAsync(page, system.Dashboard, DashboardSystem.OwnerEmail, DashboardSystem.OwnerPassword, $"/sites/{Site}/revenue");
+        await Assertions.Expect(page.Locator("#chat-revenue strong")).ToBeInViewportAsync();
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"),
+            "the revenue page scrolls sideways on a phone");
+        await Browser.ScreenshotAsync(page, "revenue-phone");
+    }
+
     private static ILocator TopAgent(IPage page) => page.Locator("section:has(#by-agent-h) tbody tr").First.Locator("th");
 
     /// <summary>Once per run: a visitor who chats with Anna, then Bob, then orders; another who orders without a chat.</summary>

@@ -137,6 +137,17 @@ public sealed partial class SettingsTests(DashboardSystem system)
         await page.GetByRole(AriaRole.Button, new() { Name = "Invite", Exact = true }).ClickAsync();
         await Assertions.Expect(page.Locator("#settings-error")).ToContainTextAsync("Not accepted");
 
+        // A second invitation, revoked from the list: its row goes and the API no longer has it.
+        var second = $"revoked-{Guid.NewGuid():N}"[..16] + "@acme.example";
+        await page.GetByLabel("E-mail").EvaluateAsync("input => input.type = 'email'");
+        await page.GetByLabel("E-mail").FillAsync(second);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Invite", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Revoke the invitation of {second}" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#settings-status")).ToContainTextAsync("Invitation revoked");
+        await Assertions.Expect(page.Locator("#people tr.pending", new() { HasText = second })).ToHaveCountAsync(0);
+        Assert.DoesNotContain((await owner.GetAsync($"/v1/organisations/{organisation}/people")).GetProperty("invitations").EnumerateArray(),
+            i => i.GetProperty("email").GetString() == second);
+
         using var viewer = new ApiPerson(system.Query);
         await viewer.JsonAsync(HttpMethod.Post, $"/v1/invitations/{Token().Match(link).Value}/accept", new { password = "a viewer's long passphrase", displayName = "Vera Viewer" });
         var viewerPage = await browser.NewPageAsync();
