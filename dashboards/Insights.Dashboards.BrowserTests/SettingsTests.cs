@@ -117,12 +117,20 @@ public sealed partial class SettingsTests(DashboardSystem system)
         var goal = (await api.GetAsync($"/v1/sites/{Site}/settings")).GetProperty("goals").EnumerateArray().Single(g => g.GetProperty("name").GetString() == "Anfrage gesendet – Grüße");
         Assert.Equal("/danke", goal.GetProperty("urlPattern").GetString());
         Assert.Equal(12.50m, goal.GetProperty("value").GetDecimal());
+        await Assertions.Expect(page.Locator("#goal-settings")).ToContainTextAsync("visiting /danke");
 
         // A page goal without a page: the API refuses it and the page says why.
         await page.GetByLabel("Name", new() { Exact = true }).FillAsync("No page");
         await page.GetByLabel("Completed by").SelectOptionAsync("page");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add goal" }).ClickAsync();
         await Assertions.Expect(page.Locator("#settings-error")).ToContainTextAsync("Not accepted");
+        Assert.DoesNotContain((await api.GetAsync($"/v1/sites/{Site}/settings")).GetProperty("goals").EnumerateArray(), g => g.GetProperty("name").GetString() == "No page");
+
+        // Removing the goal: gone from the settings (its past completions stay under its id).
+        await page.GetByRole(AriaRole.Button, new() { Name = "Remove goal Anfrage gesendet – Grüße" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#settings-status")).ToContainTextAsync("Goal removed");
+        Assert.DoesNotContain((await api.GetAsync($"/v1/sites/{Site}/settings")).GetProperty("goals").EnumerateArray(), g => g.GetProperty("name").GetString() == "Anfrage gesendet – Grüße");
+        await Assertions.Expect(page.Locator("#goal-settings")).Not.ToContainTextAsync("Grüße");
 
         // Privacy mode: keep nothing of the IP.
         await page.GetByLabel("Nothing: no IP is kept").CheckAsync();

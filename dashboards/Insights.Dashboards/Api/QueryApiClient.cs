@@ -23,9 +23,14 @@ public sealed class QueryApiClient(HttpClient http, AuthenticationStateProvider 
     private sealed record CsrfToken(string HeaderName, string Token);
 
     // Errors: what a 400 invalid_parameters names field by field; its messages say more than "Fix: settings.".
-    private sealed record Problem(string? Reason, string? Detail, string? Title, IReadOnlyDictionary<string, string[]>? Errors = null)
+    // Read loosely (any JSON), so an unexpected shape never costs the reason.
+    private sealed record Problem(string? Reason, string? Detail, string? Title, JsonElement? Errors = null)
     {
-        public string? Explained => Errors is { Count: > 0 } errors ? string.Join("; ", errors.Values.SelectMany(v => v).Take(5)) : Detail;
+        public string? Explained => Errors is { ValueKind: JsonValueKind.Object } errors
+            && errors.EnumerateObject().SelectMany(e => e.Value.ValueKind == JsonValueKind.Array ? [.. e.Value.EnumerateArray()] : new[] { e.Value })
+                .Where(m => m.ValueKind == JsonValueKind.String).Select(m => m.GetString()).Take(5).ToList() is { Count: > 0 } messages
+            ? string.Join("; ", messages)
+            : Detail;
     }
 
     public static string Path(string template, params string[] segments) =>
