@@ -202,6 +202,13 @@ public sealed partial class SettingsTests(DashboardSystem system)
         using var direct = await system.SignInToApiAsync(email, "a viewer's long passphrase");
         await direct.CsrfAsync();
         await direct.JsonAsync(HttpMethod.Post, $"/v1/sites/{Site}/keys", new { kind = "read", label = "sneaky" }, HttpStatusCode.Forbidden);
+
+        // The owner removes the viewer's role from the list: the viewer's session no longer sees the site at all.
+        await page.GotoAsync(new Uri(system.Dashboard, $"/sites/{Site}/settings").ToString());
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Remove {email}'s viewer role" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#settings-status")).ToContainTextAsync("Role removed");
+        await Assertions.Expect(page.Locator("#people", new() { HasText = email })).ToHaveCountAsync(0);
+        await direct.JsonAsync(HttpMethod.Get, $"/v1/sites/{Site}/stats", expected: HttpStatusCode.NotFound);
     }
 
     /// <summary>What the query API answers a report read with <paramref name="key"/>, once it stops changing (services reload keys every second).</summary>
