@@ -103,7 +103,7 @@ start query-api dotnet "$bin/Insights.QueryApi/$config/Insights.QueryApi.dll" --
 wait_for query-api "$query/healthz"
 # The web app: a client of the query API; its cookie keys live in the state directory, so a restart keeps people signed in.
 start dashboards dotnet "$bin/Insights.Dashboards/$config/Insights.Dashboards.dll" --urls "$dashboards" "${quiet[@]}" \
-  --Dashboards:QueryApiUrl="$query" --Dashboards:KeysDirectory="$state/dashboards-keys"
+  --Dashboards:QueryApiUrl="$query" --Dashboards:KeysDirectory="$state/dashboards-keys" --Dashboards:IngestUrl="$ingest"
 wait_for dashboards "$dashboards/healthz"
 
 # The demo's sign-in, once per state directory: the partner and its admin's invitation through insights-admin init,

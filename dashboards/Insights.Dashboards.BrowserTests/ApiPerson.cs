@@ -39,6 +39,18 @@ public sealed class ApiPerson : IDisposable
         return text.Length == 0 ? default : JsonSerializer.Deserialize<JsonElement>(text);
     }
 
+    /// <summary>The raw answer, whatever its status (for endpoints an older API may not have, and refusals).</summary>
+    public Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, IDictionary<string, string>? headers = null)
+    {
+        var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            request.Headers.Add(name, value);
+        }
+
+        return http.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
     public void Dispose() => http.Dispose();
 }
 

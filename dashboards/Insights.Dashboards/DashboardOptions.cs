@@ -12,6 +12,13 @@ public sealed class DashboardOptions
     public string QueryApiUrl { get; set; } = "http://127.0.0.1:8081";
 
     /// <summary>
+    /// The address websites send events to (ingest, or a first-party proxy in front of it), as the install snippet in the
+    /// settings shows it. Only text on a page: a wrong value gives people a snippet that sends nowhere.
+    /// </summary>
+    [Required, Url]
+    public string IngestUrl { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>
     /// Directory for the ASP.NET Core Data Protection keys that encrypt the app's session cookie (which holds the query
     /// API session). Empty: the default per-user key ring, fine for one instance; several instances need one shared
     /// directory, or each refuses the others' cookies.

@@ -22,7 +22,16 @@ public sealed class QueryApiClient(HttpClient http, AuthenticationStateProvider 
     // Names of the API's CSRF header and token (GET /v1/auth/csrf answers { headerName, token }).
     private sealed record CsrfToken(string HeaderName, string Token);
 
-    private sealed record Problem(string? Reason, string? Detail, string? Title);
+    // Errors: what a 400 invalid_parameters names field by field; its messages say more than "Fix: settings.".
+    // Read loosely (any JSON), so an unexpected shape never costs the reason.
+    private sealed record Problem(string? Reason, string? Detail, string? Title, JsonElement? Errors = null)
+    {
+        public string? Explained => Errors is { ValueKind: JsonValueKind.Object } errors
+            && errors.EnumerateObject().SelectMany(e => e.Value.ValueKind == JsonValueKind.Array ? [.. e.Value.EnumerateArray()] : new[] { e.Value })
+                .Where(m => m.ValueKind == JsonValueKind.String).Select(m => m.GetString()).Take(5).ToList() is { Count: > 0 } messages
+            ? string.Join("; ", messages)
+            : Detail;
+    }
 
     public static string Path(string template, params string[] segments) =>
         string.Format(System.Globalization.CultureInfo.InvariantCulture, template, [.. segments.Select(Uri.EscapeDataString)]);
@@ -212,7 +221,7 @@ public sealed class QueryApiClient(HttpClient http, AuthenticationStateProvider 
         }
 
         logger.ApiFailed((int)response.StatusCode, reason, request.Method.Method, request.RequestUri?.AbsolutePath ?? "");
-        throw new ApiException((int)response.StatusCode, reason, problem.Detail ?? problem.Title);
+        throw new ApiException((int)response.StatusCode, reason, problem.Explained ?? problem.Title);
     }
 
     private static async Task<Problem> ProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
