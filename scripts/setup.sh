@@ -94,7 +94,7 @@ install_postgresql
 install_segment_sdk
 export INSIGHTS_CHDB_LIBRARY="$engine"
 bash "$repo/scripts/fetch-ipdata.sh"  # open IP data for enrichment (crawler patterns, ASN, city)
-bash "$repo/deploy/lint/fetch-linters.sh"  # JSON schemas the deployment-file lint validates against (npm, pinned)
+bash "$repo/deploy/lint/fetch-linters.sh" >/dev/null  # JSON schemas the deployment-file lint validates against (npm, pinned)
 
 if [[ "${INSIGHTS_SKIP_BUILD:-}" == 1 ]]; then
   say "Skipping the build (INSIGHTS_SKIP_BUILD=1)"
