@@ -18,7 +18,7 @@ namespace Insights.EndToEnd.Tests;
 /// </summary>
 public sealed partial class InvitationVisitorRunTests
 {
-    private const string PersonsChrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    internal const string PersonsChrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -107,7 +107,7 @@ public sealed partial class InvitationVisitorRunTests
     }
 
     /// <summary>Serves <paramref name="html"/> at the returned URL until disposed.</summary>
-    private static HttpListener ShopPage(string html, out string url)
+    internal static HttpListener ShopPage(string html, out string url)
     {
         url = $"http://127.0.0.1:{TestProcess.FreePorts(1)[0]}/shop/pricing";
         var listener = new HttpListener();
