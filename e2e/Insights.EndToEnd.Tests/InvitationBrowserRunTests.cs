@@ -11,7 +11,8 @@ namespace Insights.EndToEnd.Tests;
 /// Issue 10's headline through <c>scripts/run.sh</c>, as people meet it: a partner admin sets an auto-invitation rule on
 /// a new client's site over HTTP; a visitor browsing the client's shop in Chromium (<c>t.js</c> + <c>invite.js</c>) gets
 /// the invitation bubble on the pricing page and accepts it with the keyboard; an agent reading the live stream sees the
-/// visitor join, the invitation sent and accepted; the funnel counts it sent, shown and accepted.
+/// visitor join, the invitation sent and accepted; an agent's own invitation reaches the page too and is declined with
+/// Escape; the funnel counts both.
 /// </summary>
 public sealed class InvitationBrowserRunTests(ITestOutputHelper output)
 {
@@ -123,7 +124,28 @@ public sealed class InvitationBrowserRunTests(ITestOutputHelper output)
             var accepted = await InvitationRunTests.NextForAsync(stream, visitor, "invitation_accepted");
             Assert.Equal((invitation, "pricing"), (accepted.GetProperty("invitationId").GetString(), accepted.GetProperty("rule").GetString()));
 
-            // The funnel: sent, shown and accepted, each once, through Kafka, the processors and ClickHouse.
+            // An agent's own invitation (through Kafka and the processors) reaches the same page; Escape declines it.
+            var own = await agency.JsonAsync(HttpMethod.Post, $"/v1/sites/baeckerei/live/visitors/{visitor}/invite",
+                new { message = "Hallo! Darf ich helfen? ☕" }, HttpStatusCode.Accepted);
+            var agentInvitation = own.GetProperty("invitationId").GetString()!;
+            var agentSent = await InvitationRunTests.NextForAsync(stream, visitor, "invitation_sent");
+            Assert.Equal(agentInvitation, agentSent.GetProperty("invitationId").GetString());
+            Assert.Equal(JsonValueKind.Null, agentSent.GetProperty("rule").ValueKind);
+            try
+            {
+                await Assertions.Expect(dialog).ToContainTextAsync("Hallo! Darf ich helfen? ☕", new() { Timeout = 15_000 });
+            }
+            catch (PlaywrightException e)
+            {
+                Assert.Fail($"the agent's invitation {agentInvitation} did not reach the page: {e.Message}\n{Seen()}");
+            }
+
+            await page.Keyboard.PressAsync("Escape");
+            await Assertions.Expect(bubble).ToHaveCountAsync(0);
+            var declined = await InvitationRunTests.NextForAsync(stream, visitor, "invitation_declined");
+            Assert.Equal(agentInvitation, declined.GetProperty("invitationId").GetString());
+
+            // The funnel: each invitation once, through Kafka, the processors and ClickHouse.
             var deadline = DateTime.UtcNow.AddSeconds(120);
             while (true)
             {
@@ -132,9 +154,12 @@ public sealed class InvitationBrowserRunTests(ITestOutputHelper output)
                 using var response = await http.SendAsync(request, Ct);
                 var body = await response.Content.ReadAsStringAsync(Ct);
                 Assert.True(response.StatusCode == HttpStatusCode.OK, body);
-                var pricing = JsonDocument.Parse(body).RootElement.GetProperty("rules").EnumerateArray().Single(r => r.GetProperty("rule").GetString() == "pricing");
-                var (sentCount, shown, acceptedCount) = (pricing.GetProperty("sent").GetInt64(), pricing.GetProperty("shown").GetInt64(), pricing.GetProperty("accepted").GetInt64());
-                if (sentCount >= 1 && shown == 1 && acceptedCount == 1)
+                var rules = JsonDocument.Parse(body).RootElement.GetProperty("rules").EnumerateArray().ToList();
+                var pricing = rules.Single(r => r.GetProperty("rule").GetString() == "pricing");
+                var agent = rules.SingleOrDefault(r => r.GetProperty("rule").GetString() == "agent");
+                long Count(JsonElement row, string name) => row.ValueKind == JsonValueKind.Object ? row.GetProperty(name).GetInt64() : 0;
+                if (Count(pricing, "sent") >= 1 && Count(pricing, "shown") == 1 && Count(pricing, "accepted") == 1
+                    && Count(agent, "sent") == 1 && Count(agent, "shown") == 1 && Count(agent, "declined") == 1 && Count(agent, "accepted") == 0)
                 {
                     break;
                 }

@@ -13,8 +13,7 @@ namespace Insights.EndToEnd.Tests;
 /// The visitor side of invitations through <c>scripts/run.sh</c>: a Chromium page with <c>t.js</c> and <c>invite.js</c>
 /// from the running ingest opens its invitation channel on the running query API, and what it reports (an exit intent)
 /// goes through the processors into ClickHouse and out of the visitor report; the channel refuses hostile requests as
-/// documented. (Delivering an invitation needs something that offers one in the query API process: the invitation
-/// rules or the agents' invite endpoint, added with them.)
+/// documented. Delivery of an invitation to the page: <see cref="InvitationBrowserRunTests"/>.
 /// </summary>
 public sealed partial class InvitationVisitorRunTests
 {
