@@ -98,7 +98,7 @@ public sealed class InvitationRunTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<StreamReader> OpenStreamAsync(HttpClient http, string readKey)
+    internal static async Task<StreamReader> OpenStreamAsync(HttpClient http, string readKey)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
@@ -119,7 +119,7 @@ public sealed class InvitationRunTests(ITestOutputHelper output)
     }
 
     // Ingest takes the new site's write key within its catalog refresh.
-    private static async Task EventuallySentAsync(Uri ingest, string key, string visitor, string path)
+    internal static async Task EventuallySentAsync(Uri ingest, string key, string visitor, string path)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (await TrySendAsync(ingest, key, visitor, path) != HttpStatusCode.Accepted)
@@ -149,7 +149,7 @@ public sealed class InvitationRunTests(ITestOutputHelper output)
     }
 
     // The data of the next stream event of this name about this visitor; everything else skipped.
-    private static async Task<JsonElement> NextForAsync(StreamReader reader, string visitor, string eventName)
+    internal static async Task<JsonElement> NextForAsync(StreamReader reader, string visitor, string eventName)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));

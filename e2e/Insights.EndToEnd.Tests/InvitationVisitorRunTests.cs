@@ -13,12 +13,11 @@ namespace Insights.EndToEnd.Tests;
 /// The visitor side of invitations through <c>scripts/run.sh</c>: a Chromium page with <c>t.js</c> and <c>invite.js</c>
 /// from the running ingest opens its invitation channel on the running query API, and what it reports (an exit intent)
 /// goes through the processors into ClickHouse and out of the visitor report; the channel refuses hostile requests as
-/// documented. (Delivering an invitation needs something that offers one in the query API process: the invitation
-/// rules or the agents' invite endpoint, added with them.)
+/// documented. Delivery of an invitation to the page: <see cref="InvitationBrowserRunTests"/>.
 /// </summary>
 public sealed partial class InvitationVisitorRunTests
 {
-    private const string PersonsChrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    internal const string PersonsChrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -107,7 +106,7 @@ public sealed partial class InvitationVisitorRunTests
     }
 
     /// <summary>Serves <paramref name="html"/> at the returned URL until disposed.</summary>
-    private static HttpListener ShopPage(string html, out string url)
+    internal static HttpListener ShopPage(string html, out string url)
     {
         url = $"http://127.0.0.1:{TestProcess.FreePorts(1)[0]}/shop/pricing";
         var listener = new HttpListener();
