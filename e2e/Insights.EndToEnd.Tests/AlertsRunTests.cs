@@ -27,10 +27,11 @@ public sealed partial class AlertsRunTests
     [Fact]
     public async Task A_target_account_visitors_page_views_make_a_local_receiver_get_one_signed_alert()
     {
-        var ports = TestProcess.FreePorts(4);
+        // ingest, query API, processors, dashboards (RunScript.Environment takes the first four), the alert receiver.
+        var ports = TestProcess.FreePorts(5);
         var state = Directory.CreateTempSubdirectory("insights-alerts-");
         var ingest = new Uri($"http://127.0.0.1:{ports[0]}");
-        using var receiver = new HttpListener { Prefixes = { $"http://127.0.0.1:{ports[3]}/" } };
+        using var receiver = new HttpListener { Prefixes = { $"http://127.0.0.1:{ports[4]}/" } };
         receiver.Start();
         var environment = RunScript.Environment(ports, state.FullName);
         // The demo site (Sites:0 of the demo seed) gets a target account and a rule; Acme's network is a company range.
@@ -43,7 +44,7 @@ public sealed partial class AlertsRunTests
         environment["Sites__0__Alerts__0__Kind"] = "target_account";
         environment["Sites__0__Alerts__0__Destinations__0__Id"] = "hook";
         environment["Sites__0__Alerts__0__Destinations__0__Kind"] = "webhook";
-        environment["Sites__0__Alerts__0__Destinations__0__Url"] = $"http://127.0.0.1:{ports[3]}/alerts";
+        environment["Sites__0__Alerts__0__Destinations__0__Url"] = $"http://127.0.0.1:{ports[4]}/alerts";
         environment["Sites__0__Alerts__0__Destinations__0__Secret"] = Secret;
         try
         {
