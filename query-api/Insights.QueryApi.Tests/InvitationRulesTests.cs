@@ -216,10 +216,32 @@ public sealed class InvitationRulesTests
         board.Apply(View("v1", "/", "e1"));
         Assert.Empty(Single(board).Suggestions);
 
+        board.Sweep();
         presence.Catalog.Replace([new SiteOptions { Id = SiteId, Invitations = [Rule("now", InvitationActions.Suggest, """{"kind":"company_identified"}""")] }], []);
-        board.Apply(View("v1", "/a", "e2"));
+        Assert.Empty(Single(board).Suggestions);
 
+        // No event needed: the next tick checks every rule against the new settings (a tick checks only the rules that
+        // watch the clock while the settings stand).
+        board.Sweep();
         Assert.Equal("now", Assert.Single(Single(board).Suggestions).Rule);
+        board.Apply(View("v1", "/a", "e2"));
+        Assert.Equal("now", Assert.Single(Single(board).Suggestions).Rule);
+    }
+
+    [Fact]
+    public void A_tick_fires_a_rule_when_only_time_moved_and_only_that_rule()
+    {
+        var (board, presence) = Presence(
+            Rule("stay", InvitationActions.Suggest, """{"all":[{"kind":"current_url","pattern":"/pricing"},{"kind":"time_on_page","min":20}]}"""),
+            Rule("pricing", InvitationActions.Suggest, """{"kind":"current_url","pattern":"/pricing"}"""));
+        board.Apply(View("v1", "/pricing", "e1"));
+        Assert.Equal(["pricing"], Single(board).Suggestions.Select(s => s.Rule));
+
+        clock.Advance(TimeSpan.FromSeconds(21));
+        board.Sweep();
+        clock.Advance(TimeSpan.FromSeconds(-21));
+        Assert.Equal(["pricing", "stay"], Single(board).Suggestions.Select(s => s.Rule));
+        Assert.Empty(presence.Recorded());
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Insights.Contracts;
 using Insights.ServiceDefaults;
 
 namespace Insights.QueryApi.Live.Invitations;
@@ -40,6 +41,12 @@ public sealed class InvitationMemory
     public bool DeclinesKnown { get; set; }
 
     public Dictionary<string, string> Properties { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The site settings every rule was last checked against, and whether the declines were known then: while both still
+    /// stand, a tick only checks the rules that watch the clock.
+    /// </summary>
+    public (SiteOptions? Settings, bool DeclinesKnown) Checked { get; set; }
 
     /// <summary>Clears what counts per visit when <paramref name="sessionId"/> is a new visit.</summary>
     public void Follow(string? sessionId)

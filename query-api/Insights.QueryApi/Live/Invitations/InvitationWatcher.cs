@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Insights.Contracts;
 
 namespace Insights.QueryApi.Live.Invitations;
@@ -55,14 +56,14 @@ public sealed class InvitationWatcher(SiteCatalog catalog, VisitorInvitations in
             Answer(site, visitor, memory, e, now);
         }
 
-        Evaluate(site, visitor, memory, now);
+        Evaluate(site, visitor, memory, now, tick: false);
     }
 
     public void Tick(SitePresence site, PresentVisitor visitor, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(site);
         ArgumentNullException.ThrowIfNull(visitor);
-        Evaluate(site, visitor, Memory(site, visitor), now);
+        Evaluate(site, visitor, Memory(site, visitor), now, tick: true);
     }
 
     public void Left(SitePresence site, PresentVisitor visitor)
@@ -127,14 +128,18 @@ public sealed class InvitationWatcher(SiteCatalog catalog, VisitorInvitations in
         }
     }
 
-    private void Evaluate(SitePresence site, PresentVisitor visitor, InvitationMemory memory, DateTimeOffset now)
+    private void Evaluate(SitePresence site, PresentVisitor visitor, InvitationMemory memory, DateTimeOffset now, bool tick)
     {
         if (catalog.FindById(site.Site) is not { Invitations.Count: > 0 } options || visitor.ChatState == ChatStates.Chatting)
         {
             return;
         }
 
-        foreach (var rule in options.Invitations)
+        // Once a second for every present visitor: when nothing but time moved since every rule was checked (same
+        // settings, declines as known then), only the rules that watch the clock can have changed their answer.
+        var onlyClock = tick && memory.Checked == (options, memory.DeclinesKnown);
+        memory.Checked = (options, memory.DeclinesKnown);
+        foreach (var rule in onlyClock ? ClockRules(options) : options.Invitations)
         {
             if (!rule.IsActive(now) || memory.Fired.Contains(rule.Id))
             {
@@ -176,6 +181,12 @@ public sealed class InvitationWatcher(SiteCatalog catalog, VisitorInvitations in
             }
         }
     }
+
+    /// <summary>The site's rules that watch the clock, worked out once per settings object (a change swaps the object).</summary>
+    private static IReadOnlyList<InvitationRule> ClockRules(SiteOptions options) =>
+        ClockRuleCache.GetValue(options, o => o.Invitations.Where(RuleEvaluator.WatchesClock).ToArray());
+
+    private static readonly ConditionalWeakTable<SiteOptions, InvitationRule[]> ClockRuleCache = new();
 
     /// <summary>Sends an invitation once: to the visitor's page when connected here, on the stream, chat state invited.</summary>
     private void Deliver(SitePresence site, PresentVisitor visitor, InvitationMemory memory, LiveInvitation invitation, DateTimeOffset now)

@@ -9,6 +9,21 @@ namespace Insights.QueryApi.Live.Invitations;
 /// </summary>
 public static class RuleEvaluator
 {
+    /// <summary>
+    /// True when the rule can start to hold with nothing but time passing: a time-on-site or time-on-page condition, or
+    /// an active window. Other rules change only with the visitor's events (or the rules, or the declines looked up).
+    /// </summary>
+    public static bool WatchesClock(InvitationRule rule)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        return rule.ActiveFrom is not null || rule.ActiveUntil is not null || (rule.When is { } when && WatchesClock(when));
+    }
+
+    private static bool WatchesClock(InvitationCondition c) =>
+        c.Kind is InvitationConditionKinds.TimeOnSite or InvitationConditionKinds.TimeOnPage
+        || (c.All?.Exists(child => child is not null && WatchesClock(child)) ?? false)
+        || (c.Any?.Exists(child => child is not null && WatchesClock(child)) ?? false);
+
     /// <summary>True when <paramref name="c"/> holds for <paramref name="v"/> at <paramref name="now"/>.</summary>
     public static bool Holds(InvitationCondition c, PresentVisitor v, SiteOptions site, DateTimeOffset now)
     {
