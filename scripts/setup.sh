@@ -68,19 +68,20 @@ install_postgresql() {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 }
 
-# The real Segment SDK the ingest tests drive (ingest/Insights.Ingest.Tests/TestData/Segment): the versions and
-# sha512 checksums pinned by its package-lock.json, installed with `npm ci` (which verifies them) into the cache,
-# never into the repository.
-install_segment_sdk() {
+# The real Segment-compatible SDKs the ingest and end-to-end tests drive (@segment/analytics-node and
+# @rudderstack/rudder-sdk-node, ingest/Insights.Ingest.Tests/TestData/Segment): the versions and sha512 checksums pinned by
+# its package-lock.json, installed with `npm ci` (which verifies them) into the cache, never into the repository. The
+# folder is named by the lock file's hash, so a changed lock installs afresh and the tests find it the same way.
+install_segment_sdks() {
   local manifest="$repo/ingest/Insights.Ingest.Tests/TestData/Segment"
-  local version dir
-  version="$(sed -n 's/.*"@segment\/analytics-node": "\([^"]*\)".*/\1/p' "$manifest/package.json")"
-  dir="$cache/npm/segment-sdk@$version"
-  if [[ -f "$dir/node_modules/@segment/analytics-node/package.json" ]] && cmp -s "$manifest/package-lock.json" "$dir/package-lock.json"; then
+  local lock dir
+  lock="$(sha256sum "$manifest/package-lock.json" | cut -c1-12)"
+  dir="$cache/npm/segment-sdks@$lock"
+  if [[ -f "$dir/node_modules/@segment/analytics-node/package.json" && -f "$dir/node_modules/@rudderstack/rudder-sdk-node/package.json" ]]; then
     return
   fi
-  command -v npm >/dev/null || die "npm is needed for the Segment SDK the ingest tests run: apt-get install -y nodejs npm"
-  say "Installing @segment/analytics-node@$version for the ingest tests (once)"
+  command -v npm >/dev/null || die "npm is needed for the Segment-compatible SDKs the tests run: apt-get install -y nodejs npm"
+  say "Installing @segment/analytics-node and @rudderstack/rudder-sdk-node for the tests (once)"
   rm -rf "$dir.partial" && mkdir -p "$dir.partial"
   cp "$manifest/package.json" "$manifest/package-lock.json" "$dir.partial/"
   (cd "$dir.partial" && npm ci --ignore-scripts --no-audit --no-fund --silent)
@@ -91,7 +92,7 @@ install_segment_sdk() {
 fetch_engine
 install_chromium
 install_postgresql
-install_segment_sdk
+install_segment_sdks
 export INSIGHTS_CHDB_LIBRARY="$engine"
 bash "$repo/scripts/fetch-ipdata.sh"  # open IP data for enrichment (crawler patterns, ASN, city)
 bash "$repo/deploy/lint/fetch-linters.sh" >/dev/null  # JSON schemas the deployment-file lint validates against (npm, pinned)

@@ -3,11 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
-using Insights.ControlPlane;
-using Insights.ControlPlane.Store;
 using Insights.DevStack.Testing;
-using Microsoft.EntityFrameworkCore;
 
 namespace Insights.EndToEnd.Tests;
 
@@ -17,7 +13,7 @@ namespace Insights.EndToEnd.Tests;
 /// password; the owner accepts the mailed invitation and reads their site's report; keys rotated under load are refused
 /// by every service within 5 s while events keep flowing with the new key and none is lost.
 /// </summary>
-public sealed partial class AccountsRunTests(ITestOutputHelper output)
+public sealed class AccountsRunTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Revocation = TimeSpan.FromSeconds(5);
 
@@ -34,29 +30,14 @@ public sealed partial class AccountsRunTests(ITestOutputHelper output)
         try
         {
             await using var script = RunScript.Start(environment);
-            await script.WaitForLineAsync(RunningLine(), TimeSpan.FromSeconds(150));
+            await script.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
 
-            // 1. The first partner admin, from the admin script: an invitation link, never a password.
-            var (exit, printed) = await RunScript.AdminAsync(environment, "init", "--partner", "Agency North", "--email", "boss@agency.example");
-            Assert.True(exit == 0, printed);
-            var link = InvitationLink().Match(printed);
-            Assert.True(link.Success, $"no invitation link for the query API at {query} in:\n{printed}");
-            Assert.Equal(query.ToString().TrimEnd('/'), link.Groups["base"].Value);
-
-            using var agency = new Session(query);
-            await agency.JsonAsync(HttpMethod.Post, $"/v1/invitations/{link.Groups["token"].Value}/accept", new { password = "the agency boss's own passphrase" });
-            var partner = (await agency.JsonAsync(HttpMethod.Get, "/v1/me")).GetProperty("memberships").EnumerateArray()
-                .Single(m => m.GetProperty("scope").GetString() == "partner" && m.GetProperty("role").GetString() == "partner_admin")
-                .GetProperty("scopeId").GetString();
-            await agency.CsrfAsync();
-
-            // 2. The partner provisions a client in one call: organisation, site, keys, the owner's invitation.
-            var client = await agency.JsonAsync(HttpMethod.Post, $"/v1/partners/{partner}/clients",
-                new { name = "Acme Ltd", ownerEmail = "owner@acme.example", sites = new[] { new { id = "acme-shop", name = "Acme shop" } } }, HttpStatusCode.Created);
-            var site = client.GetProperty("sites")[0];
-            var writeKey = site.GetProperty("writeKey").GetString()!;
-            var serverKey = site.GetProperty("serverKey").GetString()!;
-            var readKey = site.GetProperty("readKey").GetString()!;
+            // 1. The first partner admin, from the admin script (an invitation link, never a password); 2. the partner
+            // provisions a client in one call: organisation, site, keys, the owner's invitation.
+            using var provisioned = await RunAccounts.ProvisionAsync(environment, query,
+                new ClientPlan("Agency North", "boss@agency.example", "the agency boss's own passphrase", "Acme Ltd", "owner@acme.example", "acme-shop", "Acme shop"));
+            var (agency, client) = (provisioned.Agency, provisioned.Client);
+            var (writeKey, serverKey, readKey) = (provisioned.WriteKey, provisioned.ServerKey, provisioned.ReadKey);
 
             // 3. Every service takes the new site's keys from the control plane, within the refresh interval.
             var appeared = Stopwatch.StartNew();
@@ -64,18 +45,12 @@ public sealed partial class AccountsRunTests(ITestOutputHelper output)
             accepted += await EventuallyAsync(() => SendAsync(ingest, writeKey, "first", 1), 202, "ingest to accept the new site's write key");
             output.WriteLine($"a new site's write key accepted by ingest after {appeared.ElapsedMilliseconds} ms");
 
-            // 4. The owner's invitation is in the outbox (the store's own file), with the link the partner was shown.
-            var mail = await OutboxMailAsync(state.FullName, "owner@acme.example");
-            var ownerToken = InvitationLink().Match(mail).Groups["token"].Value;
-            Assert.EndsWith(ownerToken, client.GetProperty("invitationLink").GetString(), StringComparison.Ordinal);
-
-            using var owner = new Session(query);
-            await owner.JsonAsync(HttpMethod.Post, $"/v1/invitations/{ownerToken}/accept", new { password = "Olga's own passphrase ünïcode" });
+            // 4. The owner accepts the invitation in the outbox (the store's own file), the link the partner was shown.
+            using var owner = await RunAccounts.AcceptOwnerAsync(state.FullName, query, provisioned, "owner@acme.example", "Olga's own passphrase ünïcode");
             var sites = (await owner.JsonAsync(HttpMethod.Get, "/v1/me")).GetProperty("sites").EnumerateArray()
                 .Select(s => (s.GetProperty("id").GetString(), s.GetProperty("access").GetString())).ToList();
             Assert.Equal([("acme-shop", "owner")], sites);
             Assert.DoesNotContain(agency.SentBodies, body => body.Contains("Olga's own passphrase", StringComparison.Ordinal));
-            await owner.CsrfAsync();
 
             // 5. Rotation under load: the shop's back end keeps sending with its server key while the owner rotates it.
             var keys = await owner.JsonAsync(HttpMethod.Get, "/v1/sites/acme-shop/keys");
@@ -198,57 +173,6 @@ public sealed partial class AccountsRunTests(ITestOutputHelper output)
         var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
         client.DefaultRequestHeaders.Add("X-Insights-Key", key);
         return client;
-    }
-
-    /// <summary>The newest mail to <paramref name="to"/> in the control plane's outbox, read from the store run.sh uses.</summary>
-    private static async Task<string> OutboxMailAsync(string state, string to)
-    {
-        var factory = ControlPlaneDbFactory.For(ControlPlaneProvider.Sqlite, $"Data Source={Path.Combine(state, "control-plane", "control-plane.db")}");
-        await using var db = await factory.CreateDbContextAsync(Ct);
-        var mails = await db.Outbox.AsNoTracking().Where(m => m.To == to).ToListAsync(Ct);
-        Assert.NotEmpty(mails);
-        return mails.OrderBy(m => m.Id).Last().TextBody;
-    }
-
-    [GeneratedRegex(@"^\[run\] Insights is running:")]
-    internal static partial Regex RunningLine();
-
-    [GeneratedRegex(@"(?<base>http://127\.0\.0\.1:\d+)/v1/invitations/(?<token>iin_[A-Za-z0-9_-]+)")]
-    internal static partial Regex InvitationLink();
-
-    /// <summary>A browser-like client: the session cookie, and the CSRF header once fetched.</summary>
-    internal sealed class Session : IDisposable
-    {
-        private readonly HttpClient http;
-
-        public Session(Uri address) =>
-            http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
-
-        public List<string> SentBodies { get; } = [];
-
-        public async Task CsrfAsync()
-        {
-            var csrf = await JsonAsync(HttpMethod.Get, "/v1/auth/csrf");
-            http.DefaultRequestHeaders.Add(csrf.GetProperty("headerName").GetString()!, csrf.GetProperty("token").GetString());
-        }
-
-        public async Task<JsonElement> JsonAsync(HttpMethod method, string path, object? body = null, HttpStatusCode expected = HttpStatusCode.OK)
-        {
-            using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
-            if (body is not null)
-            {
-                var json = JsonSerializer.Serialize(body);
-                SentBodies.Add(json);
-                request.Content = new StringContent(json, Encoding.UTF8, "application/json");
-            }
-
-            using var response = await http.SendAsync(request, Ct);
-            var text = await response.Content.ReadAsStringAsync(Ct);
-            Assert.True(response.StatusCode == expected, $"{method} {path}: {(int)response.StatusCode} {text}");
-            return JsonSerializer.Deserialize<JsonElement>(text);
-        }
-
-        public void Dispose() => http.Dispose();
     }
 
     /// <summary>A shop's back end: batches of page views with its server key, back to back, switching keys on demand.</summary>

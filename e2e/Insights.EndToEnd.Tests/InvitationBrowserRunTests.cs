@@ -31,21 +31,12 @@ public sealed class InvitationBrowserRunTests(ITestOutputHelper output)
         try
         {
             await using var script = RunScript.Start(environment);
-            await script.WaitForLineAsync(AccountsRunTests.RunningLine(), TimeSpan.FromSeconds(150));
+            await script.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
 
             // 1. The partner admin: bootstrap, accept, provision a client, set its site's rule.
-            var (exit, printed) = await RunScript.AdminAsync(environment, "init", "--partner", "Agency West", "--email", "lead@agency.example");
-            Assert.True(exit == 0, printed);
-            var link = AccountsRunTests.InvitationLink().Match(printed);
-            using var agency = new AccountsRunTests.Session(query);
-            await agency.JsonAsync(HttpMethod.Post, $"/v1/invitations/{link.Groups["token"].Value}/accept", new { password = "the agency lead's passphrase" });
-            var partner = (await agency.JsonAsync(HttpMethod.Get, "/v1/me")).GetProperty("memberships").EnumerateArray()
-                .Single(m => m.GetProperty("scope").GetString() == "partner").GetProperty("scopeId").GetString();
-            await agency.CsrfAsync();
-            var client = await agency.JsonAsync(HttpMethod.Post, $"/v1/partners/{partner}/clients",
-                new { name = "Bäckerei Ltd", ownerEmail = "owner@baeckerei.example", sites = new[] { new { id = "baeckerei", name = "Bäckerei" } } }, HttpStatusCode.Created);
-            var site = client.GetProperty("sites")[0];
-            var (writeKey, readKey) = (site.GetProperty("writeKey").GetString()!, site.GetProperty("readKey").GetString()!);
+            using var provisioned = await RunAccounts.ProvisionAsync(environment, query,
+                new ClientPlan("Agency West", "lead@agency.example", "the agency lead's passphrase", "Bäckerei Ltd", "owner@baeckerei.example", "baeckerei", "Bäckerei"));
+            var (agency, writeKey, readKey) = (provisioned.Agency, provisioned.WriteKey, provisioned.ReadKey);
             await agency.JsonAsync(HttpMethod.Put, "/v1/sites/baeckerei/invitation-rules", new object[]
             {
                 new

@@ -223,6 +223,27 @@ public sealed class SessionizerTests
     }
 
     [Fact]
+    public void A_group_call_makes_the_visit_its_declared_companys_over_the_network_and_without_a_name_changes_nothing()
+    {
+        var run = new Harness();
+        var office = new VisitAttributes(null, null,
+            new CompanyMatch("Alberta Health Services", null, CompanySources.AsnCsv, 0.5f, true, NetworkKinds.Business, 16623), CompanyIds.Of("Alberta Health Services"));
+
+        // Segment's group(): ingest keeps the traits as the properties, with groupId first.
+        run.Fold(
+            run.View("/", T0, attributes: office),
+            run.Event(EventTypes.Group, T0.AddMinutes(1), properties: """{"groupId":"g-1","name":"  Zoë's Bakery ","website":"https://WWW.Zoes-Bakery.example/about"}"""),
+            run.View("/pricing", T0.AddMinutes(2), attributes: office),
+            run.Event(EventTypes.Group, T0.AddMinutes(3), properties: """{"groupId":"g-2","industry":"Food"}"""),
+            run.Event(EventTypes.Group, T0.AddMinutes(4), visitor: "v2", properties: """{"groupId":"g-3","name":"Acme","domain":"javascript:alert(1)"}"""));
+
+        var session = Assert.Single(run.Stored());
+        Assert.Equal((CompanyIds.Of("Zoë's Bakery"), "Zoë's Bakery", "zoes-bakery.example"), (session.CompanyId, session.CompanyName, session.CompanyDomain));
+        var other = Assert.Single(run.Stored("v2"));
+        Assert.Equal((CompanyIds.Of("Acme"), "Acme", ""), (other.CompanyId, other.CompanyName, other.CompanyDomain));
+    }
+
+    [Fact]
     public void Visitors_are_kept_apart_and_memory_is_emptied_for_partitions_given_away()
     {
         var run = new Harness();

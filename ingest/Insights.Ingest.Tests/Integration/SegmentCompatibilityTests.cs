@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Net;
 using System.Text;
@@ -11,7 +10,8 @@ using Insights.Ingest.Parsing;
 namespace Insights.Ingest.Tests.Integration;
 
 /// <summary>
-/// A user of a Segment-compatible SDK changes only the host: the real <c>@segment/analytics-node</c> (installed by
+/// A user of a Segment-compatible SDK changes only the host: the real <c>@segment/analytics-node</c> and
+/// <c>@rudderstack/rudder-sdk-node</c> (installed by
 /// scripts/setup.sh) with its default path, Segment's single-call routes, the key in the body, and gzip bodies.
 /// </summary>
 public sealed class SegmentCompatibilityTests(DevStackFixture stack)
@@ -22,7 +22,7 @@ public sealed class SegmentCompatibilityTests(DevStackFixture stack)
         await using var host = IngestHost.Start(stack.KafkaBootstrap);
         var run = Guid.NewGuid().ToString("N")[..8];
 
-        var output = await RunSdkAsync(host.Client.BaseAddress!.ToString().TrimEnd('/'), IngestHost.WriteKey, run);
+        var output = await SegmentSdks.RunAsync("send.cjs", host.Client.BaseAddress!.ToString().TrimEnd('/'), IngestHost.WriteKey, run);
 
         // The SDK's own path, answered with Segment's 200 (after Kafka acknowledged), and no error.
         Assert.Contains("\"request\":\"" + host.Client.BaseAddress.ToString().TrimEnd('/') + "/v1/batch\"", output, StringComparison.Ordinal);
@@ -41,6 +41,7 @@ public sealed class SegmentCompatibilityTests(DevStackFixture stack)
         var page = events[EventTypes.Pageview];
         Assert.Equal(("Pricing", $"user-{run}", "https://example.com/pricing?utm_source=sdk", "Pricing", "sdk"),
             (page.Name, page.UserId, page.Url, page.Title, page.UtmSource));
+        Assert.Equal("Docs", page.Properties?.GetProperty("category").GetString());
 
         var identify = events[EventTypes.Identify];
         Assert.Equal($"user-{run}", identify.UserId);
@@ -127,6 +128,93 @@ public sealed class SegmentCompatibilityTests(DevStackFixture stack)
         Assert.Equal(("pub:g-1", "Zipped ✓"), (message.Event.EventId, message.Event.Name));
     }
 
+    [Fact]
+    public async Task RudderStacks_node_sdk_with_its_default_path_and_gzip_bodies_delivers_a_server_journey_with_the_server_keys_rights()
+    {
+        await using var host = IngestHost.Start(stack.KafkaBootstrap);
+        var run = Guid.NewGuid().ToString("N")[..8];
+
+        var output = await SegmentSdks.RunAsync("journey.cjs", host.Client.BaseAddress!.ToString().TrimEnd('/'), IngestHost.WriteKey, IngestHost.ServerKey, run);
+        Assert.DoesNotContain("\"error\"", output, StringComparison.Ordinal);
+        Assert.Contains("\"sdk\":\"rudderstack\",\"status\":200", output, StringComparison.Ordinal);
+        Assert.Contains("\"sdk\":\"segment\",\"status\":200", output, StringComparison.Ordinal);
+
+        var events = KafkaReader.ReadToEnd(host.KafkaBootstrap, host.Topic, 8).Select(m => m.Event).ToList();
+        var byName = events.Where(e => e.Name is not null).ToDictionary(e => (e.Type, e.Name!));
+        Assert.Equal(8, events.Count);
+
+        // The browser's calls rode the public write key, the back end's the server key: their ids say so.
+        var browser = events.Where(e => e.AnonymousId == $"anon-{run}").ToList();
+        Assert.Equal(4, browser.Count);
+        Assert.All(browser, e => Assert.StartsWith(Trust.PublicIdPrefix, e.EventId, StringComparison.Ordinal));
+        var server = events.Where(e => e.UserId == $"user-{run}").ToList();
+        Assert.Equal(4, server.Count);
+        Assert.All(server, e => Assert.StartsWith("srv:", e.EventId, StringComparison.Ordinal));
+
+        // A page's category and a screen's are kept beside the client's own properties; a track's revenue stays in its properties.
+        var pricing = byName[(EventTypes.Pageview, "Pricing")];
+        Assert.Equal(("https://shop.example/pricing?utm_source=newsletter", "newsletter"), (pricing.Url, pricing.UtmSource));
+        Assert.Equal("Docs", pricing.Properties?.GetProperty("category").GetString());
+        Assert.Equal("Account", byName[(EventTypes.Screen, "Settings")].Properties?.GetProperty("category").GetString());
+        Assert.Equal(49.5m, byName[(EventTypes.Track, "Trial Started")].Properties?.GetProperty("revenue").GetDecimal());
+        var checkout = byName[(EventTypes.Pageview, "Checkout")];
+        Assert.Equal(("https://shop.example/checkout", "Shop"), (checkout.Url, checkout.Properties?.GetProperty("category").GetString()));
+        Assert.Equal(120m, byName[(EventTypes.Track, "Order Completed")].Properties?.GetProperty("revenue").GetDecimal());
+
+        // RudderStack dates a call with "originalTimestamp": the event keeps the SDK's time, not ingest's.
+        Assert.All(server, e => Assert.False(e.TimestampClamped));
+
+        var group = Assert.Single(events, e => e.Type == EventTypes.Group);
+        Assert.Equal($"acme-{run}", group.Properties?.GetProperty("groupId").GetString());
+        Assert.Equal("https://www.acme-baeckerei.example/about", group.Properties?.GetProperty("website").GetString());
+        var alias = Assert.Single(events, e => e.Type == EventTypes.Alias);
+        Assert.Equal(($"anon-{run}", $"user-{run}"), (alias.PreviousId, alias.UserId));
+        var identify = Assert.Single(events, e => e.Type == EventTypes.Identify);
+        Assert.NotNull(identify.EmailHash);
+        Assert.False(identify.Properties?.TryGetProperty("email", out _));
+    }
+
+    [Fact]
+    public async Task Segments_limits_and_answers_hold_on_its_routes_and_a_write_key_cannot_speak_for_the_server()
+    {
+        await using var host = IngestHost.Start(stack.KafkaBootstrap);
+
+        // 32 KB per call: one byte over is refused as too large, for that call alone.
+        var padding = new string('x', 33 * 1024);
+        var tooLarge = await host.PostAsync($$$"""{"messageId":"big","anonymousId":"a-1","event":"Big","properties":{"pad":"{{{padding}}}"}}""", path: "/v1/track");
+        await Answer.ProblemAsync(tooLarge, 413, RejectReasons.EventTooLarge);
+
+        // 500 KB per batch, counted after gzip inflation too.
+        var batch = "{\"batch\":[" + string.Join(',', Enumerable.Range(0, 40).Select(i =>
+            $$$"""{"type":"track","messageId":"m-{{{i}}}","anonymousId":"a-1","event":"E","properties":{"pad":"{{{new string('y', 14 * 1024)}}}"}}""")) + "]}";
+        Assert.True(Encoding.UTF8.GetByteCount(batch) > 500 * 1024);
+        await Answer.ProblemAsync(await host.PostAsync(batch, path: "/v1/batch"), 413, RejectReasons.BodyTooLarge);
+        await Answer.ProblemAsync(await host.PostAsync(Gzip(Encoding.UTF8.GetBytes(batch)), path: "/v1/batch",
+            configure: r => r.Content!.Headers.ContentEncoding.Add("gzip")), 413, RejectReasons.BodyTooLarge);
+
+        // Bad JSON is a 400 that says where; gzip that is cut off mid-stream is a 400 too, never a 500.
+        var malformed = await host.PostAsync("""{"batch":[{"type":"track","event":"x",}]}""", path: "/v1/batch");
+        await Answer.ProblemAsync(malformed, 400, RejectReasons.MalformedJson);
+        var whole = Gzip(Encoding.UTF8.GetBytes("""{"batch":[{"type":"track","messageId":"cut","anonymousId":"a-1","event":"Cut"}]}"""));
+        var cut = await host.PostAsync(whole[..(whole.Length / 2)], path: "/v1/batch", configure: r => r.Content!.Headers.ContentEncoding.Add("gzip"));
+        Assert.Equal(400, (int)cut.StatusCode);
+
+        // A key of another kind: a read key cannot send (403), an unknown one is 401 with Basic auth as the SDKs send it.
+        var read = await host.PostAsync("""{"anonymousId":"a-1","event":"X"}""", key: IngestHost.ReadKey, path: "/v1/track");
+        await Answer.ProblemAsync(read, 403, RejectReasons.KeyCannotWrite);
+        var basic = await host.PostAsync("""{"anonymousId":"a-1","event":"X"}""", key: null, path: "/v1/track",
+            configure: r => r.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String("wrong-key:"u8.ToArray())));
+        await Answer.ProblemAsync(basic, 401, RejectReasons.UnknownKey);
+
+        // The write key's context.ip is the visitor's word about itself: ignored; the server key's is the visitor's address.
+        const string Body = """{"batch":[{"type":"track","messageId":"ip-1","anonymousId":"a-1","event":"X","context":{"ip":"203.0.113.7"}}]}""";
+        Assert.Equal(HttpStatusCode.OK, (await host.PostAsync(Body, path: "/v1/batch")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await host.PostAsync(Body, key: IngestHost.ServerKey, path: "/v1/batch")).StatusCode);
+        var ips = KafkaReader.ReadToEnd(host.KafkaBootstrap, host.Topic, 2).ToDictionary(m => m.Event.EventId, m => m.Event.Ip);
+        Assert.Equal("203.0.113.7", ips["srv:ip-1"]);
+        Assert.NotEqual("203.0.113.7", ips["pub:ip-1"]);
+    }
+
     private static byte[] Gzip(byte[] data)
     {
         using var output = new MemoryStream();
@@ -136,53 +224,5 @@ public sealed class SegmentCompatibilityTests(DevStackFixture stack)
         }
 
         return output.ToArray();
-    }
-
-    /// <summary>Runs TestData/Segment/send.cjs with the SDK scripts/setup.sh cached; fails with what to do when it is missing.</summary>
-    private static async Task<string> RunSdkAsync(string baseUrl, string writeKey, string run)
-    {
-        var cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg
-            ? xdg
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-        var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "TestData", "Segment", "package.json")));
-        var version = manifest.RootElement.GetProperty("dependencies").GetProperty("@segment/analytics-node").GetString();
-        var modules = Path.Combine(cache, "insights", "npm", $"segment-sdk@{version}", "node_modules");
-        Assert.True(Directory.Exists(Path.Combine(modules, "@segment", "analytics-node")),
-            $"@segment/analytics-node@{version} is not installed at {modules}: run scripts/setup.sh (it needs node and npm).");
-
-        var start = new ProcessStartInfo("node")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment = { ["NODE_PATH"] = modules },
-        };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "TestData", "Segment", "send.cjs"), baseUrl, writeKey, run })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        Process node;
-        try
-        {
-            node = Process.Start(start)!;
-        }
-        catch (System.ComponentModel.Win32Exception error)
-        {
-            Assert.Fail($"Node.js is needed to run the Segment SDK test ({error.Message}): apt-get install -y nodejs npm, then scripts/setup.sh.");
-            throw;
-        }
-
-        using (node)
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(60));
-            var stdout = node.StandardOutput.ReadToEndAsync(timeout.Token);
-            var stderr = node.StandardError.ReadToEndAsync(timeout.Token);
-            await node.WaitForExitAsync(timeout.Token);
-            var output = await stdout;
-            Assert.True(node.ExitCode == 0 && output.Contains("\"done\":true", StringComparison.Ordinal),
-                $"node send.cjs exited {node.ExitCode}: {output} {await stderr}");
-            return output;
-        }
     }
 }

@@ -69,4 +69,13 @@ public sealed class RequestEdgeTests
     [InlineData("not a media type", null)]
     public void Content_types_decide_the_framing(string? contentType, BodyFormat? format) =>
         Assert.Equal(format, BodyFormats.FromContentType(contentType));
+
+    [Theory]
+    [InlineData("application/x-www-form-urlencoded", BodyFormat.Json)]
+    [InlineData("application/x-www-form-urlencoded; charset=utf-8", BodyFormat.Json)]
+    [InlineData("application/x-www-form-urlencoded; charset=latin1", null)]
+    [InlineData("application/json", BodyFormat.Json)]
+    [InlineData("application/xml", null)]
+    public void Segments_routes_read_a_form_label_as_json_as_rudderstacks_node_sdk_sends_it(string contentType, BodyFormat? format) =>
+        Assert.Equal(format, BodyFormats.FromContentType(contentType, segmentRoute: true));
 }

@@ -116,7 +116,7 @@ public static class IngestApi
             }
         }
 
-        var format = BodyFormats.FromContentType(request.ContentType);
+        var format = BodyFormats.FromContentType(request.ContentType, route.Segment);
         var gzip = request.Headers.ContentEncoding is ["gzip"];
         if (format is null || (!gzip && request.Headers.ContentEncoding is { Count: > 0 } encoding && encoding is not ["identity"]))
         {

@@ -17,8 +17,10 @@ internal static class BodyFormats
     /// <summary>
     /// The format a Content-Type announces, or null for one we do not read. No Content-Type and text/plain are JSON:
     /// <c>navigator.sendBeacon</c> with a string sends text/plain, the one type a browser may send cross-origin without a preflight.
+    /// On Segment's routes (<paramref name="segmentRoute"/>) application/x-www-form-urlencoded is JSON too: RudderStack's
+    /// Node SDK posts its gzip JSON with that label (axios's default for a byte body), and Segment-compatible servers read it.
     /// </summary>
-    public static BodyFormat? FromContentType(string? contentType)
+    public static BodyFormat? FromContentType(string? contentType, bool segmentRoute = false)
     {
         if (string.IsNullOrEmpty(contentType))
         {
@@ -36,7 +38,8 @@ internal static class BodyFormats
         }
 
         var type = media.MediaType;
-        if (type.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.Equals("text/plain", StringComparison.OrdinalIgnoreCase))
+        if (type.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.Equals("text/plain", StringComparison.OrdinalIgnoreCase)
+            || (segmentRoute && type.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)))
         {
             return BodyFormat.Json;
         }

@@ -69,8 +69,9 @@ internal sealed partial class EventMapper
                     _ = ReadPageObject(raw.Properties, "properties", lenient: true, ref fields, out _);
                 }
 
-                return fields.Url is not null
-                    || Fail(out failure, RejectReasons.MissingUrl, "a pageview needs the page: \"context.page.url\" (or \"url\", or \"properties.url\")");
+                return (fields.Url is not null
+                        || Fail(out failure, RejectReasons.MissingUrl, "a pageview needs the page: \"context.page.url\" (or \"url\", or \"properties.url\")"))
+                    && ReadCategory(raw, ref fields, out failure);
 
             case EventTypes.Track:
                 if (!TryString(raw.Event, "event", maxIdLength, out fields.Name, out failure))
@@ -86,7 +87,7 @@ internal sealed partial class EventMapper
 
             case EventTypes.Screen:
                 // An app screen has no URL: its name is the page, its properties stay the client's own.
-                return TryString(raw.Name, "name", maxIdLength, out fields.Name, out failure);
+                return TryString(raw.Name, "name", maxIdLength, out fields.Name, out failure) && ReadCategory(raw, ref fields, out failure);
 
             case EventTypes.Group:
                 return ReadGroup(raw, ref fields, out failure);
@@ -144,6 +145,26 @@ internal sealed partial class EventMapper
             default:
                 throw new InvalidOperationException($"ResolveType returned '{type}' without a rule for it.");
         }
+    }
+
+    /// <summary>
+    /// A page or screen call's <c>category</c> ("Docs"): Segment's spec puts it beside <c>name</c>, at the top level, where the
+    /// envelope has no column for it; it is kept as <c>properties.category</c> (where analytics.js also copies it). A
+    /// category already in the properties is the client's own and stays.
+    /// </summary>
+    private bool ReadCategory(in RawEvent raw, ref Fields fields, out FieldFailure failure)
+    {
+        if (!TryString(raw.Category, "category", maxIdLength, out var category, out failure))
+        {
+            return false;
+        }
+
+        if (category is not null && !(fields.Properties is { } properties && properties.TryGetProperty("category"u8, out _)))
+        {
+            fields.Properties = WithProperty(fields.Properties ?? default, "category"u8, category);
+        }
+
+        return true;
     }
 
     /// <summary>identify: <c>traits</c> become the properties, without the e-mail address, which becomes its hash.</summary>
@@ -210,7 +231,7 @@ internal sealed partial class EventMapper
             return Fail(out failure, RejectReasons.InvalidField, "\"traits\" holds an invalid Unicode escape (a lone surrogate such as \\ud800)");
         }
 
-        fields.Properties = WithGroupId(traits, groupId);
+        fields.Properties = WithProperty(traits, "groupId"u8, groupId);
         return true;
     }
 
@@ -328,19 +349,23 @@ internal sealed partial class EventMapper
         return document.RootElement.Clone();
     }
 
-    /// <summary>The traits (if any) with <c>groupId</c> first, as a copy owned by no pooled document; a trait of that name is replaced.</summary>
-    private static JsonElement WithGroupId(JsonElement traits, string groupId)
+    /// <summary>
+    /// The object (if any) with <paramref name="name"/> set to <paramref name="text"/>, first; a property of that name is
+    /// replaced. A copy owned by no pooled document (it outlives the request's).
+    /// </summary>
+    private static JsonElement WithProperty(JsonElement value, ReadOnlySpan<byte> name, string text)
     {
-        var buffer = new ArrayBufferWriter<byte>(traits.ValueKind == JsonValueKind.Object ? JsonMarshal.GetRawUtf8Value(traits).Length + groupId.Length + 16 : 64);
+        var isObject = value.ValueKind == JsonValueKind.Object;
+        var buffer = new ArrayBufferWriter<byte>(isObject ? JsonMarshal.GetRawUtf8Value(value).Length + name.Length + text.Length + 16 : 64);
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
-            writer.WriteString("groupId"u8, groupId);
-            if (traits.ValueKind == JsonValueKind.Object)
+            writer.WriteString(name, text);
+            if (isObject)
             {
-                foreach (var property in traits.EnumerateObject())
+                foreach (var property in value.EnumerateObject())
                 {
-                    if (!property.NameEquals("groupId"u8))
+                    if (!property.NameEquals(name))
                     {
                         property.WriteTo(writer);
                     }

@@ -102,7 +102,11 @@ internal sealed partial class EventMapper(IngestOptions options)
             return Fail(out failure, RejectReasons.MissingAnonymousId, "\"anonymousId\" (or \"userId\") is required: events are counted per visitor");
         }
 
-        if (!TryTimestamp(raw.Timestamp, "timestamp", out var timestamp, out failure)
+        // RudderStack's SDKs send the time of the call as "originalTimestamp" (and "sentAt"), Segment's as "timestamp".
+        var (timestampValue, timestampField) = raw.Timestamp.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null && raw.OriginalTimestamp.ValueKind != JsonValueKind.Undefined
+            ? (raw.OriginalTimestamp, "originalTimestamp")
+            : (raw.Timestamp, "timestamp");
+        if (!TryTimestamp(timestampValue, timestampField, out var timestamp, out failure)
             || !TryTimestamp(raw.SentAt, "sentAt", out var sentAt, out failure))
         {
             return false;
@@ -350,6 +354,8 @@ internal sealed partial class EventMapper(IngestOptions options)
             else if (property.NameEquals("name"u8)) raw.Name = property.Value;
             else if (property.NameEquals("groupId"u8)) raw.GroupId = property.Value;
             else if (property.NameEquals("previousId"u8)) raw.PreviousId = property.Value;
+            else if (property.NameEquals("category"u8)) raw.Category = property.Value;
+            else if (property.NameEquals("originalTimestamp"u8)) raw.OriginalTimestamp = property.Value;
         }
 
         return raw;
@@ -402,7 +408,7 @@ internal sealed partial class EventMapper(IngestOptions options)
     {
         public JsonElement Type, MessageId, EventId, AnonymousId, UserId, Timestamp, SentAt, Event, Properties, Context, Url, Referrer, Title;
         public JsonElement Traits, Source, Email, ChatId, AgentId, Channel, Author, Text, Rating, OrderId, Total, Amount, Currency, Coupon;
-        public JsonElement Name, GroupId, PreviousId;
+        public JsonElement Name, GroupId, PreviousId, Category, OriginalTimestamp;
     }
 
     private struct Fields

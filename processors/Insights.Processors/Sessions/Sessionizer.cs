@@ -376,6 +376,12 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
         {
             ApplyPageview(session, input, at);
         }
+        else if (e.Type == EventTypes.Group && DeclaredCompany.Of(e.Properties) is var (companyId, companyName, companyDomain))
+        {
+            // The site's own word for the visitor's account (a Segment group call) outranks the guess from the network:
+            // the visit is the declared company's from here on (a later page view from an office network keeps it).
+            (session.CompanyId, session.CompanyName, session.CompanyDomain) = (companyId, companyName, companyDomain);
+        }
         else if (e.Type == EventTypes.Track && e.Name == EngagementEvent)
         {
             session.EngagedMs += EngagedMs(e.Properties);

@@ -41,11 +41,12 @@ public sealed record VisitorResponse(
 public sealed record VisitorEvent(
     string EventId,
     [property: Description("pageview, track, identify, chat_*, order ...")] string Type,
-    [property: Description("Custom event name (track).")] string? Name,
+    [property: Description("Custom event name (track); the page's or screen's name for a named page view or screen (Segment's page(\"Pricing\")).")] string? Name,
     DateTimeOffset Timestamp,
     string? Path,
     string? Title,
-    [property: Description("The visit the event belongs to.")] string? SessionId);
+    [property: Description("The visit the event belongs to.")] string? SessionId,
+    [property: Description("The page's or screen's category, when the sender named one (Segment's page(\"Docs\", \"Pricing\")).")] string? Category = null);
 
 public sealed class VisitorQueryHandler(VisitorStore store, IOptions<QueryApiOptions> options)
     : IQueryHandler<VisitorQuery, QueryOutcome<VisitorResponse>>
@@ -107,7 +108,8 @@ public sealed class VisitorStore(ReportsDatabase database)
 
     // The bloom filter on anonymous_id (migration 0003) lets this skip the site's other visitors' granules.
     private const string EventsSql = """
-        SELECT event_id, type, name, toUnixTimestamp64Milli(timestamp), path, title, session_id
+        SELECT event_id, type, name, toUnixTimestamp64Milli(timestamp), path, title, session_id,
+               if(type IN ('pageview', 'screen'), JSONExtractString(properties, 'category'), '') AS category
         FROM events FINAL
         WHERE site_id = {site:String} AND anonymous_id = {id:String} AND bot_reason = ''
         ORDER BY timestamp DESC, event_id
@@ -123,7 +125,7 @@ public sealed class VisitorStore(ReportsDatabase database)
         var recent = database.QueryAsync("visitor.events", EventsSql, Parameters(site, id, limit, events),
             r => new VisitorEvent(r.GetString(0), r.GetString(1), Optional(r.GetString(2)),
                 TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(r.GetValue(3), CultureInfo.InvariantCulture)), zone),
-                Optional(r.GetString(4)), Optional(r.GetString(5)), Optional(r.GetString(6))),
+                Optional(r.GetString(4)), Optional(r.GetString(5)), Optional(r.GetString(6)), Optional(r.GetString(7))),
             cancellationToken);
         await Task.WhenAll(totals, sessions, recent);
 
