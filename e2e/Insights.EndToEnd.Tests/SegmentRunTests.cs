@@ -12,7 +12,7 @@ namespace Insights.EndToEnd.Tests;
 /// Issue 13 §1 through <c>scripts/run.sh</c>, as a site that already runs Segment-compatible SDKs meets it: a partner
 /// provisions a client, the client points the real <c>@segment/analytics-node</c> (browser side, write key) and
 /// <c>@rudderstack/rudder-sdk-node</c> (back end, server key, gzip) at ingest with only the host changed, and the
-/// query API reports what they sent: the named page with its category, the visitor's own company from a group call in
+/// query API reports what they sent: the named page with its category, the visitor's own company from the back end's group call in
 /// the company list, and the order's path reaching the anonymous visit through alias.
 /// </summary>
 public sealed class SegmentRunTests(ITestOutputHelper output)
@@ -87,6 +87,8 @@ public sealed class SegmentRunTests(ITestOutputHelper output)
             var acme = companies.GetProperty("companies").EnumerateArray().Single(x => x.GetProperty("name").GetString() == $"Acme Bäckerei {run}");
             Assert.Equal(("acme-baeckerei.example", 1L, 1L), (acme.GetProperty("domain").GetString(), acme.GetProperty("visitors").GetInt64(), acme.GetProperty("visits").GetInt64()));
             Assert.DoesNotContain(companies.GetProperty("companies").EnumerateArray(), x => x.GetProperty("name").GetString()!.Contains("forged", StringComparison.Ordinal));
+            // The page's own group call (public write key) named no company.
+            Assert.DoesNotContain(companies.GetProperty("companies").EnumerateArray(), x => x.GetProperty("name").GetString()!.StartsWith("Claimed", StringComparison.Ordinal));
 
             // Alias joined the anonymous visitor and the user the back end knows: the order's path is one person's,
             // and reaches the pricing page seen before signing up. The forged order does not exist.

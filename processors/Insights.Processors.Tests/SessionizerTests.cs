@@ -223,7 +223,7 @@ public sealed class SessionizerTests
     }
 
     [Fact]
-    public void A_group_call_makes_the_visit_its_declared_companys_over_the_network_and_without_a_name_changes_nothing()
+    public void A_server_keys_group_call_makes_the_visit_its_declared_companys_over_the_network_and_without_a_name_or_from_a_public_key_changes_nothing()
     {
         var run = new Harness();
         var office = new VisitAttributes(null, null,
@@ -235,12 +235,18 @@ public sealed class SessionizerTests
             run.Event(EventTypes.Group, T0.AddMinutes(1), properties: """{"groupId":"g-1","name":"  Zoë's Bakery ","website":"https://WWW.Zoes-Bakery.example/about"}"""),
             run.View("/pricing", T0.AddMinutes(2), attributes: office),
             run.Event(EventTypes.Group, T0.AddMinutes(3), properties: """{"groupId":"g-2","industry":"Food"}"""),
-            run.Event(EventTypes.Group, T0.AddMinutes(4), visitor: "v2", properties: """{"groupId":"g-3","name":"Acme","domain":"javascript:alert(1)"}"""));
+            run.Event(EventTypes.Group, T0.AddMinutes(4), visitor: "v2", properties: """{"groupId":"g-3","name":"Acme","domain":"javascript:alert(1)"}"""),
+            // The public write key's group (the browser's, or anyone's who read the page) names no company.
+            run.Event(EventTypes.Group, T0.AddMinutes(5), visitor: "v3", properties: """{"groupId":"g-4","name":"Microsoft","domain":"microsoft.com"}"""
+                ) with { EventId = EventIds.PublicPrefix + "forged" },
+            run.View("/", T0.AddMinutes(5), visitor: "v3"));
 
         var session = Assert.Single(run.Stored());
         Assert.Equal((CompanyIds.Of("Zoë's Bakery"), "Zoë's Bakery", "zoes-bakery.example"), (session.CompanyId, session.CompanyName, session.CompanyDomain));
         var other = Assert.Single(run.Stored("v2"));
         Assert.Equal((CompanyIds.Of("Acme"), "Acme", ""), (other.CompanyId, other.CompanyName, other.CompanyDomain));
+        var browser = Assert.Single(run.Stored("v3"));
+        Assert.Equal(("", ""), (browser.CompanyId, browser.CompanyName));
     }
 
     [Fact]

@@ -22,15 +22,16 @@ public enum TrustLevel
 /// </summary>
 public static class Trust
 {
-    public const string PublicIdPrefix = "pub:";
-    public const string ServerIdPrefix = "srv:";
+    public const string PublicIdPrefix = EventIds.PublicPrefix;
+    public const string ServerIdPrefix = EventIds.ServerPrefix;
 
     public static TrustLevel Of(KeyKind kind) => kind == KeyKind.Server ? TrustLevel.Server : TrustLevel.Public;
 
     /// <summary>
     /// Page views, custom events and identify: what a browser says about its own visit (and all the tracker sends).
     /// Segment's browser and app SDKs also send screen, group and alias with the public write key, and each says no more
-    /// than identify already may: a screen is an app's page view, group names the visitor's own account, alias links two
+    /// than identify already may: a screen is an app's page view, group names the visitor's own account (kept, but only a server key's group
+    /// makes the visit that company's: see the sessionizer), alias links two
     /// ids of the sender itself (a forger could as well send identify with both ids). Orders, refunds, cancellations and
     /// chats are money and conversations, which only the shop or the chat platform can vouch for.
     /// </summary>

@@ -376,10 +376,12 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
         {
             ApplyPageview(session, input, at);
         }
-        else if (e.Type == EventTypes.Group && DeclaredCompany.Of(e.Properties) is var (companyId, companyName, companyDomain))
+        else if (e.Type == EventTypes.Group && !EventIds.IsPublic(e.EventId) && DeclaredCompany.Of(e.Properties) is var (companyId, companyName, companyDomain))
         {
-            // The site's own word for the visitor's account (a Segment group call) outranks the guess from the network:
-            // the visit is the declared company's from here on (a later page view from an office network keeps it).
+            // The site's own word for the visitor's account (a Segment group call from its back end) outranks the guess
+            // from the network: the visit is the declared company's from here on (a later page view from an office network
+            // keeps it). A browser's group call is kept as an event but names no company: the public write key is in every
+            // page, so anyone could make their visit "Microsoft" in a partner's list of corporate visitors.
             (session.CompanyId, session.CompanyName, session.CompanyDomain) = (companyId, companyName, companyDomain);
         }
         else if (e.Type == EventTypes.Track && e.Name == EngagementEvent)

@@ -23,11 +23,8 @@ async function browser() {
   });
   segment.track({ anonymousId, event: 'Trial Started', properties: { plan: 'Pro', revenue: 49.5, currency: 'EUR' } });
   segment.screen({ anonymousId, category: 'Account', name: 'Settings', properties: { tab: 'billing' } });
-  // The visitor's own account: its traits make the visit the company's in the company view.
-  segment.group({
-    anonymousId, groupId: `acme-${run}`,
-    traits: { name: `Acme Bäckerei ${run}`, website: 'https://www.acme-baeckerei.example/about', industry: 'Food', employees: 42 },
-  });
+  // A page's own group call is kept as an event but names no company: anyone can send it with the public write key.
+  segment.group({ anonymousId, groupId: `claimed-${run}`, traits: { name: `Claimed in the page ${run}`, domain: 'claimed.example' } });
   await segment.closeAndFlush({ timeout: 20000 });
 }
 
@@ -37,6 +34,12 @@ async function backEnd() {
     errorHandler: (e) => print({ sdk: 'rudderstack', error: String(e.response?.status ?? e.message ?? e) }),
   });
   const sent = (err) => print(err ? { sdk: 'rudderstack', error: String(err.message ?? err) } : { sdk: 'rudderstack', status: 200 });
+  // The visitor's own account, vouched for by the back end (server key) for the browser's anonymous id: its traits
+  // make the visit the company's in the company view.
+  rudder.group({
+    anonymousId, groupId: `acme-${run}`,
+    traits: { name: `Acme Bäckerei ${run}`, website: 'https://www.acme-baeckerei.example/about', industry: 'Food', employees: 42 },
+  });
   rudder.identify({ userId, traits: { name: 'Zoë Example', email: `zoe-${run}@acme-baeckerei.example`, plan: 'Pro' } });
   rudder.alias({ previousId: anonymousId, userId });
   rudder.page({ userId, name: 'Checkout', category: 'Shop', properties: { url: 'https://shop.example/checkout', title: 'Checkout' } });
