@@ -49,7 +49,7 @@ public sealed partial class AlertsRunTests
         try
         {
             await using var script = RunScript.Start(environment);
-            await script.WaitForLineAsync(RunningLine(), TimeSpan.FromSeconds(150));
+            await script.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
             var visitor = $"alert-{Guid.NewGuid():N}";
             var stranger = $"stranger-{Guid.NewGuid():N}";
 
@@ -125,9 +125,6 @@ public sealed partial class AlertsRunTests
         using var response = await http.PostAsync(new Uri("/v1/events", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"), Ct);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
     }
-
-    [GeneratedRegex(@"^\[run\] Insights is running:")]
-    private static partial Regex RunningLine();
 
     [GeneratedRegex("^t=[0-9]+,v1=[0-9a-f]{64}$")]
     private static partial Regex SignatureHeader();

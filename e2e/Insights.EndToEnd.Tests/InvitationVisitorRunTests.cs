@@ -31,7 +31,7 @@ public sealed partial class InvitationVisitorRunTests
         try
         {
             await using var script = RunScript.Start(RunScript.Environment(ports, state.FullName));
-            await script.WaitForLineAsync(RunningLine(), TimeSpan.FromSeconds(150));
+            await script.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
             var channel = $"{query}/v1/sites/{SystemFixture.Site}/visitor/invitations";
 
             using var playwright = await Playwright.CreateAsync();
@@ -145,7 +145,4 @@ public sealed partial class InvitationVisitorRunTests
         Assert.Equal(status, response.StatusCode);
         return problem.GetProperty("reason").GetString()!;
     }
-
-    [GeneratedRegex(@"^\[run\] Insights is running:")]
-    private static partial Regex RunningLine();
 }

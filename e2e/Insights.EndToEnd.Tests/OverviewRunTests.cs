@@ -25,7 +25,7 @@ public sealed partial class OverviewRunTests
         try
         {
             await using var script = RunScript.Start(RunScript.Environment(ports, state.FullName));
-            await script.WaitForLineAsync(RunningLine(), TimeSpan.FromSeconds(150));
+            await script.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
             var now = DateTimeOffset.UtcNow;
 
             // a: from Google, / then /pricing a minute later (60 s); b: a newsletter link, one page (a bounce); c: direct, one page.
@@ -112,7 +112,4 @@ public sealed partial class OverviewRunTests
         client.DefaultRequestHeaders.Add("X-Insights-Key", key); // ingest reads this header; the query API either
         return client;
     }
-
-    [GeneratedRegex(@"^\[run\] Insights is running:")]
-    private static partial Regex RunningLine();
 }

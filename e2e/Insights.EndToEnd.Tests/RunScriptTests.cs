@@ -36,7 +36,7 @@ public sealed partial class RunScriptTests
             environment["Sites__0__LiveChatWebhookSecret"] = LiveChatSecret;
             await using var script = RunScript.Start(environment, "--demo");
 
-            await script.WaitForLineAsync(RunningLine(), TimeSpan.FromSeconds(150));
+            await script.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
             Assert.Contains("Skipping the build", script.Output, StringComparison.Ordinal);
             Assert.DoesNotContain("Restoring and building", script.Output, StringComparison.Ordinal);
 
@@ -174,9 +174,6 @@ public sealed partial class RunScriptTests
             return false;
         }
     }
-
-    [GeneratedRegex(@"^\[run\] Insights is running:")]
-    private static partial Regex RunningLine();
 
     // e.g. "[demo] demo: 27 events sent, ...; query API, last 24 h: 23 page views, 19 visitors; goals completed: pricing 2, ..."
     [GeneratedRegex(@"^\[demo\] demo: .*query API, last 24 h: [1-9][\d,]* page views, [1-9][\d,]* visitors; goals completed: pricing \d")]

@@ -33,7 +33,7 @@ public sealed partial class ScaleOutRunTests(ITestOutputHelper output)
         try
         {
             await using var script = RunScript.Start(RunScript.Environment(ports, state.FullName));
-            await script.WaitForLineAsync(RunningLine(), TimeSpan.FromSeconds(150));
+            await script.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
 
             // The settings run.sh gives its services, as an operator would copy them for another instance.
             var stack = File.ReadAllLines(Path.Combine(state.FullName, "devstack.env"))
@@ -150,7 +150,4 @@ public sealed partial class ScaleOutRunTests(ITestOutputHelper output)
         await Task.Delay(2000, Ct); // a doubled batch would land within a batch interval or two
         return await Page();
     }
-
-    [GeneratedRegex(@"^\[run\] Insights is running:")]
-    private static partial Regex RunningLine();
 }
