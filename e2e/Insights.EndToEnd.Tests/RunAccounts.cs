@@ -98,16 +98,39 @@ internal static partial class RunAccounts
     internal sealed class Session : IDisposable
     {
         private readonly HttpClient http;
+        private readonly CookieContainer cookies;
+        private (string Header, string? Token)? csrf;
 
-        public Session(Uri address) =>
-            http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+        public Session(Uri address)
+            : this(address, new CookieContainer())
+        {
+        }
+
+        private Session(Uri address, CookieContainer cookies)
+        {
+            this.cookies = cookies;
+            http = new HttpClient(new HttpClientHandler { CookieContainer = cookies }) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+        }
 
         public List<string> SentBodies { get; } = [];
 
         public async Task CsrfAsync()
         {
-            var csrf = await JsonAsync(HttpMethod.Get, "/v1/auth/csrf");
-            http.DefaultRequestHeaders.Add(csrf.GetProperty("headerName").GetString()!, csrf.GetProperty("token").GetString());
+            var answer = await JsonAsync(HttpMethod.Get, "/v1/auth/csrf");
+            csrf = (answer.GetProperty("headerName").GetString()!, answer.GetProperty("token").GetString());
+            http.DefaultRequestHeaders.Add(csrf.Value.Header, csrf.Value.Token);
+        }
+
+        /// <summary>The same browser (its cookies and CSRF token) talking to another instance of the query API.</summary>
+        public Session On(Uri address)
+        {
+            var other = new Session(address, cookies) { csrf = csrf };
+            if (csrf is { } token)
+            {
+                other.http.DefaultRequestHeaders.Add(token.Header, token.Token);
+            }
+
+            return other;
         }
 
         public async Task<JsonElement> JsonAsync(HttpMethod method, string path, object? body = null, HttpStatusCode expected = HttpStatusCode.OK)
@@ -123,7 +146,7 @@ internal static partial class RunAccounts
             using var response = await http.SendAsync(request, Ct);
             var text = await response.Content.ReadAsStringAsync(Ct);
             Assert.True(response.StatusCode == expected, $"{method} {path}: {(int)response.StatusCode} {text}");
-            return JsonSerializer.Deserialize<JsonElement>(text);
+            return text.Length == 0 ? default : JsonSerializer.Deserialize<JsonElement>(text);
         }
 
         public void Dispose() => http.Dispose();
