@@ -75,4 +75,42 @@ public sealed class RuleSettingsTests(DashboardSystem system)
             }
         }
     }
+
+    [Fact]
+    public async Task An_alert_rule_with_a_local_webhook_is_stored_its_secret_shown_once_and_it_is_removed_on_the_page()
+    {
+        using var api = await system.SignInToApiAsync(DashboardSystem.OwnerEmail, DashboardSystem.OwnerPassword);
+        var name = "Hot leads " + Guid.NewGuid().ToString("N")[..6];
+        await using var browser = await Browser.LaunchAsync();
+        var page = await browser.NewPageAsync();
+        await Browser.SignInAsync(page, system.Dashboard, DashboardSystem.OwnerEmail, DashboardSystem.OwnerPassword, $"/sites/{Site}/settings");
+        var form = page.Locator("#alert-rule-form");
+        await form.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
+        await form.GetByLabel("Fires when").SelectOptionAsync("lead_score");
+        await form.GetByLabel("Lowest score").FillAsync("40");
+        await form.GetByLabel("Send to").SelectOptionAsync("webhook");
+        await form.GetByLabel("URL").FillAsync("http://127.0.0.1:9/insights-hook"); // the test system allows private receivers
+        await form.GetByRole(AriaRole.Button, new() { Name = "Save alert rule" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#settings-status")).ToContainTextAsync("saved");
+        var secret = (await page.Locator(".alert-secret").TextContentAsync())!.Trim();
+        Assert.StartsWith("iws_", secret, StringComparison.Ordinal);
+        await Browser.AssertAccessibleAsync(page);
+
+        var stored = (await api.GetAsync($"/v1/sites/{Site}/alert-rules")).GetProperty("rules").EnumerateArray()
+            .Single(r => r.GetProperty("name").GetString() == name);
+        Assert.Equal("lead_score", stored.GetProperty("kind").GetString());
+        Assert.Equal(40, stored.GetProperty("minScore").GetInt32());
+        var destination = stored.GetProperty("destinations").EnumerateArray().Single();
+        Assert.Equal("http://127.0.0.1:9/insights-hook", destination.GetProperty("url").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, destination.GetProperty("secret").ValueKind); // the API never shows it again
+
+        await page.GotoAsync(new Uri(system.Dashboard, $"/sites/{Site}/settings").ToString());
+        await Assertions.Expect(page.Locator("#alert-rule-list tbody tr", new() { HasText = name })).ToContainTextAsync("lead score reaches 40");
+        await Assertions.Expect(page.Locator(".alert-secret")).ToHaveCountAsync(0); // shown once
+
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Remove alert rule {name}" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#settings-status")).ToContainTextAsync("removed");
+        var left = (await api.GetAsync($"/v1/sites/{Site}/alert-rules")).GetProperty("rules").EnumerateArray();
+        Assert.DoesNotContain(left, r => r.GetProperty("name").GetString() == name);
+    }
 }

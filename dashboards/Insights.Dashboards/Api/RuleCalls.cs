@@ -32,3 +32,40 @@ public sealed record InvitationRule(
     DateTimeOffset? ActiveFrom,
     DateTimeOffset? ActiveUntil,
     int DeclineCooldownDays = 7);
+
+/// <summary>The Settings page's alert-rule calls (docs/alerts.md): the whole list is read and replaced at once.</summary>
+public static class AlertCalls
+{
+    public static Task<AlertRuleList> AlertRulesAsync(this QueryApiClient api, string site, CancellationToken cancellationToken) =>
+        api.GetAsync<AlertRuleList>(QueryApiClient.Path("/v1/sites/{0}/alert-rules", site), cancellationToken);
+
+    /// <summary>Replaces the list; the answer carries a webhook's signing secret once, when created or rotated.</summary>
+    public static async Task<AlertRuleList?> PutAlertRulesAsync(this QueryApiClient api, string site, IReadOnlyList<AlertRuleInput> rules, CancellationToken cancellationToken) =>
+        (await api.SendAsync(HttpMethod.Put, QueryApiClient.Path("/v1/sites/{0}/alert-rules", site), new { rules }, cancellationToken))
+            ?.Deserialize<AlertRuleList>(QueryApiClient.Json);
+
+    public static Task<AlertDeliveryList> AlertDeliveriesAsync(this QueryApiClient api, string site, CancellationToken cancellationToken) =>
+        api.GetAsync<AlertDeliveryList>(QueryApiClient.Path("/v1/sites/{0}/alerts/deliveries", site) + "?limit=20", cancellationToken);
+
+    public static Task<JsonElement?> RetryAlertDeliveryAsync(this QueryApiClient api, string site, string delivery, CancellationToken cancellationToken) =>
+        api.SendAsync(HttpMethod.Post, QueryApiClient.Path("/v1/sites/{0}/alerts/deliveries/{1}/retry", site, delivery), null, cancellationToken);
+}
+
+public sealed record AlertRuleList(string? Site, IReadOnlyList<AlertRule> Rules);
+
+public sealed record AlertRule(string Id, string? Name, string Kind, bool Enabled, int? MinScore, int? MinVisits, IReadOnlyList<string>? IntentPaths, IReadOnlyList<AlertDestination> Destinations)
+{
+    /// <summary>This rule as the PUT takes it, keeping every destination's URL and secret (url null, same id and kind).</summary>
+    public AlertRuleInput AsInput(string? rotate = null) => new(Id, Name, Kind, Enabled, MinScore, MinVisits, IntentPaths,
+        [.. Destinations.Select(d => new AlertDestinationInput(d.Id, d.Kind, null, d.Id == rotate))]);
+}
+
+public sealed record AlertDestination(string Id, string Kind, string? Url, string? SecretHint, string? Secret);
+
+public sealed record AlertRuleInput(string Id, string? Name, string Kind, bool Enabled, int? MinScore, int? MinVisits, IReadOnlyList<string>? IntentPaths, IReadOnlyList<AlertDestinationInput> Destinations);
+
+public sealed record AlertDestinationInput(string Id, string Kind, string? Url, bool RotateSecret = false);
+
+public sealed record AlertDeliveryList(string? Site, IReadOnlyList<AlertDelivery> Deliveries);
+
+public sealed record AlertDelivery(Guid Id, string RuleId, string DestinationKind, string Status, int Attempts, DateTimeOffset CreatedAt, int? LastStatusCode, string? LastError);
