@@ -24,7 +24,7 @@ public sealed class RuleSettingsTests(DashboardSystem system)
             var page = await browser.NewPageAsync();
             await Browser.SignInAsync(page, system.Dashboard, DashboardSystem.OwnerEmail, DashboardSystem.OwnerPassword, $"/sites/{Site}/settings");
             var form = page.Locator("#rule-form");
-            await form.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
+            await form.GetByLabel("Rule name").FillAsync(name);
             await form.GetByLabel("Action").SelectOptionAsync("suggest");
             await form.GetByLabel("Message").FillAsync("Fragen zum Preis? 価格");
             await form.GetByLabel("Conditions must").SelectOptionAsync("all");
@@ -53,7 +53,7 @@ public sealed class RuleSettingsTests(DashboardSystem system)
             await Browser.ScreenshotAsync(page, "settings-invitation-rules");
 
             // Hostile: a 600-character message on an auto-invitation; the API's own message is shown, nothing stored.
-            await form.GetByLabel("Name", new() { Exact = true }).FillAsync("Long " + suffix);
+            await form.GetByLabel("Rule name").FillAsync("Long " + suffix);
             await form.GetByLabel("Action").SelectOptionAsync("auto_invite");
             await form.GetByLabel("Message").FillAsync(new string('x', 600));
             await form.GetByRole(AriaRole.Button, new() { Name = "Save rule" }).ClickAsync();
@@ -85,7 +85,7 @@ public sealed class RuleSettingsTests(DashboardSystem system)
         var page = await browser.NewPageAsync();
         await Browser.SignInAsync(page, system.Dashboard, DashboardSystem.OwnerEmail, DashboardSystem.OwnerPassword, $"/sites/{Site}/settings");
         var form = page.Locator("#alert-rule-form");
-        await form.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
+        await form.GetByLabel("Alert rule name").FillAsync(name);
         await form.GetByLabel("Fires when").SelectOptionAsync("lead_score");
         await form.GetByLabel("Lowest score").FillAsync("40");
         await form.GetByLabel("Send to").SelectOptionAsync("webhook");
