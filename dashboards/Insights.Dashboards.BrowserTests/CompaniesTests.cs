@@ -12,20 +12,21 @@ public sealed class CompaniesTests(DashboardSystem system, ITestOutputHelper out
     [Fact]
     public async Task An_owner_finds_a_company_with_the_APIs_score_searches_and_reads_its_visits()
     {
-        await Events.PageViewsAsync(system.Ingest, system.ServerKeys[DashboardSystem.AcmeSite], "co-visitor-1", Company.Ip, "/", "/pricing", "/contact");
-        using var owner = await system.SignInToApiAsync(DashboardSystem.OwnerEmail, DashboardSystem.OwnerPassword);
+        var client = await system.NewClientAsync("companies");
+        await Events.PageViewsAsync(system.Ingest, client.ServerKey, "co-visitor-1", Company.Ip, "/", "/pricing", "/contact");
+        using var owner = await system.SignInToApiAsync(client.OwnerEmail, client.OwnerPassword);
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
         var range = $"from={today.AddDays(-29):yyyy-MM-dd}&to={today.AddDays(1):yyyy-MM-dd}";
         var company = await Eventually.ElementAsync(async () =>
         {
-            var list = await owner.GetAsync($"/v1/sites/{DashboardSystem.AcmeSite}/companies?{range}&limit=25");
+            var list = await owner.GetAsync($"/v1/sites/{client.Site}/companies?{range}&limit=25");
             return list.GetProperty("companies").EnumerateArray().Where(c => c.GetProperty("name").GetString() == Company.Name)
-                .Select(c => (JsonElement?)c).FirstOrDefault() is { } found && found.GetProperty("pageViews").GetInt64() >= 3 ? found : null;
-        }, "the company report to show Initech");
+                .Select(c => (JsonElement?)c).FirstOrDefault() is { } found && found.GetProperty("pageViews").GetInt64() == 3 && found.GetProperty("visits").GetInt64() == 1 ? found : null;
+        }, "the company report to show Initech with its one visit of three pages", TimeSpan.FromSeconds(180));
 
         await using var browser = await Browser.LaunchAsync();
         var page = await browser.NewPageAsync();
-        await Browser.SignInAsync(page, system.Dashboard, DashboardSystem.OwnerEmail, DashboardSystem.OwnerPassword, $"/sites/{DashboardSystem.AcmeSite}/companies");
+        await Browser.SignInAsync(page, system.Dashboard, client.OwnerEmail, client.OwnerPassword, $"/sites/{client.Site}/companies");
         await Browser.AssertFirstPaintAsync(page, "Companies", output);
         var row = page.Locator("table.companies tbody tr").Filter(new() { HasTextString = Company.Name });
         await Assertions.Expect(row.Locator(".score")).ToHaveTextAsync(company.GetProperty("score").GetInt32().ToString(CultureInfo.InvariantCulture));
@@ -47,7 +48,7 @@ public sealed class CompaniesTests(DashboardSystem system, ITestOutputHelper out
         await Assertions.Expect(page.GetByText("No companies visited")).ToBeVisibleAsync();
 
         // The timeline: the visit with its pages in order.
-        await page.GotoAsync(new Uri(system.Dashboard, $"/sites/{DashboardSystem.AcmeSite}/companies").ToString());
+        await page.GotoAsync(new Uri(system.Dashboard, $"/sites/{client.Site}/companies").ToString());
         await page.GetByRole(AriaRole.Link, new() { Name = Company.Name }).ClickAsync();
         await Assertions.Expect(page.Locator("h1")).ToContainTextAsync(Company.Name);
         await Assertions.Expect(page.Locator(".timeline")).ToContainTextAsync("/ → /pricing → /contact");
