@@ -3,8 +3,9 @@ using Microsoft.Playwright;
 namespace Insights.Dashboards.BrowserTests;
 
 /// <summary>
-/// The Settings page's invitation rules as an owner uses them: a rule added through the form is what the API then
-/// returns, a hostile one is refused with the API's own message and nothing stored, and a removed one is gone.
+/// The Settings page's invitation and alert rules as an owner uses them: a rule added through the form is what the API
+/// then returns, a hostile one is refused with the API's own message and nothing stored, and a removed one is gone.
+/// Each test has a client of its own: its rules never reach another test's visitors.
 /// </summary>
 public sealed class RuleSettingsTests(DashboardSystem system)
 {
