@@ -40,7 +40,8 @@ public sealed partial class DashboardSystem : IAsyncLifetime
     public Uri Query { get; private set; } = null!;
     public Uri Ingest { get; private set; } = null!;
     public string Partner { get; private set; } = "";
-    public Dictionary<string, string> ServerKeys { get; } = [];
+    /// <summary>The shared clients' server keys (set once, before any test runs).</summary>
+    public IReadOnlyDictionary<string, string> ServerKeys { get; private set; } = new Dictionary<string, string>();
 
     /// <summary>Everything run.sh printed so far (for failure messages).</summary>
     public string Output => script?.Output ?? "";
@@ -77,8 +78,13 @@ public sealed partial class DashboardSystem : IAsyncLifetime
             .Single(m => m.GetProperty("scope").GetString() == "partner").GetProperty("scopeId").GetString()!;
         await agency.CsrfAsync();
 
-        await ProvisionAsync(agency, "Acme Ltd", OwnerEmail, AcmeSite, "Acme shop", OwnerPassword);
-        await ProvisionAsync(agency, "Globex Corporation", GlobexOwnerEmail, GlobexSite, "Globex store", GlobexOwnerPassword);
+        var acme = await ProvisionAsync(agency, "Acme Ltd", OwnerEmail, AcmeSite, "Acme shop", OwnerPassword);
+        var globex = await ProvisionAsync(agency, "Globex Corporation", GlobexOwnerEmail, GlobexSite, "Globex store", GlobexOwnerPassword);
+        ServerKeys = new Dictionary<string, string>
+        {
+            [AcmeSite] = acme.GetProperty("serverKey").GetString()!,
+            [GlobexSite] = globex.GetProperty("serverKey").GetString()!,
+        };
     }
 
     /// <summary>
@@ -156,7 +162,6 @@ public sealed partial class DashboardSystem : IAsyncLifetime
         var client = await agency.JsonAsync(HttpMethod.Post, $"/v1/partners/{Partner}/clients",
             new { name, ownerEmail, sites = new[] { new { id = site, name = siteName } } }, System.Net.HttpStatusCode.Created);
         var created = client.GetProperty("sites")[0];
-        ServerKeys[site] = created.GetProperty("serverKey").GetString()!;
         using var owner = new ApiPerson(Query);
         await owner.JsonAsync(HttpMethod.Post, $"/v1/invitations/{InvitationToken(client.GetProperty("invitationLink").GetString()!)}/accept",
             new { password = ownerPassword, displayName = $"Owner of {name}" });
