@@ -3,6 +3,7 @@ using Insights.ControlPlane.Model;
 using Insights.ControlPlane.Store;
 using Insights.ControlPlane.Tests.Support;
 using Insights.Contracts;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,6 +32,53 @@ public abstract class StoreTests(IStoreProvider stores, ITestOutputHelper output
         Assert.Equal(1, await CatalogVersion.ReadAsync(db, Ct));
         Assert.Empty(await db.Sites.ToListAsync(Ct));
         Assert.Empty(await db.People.ToListAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Instances_sharing_the_store_share_one_data_protection_key_ring_across_restarts()
+    {
+        var connectionString = await stores.NewDatabaseAsync();
+        await ControlPlaneSchema.EnsureCurrentAsync(ControlPlaneDbFactory.For(stores.Provider, connectionString), apply: true, NullLogger.Instance, Ct);
+
+        // Each "instance" has its own service provider and connection pool, as separate processes would.
+        static ServiceProvider Instance(ControlPlaneProvider provider, string connectionString)
+        {
+            var services = new ServiceCollection();
+            services.AddSingleton<IDbContextFactory<ControlPlaneDb>>(ControlPlaneDbFactory.For(provider, connectionString));
+            services.AddDataProtection().PersistKeysToControlPlane("Insights.Test");
+            return services.BuildServiceProvider();
+        }
+
+        string sealedCookie;
+        using (var first = Instance(stores.Provider, connectionString))
+        {
+            sealedCookie = first.GetRequiredService<IDataProtectionProvider>().CreateProtector("cookie").Protect("person-42");
+        }
+
+        await using (var db = await ControlPlaneDbFactory.For(stores.Provider, connectionString).CreateDbContextAsync(Ct))
+        {
+            var key = Assert.Single(await db.DataProtectionKeys.ToListAsync(Ct));
+            Assert.StartsWith("key-", key.FriendlyName, StringComparison.Ordinal);
+        }
+
+        // Another instance, and the first one restarted: both open what the first sealed, and make no key of their own.
+        using var second = Instance(stores.Provider, connectionString);
+        Assert.Equal("person-42", second.GetRequiredService<IDataProtectionProvider>().CreateProtector("cookie").Unprotect(sealedCookie));
+        using var restarted = Instance(stores.Provider, connectionString);
+        Assert.Equal("person-42", restarted.GetRequiredService<IDataProtectionProvider>().CreateProtector("cookie").Unprotect(sealedCookie));
+
+        // Another application name is another key ring's purpose: it cannot open the cookie.
+        var stranger = new ServiceCollection();
+        stranger.AddSingleton<IDbContextFactory<ControlPlaneDb>>(ControlPlaneDbFactory.For(stores.Provider, connectionString));
+        stranger.AddDataProtection().PersistKeysToControlPlane("Another.App");
+        using var strangerProvider = stranger.BuildServiceProvider();
+        Assert.ThrowsAny<System.Security.Cryptography.CryptographicException>(() =>
+            strangerProvider.GetRequiredService<IDataProtectionProvider>().CreateProtector("cookie").Unprotect(sealedCookie));
+
+        await using (var db = await ControlPlaneDbFactory.For(stores.Provider, connectionString).CreateDbContextAsync(Ct))
+        {
+            Assert.Equal(1, await db.DataProtectionKeys.CountAsync(Ct));
+        }
     }
 
     [Fact]

@@ -37,6 +37,8 @@ public abstract class ControlPlaneDb(DbContextOptions options) : DbContext(optio
 
     public DbSet<AlertDelivery> AlertDeliveries => Set<AlertDelivery>();
 
+    public DbSet<DataProtectionKeyRow> DataProtectionKeys => Set<DataProtectionKeyRow>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
@@ -173,6 +175,13 @@ public abstract class ControlPlaneDb(DbContextOptions options) : DbContext(optio
             e.HasIndex(d => new { d.Status, d.NextAttemptAt });
             e.HasIndex(d => new { d.SiteId, d.CreatedAt });
             e.HasOne<FiredAlert>().WithMany().HasForeignKey(d => d.AlertId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<DataProtectionKeyRow>(e =>
+        {
+            e.ToTable("data_protection_keys");
+            e.Property(k => k.FriendlyName).HasMaxLength(100);
+            e.Property(k => k.Xml).HasMaxLength(16_000);
         });
     }
 }

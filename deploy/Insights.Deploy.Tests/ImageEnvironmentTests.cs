@@ -76,9 +76,13 @@ public sealed partial class ImageEnvironmentTests
         Assert.True(answer.StatusCode == HttpStatusCode.OK, $"{answer.StatusCode}: {await answer.Content.ReadAsStringAsync(Ct)}");
         Assert.Contains(answer.Headers.GetValues("Set-Cookie"), c => c.Contains("secure", StringComparison.OrdinalIgnoreCase));
 
-        // Without the proxy's word the request is plain HTTP, and no Secure cookie is handed out over it.
+        // Without the proxy's word the request is plain HTTP: no Secure cookie is handed out over it, and the answer says
+        // why (400 https_required, not a 500 from the antiforgery service).
         using var direct = await http.GetAsync(new Uri("/v1/auth/csrf", UriKind.Relative), Ct);
-        Assert.NotEqual(HttpStatusCode.OK, direct.StatusCode);
+        var refusal = await direct.Content.ReadAsStringAsync(Ct);
+        Assert.True(direct.StatusCode == HttpStatusCode.BadRequest, $"{direct.StatusCode}: {refusal}");
+        Assert.Contains("\"https_required\"", refusal, StringComparison.Ordinal);
+        Assert.False(direct.Headers.Contains("Set-Cookie"));
     }
 
     /// <summary>The runtime stage's ENV assignments (the last stage: what the container runs with).</summary>

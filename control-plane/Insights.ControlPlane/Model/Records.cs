@@ -46,3 +46,18 @@ public sealed class OutboxMail
 
     public string? LastError { get; set; }
 }
+
+/// <summary>
+/// One ASP.NET Core data-protection key (its XML), which encrypts sign-in cookies and antiforgery tokens. Kept in the
+/// shared store so every query API instance reads and writes one key ring: a cookie issued by one instance opens on the
+/// others and survives restarts, with no shared volume.
+/// </summary>
+public sealed class DataProtectionKeyRow
+{
+    public long Id { get; set; }
+
+    /// <summary>The name data protection gives the key (<c>key-{guid}</c>).</summary>
+    public string FriendlyName { get; set; } = "";
+
+    public string Xml { get; set; } = "";
+}

@@ -4,11 +4,13 @@ using System.Threading.RateLimiting;
 using Insights.ControlPlane;
 using Insights.ControlPlane.Model;
 using Insights.ControlPlane.People;
+using Insights.ControlPlane.Store;
 using Insights.QueryApi.Pipeline;
 using Insights.ServiceDefaults;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
@@ -100,6 +102,10 @@ public static class AccountsRegistration
                     "Too many sign-in attempts from this address; wait a minute and try again."), rejected.HttpContext).ExecuteAsync(rejected.HttpContext));
             };
         });
+
+        // Cookies and antiforgery tokens are encrypted with data-protection keys kept in the control-plane store: every
+        // instance shares them, so a session opened on one instance works on all, and across restarts.
+        services.AddDataProtection().PersistKeysToControlPlane("Insights.QueryApi");
 
         services.AddAntiforgery(options =>
         {

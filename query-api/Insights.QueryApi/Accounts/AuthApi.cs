@@ -7,6 +7,7 @@ using Insights.QueryApi.Apis;
 using Insights.QueryApi.Pipeline;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -156,9 +157,20 @@ public static class AuthApi
         return TypedResults.NoContent();
     }
 
-    public static IResult Csrf(HttpContext context, IAntiforgery antiforgery)
+    public static IResult Csrf(HttpContext context, IAntiforgery antiforgery, IOptions<AntiforgeryOptions> options)
     {
+        ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(antiforgery);
+        ArgumentNullException.ThrowIfNull(options);
+        // Outside Development the token's cookie is Secure only; over plain HTTP the antiforgery service would throw (a 500)
+        // and a browser would drop the cookie anyway. Say what is wrong instead.
+        if (options.Value.Cookie.SecurePolicy == CookieSecurePolicy.Always && !context.Request.IsHttps)
+        {
+            return Answer(new QueryProblem(StatusCodes.Status400BadRequest, "https_required", "Sign-in needs HTTPS",
+                "The session and CSRF cookies are Secure: reach the query API over https, or behind a TLS proxy that sends " +
+                "X-Forwarded-Proto with ASPNETCORE_FORWARDEDHEADERS_ENABLED=true (docs/production.md)."), context);
+        }
+
         var tokens = antiforgery.GetAndStoreTokens(context);
         return TypedResults.Ok(new CsrfView(AccountsRegistration.CsrfHeaderName, tokens.RequestToken!));
     }

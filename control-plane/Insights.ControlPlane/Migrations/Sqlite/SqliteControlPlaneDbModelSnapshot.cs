@@ -196,6 +196,27 @@ namespace Insights.ControlPlane.Migrations.Sqlite
                         });
                 });
 
+            modelBuilder.Entity("Insights.ControlPlane.Model.DataProtectionKeyRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasMaxLength(16000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("data_protection_keys", (string)null);
+                });
+
             modelBuilder.Entity("Insights.ControlPlane.Model.FiredAlert", b =>
                 {
                     b.Property<string>("Id")
