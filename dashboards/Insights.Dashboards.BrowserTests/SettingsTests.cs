@@ -83,10 +83,10 @@ public sealed partial class SettingsTests(DashboardSystem system)
         await page.GetByRole(AriaRole.Button, new() { Name = "Save site" }).ClickAsync();
         await Assertions.Expect(page.Locator("#settings-error")).ToContainTextAsync("Not accepted");
         Assert.Equal("UTC", (await api.GetAsync($"/v1/sites/{client.Site}/settings")).GetProperty("timeZone").GetString());
-        await page.GetByLabel("Site name").FillAsync("Acme shop – Grüße");
+        await page.GetByLabel("Site name").FillAsync("Laden für Grüße – ✓");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save site" }).ClickAsync();
         await Assertions.Expect(page.Locator("#settings-status")).ToContainTextAsync("Site saved");
-        Assert.Equal("Acme shop – Grüße", (await api.GetAsync($"/v1/sites/{client.Site}/settings")).GetProperty("name").GetString());
+        Assert.Equal("Laden für Grüße – ✓", (await api.GetAsync($"/v1/sites/{client.Site}/settings")).GetProperty("name").GetString());
 
         // A goal with a non-ASCII name: stored as typed, under an id made from it.
         await page.GetByLabel("Name", new() { Exact = true }).FillAsync("Anfrage gesendet – Grüße");
