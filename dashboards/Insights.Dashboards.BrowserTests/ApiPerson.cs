@@ -62,8 +62,6 @@ public static class Events
     /// <summary>Page views of one visitor, one per path, a few seconds apart, ending now; all accepted or the test fails.</summary>
     public static async Task PageViewsAsync(Uri ingest, string serverKey, string visitor, string ip, params string[] paths)
     {
-        using var http = new HttpClient { BaseAddress = ingest, Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Add("X-Insights-Key", serverKey);
         var start = DateTimeOffset.UtcNow.AddSeconds(-5 * paths.Length);
         var batch = paths.Select((path, i) => new
         {
@@ -77,10 +75,20 @@ public static class Events
                 page = new { url = $"https://shop.example{path}", path, title = $"Shop {path}" },
                 userAgent = PersonsChrome,
             },
-        });
-        // A client's keys reach ingest with its next catalog refresh (every second, later on a loaded machine): an
-        // unknown key just after provisioning is retried for a while, as a shop's first call would be.
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        }).ToArray();
+        await SendAsync(ingest, serverKey, batch);
+    }
+
+    /// <summary>
+    /// A batch of events (objects as the API takes them) with <paramref name="serverKey"/>; all accepted or the test fails.
+    /// A client's keys reach ingest with its next catalog refresh (every second, later on a loaded machine): an unknown
+    /// key is retried for a while, as a shop's first call would be.
+    /// </summary>
+    public static async Task SendAsync(Uri ingest, string serverKey, object batch)
+    {
+        using var http = new HttpClient { BaseAddress = ingest, Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Add("X-Insights-Key", serverKey);
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
         {
             using var response = await http.PostAsJsonAsync("/v1/events", batch, TestContext.Current.CancellationToken);

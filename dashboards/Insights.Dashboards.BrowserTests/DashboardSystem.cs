@@ -7,10 +7,11 @@ namespace Insights.Dashboards.BrowserTests;
 
 /// <summary>
 /// The whole system as a person installs it: <c>scripts/run.sh</c> on private ports, then the accounts a partner
-/// creates — <c>scripts/admin.sh init</c> for the agency, two clients provisioned over HTTP (Acme with one site, Globex
-/// with one, Initrode with one), each owner accepting their invitation with a password. The processors know three company networks
-/// (<see cref="Companies"/>; <c>Enrichment:CompanyRanges</c>), one per test class that needs one, so tests running in
-/// parallel never change each other's company figures.
+/// creates — <c>scripts/admin.sh init</c> for the agency, two clients provisioned over HTTP (Acme and Globex, one site
+/// each), each owner accepting their invitation with a password. Those two are read, never changed: a test that sends
+/// traffic or changes settings provisions a client of its own (<see cref="NewClientAsync"/>), so no test depends on
+/// another's data or timing. The processors know three company networks (<see cref="Companies"/>;
+/// <c>Enrichment:CompanyRanges</c>).
 /// </summary>
 public sealed partial class DashboardSystem : IAsyncLifetime
 {
@@ -19,12 +20,9 @@ public sealed partial class DashboardSystem : IAsyncLifetime
     public const string OwnerEmail = "owner@acme.example";
     public const string OwnerPassword = "Olga's own passphrase ünïcode";
     public const string GlobexOwnerEmail = "owner@globex.example";
+    public const string GlobexOwnerPassword = OwnerPassword + " (Globex)";
     public const string AcmeSite = "acme-shop";
     public const string GlobexSite = "globex-store";
-
-    /// <summary>A client of its own for the Overview's exact numbers: no other test sends it traffic.</summary>
-    public const string InitrodeSite = "initrode-web";
-    public const string InitrodeOwnerEmail = "owner@initrode.example";
 
     /// <summary>Companies the processors know by network: name, an address in it, its domain.</summary>
     public static readonly (string Name, string Ip, string Domain)[] Companies =
@@ -36,12 +34,14 @@ public sealed partial class DashboardSystem : IAsyncLifetime
 
     private TestProcess? script;
     private DirectoryInfo? state;
+    private int clients;
 
     public Uri Dashboard { get; private set; } = null!;
     public Uri Query { get; private set; } = null!;
     public Uri Ingest { get; private set; } = null!;
     public string Partner { get; private set; } = "";
-    public Dictionary<string, string> ServerKeys { get; } = [];
+    /// <summary>The shared clients' server keys (set once, before any test runs).</summary>
+    public IReadOnlyDictionary<string, string> ServerKeys { get; private set; } = new Dictionary<string, string>();
 
     /// <summary>Everything run.sh printed so far (for failure messages).</summary>
     public string Output => script?.Output ?? "";
@@ -67,7 +67,8 @@ public sealed partial class DashboardSystem : IAsyncLifetime
         // sign-in limit (30 a minute) that stands for one person's or one attacker's machine.
         environment["People__SignInAttemptsPerMinute"] = "1000";
         script = RunScript.Start(environment);
-        await script.WaitForLineAsync(RunningLine(), TimeSpan.FromSeconds(240));
+        // A CI machine running every test assembly at once starts the services slowly: generous, as the services' own waits are.
+        await script.WaitForLineAsync(RunningLine(), TimeSpan.FromSeconds(300));
 
         var (exit, printed) = await RunScript.AdminAsync(environment, "init", "--partner", "Agency North", "--email", PartnerEmail);
         Assert.True(exit == 0, printed);
@@ -77,9 +78,75 @@ public sealed partial class DashboardSystem : IAsyncLifetime
             .Single(m => m.GetProperty("scope").GetString() == "partner").GetProperty("scopeId").GetString()!;
         await agency.CsrfAsync();
 
-        await ProvisionAsync(agency, "Acme Ltd", OwnerEmail, AcmeSite, "Acme shop", OwnerPassword);
-        await ProvisionAsync(agency, "Globex Corporation", GlobexOwnerEmail, GlobexSite, "Globex store", OwnerPassword + " (Globex)");
-        await ProvisionAsync(agency, "Initrode", InitrodeOwnerEmail, InitrodeSite, "Initrode web", OwnerPassword);
+        var acme = await ProvisionAsync(agency, "Acme Ltd", OwnerEmail, AcmeSite, "Acme shop", OwnerPassword);
+        var globex = await ProvisionAsync(agency, "Globex Corporation", GlobexOwnerEmail, GlobexSite, "Globex store", GlobexOwnerPassword);
+        ServerKeys = new Dictionary<string, string>
+        {
+            [AcmeSite] = acme.GetProperty("serverKey").GetString()!,
+            [GlobexSite] = globex.GetProperty("serverKey").GetString()!,
+        };
+    }
+
+    /// <summary>
+    /// A new client of the partner with one site and a signed-up owner, for one test alone (<paramref name="label"/>
+    /// names it in ids and failure output). Returns once ingest takes its keys and the query API answers for its site,
+    /// so the test's first event or page never meets a service that has not yet heard of it.
+    /// </summary>
+    public async Task<Client> NewClientAsync(string label)
+    {
+        var n = Interlocked.Increment(ref clients);
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        var site = $"{label}-{n}-{suffix}".ToLowerInvariant();
+        var client = new Client(
+            $"{label} client {n} Ünïcode", site, $"{label} site {n}", $"owner-{n}-{suffix}@{label}.example".ToLowerInvariant(), $"{label}'s owner passphrase {suffix}", "", "", "");
+        using var agency = await SignInToApiAsync(PartnerEmail, PartnerPassword);
+        await agency.CsrfAsync();
+        var created = await ProvisionAsync(agency, client.Name, client.OwnerEmail, client.Site, client.SiteName, client.OwnerPassword);
+        client = client with
+        {
+            ServerKey = created.GetProperty("serverKey").GetString()!,
+            WriteKey = created.GetProperty("writeKey").GetString()!,
+            ReadKey = created.GetProperty("readKey").GetString()!,
+        };
+        await WaitUntilKnownAsync(client);
+        return client;
+    }
+
+    // Services learn of new sites and keys with their next catalog refresh (every second; later on a loaded machine).
+    private async Task WaitUntilKnownAsync(Client client)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        foreach (var (what, probe) in new (string, Func<HttpRequestMessage>)[]
+        {
+            ("the query API", () => new HttpRequestMessage(HttpMethod.Get, new Uri(Query, $"/v1/sites/{client.Site}/live"))
+            {
+                Headers = { { "Authorization", "Bearer " + client.ReadKey } },
+            }),
+            // An empty batch: whatever ingest thinks of it, it says 401 only while the key is unknown. Nothing is stored.
+            ("ingest (server key)", () => EmptyBatch(client.ServerKey)),
+            ("ingest (write key)", () => EmptyBatch(client.WriteKey)),
+        })
+        {
+            while (true)
+            {
+                using var request = probe();
+                using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+                if (response.StatusCode is not (System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.ServiceUnavailable))
+                {
+                    break;
+                }
+
+                Assert.True(DateTime.UtcNow < deadline, $"{what} did not learn of {client.Site} in time: {(int)response.StatusCode}");
+                await Task.Delay(250, TestContext.Current.CancellationToken);
+            }
+        }
+
+        HttpRequestMessage EmptyBatch(string key) => new(HttpMethod.Post, new Uri(Ingest, "/v1/events"))
+        {
+            Headers = { { "X-Insights-Key", key } },
+            Content = new StringContent("[]", System.Text.Encoding.UTF8, "application/json"),
+        };
     }
 
     /// <summary>A signed-in API session of <paramref name="email"/> (the numbers the dashboard must match).</summary>
@@ -90,14 +157,15 @@ public sealed partial class DashboardSystem : IAsyncLifetime
         return person;
     }
 
-    private async Task ProvisionAsync(ApiPerson agency, string name, string ownerEmail, string site, string siteName, string ownerPassword)
+    private async Task<JsonElement> ProvisionAsync(ApiPerson agency, string name, string ownerEmail, string site, string siteName, string ownerPassword)
     {
         var client = await agency.JsonAsync(HttpMethod.Post, $"/v1/partners/{Partner}/clients",
             new { name, ownerEmail, sites = new[] { new { id = site, name = siteName } } }, System.Net.HttpStatusCode.Created);
-        ServerKeys[site] = client.GetProperty("sites")[0].GetProperty("serverKey").GetString()!;
+        var created = client.GetProperty("sites")[0];
         using var owner = new ApiPerson(Query);
         await owner.JsonAsync(HttpMethod.Post, $"/v1/invitations/{InvitationToken(client.GetProperty("invitationLink").GetString()!)}/accept",
             new { password = ownerPassword, displayName = $"Owner of {name}" });
+        return created;
     }
 
     public async ValueTask DisposeAsync()
@@ -130,3 +198,6 @@ public sealed partial class DashboardSystem : IAsyncLifetime
     [GeneratedRegex(@"/v1/invitations/(?<token>iin_[A-Za-z0-9_-]+)")]
     private static partial Regex InvitationLink();
 }
+
+/// <summary>A client made for one test: its site, owner and keys (shown once by the API, kept here).</summary>
+public sealed record Client(string Name, string Site, string SiteName, string OwnerEmail, string OwnerPassword, string ServerKey, string WriteKey, string ReadKey);

@@ -7,27 +7,27 @@ namespace Insights.Dashboards.BrowserTests;
 
 /// <summary>
 /// The owner's money pages: chats, orders and goals sent through ingest with the shop's server key, then the Revenue,
-/// order and Goals pages must show what the query API answers for the same range and model.
+/// order and Goals pages must show what the query API answers for the same range and model. The class's tests read one
+/// client of their own, seeded once (the first test to need it waits for attribution; a failed seeding fails them all).
 /// </summary>
 public sealed class RevenueGoalsTests(DashboardSystem system)
 {
-    private const string Site = DashboardSystem.AcmeSite;
     private const decimal ChattedOrder = 120.50m;
     private const decimal UnchattedOrder = 80m;
-    private static readonly SemaphoreSlim Seeding = new(1, 1);
-    private static bool seeded;
+    private static readonly Lock Seeding = new();
+    private static Task<Client>? seeded;
 
     [Fact]
     public async Task Revenue_puts_chat_money_first_as_the_api_computes_it_and_follows_the_model_and_the_range()
     {
-        await SeedAsync();
-        using var api = await system.SignInToApiAsync(DashboardSystem.OwnerEmail, DashboardSystem.OwnerPassword);
+        var client = await SeededAsync();
+        using var api = await system.SignInToApiAsync(client.OwnerEmail, client.OwnerPassword);
         await using var browser = await Browser.LaunchAsync();
         var page = await browser.NewPageAsync();
-        await Browser.SignInAsync(page, system.Dashboard, DashboardSystem.OwnerEmail, DashboardSystem.OwnerPassword, $"/sites/{Site}/revenue");
+        await Browser.SignInAsync(page, system.Dashboard, client.OwnerEmail, client.OwnerPassword, $"/sites/{client.Site}/revenue");
 
         // Last 7 days under last chat (the defaults): the answer to "how much did chat make" is the API's, in money.
-        var week = await api.GetAsync($"/v1/sites/{Site}/sales?{Range(-6, 1)}&model=last_chat");
+        var week = await api.GetAsync($"/v1/sites/{client.Site}/sales?{Range(-6, 1)}&model=last_chat");
         var headline = page.Locator("#chat-revenue strong");
         await Assertions.Expect(headline).ToHaveAttributeAsync("data-amount", Amount(week, "chatAttributedRevenue"));
         Assert.True(week.GetProperty("chatAttributedRevenue").GetDecimal() >= ChattedOrder, week.ToString());
@@ -45,7 +45,7 @@ public sealed class RevenueGoalsTests(DashboardSystem system)
         // First chat: Anna opened the conversation, so she gets it now; the headline is the API's under that model.
         await page.GetByRole(AriaRole.Navigation, new() { Name = "Attribution model" }).GetByRole(AriaRole.Link, new() { Name = "First chat", Exact = true }).ClickAsync();
         await page.WaitForURLAsync("**model=first_chat**");
-        var first = await api.GetAsync($"/v1/sites/{Site}/sales?{Range(-6, 1)}&model=first_chat");
+        var first = await api.GetAsync($"/v1/sites/{client.Site}/sales?{Range(-6, 1)}&model=first_chat");
         await Assertions.Expect(headline).ToHaveAttributeAsync("data-amount", Amount(first, "chatAttributedRevenue"));
         await Assertions.Expect(TopAgent(page)).ToHaveTextAsync("anna");
         await Assertions.Expect(page.Locator("#chat-revenue")).ToContainTextAsync("First chat");
@@ -55,12 +55,12 @@ public sealed class RevenueGoalsTests(DashboardSystem system)
         await page.GetByRole(AriaRole.Link, new() { Name = "Today", Exact = true }).ClickAsync();
         await page.WaitForURLAsync("**range=today**");
         Assert.Contains("model=first_chat", page.Url, StringComparison.Ordinal);
-        var today = await api.GetAsync($"/v1/sites/{Site}/sales?{Range(0, 1)}&model=first_chat");
+        var today = await api.GetAsync($"/v1/sites/{client.Site}/sales?{Range(0, 1)}&model=first_chat");
         await Assertions.Expect(headline).ToHaveAttributeAsync("data-amount", Amount(today, "chatAttributedRevenue"));
         await Assertions.Expect(page.Locator(".stat", new() { HasText = "Orders" }).First).ToContainTextAsync(today.GetProperty("orders").GetInt64().ToString(CultureInfo.InvariantCulture));
 
         // The orders list, where the API has it: its total, and every model's credit per order.
-        using var orders = await RawGetAsync(api, $"/v1/sites/{Site}/orders?{Range(0, 1)}&model=first_chat");
+        using var orders = await RawGetAsync(api, $"/v1/sites/{client.Site}/orders?{Range(0, 1)}&model=first_chat");
         if (orders.IsSuccessStatusCode)
         {
             var list = await orders.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
@@ -75,12 +75,12 @@ public sealed class RevenueGoalsTests(DashboardSystem system)
     [Fact]
     public async Task An_orders_path_shows_its_chats_with_every_models_credit_and_its_pages()
     {
-        await SeedAsync();
-        using var api = await system.SignInToApiAsync(DashboardSystem.OwnerEmail, DashboardSystem.OwnerPassword);
-        var path = await api.GetAsync($"/v1/sites/{Site}/orders/{OrderId("chatted")}");
+        var client = await SeededAsync();
+        using var api = await system.SignInToApiAsync(client.OwnerEmail, client.OwnerPassword);
+        var path = await api.GetAsync($"/v1/sites/{client.Site}/orders/{OrderId("chatted")}");
         await using var browser = await Browser.LaunchAsync();
         var page = await browser.NewPageAsync();
-        await Browser.SignInAsync(page, system.Dashboard, DashboardSystem.OwnerEmail, DashboardSystem.OwnerPassword, $"/sites/{Site}/revenue/orders/{OrderId("chatted")}");
+        await Browser.SignInAsync(page, system.Dashboard, client.OwnerEmail, client.OwnerPassword, $"/sites/{client.Site}/revenue/orders/{OrderId("chatted")}");
 
         await Assertions.Expect(page.Locator("#chat-credits tbody tr")).ToHaveCountAsync(path.GetProperty("chats").GetArrayLength());
         Assert.Equal(2, path.GetProperty("chats").GetArrayLength());
@@ -91,20 +91,20 @@ public sealed class RevenueGoalsTests(DashboardSystem system)
         await Browser.ScreenshotAsync(page, "order-path");
 
         // Another site's order id, or a made-up one: the API's 404, not a page of someone else's data.
-        await page.GotoAsync(new Uri(system.Dashboard, $"/sites/{Site}/revenue/orders/{Uri.EscapeDataString("nö-such-order-<script>")}").ToString());
+        await page.GotoAsync(new Uri(system.Dashboard, $"/sites/{client.Site}/revenue/orders/{Uri.EscapeDataString("nö-such-order-<script>")}").ToString());
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("order_not_found");
     }
 
     [Fact]
     public async Task Goals_show_each_goals_completions_conversion_and_chat_assisted_share_as_the_api_does()
     {
-        await SeedAsync();
-        using var api = await system.SignInToApiAsync(DashboardSystem.OwnerEmail, DashboardSystem.OwnerPassword);
+        var client = await SeededAsync();
+        using var api = await system.SignInToApiAsync(client.OwnerEmail, client.OwnerPassword);
         await using var browser = await Browser.LaunchAsync();
         var page = await browser.NewPageAsync();
-        await Browser.SignInAsync(page, system.Dashboard, DashboardSystem.OwnerEmail, DashboardSystem.OwnerPassword, $"/sites/{Site}/goals?range=30d");
+        await Browser.SignInAsync(page, system.Dashboard, client.OwnerEmail, client.OwnerPassword, $"/sites/{client.Site}/goals?range=30d");
 
-        var goals = await api.GetAsync($"/v1/sites/{Site}/goals?{Range(-29, 1)}");
+        var goals = await api.GetAsync($"/v1/sites/{client.Site}/goals?{Range(-29, 1)}");
         Assert.True(goals.GetProperty("goals").GetArrayLength() >= 2, goals.ToString());
         foreach (var goal in goals.GetProperty("goals").EnumerateArray())
         {
@@ -124,10 +124,10 @@ public sealed class RevenueGoalsTests(DashboardSystem system)
     [Fact]
     public async Task On_a_phone_the_revenue_answer_is_on_the_first_screen_and_nothing_is_wider_than_the_screen()
     {
-        await SeedAsync();
+        var client = await SeededAsync();
         await using var browser = await Browser.LaunchAsync();
         var page = await browser.NewPageAsync(phone: true);
-        await Browser.SignInAsync(page, system.Dashboard, DashboardSystem.OwnerEmail, DashboardSystem.OwnerPassword, $"/sites/{Site}/revenue");
+        await Browser.SignInAsync(page, system.Dashboard, client.OwnerEmail, client.OwnerPassword, $"/sites/{client.Site}/revenue");
         await Assertions.Expect(page.Locator("#chat-revenue strong")).ToBeInViewportAsync();
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"),
             "the revenue page scrolls sideways on a phone");
@@ -136,60 +136,50 @@ public sealed class RevenueGoalsTests(DashboardSystem system)
 
     private static ILocator TopAgent(IPage page) => page.Locator("section:has(#by-agent-h) tbody tr").First.Locator("th");
 
-    /// <summary>Once per run: a visitor who chats with Anna, then Bob, then orders; another who orders without a chat.</summary>
-    private async Task SeedAsync()
+    private Task<Client> SeededAsync()
     {
-        await Seeding.WaitAsync(TestContext.Current.CancellationToken);
-        try
+        lock (Seeding)
         {
-            if (seeded)
-            {
-                return;
-            }
-
-            var now = DateTimeOffset.UtcNow;
-            var buyer = "rev-buyer-" + Guid.NewGuid().ToString("N")[..8];
-            var other = "rev-other-" + Guid.NewGuid().ToString("N")[..8];
-            object[] events =
-            [
-                PageView(buyer, "/pricing", now.AddSeconds(-90)),
-                new { type = "chat_started", messageId = $"{buyer}-c1", anonymousId = buyer, chatId = $"{buyer}-c1", agentId = "anna", channel = "website", timestamp = now.AddSeconds(-80) },
-                new { type = "chat_started", messageId = $"{buyer}-c2", anonymousId = buyer, chatId = $"{buyer}-c2", agentId = "bob", channel = "website", timestamp = now.AddSeconds(-60) },
-                new { type = "order", messageId = $"{buyer}-o", anonymousId = buyer, orderId = OrderId("chatted"), total = ChattedOrder, currency = "USD", timestamp = now.AddSeconds(-30) },
-                PageView(other, "/shoes", now.AddSeconds(-70)),
-                new { type = "order", messageId = $"{other}-o", anonymousId = other, orderId = OrderId("unchatted"), total = UnchattedOrder, currency = "USD", timestamp = now.AddSeconds(-20) },
-            ];
-            using (var http = new HttpClient { BaseAddress = system.Ingest, Timeout = TimeSpan.FromSeconds(30) })
-            {
-                http.DefaultRequestHeaders.Add("X-Insights-Key", system.ServerKeys[Site]);
-                using var response = await http.PostAsJsonAsync("/v1/events", events, TestContext.Current.CancellationToken);
-                Assert.True(response.StatusCode == System.Net.HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
-            }
-
-            // Attribution runs behind Kafka: wait until the API credits the chatted order.
-            using var api = await system.SignInToApiAsync(DashboardSystem.OwnerEmail, DashboardSystem.OwnerPassword);
-            var deadline = DateTime.UtcNow.AddSeconds(150);
-            while (true)
-            {
-                var sales = await api.GetAsync($"/v1/sites/{Site}/sales?{Range(-6, 1)}&model=last_chat");
-                using var order = await RawGetAsync(api, $"/v1/sites/{Site}/orders/{OrderId("chatted")}");
-                var goals = await api.GetAsync($"/v1/sites/{Site}/goals?{Range(-6, 1)}");
-                if (sales.GetProperty("orders").GetInt64() >= 2 && sales.GetProperty("chatAttributedRevenue").GetDecimal() >= ChattedOrder && order.IsSuccessStatusCode
-                    && (await order.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("chats").GetArrayLength() == 2
-                    && goals.GetProperty("goals").EnumerateArray().Any(g => g.GetProperty("kind").GetString() == "order_placed" && g.GetProperty("completions").GetInt64() >= 2))
-                {
-                    break;
-                }
-
-                Assert.True(DateTime.UtcNow < deadline, $"the chatted order was not attributed in time: {sales}\n{system.Output[^Math.Min(system.Output.Length, 4000)..]}");
-                await Task.Delay(2000, TestContext.Current.CancellationToken);
-            }
-
-            seeded = true;
+            return seeded ??= SeedAsync();
         }
-        finally
+    }
+
+    /// <summary>Once per run: a visitor who chats with Anna, then Bob, then orders; another who orders without a chat.</summary>
+    private async Task<Client> SeedAsync()
+    {
+        var client = await system.NewClientAsync("revenue");
+        var now = DateTimeOffset.UtcNow;
+        var buyer = "rev-buyer-" + Guid.NewGuid().ToString("N")[..8];
+        var other = "rev-other-" + Guid.NewGuid().ToString("N")[..8];
+        object[] events =
+        [
+            PageView(buyer, "/pricing", now.AddSeconds(-90)),
+            new { type = "chat_started", messageId = $"{buyer}-c1", anonymousId = buyer, chatId = $"{buyer}-c1", agentId = "anna", channel = "website", timestamp = now.AddSeconds(-80) },
+            new { type = "chat_started", messageId = $"{buyer}-c2", anonymousId = buyer, chatId = $"{buyer}-c2", agentId = "bob", channel = "website", timestamp = now.AddSeconds(-60) },
+            new { type = "order", messageId = $"{buyer}-o", anonymousId = buyer, orderId = OrderId("chatted"), total = ChattedOrder, currency = "USD", timestamp = now.AddSeconds(-30) },
+            PageView(other, "/shoes", now.AddSeconds(-70)),
+            new { type = "order", messageId = $"{other}-o", anonymousId = other, orderId = OrderId("unchatted"), total = UnchattedOrder, currency = "USD", timestamp = now.AddSeconds(-20) },
+        ];
+        await Events.SendAsync(system.Ingest, client.ServerKey, events);
+
+        // Attribution runs behind Kafka: wait until the API credits the chatted order and counts both orders as goals.
+        using var api = await system.SignInToApiAsync(client.OwnerEmail, client.OwnerPassword);
+        var deadline = DateTime.UtcNow.AddSeconds(240);
+        while (true)
         {
-            Seeding.Release();
+            var sales = await api.GetAsync($"/v1/sites/{client.Site}/sales?{Range(-6, 1)}&model=last_chat");
+            using var order = await RawGetAsync(api, $"/v1/sites/{client.Site}/orders/{OrderId("chatted")}");
+            var goals = await api.GetAsync($"/v1/sites/{client.Site}/goals?{Range(-6, 1)}");
+            if (sales.GetProperty("orders").GetInt64() == 2 && sales.GetProperty("chatAttributedRevenue").GetDecimal() == ChattedOrder && order.IsSuccessStatusCode
+                && (await order.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("chats").GetArrayLength() == 2
+                && goals.GetProperty("goals").EnumerateArray().Any(g => g.GetProperty("kind").GetString() == "order_placed" && g.GetProperty("completions").GetInt64() == 2)
+                && goals.GetProperty("goals").EnumerateArray().Any(g => g.GetProperty("kind").GetString() == "chat_started" && g.GetProperty("completions").GetInt64() == 2))
+            {
+                return client;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the chatted order was not attributed in time: {sales}\n{goals}");
+            await Task.Delay(1000, TestContext.Current.CancellationToken);
         }
     }
 

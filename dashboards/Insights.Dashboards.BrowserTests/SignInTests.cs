@@ -55,27 +55,28 @@ public sealed class SignInTests(DashboardSystem system)
     [Fact]
     public async Task When_the_query_API_session_ends_the_next_page_asks_to_sign_in_again_and_returns_there()
     {
-        // Globex's owner is this test's alone: changing their password ends their other sessions (the app's among them).
-        const string OldPassword = DashboardSystem.OwnerPassword + " (Globex)";
-        const string NewPassword = "a brand-new passphrase for Globex";
+        // A client of this test's own: changing its owner's password ends their other sessions (the app's among them).
+        var client = await system.NewClientAsync("password");
+        var oldPassword = client.OwnerPassword;
+        const string NewPassword = "a brand-new passphrase ✓";
         await using var browser = await Browser.LaunchAsync();
         var page = await browser.NewPageAsync();
-        await Browser.SignInAsync(page, system.Dashboard, DashboardSystem.GlobexOwnerEmail, OldPassword, $"/sites/{DashboardSystem.GlobexSite}/overview");
+        await Browser.SignInAsync(page, system.Dashboard, client.OwnerEmail, oldPassword, $"/sites/{client.Site}/overview");
         await Assertions.Expect(page.Locator("h1")).ToContainTextAsync("Overview");
 
-        using (var owner = await system.SignInToApiAsync(DashboardSystem.GlobexOwnerEmail, OldPassword))
+        using (var owner = await system.SignInToApiAsync(client.OwnerEmail, oldPassword))
         {
             await owner.CsrfAsync();
-            await owner.JsonAsync(HttpMethod.Put, "/v1/me/password", new { currentPassword = OldPassword, newPassword = NewPassword }, System.Net.HttpStatusCode.NoContent);
+            await owner.JsonAsync(HttpMethod.Put, "/v1/me/password", new { currentPassword = oldPassword, newPassword = NewPassword }, System.Net.HttpStatusCode.NoContent);
         }
 
-        await page.GotoAsync(new Uri(system.Dashboard, $"/sites/{DashboardSystem.GlobexSite}/companies").ToString());
+        await page.GotoAsync(new Uri(system.Dashboard, $"/sites/{client.Site}/companies").ToString());
         await page.WaitForURLAsync("**/sign-in?expired=1**");
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Your session ended");
-        await page.GetByLabel("E-mail").FillAsync(DashboardSystem.GlobexOwnerEmail);
+        await page.GetByLabel("E-mail").FillAsync(client.OwnerEmail);
         await page.GetByLabel("Password").FillAsync(NewPassword);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Browser.WaitForAsync(page, $"**/sites/{DashboardSystem.GlobexSite}/companies**");
+        await Browser.WaitForAsync(page, $"**/sites/{client.Site}/companies**");
         await Assertions.Expect(page.Locator("h1")).ToContainTextAsync("Companies");
     }
 }
