@@ -42,6 +42,13 @@ app.Configure(config =>
         people.SetDescription("People and invitations.");
         people.AddCommand<ListPeopleCommand>("list").WithDescription("List people with their roles, and pending invitations.");
     });
+    config.AddBranch("events", events =>
+    {
+        events.SetDescription("Events: import an NDJSON export into a site, replay a time range of the raw topic.");
+        events.AddCommand<ImportEventsCommand>("import")
+            .WithDescription("Import an NDJSON file into a site through ingest, with its server key; re-runs count each event once.")
+            .WithExample("events", "import", "export.ndjson", "--site", "shop", "--checkpoint", "export.ndjson.checkpoint");
+    });
     config.AddBranch("audit", audit =>
     {
         audit.SetDescription("The audit log.");
