@@ -48,6 +48,9 @@ app.Configure(config =>
         events.AddCommand<ImportEventsCommand>("import")
             .WithDescription("Import an NDJSON file into a site through ingest, with its server key; re-runs count each event once.")
             .WithExample("events", "import", "export.ndjson", "--site", "shop", "--checkpoint", "export.ndjson.checkpoint");
+        events.AddCommand<ReplayEventsCommand>("replay")
+            .WithDescription("Re-process a time range of the raw topic through the processors (e.g. after an enrichment fix); rows are replaced, not doubled.")
+            .WithExample("events", "replay", "--from", "2026-12-01T00:00Z", "--to", "2026-12-02T00:00Z", "--site", "shop", "--dry-run");
     });
     config.AddBranch("audit", audit =>
     {

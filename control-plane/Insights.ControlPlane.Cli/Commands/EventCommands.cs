@@ -1,8 +1,10 @@
 using System.ComponentModel;
+using System.Globalization;
 using Insights.Contracts;
 using Insights.ControlPlane.Cli.Events;
 using Insights.ControlPlane.Model;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -203,5 +205,86 @@ public sealed class ImportEventsCommand(AdminStore store, TimeProvider time, IAn
         {
             throw new AdminException($"{refusal}: pass a working server key of site {site} (insights-admin keys list --site {site}; keys rotate <key-id> issues a new one)");
         }
+    }
+}
+
+public sealed class ReplayEventsSettings : EventCommandSettings
+{
+    [CommandOption("--from <TIME>")]
+    [Description("Start of the range: ISO 8601 (2026-12-01T00:00Z) or a duration ago (6h, 2d). By the time ingest produced each event.")]
+    public string? From { get; init; }
+
+    [CommandOption("--to <TIME>")]
+    [Description("End of the range (exclusive): ISO 8601 or a duration ago. Default: now.")]
+    public string? To { get; init; }
+
+    [CommandOption("--site <SITE-ID>")]
+    [Description("Only this site's events. Default: every site.")]
+    public string? Site { get; init; }
+
+    [CommandOption("--topic <TOPIC>")]
+    [Description("The raw topic (Processors:Topic). Default insights.events.")]
+    public string Topic { get; init; } = Topics.Events;
+
+    [CommandOption("--bootstrap <SERVERS>")]
+    [Description("Kafka's bootstrap servers. Default: Kafka:BootstrapServers, else INSIGHTS_KAFKA_BOOTSTRAP, else 127.0.0.1:9092.")]
+    public string? Bootstrap { get; init; }
+
+    public override ValidationResult Validate()
+    {
+        var common = base.Validate();
+        return !common.Successful ? common
+            : From is null ? ValidationResult.Error("events replay needs --from <TIME>")
+            : ParseTime(From, DateTimeOffset.UnixEpoch) is null ? ValidationResult.Error("--from must be ISO 8601 (2026-12-01T00:00Z) or a duration ago (6h, 2d)")
+            : To is not null && ParseTime(To, DateTimeOffset.UnixEpoch) is null ? ValidationResult.Error("--to must be ISO 8601 or a duration ago")
+            : string.IsNullOrWhiteSpace(Topic) ? ValidationResult.Error("--topic must name a topic")
+            : ValidationResult.Success();
+    }
+
+    /// <summary>ISO 8601 (UTC unless it says otherwise), or a duration before <paramref name="now"/>.</summary>
+    public static DateTimeOffset? ParseTime(string value, DateTimeOffset now) =>
+        KeySettingsDuration(value) is { } ago ? now - ago
+        : DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at) ? at
+        : null;
+}
+
+/// <summary>
+/// <c>insights-admin events replay</c>: a time range of the raw topic through the processors again, e.g. after an
+/// enrichment fix or a new company database (<see cref="TopicReplay"/>: same events, same ids, rows replaced).
+/// </summary>
+public sealed class ReplayEventsCommand(IConfiguration configuration, TimeProvider time, IAnsiConsole console) : AsyncCommand<ReplayEventsSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, ReplayEventsSettings settings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var now = time.GetUtcNow();
+        var from = ReplayEventsSettings.ParseTime(settings.From!, now)!.Value;
+        var to = settings.To is null ? now : ReplayEventsSettings.ParseTime(settings.To, now)!.Value;
+        if (to <= from)
+        {
+            throw new AdminException($"--to ({to.UtcDateTime:O}) must be after --from ({from.UtcDateTime:O})", ExitCodes.Usage);
+        }
+
+        var bootstrap = settings.Bootstrap ?? configuration["Kafka:BootstrapServers"] ?? Environment.GetEnvironmentVariable("INSIGHTS_KAFKA_BOOTSTRAP") ?? "127.0.0.1:9092";
+        var plan = new ReplayPlan
+        {
+            BootstrapServers = bootstrap, Topic = settings.Topic, From = from, To = to, Site = settings.Site?.Trim(), DryRun = settings.DryRun, Rate = settings.Rate,
+        };
+        var progress = settings.Progress("replay", 0, time);
+        var summary = await new TopicReplay(progress, time).RunAsync(plan, cancellationToken);
+
+        var table = Output.Table("Site", "Type", settings.DryRun ? "Would replay" : "Replayed");
+        foreach (var ((site, type), count) in summary.ByKind.OrderBy(k => k.Key.Site, StringComparer.Ordinal).ThenBy(k => k.Key.Type, StringComparer.Ordinal))
+        {
+            table.Row(site, type, count.ToString("N0", CultureInfo.InvariantCulture));
+        }
+
+        var range = $"{from.UtcDateTime:yyyy-MM-dd HH:mm:ss} to {to.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC";
+        console.Show(table, $"No events of {(plan.Site is null ? "any site" : $"site {plan.Site}")} in {plan.Topic} from {range}.");
+        console.WriteLine(settings.DryRun
+            ? $"dry run: {summary.Replayed.ToString("N0", CultureInfo.InvariantCulture)} events would be replayed ({summary.Scanned.ToString("N0", CultureInfo.InvariantCulture)} messages read, {range})"
+            : $"replayed {summary.Replayed.ToString("N0", CultureInfo.InvariantCulture)} events into {plan.Topic} ({summary.Scanned.ToString("N0", CultureInfo.InvariantCulture)} messages read, {range}, " +
+              $"{summary.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s); the processors rewrite them as they consume, replacing the stored rows");
+        return ExitCodes.Ok;
     }
 }
