@@ -22,7 +22,9 @@ namespace Insights.Processors.Sessions;
 /// again. Each session row records the highest offset folded into it; an event at or below the visitor's highest
 /// stored offset (and received no later than the latest stored event, which tells a replay from a recreated topic
 /// whose offsets restart at zero) is already counted, and its event row already stored with its session id, so it is
-/// skipped. Session ids are a hash of the opening event, so replaying the same events rebuilds the same rows.</para>
+/// skipped. Session ids are a hash of the opening event, so replaying the same events rebuilds the same rows. An
+/// operator's replay (a copy at a new offset, marked <see cref="EventCodec.ReplayHeader"/>) of an event a stored session
+/// already spans gets that session's id without being counted again, so its row can be rewritten re-enriched.</para>
 /// <para><b>Late events</b> (an event older than the visitor's latest session) join the session whose span, widened
 /// by the inactivity gap, contains them; the sessions of that period are read from ClickHouse when memory no longer
 /// covers it.</para>
@@ -180,6 +182,15 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
             if (input.Offset <= state.MaxOffset && receivedAt <= state.MaxReceivedAt)
             {
                 replayed++;
+                continue;
+            }
+
+            if (input.Replay && receivedAt <= state.MaxReceivedAt && state.SessionAt(at, gap) is { } holder)
+            {
+                // An operator's replay (insights-admin events replay) of an event the visitor's sessions already hold:
+                // its row is written again, re-enriched, replacing the stored one, with the session it belongs to; the
+                // session does not count it twice.
+                ids[input.Index] = holder.Id;
                 continue;
             }
 
