@@ -116,7 +116,7 @@ public sealed class ProgressMeter(TextWriter writer, ProgressMode mode, string w
             return "--:--";
         }
 
-        var left = TimeSpan.FromSeconds(elapsed.TotalSeconds * (1 - fraction) / fraction);
+        var left = TimeSpan.FromSeconds(Math.Ceiling(elapsed.TotalSeconds * (1 - fraction) / fraction));
         return left.TotalHours >= 1
             ? string.Create(CultureInfo.InvariantCulture, $"{(int)left.TotalHours}:{left.Minutes:00}:{left.Seconds:00}")
             : string.Create(CultureInfo.InvariantCulture, $"{left.Minutes}:{left.Seconds:00}");
