@@ -33,7 +33,8 @@ public sealed record ReplaySummary(long Scanned, long Replayed, IReadOnlyDiction
 /// <summary>
 /// Re-processes a time range of the raw topic through the processors: the range's messages are found with
 /// <c>OffsetsForTimes</c> (per partition, the first offset at or after <c>From</c> and at or after <c>To</c>; the end is
-/// fixed when the replay starts, so it never chases its own copies), read with a consumer that joins no group and commits
+/// fixed when the replay starts, so it never chases its own copies; a broker without a time index is read from each
+/// partition's start), read with a consumer that joins no group and commits
 /// nothing, filtered by site, and produced again to the same topic — same key (so the same partition and processor as
 /// the visitor's live events), same value (same event id, timestamp and received time), same headers — plus the
 /// <see cref="EventCodec.ReplayHeader"/> header naming where the original was.
@@ -234,6 +235,14 @@ public sealed class TopicReplay(ProgressMeter progress, TimeProvider time)
                 // Offset.End (no message at or after the time) means: up to the end as it is now.
                 var start = Resolve(starts.Single(s => s.Partition == partition.Partition).Offset, low, high);
                 var end = Resolve(ends.Single(s => s.Partition == partition.Partition).Offset, low, high);
+                if (start == high && high > low && LastTimestamp(consumer, partition, high) >= plan.From.ToUnixTimeMilliseconds())
+                {
+                    // "Nothing at or after From", yet the newest message is: this broker keeps no time index (the dev
+                    // stack's mock cluster answers every time lookup so). Read the partition from its start; each
+                    // message's own timestamp decides.
+                    (start, end) = (low, high);
+                }
+
                 ranges.Add(new PartitionRange(partition, start, Math.Max(start, end)));
             }
 
@@ -242,6 +251,29 @@ public sealed class TopicReplay(ProgressMeter progress, TimeProvider time)
         catch (KafkaException error)
         {
             throw new AdminException($"Kafka at {plan.BootstrapServers} could not say which offsets hold the range ({error.Error.Reason})", ExitCodes.Unavailable);
+        }
+    }
+
+    /// <summary>The timestamp of a partition's newest message (at <paramref name="high"/> − 1), or −1 if it cannot be read.</summary>
+    private static long LastTimestamp(IConsumer<byte[], byte[]> consumer, TopicPartition partition, long high)
+    {
+        consumer.Assign(new TopicPartitionOffset(partition, high - 1));
+        try
+        {
+            var deadline = DateTime.UtcNow + KafkaTimeout;
+            while (DateTime.UtcNow < deadline)
+            {
+                if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { IsPartitionEOF: false } result && result.Partition == partition.Partition)
+                {
+                    return result.Message.Timestamp.UnixTimestampMs;
+                }
+            }
+
+            return -1;
+        }
+        finally
+        {
+            consumer.Unassign();
         }
     }
 
