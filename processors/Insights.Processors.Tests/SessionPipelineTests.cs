@@ -182,7 +182,7 @@ public sealed class SessionPipelineTests(DevStackFixture stack)
     }
 
     [Fact]
-    public async Task An_operators_replay_rewrites_the_event_rows_but_counts_no_session_twice_and_tells_live_presence_nothing()
+    public async Task An_operators_replay_after_a_company_range_was_added_rewrites_rows_and_sessions_with_it_but_counts_nothing_twice()
     {
         // What insights-admin events replay produces: the same messages again (key, value, headers) plus the replay
         // header, at new offsets, read by a processor that no longer holds the visitors in memory.
@@ -218,7 +218,12 @@ public sealed class SessionPipelineTests(DevStackFixture stack)
             }
         }
 
-        await using var second = new InProcessProcessor(pipeline.Settings());
+        // The fix being replayed for: the operator names the company behind the consumer network's address.
+        var fixedSettings = pipeline.Settings();
+        fixedSettings["Enrichment:CompanyRanges:0:Cidr"] = "73.162.10.0/24";
+        fixedSettings["Enrichment:CompanyRanges:0:Company"] = "Replay Corp";
+        fixedSettings["Enrichment:CompanyRanges:0:Domain"] = "replay.example";
+        await using var second = new InProcessProcessor(fixedSettings);
         await second.StartAsync();
         // Every event written a second time (a new row each, replacing the first under FINAL) ...
         await Eventually.EqualAsync((ulong)(2 * events.Count), pipeline.CountRowsAsync, "the replayed rows written", context: () => second.Logs);
@@ -231,6 +236,10 @@ public sealed class SessionPipelineTests(DevStackFixture stack)
         Assert.Equal(6UL, await pipeline.ScalarAsync("SELECT count() FROM sessions FINAL"));
         Assert.Equal(0UL, await pipeline.ScalarAsync("SELECT count() FROM sessions FINAL WHERE page_views != 3 OR events != 3"));
         Assert.Equal(3UL, await pipeline.ScalarAsync("SELECT count() FROM sessions FINAL WHERE company_name = 'Alberta Health Services'"));
+        // The new company reached the replayed events and their sessions (same version, the newer row wins).
+        Assert.Equal(9UL, await pipeline.ScalarAsync("SELECT count() FROM events FINAL WHERE company_name = 'Replay Corp'"));
+        await Eventually.EqualAsync(3UL, () => pipeline.ScalarAsync("SELECT count() FROM sessions FINAL WHERE company_name = 'Replay Corp'"), "sessions re-attributed",
+            context: () => second.Logs);
         // Live presence saw the originals only: a replay is not news.
         Assert.Equal(events.Count, pipeline.ReadAll(pipeline.EnrichedTopic, events.Count, Eventually.Timeout).Count);
     }
