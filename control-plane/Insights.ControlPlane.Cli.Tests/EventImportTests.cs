@@ -111,6 +111,13 @@ public sealed class EventImportTests
         Assert.Contains("\r\u001b[2K[###############---------------]  50.0%  50 events  25/s  ETA 0:02", terminal.ToString(), StringComparison.Ordinal);
         Assert.EndsWith(Environment.NewLine, terminal.ToString(), StringComparison.Ordinal);
 
+        // Stdin has no length: counts and pace, no percent or time left.
+        var stdin = new StringWriter();
+        var unknown = new ProgressMeter(stdin, ProgressMode.Lines, "import", 0, time, TimeSpan.FromSeconds(10));
+        time.Advance(TimeSpan.FromSeconds(2));
+        unknown.Report(4096, 50);
+        Assert.Equal("import: 50 events  25/s", stdin.ToString().TrimEnd());
+
         var quiet = new StringWriter();
         new ProgressMeter(quiet, ProgressMode.None, "import", 1000, time, TimeSpan.Zero).Report(1, 1);
         Assert.Equal("", quiet.ToString());

@@ -101,6 +101,7 @@ public sealed class ImportEventsSettings : EventCommandSettings
             : MaxLineBytes is < 64 or > 1024 * 1024 ? ValidationResult.Error("--max-line-bytes must be 64 to 1048576")
             : FromLine < 1 ? ValidationResult.Error("--from-line must be 1 or more")
             : FromLine > 1 && Checkpoint is not null ? ValidationResult.Error("--from-line and --checkpoint both say where to start; pass one")
+            : File == "-" && Checkpoint is not null ? ValidationResult.Error("--checkpoint needs a file to resume in; stdin cannot be resumed")
             : MaxReported < 0 ? ValidationResult.Error("--max-reported must be 0 or more")
             : KeySettingsDuration(MaxPastAge) is null ? ValidationResult.Error("--max-past-age must be a duration such as 7d or 31d")
             : KeySettingsDuration(RetryFor) is null ? ValidationResult.Error("--retry-for must be a duration such as 30s or 5m")

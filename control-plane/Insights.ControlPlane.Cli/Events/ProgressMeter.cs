@@ -17,6 +17,9 @@ public sealed class ProgressMeter(TextWriter writer, ProgressMode mode, string w
 
     public long Done { get; private set; }
 
+    /// <summary>What done counts up to; 0 when unknown (stdin), then no percent or time left is shown.</summary>
+    public long Total { get; set; } = total;
+
     public long Items { get; private set; }
 
     /// <summary>Records progress, and draws it when it is time to.</summary>
@@ -87,8 +90,13 @@ public sealed class ProgressMeter(TextWriter writer, ProgressMode mode, string w
     /// <summary><c>[#####-----]  45.2%  12,345 events  3,210/s  ETA 0:42</c> (the bar only on a terminal).</summary>
     public string Line(TimeSpan elapsed, bool bar)
     {
-        var fraction = total <= 0 ? 1 : Math.Clamp((double)Done / total, 0, 1);
         var rate = elapsed.TotalSeconds > 0 ? Items / elapsed.TotalSeconds : 0;
+        if (Total <= 0)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{Items:N0} {Unit}  {rate:N0}/s");
+        }
+
+        var fraction = Math.Clamp((double)Done / Total, 0, 1);
         var text = new StringBuilder();
         if (bar)
         {

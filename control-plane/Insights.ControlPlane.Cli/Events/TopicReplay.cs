@@ -59,13 +59,14 @@ public sealed class TopicReplay(ProgressMeter progress, TimeProvider time)
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             EnablePartitionEof = true,
-            AutoOffsetReset = AutoOffsetReset.Error,
+            // A range whose start retention removed meanwhile is read from what is left.
+            AutoOffsetReset = AutoOffsetReset.Earliest,
             SocketTimeoutMs = 10_000,
         };
         using var consumer = new ConsumerBuilder<byte[], byte[]>(consumerConfig).Build();
         var ranges = FindRanges(consumer, plan);
         var total = ranges.Sum(r => r.End - r.Start);
-        var progressTotal = Math.Max(total, 0);
+        progress.Total = total;
         var started = time.GetTimestamp();
         var byKind = new Dictionary<(string, string), long>();
         long scanned = 0, replayed = 0;
@@ -196,7 +197,7 @@ public sealed class TopicReplay(ProgressMeter progress, TimeProvider time)
         }
 
         consumer.Close();
-        progress.Report(progressTotal, replayed);
+        progress.Report(total, replayed);
         progress.Finish();
         return new ReplaySummary(scanned, replayed, byKind, time.GetElapsedTime(started));
     }
