@@ -49,12 +49,30 @@ public sealed class EventImportTests
         Assert.NotEqual(first.GetProperty("messageId").GetString(), Event(preparer.Prepare(Raw(1, line.Replace("v1", "v2", StringComparison.Ordinal)))).GetProperty("messageId").GetString());
         Assert.False(first.TryGetProperty("sentAt", out _));
         Assert.False(first.TryGetProperty("writeKey", out _));
-        Assert.Equal("2026-12-04T10:00:00Z", first.GetProperty("timestamp").GetString());
+        Assert.Equal("2026-12-04T10:00:00.000Z", first.GetProperty("timestamp").GetString());
 
         var exported = Event(preparer.Prepare(Raw(2, """{"type":"order","event_id":"srv:order-1","site_id":"shop","timestamp":"2026-12-04T10:00:00Z"}""")));
         Assert.Equal("order-1", exported.GetProperty("messageId").GetString());
         Assert.False(exported.TryGetProperty("event_id", out _));
         Assert.False(exported.TryGetProperty("site_id", out _));
+    }
+
+    [Fact]
+    public void A_subject_export_imports_its_events_rows_as_the_events_they_were_and_skips_every_other_row()
+    {
+        var preparer = Preparer();
+        Assert.True(preparer.Prepare(Raw(1, """{"table":"_subject","ids":{"userId":"alice"}}""")).IsBlank);
+        Assert.True(preparer.Prepare(Raw(2, """{"table":"sessions","session_id":"s1","site_id":"shop"}""")).IsBlank);
+        var row = """{"table":"events","event_id":"srv:o-1","site_id":"shop","type":"pageview","name":"Pricing","timestamp":"2026-12-04 10:00:00.250","anonymous_id":"v1","user_id":"alice","ip":"139.48.1.0","user_agent":"Mozilla/5.0","url":"https://shop.example/pricing?utm_source=x","referrer":"https://news.example/","title":"Preise","locale":"de-DE","utm_source":"x","utm_campaign":"winter","properties":"{\"plan\":\"pro\"}"}""";
+        var e = Event(preparer.Prepare(Raw(3, row)));
+        Assert.Equal(("pageview", "Pricing", "o-1", "2026-12-04T10:00:00.250Z", "v1", "alice"),
+            (e.GetProperty("type").GetString(), e.GetProperty("name").GetString(), e.GetProperty("messageId").GetString(), e.GetProperty("timestamp").GetString(),
+             e.GetProperty("anonymousId").GetString(), e.GetProperty("userId").GetString()));
+        var context = e.GetProperty("context");
+        Assert.Equal(("https://shop.example/pricing?utm_source=x", "Preise", "139.48.1.0", "Mozilla/5.0", "winter", "pro"),
+            (context.GetProperty("page").GetProperty("url").GetString(), context.GetProperty("page").GetProperty("title").GetString(), context.GetProperty("ip").GetString(),
+             context.GetProperty("userAgent").GetString(), context.GetProperty("campaign").GetProperty("name").GetString(), e.GetProperty("properties").GetProperty("plan").GetString()));
+        Assert.Equal("other_site", preparer.Prepare(Raw(4, row.Replace("\"site_id\":\"shop\"", "\"site_id\":\"rival\"", StringComparison.Ordinal))).Problem?.Reason);
     }
 
     [Theory]

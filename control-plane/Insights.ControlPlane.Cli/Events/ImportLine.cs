@@ -75,6 +75,17 @@ public sealed class ImportLinePreparer(string site, DateTimeOffset now, TimeSpan
             return Fail(raw.Number, "not_an_object", "each line must be one JSON object (an event)");
         }
 
+        if (e["table"] is not null)
+        {
+            // A line of the query API's subject export: an events row becomes the event it was, other rows are not events.
+            if (FromExportRow(e) is not { } exported)
+            {
+                return new PreparedLine(raw.Number, null, null);
+            }
+
+            e = exported;
+        }
+
         foreach (var name in (ReadOnlySpan<string>)["site_id", "siteId"])
         {
             if (e[name] is { } named)
@@ -105,6 +116,79 @@ public sealed class ImportLinePreparer(string site, DateTimeOffset now, TimeSpan
         return new PreparedLine(raw.Number, JsonSerializer.SerializeToUtf8Bytes(e), null);
     }
 
+    /// <summary>
+    /// An <c>events</c> row of <c>POST /v1/sites/{site}/subjects/export</c> (<c>{"table":"events", column: value, ...}</c>)
+    /// as the <c>/v1/events</c> event that made it; null for every other row (<c>_subject</c>, <c>_end</c>, sessions ...).
+    /// </summary>
+    public static JsonObject? FromExportRow(JsonObject row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        string Text(string column) => row[column] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
+        if (Text("table") != "events")
+        {
+            return null;
+        }
+
+        var type = Text("type");
+        var e = new JsonObject { ["type"] = type, ["event_id"] = Text("event_id"), ["site_id"] = Text("site_id"), ["timestamp"] = Text("timestamp") };
+        void Put(JsonObject target, string name, string value)
+        {
+            if (value.Length > 0)
+            {
+                target[name] = value;
+            }
+        }
+
+        Put(e, type == "track" ? "event" : "name", Text("name"));
+        Put(e, "anonymousId", Text("anonymous_id"));
+        Put(e, "userId", Text("user_id"));
+        if (Text("properties") is { Length: > 0 } properties)
+        {
+            try
+            {
+                if (JsonNode.Parse(properties) is JsonObject parsed)
+                {
+                    e["properties"] = parsed;
+                }
+            }
+            catch (JsonException)
+            {
+                // A stored value that is not an object is left out, as ingest would have refused it.
+            }
+        }
+
+        var page = new JsonObject();
+        Put(page, "url", Text("url"));
+        Put(page, "referrer", Text("referrer"));
+        Put(page, "title", Text("title"));
+        var campaign = new JsonObject();
+        foreach (var (column, name) in (ReadOnlySpan<(string, string)>)[("utm_source", "source"), ("utm_medium", "medium"), ("utm_campaign", "name"), ("utm_term", "term"), ("utm_content", "content")])
+        {
+            Put(campaign, name, Text(column));
+        }
+
+        var context = new JsonObject();
+        if (page.Count > 0)
+        {
+            context["page"] = page;
+        }
+
+        if (campaign.Count > 0)
+        {
+            context["campaign"] = campaign;
+        }
+
+        Put(context, "userAgent", Text("user_agent"));
+        Put(context, "ip", Text("ip"));
+        Put(context, "locale", Text("locale"));
+        if (context.Count > 0)
+        {
+            e["context"] = context;
+        }
+
+        return e;
+    }
+
     /// <summary><c>imp-</c> + 32 hex digits of the SHA-256 of the line: the same line always gets the same id.</summary>
     public static string DerivedId(ReadOnlySpan<byte> line) => DerivedIdPrefix + Convert.ToHexStringLower(SHA256.HashData(line))[..32];
 
@@ -121,6 +205,8 @@ public sealed class ImportLinePreparer(string site, DateTimeOffset now, TimeSpan
             return ("invalid_timestamp", "\"timestamp\" must be an ISO 8601 string such as 2026-11-30T14:05:00Z");
         }
 
+        // Normalized: an export writes ClickHouse's "2026-12-01 10:00:00.000", which ingest reads as ISO 8601 only.
+        e["timestamp"] = at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
         if (at < now - maxPastAge)
         {
             return ("too_old", $"{at.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)} is older than ingest accepts ({Days(maxPastAge)}): " +
