@@ -3,6 +3,7 @@
 # (INSIGHTS_STATE_DIR [.devstack]) unless ControlPlane__* settings name another store.
 #   scripts/admin.sh init --partner "Agency" --email admin@agency.example
 #   scripts/admin.sh sites list | keys rotate <key-id> | people list | audit tail ...   (scripts/admin.sh --help)
+#   scripts/admin.sh events import export.ndjson --site shop --key <server key> | events replay --from 6h --dry-run
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 config="${CONFIGURATION:-Debug}"
@@ -15,4 +16,10 @@ state="${INSIGHTS_STATE_DIR:-$repo/.devstack}"
 export ControlPlane__DataDirectory="${ControlPlane__DataDirectory:-$state/control-plane}"
 # Links in mails and in `init`'s output point at the query API that scripts/run.sh starts.
 export People__PublicBaseUrl="${People__PublicBaseUrl:-http://127.0.0.1:${INSIGHTS_QUERY_PORT:-8081}}"
+# The events commands reach the same run: ingest on its port, Kafka at the address the dev stack wrote down.
+export INSIGHTS_INGEST_URL="${INSIGHTS_INGEST_URL:-http://127.0.0.1:${INSIGHTS_INGEST_PORT:-8080}}"
+if [[ -z "${INSIGHTS_KAFKA_BOOTSTRAP:-}" && -f "$state/devstack.env" ]]; then
+  INSIGHTS_KAFKA_BOOTSTRAP="$(sed -n 's/^INSIGHTS_KAFKA_BOOTSTRAP=//p' "$state/devstack.env")"
+  export INSIGHTS_KAFKA_BOOTSTRAP
+fi
 exec dotnet "$cli" "$@"

@@ -16,6 +16,13 @@ public static class EventCodec
     public const string Schema = "insights.event.v1";
 
     /// <summary>Dead-letter headers: why a message was refused and by whom.</summary>
+    /// <summary>
+    /// On a message an operator replayed (<c>insights-admin events replay</c>): where the original was,
+    /// <c>partition:offset</c>. The processors write its event again but do not fold it into a session that already
+    /// holds it, nor republish it for live presence.
+    /// </summary>
+    public const string ReplayHeader = "insights_replay";
+
     public const string DeadLetterReasonHeader = "dlq_reason";
     public const string DeadLetterDetailHeader = "dlq_detail";
     public const string DeadLetterSourceHeader = "dlq_source";

@@ -17,6 +17,12 @@ public static class ExitCodes
 
     /// <summary>The store is unreachable, misconfigured or not initialised.</summary>
     public const int StoreUnavailable = 3;
+
+    /// <summary>A service the command needs (ingest, Kafka) stayed unreachable; run the same command again once it is up.</summary>
+    public const int Unavailable = 4;
+
+    /// <summary>The command finished, but some input was skipped (an import's refused lines, listed on stderr).</summary>
+    public const int Skipped = 5;
 }
 
 /// <summary>A refusal with the sentence that tells the operator what to do instead.</summary>

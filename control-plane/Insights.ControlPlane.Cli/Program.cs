@@ -42,6 +42,16 @@ app.Configure(config =>
         people.SetDescription("People and invitations.");
         people.AddCommand<ListPeopleCommand>("list").WithDescription("List people with their roles, and pending invitations.");
     });
+    config.AddBranch("events", events =>
+    {
+        events.SetDescription("Events: import an NDJSON export into a site, replay a time range of the raw topic.");
+        events.AddCommand<ImportEventsCommand>("import")
+            .WithDescription("Import an NDJSON file into a site through ingest, with its server key; re-runs count each event once.")
+            .WithExample("events", "import", "export.ndjson", "--site", "shop", "--checkpoint", "export.ndjson.checkpoint");
+        events.AddCommand<ReplayEventsCommand>("replay")
+            .WithDescription("Re-process a time range of the raw topic through the processors (e.g. after an enrichment fix); rows are replaced, not doubled.")
+            .WithExample("events", "replay", "--from", "2026-12-01T00:00Z", "--to", "2026-12-02T00:00Z", "--site", "shop", "--dry-run");
+    });
     config.AddBranch("audit", audit =>
     {
         audit.SetDescription("The audit log.");

@@ -1,3 +1,6 @@
+using System.Text;
+using Confluent.Kafka;
+using Insights.Contracts;
 using Insights.DevStack.Testing;
 using static Insights.Processors.Tests.VisitTraffic;
 
@@ -176,5 +179,68 @@ public sealed class SessionPipelineTests(DevStackFixture stack)
         Assert.Equal(0UL, await pipeline.ScalarAsync("SELECT countIf(ip IS NOT NULL) FROM events"));
         Assert.Equal(0UL, await pipeline.ScalarAsync("SELECT countIf(position(properties, '139.48') > 0 OR position(url, '139.48') > 0) FROM events"));
         Assert.Equal(1UL, await pipeline.ScalarAsync("SELECT countIf(company_name = 'Alberta Health Services' AND country = 'CA') FROM events FINAL"));
+    }
+
+    [Fact]
+    public async Task An_operators_replay_after_a_company_range_was_added_rewrites_rows_and_sessions_with_it_but_counts_nothing_twice()
+    {
+        // What insights-admin events replay produces: the same messages again (key, value, headers) plus the replay
+        // header, at new offsets, read by a processor that no longer holds the visitors in memory.
+        var pipeline = await Pipeline.CreateAsync(stack, "operator-replay");
+        var at = Day.AddHours(13);
+        var events = Enumerable.Range(0, 6)
+            .SelectMany(v => Enumerable.Range(0, 3).Select(i => View($"replayed-{v}", $"/page-{i}", at.AddMinutes(v + (i * 5)), v % 2 == 0 ? AlbertaHealth : Comcast)))
+            .ToList();
+        await pipeline.ProduceAsync(events);
+        Dictionary<string, string> sessionOf;
+        await using (var first = new InProcessProcessor(pipeline.Settings()))
+        {
+            await first.StartAsync();
+            await pipeline.WaitForAsync(events: events.Count, sessions: 6, () => first.Logs);
+            sessionOf = (await pipeline.RowsAsync("SELECT event_id, session_id FROM events FINAL"))
+                .ToDictionary(r => $"{r["event_id"]}", r => $"{r["session_id"]}", StringComparer.Ordinal);
+        }
+
+        var originals = pipeline.ReadAll(pipeline.Topic, events.Count, Eventually.Timeout);
+        using (var producer = pipeline.Producer())
+        {
+            foreach (var original in originals)
+            {
+                var headers = new Headers();
+                foreach (var header in original.Message.Headers)
+                {
+                    headers.Add(header.Key, header.GetValueBytes());
+                }
+
+                headers.Add(EventCodec.ReplayHeader, Encoding.ASCII.GetBytes($"{original.Partition.Value}:{original.Offset.Value}"));
+                await producer.ProduceAsync(pipeline.Topic, new Message<byte[]?, byte[]?> { Key = original.Message.Key, Value = original.Message.Value, Headers = headers },
+                    TestContext.Current.CancellationToken);
+            }
+        }
+
+        // The fix being replayed for: the operator names the company behind the consumer network's address.
+        var fixedSettings = pipeline.Settings();
+        fixedSettings["Enrichment:CompanyRanges:0:Cidr"] = "73.162.10.0/24";
+        fixedSettings["Enrichment:CompanyRanges:0:Company"] = "Replay Corp";
+        fixedSettings["Enrichment:CompanyRanges:0:Domain"] = "replay.example";
+        await using var second = new InProcessProcessor(fixedSettings);
+        await second.StartAsync();
+        // Every event written a second time (a new row each, replacing the first under FINAL) ...
+        await Eventually.EqualAsync((ulong)(2 * events.Count), pipeline.CountRowsAsync, "the replayed rows written", context: () => second.Logs);
+        Assert.Equal((ulong)events.Count, await pipeline.CountFinalAsync());
+        Assert.Empty(await pipeline.DuplicatedEventIdsAsync());
+        // ... with the session it had, and no session counted twice.
+        var after = (await pipeline.RowsAsync("SELECT event_id, session_id FROM events FINAL"))
+            .ToDictionary(r => $"{r["event_id"]}", r => $"{r["session_id"]}", StringComparer.Ordinal);
+        Assert.Equal(sessionOf.OrderBy(p => p.Key, StringComparer.Ordinal), after.OrderBy(p => p.Key, StringComparer.Ordinal));
+        Assert.Equal(6UL, await pipeline.ScalarAsync("SELECT count() FROM sessions FINAL"));
+        Assert.Equal(0UL, await pipeline.ScalarAsync("SELECT count() FROM sessions FINAL WHERE page_views != 3 OR events != 3"));
+        Assert.Equal(3UL, await pipeline.ScalarAsync("SELECT count() FROM sessions FINAL WHERE company_name = 'Alberta Health Services'"));
+        // The new company reached the replayed events and their sessions (same version, the newer row wins).
+        Assert.Equal(9UL, await pipeline.ScalarAsync("SELECT count() FROM events FINAL WHERE company_name = 'Replay Corp'"));
+        await Eventually.EqualAsync(3UL, () => pipeline.ScalarAsync("SELECT count() FROM sessions FINAL WHERE company_name = 'Replay Corp'"), "sessions re-attributed",
+            context: () => second.Logs);
+        // Live presence saw the originals only: a replay is not news.
+        Assert.Equal(events.Count, pipeline.ReadAll(pipeline.EnrichedTopic, events.Count, Eventually.Timeout).Count);
     }
 }

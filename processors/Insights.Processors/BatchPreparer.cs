@@ -19,8 +19,11 @@ internal sealed class PreparedBatch
 
     public required FoldResult Sessions { get; init; }
 
-    /// <summary>Per entry: true when the event is not a visitor's (a bot, a datacenter), so live presence skips it.</summary>
-    public required bool[] NotVisitor { get; init; }
+    /// <summary>
+    /// Per entry: true when live presence must skip the event: not a visitor's (a bot, a datacenter), or an operator's
+    /// replay (<see cref="EventCodec.ReplayHeader"/>), which is not news.
+    /// </summary>
+    public required bool[] NotLive { get; init; }
 
     /// <summary>Per entry: the decoded event (null for a poison message) and what enrichment found for it.</summary>
     public required PipelineEvent?[] Events { get; init; }
@@ -35,7 +38,7 @@ internal sealed class PreparedBatch
     /// must not see it: a poison message, a bot, a datacenter.
     /// </summary>
     public byte[]? EnrichedValue(int entry, object[]? row) =>
-        NotVisitor[entry] || Events[entry] is not { } e
+        NotLive[entry] || Events[entry] is not { } e
             ? null
             : EnrichedMessage.Encode(e, Enriched[entry], row?[EnrichedRowMapper.PathColumn] as string, Visits[entry]);
 }
@@ -72,7 +75,7 @@ public sealed class BatchPreparer(EnrichmentPipeline enrichment, Sessionizer ses
 
         var visits = new VisitAttributes[count];
         var inputs = new List<SessionInput>(count);
-        var notVisitor = new bool[entries.Count];
+        var notLive = new bool[entries.Count];
         var eventOfEntry = new PipelineEvent?[entries.Count];
         var enrichedOfEntry = new EnrichedEvent[entries.Count];
         for (var j = 0; j < count; j++)
@@ -80,14 +83,16 @@ public sealed class BatchPreparer(EnrichmentPipeline enrichment, Sessionizer ses
             var entry = entries[entryOf[j]];
             (eventOfEntry[entryOf[j]], enrichedOfEntry[entryOf[j]]) = (events[j], enriched[j]);
             visits[j] = VisitAttributes.Of(enriched[j]);
+            var replay = entry.Message.Message.Headers?.TryGetLastBytes(EventCodec.ReplayHeader, out _) == true;
+            notLive[entryOf[j]] = replay;
             if (enriched[j].IsDropped)
             {
-                notVisitor[entryOf[j]] = true;
+                notLive[entryOf[j]] = true;
             }
             else if (!string.IsNullOrEmpty(events[j].AnonymousId))
             {
                 inputs.Add(new SessionInput(j, entry.Message.Partition.Value, entry.Message.Offset.Value, events[j],
-                    (string)entry.Mapped.Row![EnrichedRowMapper.PathColumn], visits[j]));
+                    (string)entry.Mapped.Row![EnrichedRowMapper.PathColumn], visits[j], replay));
             }
         }
 
@@ -131,7 +136,7 @@ public sealed class BatchPreparer(EnrichmentPipeline enrichment, Sessionizer ses
             RowEntries = rowEntries,
             SessionRows = [.. fold.Changed.Select(s => s.ToRow())],
             Sessions = fold,
-            NotVisitor = notVisitor,
+            NotLive = notLive,
             Events = eventOfEntry,
             Enriched = enrichedOfEntry,
             Visits = sessionOfEntry,

@@ -71,7 +71,8 @@ public sealed partial class RotateKeySettings : CommandSettings
             ? ValidationResult.Success()
             : ValidationResult.Error("--grace must be a duration such as 30m, 12h or 7d");
 
-    private static TimeSpan? ParseDuration(string value)
+    /// <summary>30m, 12h, 7d: the one duration syntax of the CLI's options.</summary>
+    internal static TimeSpan? ParseDuration(string value)
     {
         if (Duration().Match(value.Trim()) is not { Success: true } match
             || !int.TryParse(match.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var amount))

@@ -7,7 +7,8 @@ namespace Insights.Processors.Sessions;
 /// <param name="Index">The event's position in the batch (the caller's index; echoed in <see cref="FoldResult.SessionIds"/>).</param>
 /// <param name="Path">The page's path (as stored in <c>events.path</c>).</param>
 /// <param name="Attributes">What enrichment learned (geo, device, company), applied to the session from its entry page view.</param>
-public readonly record struct SessionInput(int Index, int Partition, long Offset, PipelineEvent Event, string Path, VisitAttributes Attributes);
+/// <param name="Replay">An operator's replay of an earlier message (<see cref="EventCodec.ReplayHeader"/>).</param>
+public readonly record struct SessionInput(int Index, int Partition, long Offset, PipelineEvent Event, string Path, VisitAttributes Attributes, bool Replay = false);
 
 /// <summary>
 /// Who the visitor is, as the session shows it: where, on what, from which network and company. Points at the

@@ -22,7 +22,10 @@ namespace Insights.Processors.Sessions;
 /// again. Each session row records the highest offset folded into it; an event at or below the visitor's highest
 /// stored offset (and received no later than the latest stored event, which tells a replay from a recreated topic
 /// whose offsets restart at zero) is already counted, and its event row already stored with its session id, so it is
-/// skipped. Session ids are a hash of the opening event, so replaying the same events rebuilds the same rows.</para>
+/// skipped. Session ids are a hash of the opening event, so replaying the same events rebuilds the same rows. An
+/// operator's replay (a copy at a new offset, marked <see cref="EventCodec.ReplayHeader"/>) of an event a stored session
+/// already spans gets that session's id without being counted again, so its row can be rewritten re-enriched; a page
+/// view's new place, device or company updates the session at the same version.</para>
 /// <para><b>Late events</b> (an event older than the visitor's latest session) join the session whose span, widened
 /// by the inactivity gap, contains them; the sessions of that period are read from ClickHouse when memory no longer
 /// covers it.</para>
@@ -180,6 +183,32 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
             if (input.Offset <= state.MaxOffset && receivedAt <= state.MaxReceivedAt)
             {
                 replayed++;
+                continue;
+            }
+
+            if (input.Replay && receivedAt <= state.MaxReceivedAt && state.SessionAt(at, gap) is { } holder)
+            {
+                // An operator's replay (insights-admin events replay) of an event the visitor's sessions already hold:
+                // its row is written again, re-enriched, replacing the stored one, with the session it belongs to; the
+                // session does not count it twice, but takes what enrichment now says about the visitor (a company
+                // database added, a geo fix), written at the same version so the new row replaces the old one.
+                if (Reattributes(holder, input, at))
+                {
+                    if (!changedIds.Contains(holder))
+                    {
+                        var copy = holder.Clone();
+                        state.Replace(holder, copy);
+                        holder = copy;
+                    }
+
+                    Reattribute(holder, input, at);
+                    if (changedIds.Add(holder))
+                    {
+                        changed.Add(holder);
+                    }
+                }
+
+                ids[input.Index] = holder.Id;
                 continue;
             }
 
@@ -454,6 +483,47 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
         {
             (session.CompanyId, session.CompanyName, session.CompanyDomain) = (attributes.CompanyId, attributes.CompanyName, attributes.CompanyDomain);
             session.NetworkKind = attributes.NetworkKind;
+        }
+    }
+
+    /// <summary>
+    /// Whether a replayed page view changes who its session says the visitor was, by the same rules as
+    /// <see cref="ApplyPageview"/>: the entry page view's place and device, and a company once any page view names one.
+    /// </summary>
+    private static bool Reattributes(Session session, SessionInput input, DateTime at)
+    {
+        if (input.Event.Type != EventTypes.Pageview)
+        {
+            return false;
+        }
+
+        var a = input.Attributes;
+        var entry = at == session.EntryAt;
+        return (session.CompanyId.Length == 0 && a.CompanyId.Length > 0)
+            || (entry && a.Country.Length > 0 && (session.Country, session.Region, session.City) != (a.Country, a.Region, a.City))
+            || (entry && a.Browser.Length > 0 && (session.Browser, session.Os, session.DeviceType) != (a.Browser, a.Os, a.DeviceType));
+    }
+
+    private static void Reattribute(Session session, SessionInput input, DateTime at)
+    {
+        var a = input.Attributes;
+        if (at == session.EntryAt)
+        {
+            if (a.Country.Length > 0)
+            {
+                (session.Country, session.Region, session.City) = (a.Country, a.Region, a.City);
+            }
+
+            if (a.Browser.Length > 0)
+            {
+                (session.Browser, session.Os, session.DeviceType) = (a.Browser, a.Os, a.DeviceType);
+            }
+        }
+
+        if (session.CompanyId.Length == 0 && a.CompanyId.Length > 0)
+        {
+            (session.CompanyId, session.CompanyName, session.CompanyDomain) = (a.CompanyId, a.CompanyName, a.CompanyDomain);
+            session.NetworkKind = a.NetworkKind;
         }
     }
 
