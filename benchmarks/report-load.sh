@@ -20,10 +20,10 @@ export INSIGHTS_INGEST_PORT="$(free_port)" INSIGHTS_QUERY_PORT="$(free_port)" IN
   INSIGHTS_SKIP_BUILD=1 CONFIGURATION="$config"
 load=(dotnet "$repo/artifacts/bin/Insights.LoadGenerator/${config,,}/Insights.LoadGenerator.dll")
 
-setsid "$repo/scripts/run.sh" >"$state/run.log" 2>&1 &
+"$repo/scripts/run.sh" >"$state/run.log" 2>&1 &
 run=$!
 cleanup() {
-  kill -INT -- "-$run" 2>/dev/null || true
+  kill -TERM "$run" 2>/dev/null || true  # run.sh stops its services on TERM (a background script ignores INT)
   wait "$run" 2>/dev/null || true
   $keep || rm -rf "$state"
 }

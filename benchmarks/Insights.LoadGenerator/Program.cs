@@ -34,6 +34,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("load" or
           --account FILE      demo: the demo sign-in and its client sites (demo-setup writes it)
           --invitation TOKEN  demo-setup: the partner admin's invitation (iin_… from insights-admin init)
           --clickhouse URL    reports: seed 30 days of history there first (ClickHouse HTTP)
+          --database NAME     reports: ClickHouse database   (insights)
           --readers N         reports: concurrent readers    (4)
           --events N          reports: events to seed        (10000000)
         """);

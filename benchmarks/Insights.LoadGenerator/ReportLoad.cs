@@ -10,12 +10,13 @@ namespace Insights.LoadGenerator;
 /// query API for <c>--duration</c>, and prints p50/p95/p99 per report. Run it beside <c>insights-load load --rate 5000</c>
 /// to measure the reports while ingest works (<c>benchmarks/report-load.sh</c> does both).
 /// </summary>
-internal sealed class ReportLoad(LoadOptions options, Uri? clickHouse, int readers, long events)
+internal sealed class ReportLoad(LoadOptions options, Uri? clickHouse, string database, int readers, long events)
 {
     /// <summary>Pulls this mode's own options out of the arguments; the rest are the shared <see cref="LoadOptions"/>.</summary>
     public static ReportLoad Parse(IReadOnlyList<string> args)
     {
         Uri? clickHouse = null;
+        var database = "insights";
         var readers = 4;
         var events = ReportSeed.Events;
         var rest = new List<string>();
@@ -26,6 +27,9 @@ internal sealed class ReportLoad(LoadOptions options, Uri? clickHouse, int reade
             {
                 case "--clickhouse":
                     clickHouse = new Uri(Value());
+                    break;
+                case "--database":
+                    database = Value();
                     break;
                 case "--readers":
                     readers = int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var r) && r is > 0 and <= 256
@@ -41,7 +45,7 @@ internal sealed class ReportLoad(LoadOptions options, Uri? clickHouse, int reade
             }
         }
 
-        return new ReportLoad(LoadOptions.Parse(rest), clickHouse, readers, events);
+        return new ReportLoad(LoadOptions.Parse(rest), clickHouse, database, readers, events);
     }
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
@@ -51,7 +55,7 @@ internal sealed class ReportLoad(LoadOptions options, Uri? clickHouse, int reade
         if (clickHouse is not null)
         {
             using var ch = new HttpClient { BaseAddress = clickHouse, Timeout = TimeSpan.FromMinutes(30) };
-            start = await ReportSeed.EnsureAsync(ch, options.Site, events, cancellationToken);
+            start = await ReportSeed.EnsureAsync(ch, database, options.Site, events, cancellationToken);
         }
 
         using var http = new HttpClient { BaseAddress = query, Timeout = TimeSpan.FromSeconds(60) };
@@ -69,7 +73,7 @@ internal sealed class ReportLoad(LoadOptions options, Uri? clickHouse, int reade
             ("goals", $"/v1/sites/{site}/goals?{range}"),
             ("sales", $"/v1/sites/{site}/sales?{range}&model=last_chat"),
             ("companies", $"/v1/sites/{site}/companies?{range}"),
-            ("company", $"/v1/sites/{site}/companies/acme-7?{range}"),
+            ("company", $"/v1/sites/{site}/companies/acme-7-00000007?{range}"),
             ("visitor", $"/v1/sites/{site}/visitors/seed-v4242"),
             ("order path", $"/v1/sites/{site}/orders/seed-o1234"),
             ("live snapshot", $"/v1/sites/{site}/live"),

@@ -32,7 +32,7 @@ internal static class ReportSeed
                ['Chrome', 'Firefox', 'Safari'][intDiv(number, 10) % 3 + 1], ['Windows', 'macOS', 'Android', 'iOS'][intDiv(number, 10) % 4 + 1],
                ['desktop', 'mobile'][intDiv(number, 10) % 2 + 1],
                if(intDiv(number, 10) % 7 = 0, 'business', 'isp'),
-               if(intDiv(number, 10) % 7 = 0, concat('acme-', toString(intDiv(number, 10) % 500)), ''),
+               if(intDiv(number, 10) % 7 = 0, concat('acme-', toString(intDiv(number, 10) % 500), '-', leftPad(lower(hex(toUInt32(intDiv(number, 10) % 500))), 8, '0')), ''),
                if(intDiv(number, 10) % 7 = 0, concat('Acme ', toString(intDiv(number, 10) % 500)), ''),
                if(intDiv(number, 10) % 7 = 0, concat('acme', toString(intDiv(number, 10) % 500), '.example'), '')
         FROM numbers({events:UInt64})
@@ -52,7 +52,7 @@ internal static class ReportSeed
                ['Chrome', 'Firefox', 'Safari'][number % 3 + 1], ['Windows', 'macOS', 'Android', 'iOS'][number % 4 + 1],
                ['desktop', 'mobile'][number % 2 + 1],
                if(number % 7 = 0, 'business', 'isp'),
-               if(number % 7 = 0, concat('acme-', toString(number % 500)), ''),
+               if(number % 7 = 0, concat('acme-', toString(number % 500), '-', leftPad(lower(hex(toUInt32(number % 500))), 8, '0')), ''),
                if(number % 7 = 0, concat('Acme ', toString(number % 500)), ''),
                if(number % 7 = 0, concat('acme', toString(number % 500), '.example'), ''),
                0, 0, at, 10
@@ -121,11 +121,12 @@ internal static class ReportSeed
     ];
 
     /// <summary>Seeds the site unless it already holds the seeded events; returns the first day of the history.</summary>
-    public static async Task<DateTimeOffset> EnsureAsync(HttpClient clickHouse, string site, long events, CancellationToken cancellationToken)
+    public static async Task<DateTimeOffset> EnsureAsync(HttpClient clickHouse, string database, string site, long events, CancellationToken cancellationToken)
     {
         var start = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddDays(-30);
         var parameters = new Dictionary<string, string>
         {
+            ["database"] = database,
             ["site"] = site,
             ["start"] = start.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
             ["events"] = events.ToString(CultureInfo.InvariantCulture),
@@ -146,7 +147,7 @@ internal static class ReportSeed
         }
 
         // Merged, as months of history would be; live load then adds small parts on top, as in production.
-        foreach (var table in new[] { "events", "sessions", "goal_completions", "identities", "chats", "orders", "attribution_credits" })
+        foreach (var table in new[] { "events", "visitor_quarters", "sessions", "goal_completions", "identities", "chats", "orders", "attribution_credits" })
         {
             await QueryAsync(clickHouse, $"OPTIMIZE TABLE {table} FINAL", parameters, cancellationToken);
         }
@@ -158,7 +159,8 @@ internal static class ReportSeed
     public static async Task<string> QueryAsync(HttpClient clickHouse, string sql, IReadOnlyDictionary<string, string> parameters,
         CancellationToken cancellationToken)
     {
-        var query = string.Join('&', parameters.Select(p => $"param_{p.Key}={Uri.EscapeDataString(p.Value)}"));
+        var query = string.Join('&', parameters.Where(p => p.Key != "database").Select(p => $"param_{p.Key}={Uri.EscapeDataString(p.Value)}")
+            .Prepend($"database={Uri.EscapeDataString(parameters["database"])}"));
         using var content = new StringContent(sql, Encoding.UTF8);
         content.Headers.ContentType = new MediaTypeHeaderValue("text/plain");
         using var response = await clickHouse.PostAsync(new Uri("/?" + query, UriKind.Relative), content, cancellationToken);
