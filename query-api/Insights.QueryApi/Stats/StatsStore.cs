@@ -127,8 +127,6 @@ public sealed class StatsStore(ReportsDatabase database)
     // quarter-hour rollup (visitor_quarters, ~one row per visit instead of one per page view; duplicate-insensitive, as a
     // set). The rollup leaves out page views without a visitor id, which the events count as one visitor (the hash of
     // ''): 'anonymous' says whether the period or bucket had any, and adds it back.
-    private const string ViewsSql = "SELECT count() AS views, countIf(anonymous_id = '') > 0 AS anonymous\n";
-
     private const string DailyViewsHead = """
         SELECT toUnixTimestamp(bucket), views, anonymous FROM (
             SELECT toStartOfDay(timestamp, {tz:String}) AS bucket, count() AS views, countIf(anonymous_id = '') > 0 AS anonymous
@@ -158,13 +156,12 @@ public sealed class StatsStore(ReportsDatabase database)
         SETTINGS group_by_use_nulls = 1
         """;
 
-    private const string VisitTotalsSql = "SELECT count(), countIf(bounce), sum(duration), sum(page_views)\n" + VisitsInRange;
+    // The period's visit figures (bucket NULL) and each bucket's visits in one read of the visits: GROUPING SETS.
+    private const string DailyVisitsSql = "SELECT toUnixTimestamp(toStartOfDay(started_at, {tz:String})) AS bucket, count(), countIf(bounce), " +
+        "sum(duration), sum(page_views)\n" + VisitsInRange + "\nGROUP BY GROUPING SETS ((), (bucket))\nSETTINGS group_by_use_nulls = 1";
 
-    private const string DailyVisitsSql = "SELECT toUnixTimestamp(toStartOfDay(started_at, {tz:String})) AS bucket, count()\n" + VisitsInRange +
-        "\nGROUP BY bucket";
-
-    private const string HourlyVisitsSql = "SELECT toUnixTimestamp(toStartOfHour(started_at, {tz:String})) AS bucket, count()\n" + VisitsInRange +
-        "\nGROUP BY bucket";
+    private const string HourlyVisitsSql = "SELECT toUnixTimestamp(toStartOfHour(started_at, {tz:String})) AS bucket, count(), countIf(bounce), " +
+        "sum(duration), sum(page_views)\n" + VisitsInRange + "\nGROUP BY GROUPING SETS ((), (bucket))\nSETTINGS group_by_use_nulls = 1";
 
     // Every visit breakdown in one scan of the range's visits: each visit is unfolded into one (dimension, value) row
     // per list and the top 'limit' values are kept per dimension. Regions and cities carry their country before a '|'
@@ -253,17 +250,15 @@ public sealed class StatsStore(ReportsDatabase database)
     {
         var where = PageViewsInRange + filter.EventConditions;
         var hourly = range.Interval == StatsInterval.Hour;
-        var visits = database.QueryAsync(name + ".visits", VisitTotalsSql, Parameters(site, range, filter),
-            r => (Visits: Long(r, 0), Bounces: Long(r, 1), Seconds: Long(r, 2), Views: Long(r, 3)), cancellationToken);
-        var visitSeries = database.QueryAsync(name + ".visit_series", hourly ? HourlyVisitsSql : DailyVisitsSql, Parameters(site, range, filter),
-            r => (Start: Long(r, 0), Visits: Long(r, 1)), cancellationToken);
+        var visitRows = database.QueryAsync(name + ".visits", hourly ? HourlyVisitsSql : DailyVisitsSql, Parameters(site, range, filter),
+            r => (Start: r.IsDBNull(0) ? (long?)null : Long(r, 0), Visits: Long(r, 1), Bounces: Long(r, 2), Seconds: Long(r, 3), Views: Long(r, 4)),
+            cancellationToken);
         var (views, visitors, viewSeries) = filter.IsEmpty && Sales.VisitorCount.Aligned(range)
             ? await PageViewsFromRollupAsync(site, range, filter, name, hourly, cancellationToken)
             : await PageViewsAsync(site, range, filter, name, hourly, cancellationToken);
-        await Task.WhenAll(visits, visitSeries);
-
-        var v = (await visits).SingleOrDefault();
-        var visitsByBucket = (await visitSeries).ToDictionary(p => p.Start, p => p.Visits);
+        var rows = await visitRows;
+        var v = rows.SingleOrDefault(r => r.Start is null);
+        var visitsByBucket = rows.Where(r => r.Start is not null).ToDictionary(p => p.Start!.Value, p => p.Visits);
         var points = viewSeries.Select(p => new SeriesPoint(
             TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeSeconds(p.Start), range.TimeZone), p.Views, p.Visitors,
             visitsByBucket.GetValueOrDefault(p.Start))).ToList();
@@ -290,22 +285,24 @@ public sealed class StatsStore(ReportsDatabase database)
     private async Task<(long Views, long Visitors, List<(long Start, long Views, long Visitors)> Series)> PageViewsFromRollupAsync(SiteOptions site,
         StatsRange range, StatsFilter filter, string name, bool hourly, CancellationToken cancellationToken)
     {
+        // A page view falls in exactly one bucket of the period, so the period's views (and whether any had no visitor id)
+        // are the series' sums: no second scan of the events.
         var where = PageViewsInRange + filter.EventConditions;
-        var totals = database.QueryAsync(name + ".views", ViewsSql + where, Parameters(site, range, filter),
-            r => (Views: Long(r, 0), Anonymous: Long(r, 1)), cancellationToken);
         var series = database.QueryAsync(name + ".view_series",
             (hourly ? HourlyViewsHead : DailyViewsHead) + where + (hourly ? HourlySeriesTail : DailySeriesTail), Parameters(site, range, filter),
             r => (Start: Long(r, 0), Views: Long(r, 1), Anonymous: Long(r, 2)), cancellationToken);
         var visitors = database.QueryAsync(name + ".visitors", hourly ? HourlyQuarterVisitorsSql : DailyQuarterVisitorsSql, Parameters(site, range, filter),
             r => (Start: r.IsDBNull(0) ? (long?)null : Long(r, 0), Visitors: Long(r, 1)), cancellationToken);
-        await Task.WhenAll(totals, series, visitors);
+        await Task.WhenAll(series, visitors);
 
-        var (views, anonymous) = (await totals).SingleOrDefault();
+        var points = await series;
+        var views = points.Sum(p => p.Views);
+        var anonymous = points.Any(p => p.Anonymous > 0) ? 1 : 0;
         var rows = await visitors;
         var byBucket = rows.Where(r => r.Start is not null).ToDictionary(r => r.Start!.Value, r => r.Visitors);
         var total = rows.Where(r => r.Start is null).Select(r => r.Visitors).SingleOrDefault();
         return (views, total + anonymous,
-            [.. (await series).Select(p => (p.Start, p.Views, byBucket.GetValueOrDefault(p.Start) + p.Anonymous))]);
+            [.. points.Select(p => (p.Start, p.Views, byBucket.GetValueOrDefault(p.Start) + p.Anonymous))]);
     }
 
     private static StatsChange Change(StatsTotals now, StatsTotals before) => new(
