@@ -5,15 +5,16 @@ using Insights.LoadGenerator;
 // insights-load demo  [options]   lifelike demo history, then live demo traffic until Ctrl-C
 // insights-load demo-setup --account FILE [--invitation TOKEN]   the demo partner's sign-in and client sites
 // insights-load bare  [--port N]  the bare-Kestrel baseline endpoint
+// insights-load reports [--clickhouse URL] [--readers N]   report latency with concurrent readers (ReportLoad.cs)
 using var cancel = new CancellationTokenSource();
 // Ctrl-C and SIGTERM (scripts/run.sh stopping the demo) end the run cleanly, with its report.
 using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
-if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("load" or "demo" or "demo-setup" or "bare"))
+if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("load" or "demo" or "demo-setup" or "bare" or "reports"))
 {
     Console.Error.WriteLine("""
-        usage: Insights.LoadGenerator load|demo|demo-setup|bare [options]
+        usage: Insights.LoadGenerator load|demo|demo-setup|bare|reports [options]
           --ingest URL        ingest base address            (http://127.0.0.1:8080)
           --key KEY           write key                      (loadtest-write-key-0001)
           --query URL|none    query API for freshness/counts (http://127.0.0.1:8081)
@@ -32,13 +33,17 @@ if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("load" or
           --seed N            demo: seed of the history      (1)
           --account FILE      demo: the demo sign-in and its client sites (demo-setup writes it)
           --invitation TOKEN  demo-setup: the partner admin's invitation (iin_… from insights-admin init)
+          --clickhouse URL    reports: seed 30 days of history there first (ClickHouse HTTP)
+          --database NAME     reports: ClickHouse database   (insights)
+          --readers N         reports: concurrent readers    (4)
+          --events N          reports: events to seed        (10000000)
         """);
     return 2;
 }
 
 try
 {
-    var options = LoadOptions.Parse(args.Skip(1).ToArray());
+    var options = args[0] == "reports" ? new LoadOptions() : LoadOptions.Parse(args.Skip(1).ToArray()); // reports parses its own (ReportLoad.Parse)
     return args[0] switch
     {
         "demo" => await new DemoTraffic(options with { Site = args.Contains("--site") ? options.Site : "demo",
@@ -46,6 +51,7 @@ try
             ReadKey = args.Contains("--read-key") ? options.ReadKey : "demo-read-key-0001" }).RunAsync(cancel.Token),
         "demo-setup" => await DemoTraffic.SetUpAsync(options, cancel.Token),
         "bare" => await BareKestrel.RunAsync(options, cancel.Token),
+        "reports" => await ReportLoad.Parse(args.Skip(1).ToArray()).RunAsync(cancel.Token),
         _ => await new LoadRun(options).RunAsync(cancel.Token),
     };
 }

@@ -35,7 +35,7 @@ public sealed class GoalsStore(ReportsDatabase database)
             FROM completions AS c
             LEFT JOIN persons AS p ON p.id = c.node
         )
-        SELECT r.goal_id, if({daily:UInt8} = 1, toDate(r.timestamp, {tz:String}), toDate(0)) AS day, count(), uniqExact(r.person), sum(r.value),
+        SELECT r.goal_id, toDate(r.timestamp, {tz:String}) AS day, count(), uniqExact(r.person), sum(r.value),
                countIf(ch.person_id != '' AND ch.started_at >= r.timestamp - toIntervalSecond({window:UInt32}))
         FROM resolved AS r
         ASOF LEFT JOIN
@@ -45,7 +45,8 @@ public sealed class GoalsStore(ReportsDatabase database)
             WHERE site_id = {site:String}
               AND started_at >= {from:DateTime64(3, 'UTC')} - toIntervalSecond({window:UInt32}) AND started_at < {to:DateTime64(3, 'UTC')}
         ) AS ch ON r.person = ch.person_id AND r.timestamp >= ch.started_at
-        GROUP BY r.goal_id, day
+        GROUP BY GROUPING SETS ((r.goal_id), (r.goal_id, day))
+        SETTINGS group_by_use_nulls = 1
         """;
 
     public async Task<GoalsResponse> GetAsync(SiteOptions site, StatsRange range, CancellationToken cancellationToken)
@@ -54,18 +55,16 @@ public sealed class GoalsStore(ReportsDatabase database)
         ArgumentNullException.ThrowIfNull(range);
         var window = TimeSpan.FromDays(site.AttributionWindowDays);
         // Converted persons do not add up across days (one person may complete on two), so the range's totals and the
-        // series are the same statement grouped twice: by goal alone ({daily} = 0), and by goal and day.
-        var completionsTask = database.QueryAsync("goals.completions", CompletionsSql, Parameters(site, range, window, daily: false), Read, cancellationToken);
-        var dailyTask = database.QueryAsync("goals.days", CompletionsSql, Parameters(site, range, window, daily: true), Read, cancellationToken);
-        var visitorsTask = Sales.VisitorCount.CountAsync(database, site.Id, range, "goals.visitors", cancellationToken);
-        var dailyVisitorsTask = Sales.VisitorCount.CountByDayAsync(database, site.Id, range, "goals.visitors_by_day", cancellationToken);
-        await Task.WhenAll(completionsTask, dailyTask, visitorsTask, dailyVisitorsTask);
-        var dailyVisitors = await dailyVisitorsTask;
+        // series are grouped twice, by goal alone (day NULL) and by goal and day, in one pass over the joined completions.
+        var completionsTask = database.QueryAsync("goals.completions", CompletionsSql, Parameters(site, range, window), Read, cancellationToken);
+        var visitorsTask = Sales.VisitorCount.CountWithDaysAsync(database, site.Id, range, "goals.visitors", cancellationToken);
+        await Task.WhenAll(completionsTask, visitorsTask);
+        var (visitors, dailyVisitors) = await visitorsTask;
+        var rows = await completionsTask;
 
-        var byGoal = (await completionsTask).ToDictionary(c => c.Goal, StringComparer.Ordinal);
-        var byDay = (await dailyTask).ToDictionary(c => (c.Goal, c.Day));
+        var byGoal = rows.Where(c => c.Day is null).ToDictionary(c => c.Goal, StringComparer.Ordinal);
+        var byDay = rows.Where(c => c.Day is not null).ToDictionary(c => (c.Goal, c.Day!.Value));
         var days = range.Days();
-        var visitors = await visitorsTask;
         var goals = site.Goals.Select(goal =>
         {
             var c = byGoal.GetValueOrDefault(goal.Id);
@@ -83,11 +82,11 @@ public sealed class GoalsStore(ReportsDatabase database)
     }
 
     private static GoalRow Read(System.Data.Common.DbDataReader r) =>
-        new(r.GetString(0), DateOnly.FromDateTime(r.GetDateTime(1)), Long(r, 2), Long(r, 3), Money(r, 4), Long(r, 5));
+        new(r.GetString(0), r.IsDBNull(1) ? null : DateOnly.FromDateTime(r.GetDateTime(1)), Long(r, 2), Long(r, 3), Money(r, 4), Long(r, 5));
 
-    private readonly record struct GoalRow(string Goal, DateOnly Day, long Completions, long Converted, decimal Value, long Assisted);
+    private readonly record struct GoalRow(string Goal, DateOnly? Day, long Completions, long Converted, decimal Value, long Assisted);
 
-    private static ClickHouseParameterCollection Parameters(SiteOptions site, StatsRange range, TimeSpan window, bool daily)
+    private static ClickHouseParameterCollection Parameters(SiteOptions site, StatsRange range, TimeSpan window)
     {
         var parameters = new ClickHouseParameterCollection();
         parameters.AddParameter("site", site.Id);
@@ -95,7 +94,6 @@ public sealed class GoalsStore(ReportsDatabase database)
         parameters.AddParameter("to", range.To.UtcDateTime);
         parameters.AddParameter("window", (uint)window.TotalSeconds);
         parameters.AddParameter("tz", site.TimeZone);
-        parameters.AddParameter("daily", (byte)(daily ? 1 : 0));
         return parameters;
     }
 }

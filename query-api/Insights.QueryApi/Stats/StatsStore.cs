@@ -50,6 +50,22 @@ public sealed class StatsStore(ReportsDatabase database)
 
     private const string TopPagesSql = "SELECT path, count() AS views, uniqExact(cityHash64(anonymous_id)) AS visitors\n";
 
+    // The visitors of the top paths only: the paths are ranked by a plain count first (cheap), and the distinct visitors
+    // (a hash set per path, the expensive part) are counted for those alone. Same order, so the same list.
+    private const string TopPathsHead = """
+
+          AND path IN (
+              SELECT path
+
+        """;
+
+    private const string TopPathsTail = """
+
+              GROUP BY path
+              ORDER BY count() DESC, path
+              LIMIT {limit:UInt32})
+        """;
+
     private const string TopPagesTail = """
 
         GROUP BY path
@@ -107,32 +123,71 @@ public sealed class StatsStore(ReportsDatabase database)
                 STEP INTERVAL 1 HOUR)
         """;
 
-    private const string VisitTotalsSql = "SELECT count(), countIf(bounce), sum(duration), sum(page_views)\n" + VisitsInRange;
+    // Unfiltered, over whole quarter hours: the page views from a plain count over the events, the visitors from the
+    // quarter-hour rollup (visitor_quarters, ~one row per visit instead of one per page view; duplicate-insensitive, as a
+    // set). The rollup leaves out page views without a visitor id, which the events count as one visitor (the hash of
+    // ''): 'anonymous' says whether the period or bucket had any, and adds it back.
+    private const string DailyViewsHead = """
+        SELECT toUnixTimestamp(bucket), views, anonymous FROM (
+            SELECT toStartOfDay(timestamp, {tz:String}) AS bucket, count() AS views, countIf(anonymous_id = '') > 0 AS anonymous
 
-    private const string DailyVisitsSql = "SELECT toUnixTimestamp(toStartOfDay(started_at, {tz:String})) AS bucket, count()\n" + VisitsInRange +
-        "\nGROUP BY bucket";
+        """;
 
-    private const string HourlyVisitsSql = "SELECT toUnixTimestamp(toStartOfHour(started_at, {tz:String})) AS bucket, count()\n" + VisitsInRange +
-        "\nGROUP BY bucket";
+    private const string HourlyViewsHead = """
+        SELECT toUnixTimestamp(bucket), views, anonymous FROM (
+            SELECT toStartOfHour(timestamp, {tz:String}) AS bucket, count() AS views, countIf(anonymous_id = '') > 0 AS anonymous
+
+        """;
+
+    // The period's visitors (bucket NULL) and each bucket's, in one pass over the rollup.
+    private const string DailyQuarterVisitorsSql = """
+        SELECT toUnixTimestamp(toStartOfDay(bucket, {tz:String})) AS b, uniqExact(visitor)
+        FROM visitor_quarters
+        WHERE site_id = {site:String} AND bucket >= {from:DateTime64(3, 'UTC')} AND bucket < {to:DateTime64(3, 'UTC')}
+        GROUP BY GROUPING SETS ((), (b))
+        SETTINGS group_by_use_nulls = 1
+        """;
+
+    private const string HourlyQuarterVisitorsSql = """
+        SELECT toUnixTimestamp(toStartOfHour(bucket, {tz:String})) AS b, uniqExact(visitor)
+        FROM visitor_quarters
+        WHERE site_id = {site:String} AND bucket >= {from:DateTime64(3, 'UTC')} AND bucket < {to:DateTime64(3, 'UTC')}
+        GROUP BY GROUPING SETS ((), (b))
+        SETTINGS group_by_use_nulls = 1
+        """;
+
+    // The period's visit figures (bucket NULL) and each bucket's visits in one read of the visits: GROUPING SETS.
+    private const string DailyVisitsSql = "SELECT toUnixTimestamp(toStartOfDay(started_at, {tz:String})) AS bucket, count(), countIf(bounce), " +
+        "sum(duration), sum(page_views)\n" + VisitsInRange + "\nGROUP BY GROUPING SETS ((), (bucket))\nSETTINGS group_by_use_nulls = 1";
+
+    private const string HourlyVisitsSql = "SELECT toUnixTimestamp(toStartOfHour(started_at, {tz:String})) AS bucket, count(), countIf(bounce), " +
+        "sum(duration), sum(page_views)\n" + VisitsInRange + "\nGROUP BY GROUPING SETS ((), (bucket))\nSETTINGS group_by_use_nulls = 1";
 
     // Every visit breakdown in one scan of the range's visits: each visit is unfolded into one (dimension, value) row
     // per list and the top 'limit' values are kept per dimension. Regions and cities carry their country before a '|'
     // (a country code never holds one), so Bavaria, DE and a Bavaria elsewhere stay apart.
+    // The visitor is hashed once per visit, before ARRAY JOIN copies each visit twelve times (the copies carry the
+    // 8-byte hash instead of the id string), and FINAL is read in the inner query, so the unfolding sees one row per visit.
     private const string BreakdownsSql = """
-        SELECT dim, value, uniqExact(cityHash64(anonymous_id)) AS visitors, count() AS visits, countIf(bounce) AS bounces, sum(duration) AS seconds
-        FROM sessions FINAL
+        SELECT dim, value, uniqExact(visitor) AS visitors, count() AS visits, countIf(bounce) AS bounces, sum(duration) AS seconds
+        FROM
+        (
+            SELECT cityHash64(anonymous_id) AS visitor, bounce, duration, entry_page, exit_page, channel, utm_source, utm_medium, utm_campaign,
+                   country, region, city, device_type, browser, os
+            FROM sessions FINAL
+            WHERE site_id = {site:String}
+              AND started_at >= {from:DateTime64(3, 'UTC')}
+              AND started_at < {to:DateTime64(3, 'UTC')}
+        """ + StatsFilter.VisitConditions + """
+
+        )
         ARRAY JOIN
             [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] AS dim,
             [entry_page, exit_page, toString(channel), utm_source, utm_medium, utm_campaign, toString(country),
              if(region = '' OR country = '', '', concat(toString(country), '|', region)),
              if(city = '' OR country = '', '', concat(toString(country), '|', city)),
              toString(device_type), toString(browser), toString(os)] AS value
-        WHERE site_id = {site:String}
-          AND started_at >= {from:DateTime64(3, 'UTC')}
-          AND started_at < {to:DateTime64(3, 'UTC')}
-        """ + StatsFilter.VisitConditions + """
-
-          AND value != ''
+        WHERE value != ''
         GROUP BY dim, value
         ORDER BY dim, visitors DESC, visits DESC, value
         LIMIT {limit:UInt32} BY dim
@@ -164,7 +219,8 @@ public sealed class StatsStore(ReportsDatabase database)
         var where = PageViewsInRange + filter.EventConditions;
         var current = PeriodAsync(site, range, filter, "stats", cancellationToken);
         var previous = compare && range.Previous() is { } earlier ? PeriodAsync(site, earlier, filter, "stats.previous", cancellationToken) : null;
-        var pages = database.QueryAsync("stats.top_pages", TopPagesSql + where + TopPagesTail, Parameters(site, range, filter),
+        var pages = database.QueryAsync("stats.top_pages", TopPagesSql + where + TopPathsHead + where + TopPathsTail + TopPagesTail,
+            Parameters(site, range, filter),
             r => new PageStats(r.GetString(0), Long(r, 1), Long(r, 2)), cancellationToken);
         var referrers = database.QueryAsync("stats.top_referrers", TopReferrersSql + where + TopReferrersTail, Parameters(site, range, filter),
             r => new ReferrerStats(r.GetString(0), Long(r, 1), Long(r, 2)), cancellationToken);
@@ -194,25 +250,59 @@ public sealed class StatsStore(ReportsDatabase database)
     {
         var where = PageViewsInRange + filter.EventConditions;
         var hourly = range.Interval == StatsInterval.Hour;
-        var totals = database.QueryAsync(name + ".totals", TotalsSql + where, Parameters(site, range, filter),
-            r => (Views: Long(r, 0), Visitors: Long(r, 1)), cancellationToken);
-        var visits = database.QueryAsync(name + ".visits", VisitTotalsSql, Parameters(site, range, filter),
-            r => (Visits: Long(r, 0), Bounces: Long(r, 1), Seconds: Long(r, 2), Views: Long(r, 3)), cancellationToken);
-        var series = database.QueryAsync(name + ".series",
-            (hourly ? HourlySeriesHead : DailySeriesHead) + where + (hourly ? HourlySeriesTail : DailySeriesTail), Parameters(site, range, filter),
-            r => (Start: Long(r, 0), Views: Long(r, 1), Visitors: Long(r, 2)), cancellationToken);
-        var visitSeries = database.QueryAsync(name + ".visit_series", hourly ? HourlyVisitsSql : DailyVisitsSql, Parameters(site, range, filter),
-            r => (Start: Long(r, 0), Visits: Long(r, 1)), cancellationToken);
-        await Task.WhenAll(totals, visits, series, visitSeries);
-
-        var (views, visitors) = (await totals).SingleOrDefault();
-        var v = (await visits).SingleOrDefault();
-        var visitsByBucket = (await visitSeries).ToDictionary(p => p.Start, p => p.Visits);
-        var points = (await series).Select(p => new SeriesPoint(
+        var visitRows = database.QueryAsync(name + ".visits", hourly ? HourlyVisitsSql : DailyVisitsSql, Parameters(site, range, filter),
+            r => (Start: r.IsDBNull(0) ? (long?)null : Long(r, 0), Visits: Long(r, 1), Bounces: Long(r, 2), Seconds: Long(r, 3), Views: Long(r, 4)),
+            cancellationToken);
+        var (views, visitors, viewSeries) = filter.IsEmpty && Sales.VisitorCount.Aligned(range)
+            ? await PageViewsFromRollupAsync(site, range, filter, name, hourly, cancellationToken)
+            : await PageViewsAsync(site, range, filter, name, hourly, cancellationToken);
+        var rows = await visitRows;
+        var v = rows.SingleOrDefault(r => r.Start is null);
+        var visitsByBucket = rows.Where(r => r.Start is not null).ToDictionary(p => p.Start!.Value, p => p.Visits);
+        var points = viewSeries.Select(p => new SeriesPoint(
             TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeSeconds(p.Start), range.TimeZone), p.Views, p.Visitors,
             visitsByBucket.GetValueOrDefault(p.Start))).ToList();
         return new Period(range, new StatsTotals(visitors, views, v.Visits, Ratio(v.Bounces, v.Visits), Ratio(v.Seconds, v.Visits), Ratio(v.Views, v.Visits)),
             points);
+    }
+
+    /// <summary>Page views and visitors of the period and its buckets, both from the events.</summary>
+    private async Task<(long Views, long Visitors, List<(long Start, long Views, long Visitors)> Series)> PageViewsAsync(SiteOptions site,
+        StatsRange range, StatsFilter filter, string name, bool hourly, CancellationToken cancellationToken)
+    {
+        var where = PageViewsInRange + filter.EventConditions;
+        var totals = database.QueryAsync(name + ".totals", TotalsSql + where, Parameters(site, range, filter),
+            r => (Views: Long(r, 0), Visitors: Long(r, 1)), cancellationToken);
+        var series = database.QueryAsync(name + ".series",
+            (hourly ? HourlySeriesHead : DailySeriesHead) + where + (hourly ? HourlySeriesTail : DailySeriesTail), Parameters(site, range, filter),
+            r => (Start: Long(r, 0), Views: Long(r, 1), Visitors: Long(r, 2)), cancellationToken);
+        await Task.WhenAll(totals, series);
+        var (views, visitors) = (await totals).SingleOrDefault();
+        return (views, visitors, await series);
+    }
+
+    /// <summary>The same figures for an unfiltered period on quarter hours: views counted, visitors from <c>visitor_quarters</c>.</summary>
+    private async Task<(long Views, long Visitors, List<(long Start, long Views, long Visitors)> Series)> PageViewsFromRollupAsync(SiteOptions site,
+        StatsRange range, StatsFilter filter, string name, bool hourly, CancellationToken cancellationToken)
+    {
+        // A page view falls in exactly one bucket of the period, so the period's views (and whether any had no visitor id)
+        // are the series' sums: no second scan of the events.
+        var where = PageViewsInRange + filter.EventConditions;
+        var series = database.QueryAsync(name + ".view_series",
+            (hourly ? HourlyViewsHead : DailyViewsHead) + where + (hourly ? HourlySeriesTail : DailySeriesTail), Parameters(site, range, filter),
+            r => (Start: Long(r, 0), Views: Long(r, 1), Anonymous: Long(r, 2)), cancellationToken);
+        var visitors = database.QueryAsync(name + ".visitors", hourly ? HourlyQuarterVisitorsSql : DailyQuarterVisitorsSql, Parameters(site, range, filter),
+            r => (Start: r.IsDBNull(0) ? (long?)null : Long(r, 0), Visitors: Long(r, 1)), cancellationToken);
+        await Task.WhenAll(series, visitors);
+
+        var points = await series;
+        var views = points.Sum(p => p.Views);
+        var anonymous = points.Any(p => p.Anonymous > 0) ? 1 : 0;
+        var rows = await visitors;
+        var byBucket = rows.Where(r => r.Start is not null).ToDictionary(r => r.Start!.Value, r => r.Visitors);
+        var total = rows.Where(r => r.Start is null).Select(r => r.Visitors).SingleOrDefault();
+        return (views, total + anonymous,
+            [.. points.Select(p => (p.Start, p.Views, byBucket.GetValueOrDefault(p.Start) + p.Anonymous))]);
     }
 
     private static StatsChange Change(StatsTotals now, StatsTotals before) => new(
