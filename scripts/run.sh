@@ -78,7 +78,9 @@ export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"  # Develo
 export DOTNET_ENVIRONMENT="$ASPNETCORE_ENVIRONMENT"
 quiet=(--Logging:LogLevel:Microsoft.AspNetCore=Warning --Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks=Critical)  # no log line per request or readiness poll
 export Kafka__BootstrapServers="$INSIGHTS_KAFKA_BOOTSTRAP"
-clickhouse="Host=127.0.0.1;Port=${INSIGHTS_CLICKHOUSE_URL##*:};Username=default;Password="
+# The engine is on loopback: compressing every insert and answer only spends CPU on both sides (a remote ClickHouse
+# wants the driver's default, compression on).
+clickhouse="Host=127.0.0.1;Port=${INSIGHTS_CLICKHOUSE_URL##*:};Username=default;Password=;Compression=${INSIGHTS_CLICKHOUSE_COMPRESSION:-false}"
 export ClickHouse__ConnectionString="$clickhouse"
 # One control-plane file (sites, keys, people) for the three services, so a key revoked through one is refused by all.
 export ControlPlane__DataDirectory="${ControlPlane__DataDirectory:-$state/control-plane}"
@@ -91,7 +93,10 @@ export People__PublicBaseUrl="${People__PublicBaseUrl:-$query}"  # the address m
 if [[ "$ASPNETCORE_ENVIRONMENT" == Development ]]; then
   export Alerts__AllowPrivateAddresses="${Alerts__AllowPrivateAddresses:-true}"  # alert receivers on this machine; production keeps them public
 fi
-start processors dotnet "$bin/Insights.Processors/$config/Insights.Processors.dll" --urls "$processors" "${quiet[@]}"
+# Everything shares this machine's cores. The processors are background work (a backlog waits in Kafka and is
+# worked off later), so they yield the CPU to what a caller is waiting on: ingest's 202 and Kafka's acks, the query
+# API, the web app. Under no contention the nice value changes nothing.
+start processors nice -n "${INSIGHTS_PROCESSORS_NICE:-10}" dotnet "$bin/Insights.Processors/$config/Insights.Processors.dll" --urls "$processors" "${quiet[@]}"
 wait_for processors "$processors/readyz"
 if $demo; then
   # The demo's history reaches a month back; ingest otherwise stamps events older than 7 days with their arrival time.
