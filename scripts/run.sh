@@ -93,10 +93,7 @@ export People__PublicBaseUrl="${People__PublicBaseUrl:-$query}"  # the address m
 if [[ "$ASPNETCORE_ENVIRONMENT" == Development ]]; then
   export Alerts__AllowPrivateAddresses="${Alerts__AllowPrivateAddresses:-true}"  # alert receivers on this machine; production keeps them public
 fi
-# Everything shares this machine's cores. The processors are background work (a backlog waits in Kafka and is
-# worked off later), so they yield the CPU to what a caller is waiting on: ingest's 202 and Kafka's acks, the query
-# API, the web app. Under no contention the nice value changes nothing.
-start processors nice -n "${INSIGHTS_PROCESSORS_NICE:-10}" dotnet "$bin/Insights.Processors/$config/Insights.Processors.dll" --urls "$processors" "${quiet[@]}"
+start processors dotnet "$bin/Insights.Processors/$config/Insights.Processors.dll" --urls "$processors" "${quiet[@]}"
 wait_for processors "$processors/readyz"
 if $demo; then
   # The demo's history reaches a month back; ingest otherwise stamps events older than 7 days with their arrival time.
