@@ -82,8 +82,11 @@ drain() {
   while :; do
     p=$(( $(metric insights_processors_events_consumed_total) - before_p )); a=$(( $(metric insights_attribution_events_consumed_total) - before_a ))
     [[ -z "$t_first" && $p -gt 0 ]] && t_first=$(date +%s.%N)
-    # Consumed is counted when a batch starts; lag 0 is set once the last batch is stored (offsets after the writes).
-    (( p >= n && a >= n )) && [[ $(metric insights_processors_consumer_lag) == 0 && $(metric insights_attribution_consumer_lag) == 0 ]] && break
+    # Consumed is counted when a batch starts; a batch is written when its last step is timed (processors: publish,
+    # attribution: write), so both groups are done when every batch they started has reached it.
+    (( p >= n && a >= n )) \
+      && (( $(metric insights_processors_stage_duration_seconds_count 'stage="publish"') >= $(metric insights_processors_batch_size_count) )) \
+      && (( $(metric insights_attribution_stage_duration_seconds_count 'stage="write"') >= $(metric insights_attribution_batch_size_count) )) && break
     (( $(date +%s) - ${t0%.*} > 900 )) && { echo "run-load: the processors did not drain $n events in 15 minutes" >&2; break; }
     sleep 0.2
   done
