@@ -52,6 +52,13 @@ public sealed record LoadOptions
     /// <summary>Demo setup: the partner admin's invitation token (iin_…) from insights-admin init, accepted with a generated password.</summary>
     public string? Invitation { get; init; }
 
+    /// <summary>Load and produce: a file the figures are also written to, one <c>key=value</c> per line, for scripts
+    /// (benchmarks/run-load.sh) that compare them with targets.</summary>
+    public string? SummaryFile { get; init; }
+
+    /// <summary>Produce mode: the Kafka bootstrap servers the raw producer writes to (ingest's broker).</summary>
+    public string Kafka { get; init; } = "127.0.0.1:9092";
+
     /// <summary>Bare mode: the port of the baseline Kestrel endpoint.</summary>
     public int BarePort { get; init; } = 8090;
 
@@ -76,6 +83,8 @@ public sealed record LoadOptions
                 "--settle" => options with { SettleTimeout = ParseDuration(Value()) },
                 "--no-progress" => options with { Progress = false },
                 "--poll" => options with { PollInterval = ParseDuration(Value()) },
+                "--summary" => options with { SummaryFile = Value() },
+                "--kafka" => options with { Kafka = Value() },
                 "--port" => options with { BarePort = PositiveOrZero(Value(), "--port") },
                 "--history-days" => options with { HistoryDays = Math.Min(PositiveOrZero(Value(), "--history-days"), 365) },
                 "--seed" => options with { Seed = PositiveOrZero(Value(), "--seed") },

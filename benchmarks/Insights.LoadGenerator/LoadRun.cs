@@ -149,6 +149,37 @@ public sealed class LoadRun(LoadOptions options)
         }
 
         AnsiConsole.Write(table);
+        WriteSummary(elapsed, accepted, freshness, settled);
+    }
+
+    private void WriteSummary(TimeSpan elapsed, long accepted, FreshnessTracker? freshness, bool settled)
+    {
+        if (options.SummaryFile is null)
+        {
+            return;
+        }
+
+        var lines = new List<string>
+        {
+            FormattableString.Invariant($"accepted={accepted}"),
+            FormattableString.Invariant($"accepted_per_second={accepted / elapsed.TotalSeconds:F0}"),
+            FormattableString.Invariant($"http_p50_ms={latency.Percentile(50).TotalMilliseconds:F1}"),
+            FormattableString.Invariant($"http_p95_ms={latency.Percentile(95).TotalMilliseconds:F1}"),
+            FormattableString.Invariant($"http_p99_ms={latency.Percentile(99).TotalMilliseconds:F1}"),
+            FormattableString.Invariant($"transport_errors={Interlocked.Read(ref transportErrors)}"),
+        };
+        if (freshness is not null)
+        {
+            var samples = freshness.Samples;
+            double At(double p) => samples.Count == 0 ? double.NaN : samples[Math.Min(samples.Count - 1, (int)Math.Ceiling(p / 100 * samples.Count) - 1)];
+            lines.Add(FormattableString.Invariant($"freshness_p50_s={At(50):F2}"));
+            lines.Add(FormattableString.Invariant($"freshness_p95_s={At(95):F2}"));
+            lines.Add($"acknowledged_page_views={freshness.AcknowledgedPageViews}");
+            lines.Add($"counted_page_views={freshness.Counted - freshness.Baseline}");
+            lines.Add($"settled={(settled ? 1 : 0)}");
+        }
+
+        File.WriteAllLines(options.SummaryFile, lines);
     }
 
     private static string Ms(TimeSpan t) => $"{t.TotalMilliseconds:N1} ms";

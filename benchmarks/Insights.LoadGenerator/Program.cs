@@ -11,10 +11,10 @@ using var cancel = new CancellationTokenSource();
 using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
-if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("load" or "demo" or "demo-setup" or "bare" or "reports"))
+if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("load" or "demo" or "demo-setup" or "bare" or "reports" or "produce"))
 {
     Console.Error.WriteLine("""
-        usage: Insights.LoadGenerator load|demo|demo-setup|bare|reports [options]
+        usage: Insights.LoadGenerator load|demo|demo-setup|bare|reports|produce [options]
           --ingest URL        ingest base address            (http://127.0.0.1:8080)
           --key KEY           write key                      (loadtest-write-key-0001)
           --query URL|none    query API for freshness/counts (http://127.0.0.1:8081)
@@ -29,6 +29,8 @@ if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("load" or
           --poll T            freshness poll interval        (250ms)
           --no-progress       plain output (also when redirected)
           --port N            bare: port                     (8090)
+          --kafka SERVERS     produce: ingest's Kafka        (127.0.0.1:9092)
+          --summary FILE      load, produce: figures as key=value lines too
           --history-days N    demo: days of history first    (7; ingest's Ingest:MaxPastAge must cover them)
           --seed N            demo: seed of the history      (1)
           --account FILE      demo: the demo sign-in and its client sites (demo-setup writes it)
@@ -52,6 +54,7 @@ try
         "demo-setup" => await DemoTraffic.SetUpAsync(options, cancel.Token),
         "bare" => await BareKestrel.RunAsync(options, cancel.Token),
         "reports" => await ReportLoad.Parse(args.Skip(1).ToArray()).RunAsync(cancel.Token),
+        "produce" => RawProducer.Run(options, cancel.Token),
         _ => await new LoadRun(options).RunAsync(cancel.Token),
     };
 }

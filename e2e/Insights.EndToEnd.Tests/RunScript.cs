@@ -35,13 +35,18 @@ internal static class RunScript
     };
 
     /// <summary><c>bash scripts/admin.sh args</c> to its end: the exit code and everything it printed.</summary>
-    public static async Task<(int ExitCode, string Output)> AdminAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static Task<(int ExitCode, string Output)> AdminAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        ScriptAsync("scripts/admin.sh", environment, TimeSpan.FromSeconds(120), arguments);
+
+    /// <summary><c>bash SCRIPT args</c> (a path from the repository root) to its end: the exit code and everything it printed.</summary>
+    public static async Task<(int ExitCode, string Output)> ScriptAsync(string script, IReadOnlyDictionary<string, string> environment, TimeSpan timeout,
+        params string[] arguments)
     {
-        var start = new TestProcessStart("admin.sh", "bash", ["scripts/admin.sh", .. arguments]) { WorkingDirectory = RepositoryRoot() };
+        var start = new TestProcessStart(Path.GetFileName(script), "bash", [script, .. arguments]) { WorkingDirectory = RepositoryRoot() };
         Isolate(start, environment);
-        await using var admin = TestProcess.Start(start);
-        var exit = await admin.WaitForExitAsync(TimeSpan.FromSeconds(120));
-        return (exit, admin.Output);
+        await using var process = TestProcess.Start(start);
+        var exit = await process.WaitForExitAsync(timeout);
+        return (exit, process.Output);
     }
 
     public static string RepositoryRoot()

@@ -34,8 +34,10 @@ public sealed class AttributionBatchHandler(
     {
         ArgumentNullException.ThrowIfNull(batch);
         var started = Stopwatch.GetTimestamp();
-        var prepared = batch.State as PreparedBatch ?? Prepare(batch.Messages);
+        var timer = metrics.Consumer.Time("decode");
+        var prepared = batch.State as PreparedBatch ?? Prepare(batch.Messages, ref timer);
         batch.State = prepared;
+        timer.Next("load");
         var (facts, stats) = await ComponentLoader.LoadAsync(prepared, store, options.MaxComponentNodes, options.MaxLoadRounds, cancellationToken);
         if (stats.Truncated)
         {
@@ -43,13 +45,16 @@ public sealed class AttributionBatchHandler(
             LogMessages.ComponentTruncated(logger, stats.Nodes, stats.Rounds);
         }
 
+        timer.Next("compute");
         var output = engine.Compute(prepared, facts);
+        timer.Next("write");
         foreach (var (table, rows) in await store.WriteAsync(output, cancellationToken))
         {
             metrics.Written(table, rows);
         }
 
         engine.Commit(prepared);
+        timer.Stop();
         metrics.Batch(Stopwatch.GetElapsedTime(started), stats.Nodes);
         return BatchResult.Done;
     }
@@ -63,7 +68,7 @@ public sealed class AttributionBatchHandler(
     {
     }
 
-    private PreparedBatch Prepare(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> messages)
+    private PreparedBatch Prepare(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> messages, ref StageTimer timer)
     {
         var events = new List<PipelineEvent>(messages.Count);
         foreach (var message in messages)
@@ -79,6 +84,7 @@ public sealed class AttributionBatchHandler(
             }
         }
 
+        timer.Next("prepare");
         var result = engine.Prepare(events);
         foreach (var (reason, count) in result.Skipped)
         {

@@ -14,6 +14,7 @@ public sealed class ConsumerMetrics
     private readonly Counter<long> failures;
     private readonly Counter<long> splits;
     private readonly Histogram<int> batchSize;
+    private readonly Histogram<double> stageDuration;
     private long lag;
     private double backoffSeconds;
 
@@ -32,6 +33,9 @@ public sealed class ConsumerMetrics
             "Batches halved because they failed for a reason that is not an outage, to isolate the refused messages.");
         batchSize = meter.CreateHistogram(prefix + ".batch.size", "{event}", "Messages per batch.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 10, 100, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000] });
+        stageDuration = meter.CreateHistogram(prefix + ".stage.duration", "s",
+            "Time per batch in each step of the group's handler (decode, enrich, sessions, inserts, ...): divided by the events consumed, the cost of a step per event.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         meter.CreateObservableGauge(prefix + ".consumer.lag", () => Volatile.Read(ref lag), "{message}",
             "Messages on the assigned partitions not yet stored (high watermark minus stored offset).");
         meter.CreateObservableGauge(prefix + ".clickhouse.backoff", () => Volatile.Read(ref backoffSeconds), "s",
@@ -43,6 +47,11 @@ public sealed class ConsumerMetrics
         consumed.Add(count);
         batchSize.Record(count);
     }
+
+    /// <summary>Starts timing a step of a batch; <see cref="StageTimer.Stop"/> (or the next <see cref="StageTimer.Next"/>) records it.</summary>
+    public StageTimer Time(string stage) => new(this, stage);
+
+    internal void Stage(string stage, TimeSpan elapsed) => stageDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("stage", stage));
 
     internal void DeadLettered(string reason, string stage) =>
         deadLettered.Add(1, new KeyValuePair<string, object?>("reason", reason), new KeyValuePair<string, object?>("stage", stage));
@@ -58,4 +67,31 @@ public sealed class ConsumerMetrics
     internal void Recovered() => Volatile.Write(ref backoffSeconds, 0);
 
     internal void Lag(long messages) => Volatile.Write(ref lag, messages);
+}
+
+/// <summary>Times the steps of one batch one after the other, each recorded under its name in <c>stage.duration</c>.</summary>
+public struct StageTimer
+{
+    private readonly ConsumerMetrics metrics;
+    private string stage;
+    private long started;
+
+    internal StageTimer(ConsumerMetrics metrics, string stage)
+    {
+        this.metrics = metrics;
+        this.stage = stage;
+        started = System.Diagnostics.Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>Records the current step and starts timing <paramref name="nextStage"/>.</summary>
+    public void Next(string nextStage)
+    {
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        metrics.Stage(stage, System.Diagnostics.Stopwatch.GetElapsedTime(started, now));
+        stage = nextStage;
+        started = now;
+    }
+
+    /// <summary>Records the current step.</summary>
+    public readonly void Stop() => metrics.Stage(stage, System.Diagnostics.Stopwatch.GetElapsedTime(started));
 }

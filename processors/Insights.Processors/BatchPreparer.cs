@@ -70,8 +70,10 @@ public sealed class BatchPreparer(EnrichmentPipeline enrichment, Sessionizer ses
             }
         }
 
+        var timer = metrics.Consumer.Time("enrich");
         var enriched = new EnrichedEvent[count];
         enrichment.Enrich(events.AsSpan(0, count), enriched);
+        timer.Next("sessions");
 
         var visits = new VisitAttributes[count];
         var inputs = new List<SessionInput>(count);
@@ -115,6 +117,7 @@ public sealed class BatchPreparer(EnrichmentPipeline enrichment, Sessionizer ses
             sessionOfEntry[entryOf[input.Index]] = fold.SessionIds[input.Index] is { } id ? changed.GetValueOrDefault(id) : null;
         }
 
+        timer.Next("rows");
         var rows = new List<object[]>(count);
         var rowEntries = new List<int>(count);
         var ipv6 = new Dictionary<IPAddress, IPAddress>();
@@ -130,7 +133,7 @@ public sealed class BatchPreparer(EnrichmentPipeline enrichment, Sessionizer ses
         }
 
         metrics.Sessionized(fold.Started, fold.Replayed);
-        return new PreparedBatch
+        var prepared = new PreparedBatch
         {
             EventRows = rows,
             RowEntries = rowEntries,
@@ -141,5 +144,7 @@ public sealed class BatchPreparer(EnrichmentPipeline enrichment, Sessionizer ses
             Enriched = enrichedOfEntry,
             Visits = sessionOfEntry,
         };
+        timer.Stop();
+        return prepared;
     }
 }

@@ -49,6 +49,7 @@ public sealed class BatchWriter(
     internal async Task WriteAsync(EventBatch batch, CancellationToken cancellationToken)
     {
         batch.Prepared ??= await preparer.PrepareAsync(batch, cancellationToken);
+        var timer = metrics.Consumer.Time("insert_events");
         if (!batch.Inserted)
         {
             var inserted = await InsertAsync(batch, cancellationToken);
@@ -59,6 +60,7 @@ public sealed class BatchWriter(
             }
         }
 
+        timer.Next("insert_sessions");
         if (!batch.SessionsInserted)
         {
             var sessions = await InsertSessionsAsync(batch, cancellationToken);
@@ -69,10 +71,13 @@ public sealed class BatchWriter(
             }
         }
 
+        timer.Next("publish");
         if (options.PublishEnriched)
         {
             PublishEnriched(batch);
         }
+
+        timer.Stop();
 
         if (!batch.SessionsCommitted)
         {

@@ -28,7 +28,9 @@ public sealed class EventBatchHandler(
     public async Task<BatchResult> HandleAsync(ConsumedBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        var timer = metrics.Consumer.Time("decode");
         var events = batch.State as EventBatch ?? new EventBatch(batch.Messages);
+        timer.Stop();
         batch.State = events;
         await writer.WriteAsync(events, cancellationToken);
         var rejected = events.Rejections();

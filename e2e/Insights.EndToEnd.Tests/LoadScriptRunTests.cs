@@ -1,0 +1,65 @@
+using System.Text.RegularExpressions;
+using Insights.DevStack.Testing;
+
+namespace Insights.EndToEnd.Tests;
+
+/// <summary>
+/// <c>benchmarks/run-load.sh</c> as the README runs it, on a system started by <c>scripts/run.sh</c>: the processors are
+/// paused and resumed twice (raw-producer ceiling, ingest alone), every backlog is drained, and the end-to-end run
+/// still counts each acknowledged page view exactly once; the script ends with one row per issue-12 figure.
+/// </summary>
+public sealed partial class LoadScriptRunTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task The_load_script_drains_each_backlog_and_prints_every_figure_with_its_target_and_exact_counts()
+    {
+        var ports = TestProcess.FreePorts(5);
+        var state = Directory.CreateTempSubdirectory("insights-load-script-");
+        try
+        {
+            var environment = RunScript.Environment(ports, state.FullName);
+            await using var system = RunScript.Start(environment);
+            await system.WaitForLineAsync(AccountsRunTests.RunningLine(), TimeSpan.FromSeconds(150));
+
+            environment["RATES"] = "1000";
+            environment["INSIGHTS_BARE_PORT"] = ports[4].ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var (exit, output) = await RunScript.ScriptAsync("benchmarks/run-load.sh", environment, TimeSpan.FromMinutes(12), "5s", "2");
+            Ct.ThrowIfCancellationRequested();
+
+            Assert.True(exit == 0, output);
+            var table = output[output.IndexOf("== issue 12 figures", StringComparison.Ordinal)..];
+            foreach (var figure in new[]
+            {
+                "bare Kestrel", "raw producer to the same broker (ceiling)", "ingest alone, unthrottled", "processors drain (enrich, sessions, attribution)",
+                "processors drain, raw producer's backlog", "processors RSS", "ingest peak RSS",
+            })
+            {
+                Assert.Contains(figure, table, StringComparison.Ordinal);
+            }
+
+            // Both backlogs were produced (not zero) and drained by both consumer groups before the script went on.
+            foreach (Match drained in DrainedLine().Matches(output))
+            {
+                Assert.True(long.Parse(drained.Groups["events"].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, drained.Value);
+            }
+
+            Assert.Equal(2, DrainedLine().Matches(output).Count);
+            var exact = ExactRow().Match(table);
+            Assert.True(exact.Success, table);
+            Assert.Equal(exact.Groups["acknowledged"].Value, exact.Groups["counted"].Value);
+            Assert.Equal("PASS", exact.Groups["verdict"].Value);
+        }
+        finally
+        {
+            state.Delete(recursive: true);
+        }
+    }
+
+    [GeneratedRegex(@"drained (?<events>\d+) events in")]
+    private static partial Regex DrainedLine();
+
+    [GeneratedRegex(@"@1000: exactness \(page views acknowledged = counted\)\s+(?<acknowledged>\d+) / (?<counted>\d+)\s+equal\s+(?<verdict>PASS|MISS)")]
+    private static partial Regex ExactRow();
+}
