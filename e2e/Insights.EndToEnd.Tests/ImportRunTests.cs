@@ -31,7 +31,7 @@ public sealed partial class ImportRunTests(ITestOutputHelper output)
         try
         {
             await using var script = RunScript.Start(environment);
-            await script.WaitForLineAsync(AccountsRunTests.RunningLine(), TimeSpan.FromSeconds(150));
+            await script.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
 
             var organisation = OrganisationLine().Match(await AdminAsync(environment, 0, "orgs", "create", "--name", "Import Co")).Groups[1].Value;
             var keys = KeyPattern().Matches(await AdminAsync(environment, 0, "sites", "create", "--org", organisation, "--id", Site, "--name", "Import shop"))

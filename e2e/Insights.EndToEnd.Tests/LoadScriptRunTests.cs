@@ -21,7 +21,7 @@ public sealed partial class LoadScriptRunTests
         {
             var environment = RunScript.Environment(ports, state.FullName);
             await using var system = RunScript.Start(environment);
-            await system.WaitForLineAsync(AccountsRunTests.RunningLine(), TimeSpan.FromSeconds(150));
+            await system.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
 
             environment["RATES"] = "1000";
             environment["INSIGHTS_BARE_PORT"] = ports[4].ToString(System.Globalization.CultureInfo.InvariantCulture);
