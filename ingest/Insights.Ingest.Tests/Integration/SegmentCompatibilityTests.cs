@@ -139,17 +139,18 @@ public sealed class SegmentCompatibilityTests(DevStackFixture stack)
         Assert.Contains("\"sdk\":\"rudderstack\",\"status\":200", output, StringComparison.Ordinal);
         Assert.Contains("\"sdk\":\"segment\",\"status\":200", output, StringComparison.Ordinal);
 
-        var events = KafkaReader.ReadToEnd(host.KafkaBootstrap, host.Topic, 8).Select(m => m.Event).ToList();
+        var events = KafkaReader.ReadToEnd(host.KafkaBootstrap, host.Topic, 9).Select(m => m.Event).ToList();
         var byName = events.Where(e => e.Name is not null).ToDictionary(e => (e.Type, e.Name!));
-        Assert.Equal(8, events.Count);
+        Assert.Equal(9, events.Count);
 
-        // The browser's calls rode the public write key, the back end's the server key: their ids say so.
-        var browser = events.Where(e => e.AnonymousId == $"anon-{run}").ToList();
+        // The browser's calls rode the public write key, the back end's the server key: their ids say so. The back
+        // end's group names the browser's anonymous id (the account it vouches for is that visitor's).
+        var browser = events.Where(e => e.EventId.StartsWith(Trust.PublicIdPrefix, StringComparison.Ordinal)).ToList();
         Assert.Equal(4, browser.Count);
-        Assert.All(browser, e => Assert.StartsWith(Trust.PublicIdPrefix, e.EventId, StringComparison.Ordinal));
-        var server = events.Where(e => e.UserId == $"user-{run}").ToList();
-        Assert.Equal(4, server.Count);
-        Assert.All(server, e => Assert.StartsWith("srv:", e.EventId, StringComparison.Ordinal));
+        Assert.All(browser, e => Assert.Equal($"anon-{run}", e.AnonymousId));
+        var server = events.Where(e => e.EventId.StartsWith(Trust.ServerIdPrefix, StringComparison.Ordinal)).ToList();
+        Assert.Equal(5, server.Count);
+        Assert.Equal(4, server.Count(e => e.UserId == $"user-{run}"));
 
         // A page's category and a screen's are kept beside the client's own properties; a track's revenue stays in its properties.
         var pricing = byName[(EventTypes.Pageview, "Pricing")];
@@ -164,8 +165,10 @@ public sealed class SegmentCompatibilityTests(DevStackFixture stack)
         // RudderStack dates a call with "originalTimestamp": the event keeps the SDK's time, not ingest's.
         Assert.All(server, e => Assert.False(e.TimestampClamped));
 
-        var group = Assert.Single(events, e => e.Type == EventTypes.Group);
+        var group = Assert.Single(server, e => e.Type == EventTypes.Group);
+        Assert.Equal($"anon-{run}", group.AnonymousId);
         Assert.Equal($"acme-{run}", group.Properties?.GetProperty("groupId").GetString());
+        Assert.Equal($"claimed-{run}", Assert.Single(browser, e => e.Type == EventTypes.Group).Properties?.GetProperty("groupId").GetString());
         Assert.Equal("https://www.acme-baeckerei.example/about", group.Properties?.GetProperty("website").GetString());
         var alias = Assert.Single(events, e => e.Type == EventTypes.Alias);
         Assert.Equal(($"anon-{run}", $"user-{run}"), (alias.PreviousId, alias.UserId));
