@@ -104,18 +104,10 @@ public sealed class AccountsRunTests(ITestOutputHelper output)
 
             // 6. A second query API instance on the same store, as docs/production.md scales out: the session cookie and
             // the CSRF token run.sh's instance issued open there too (one data-protection key ring, in the store).
-            var stack = File.ReadAllLines(Path.Combine(state.FullName, "devstack.env"))
-                .Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
-            await using var secondQuery = ServiceProcess.Start("Insights.QueryApi", new Dictionary<string, string>
-            {
-                ["Kafka__BootstrapServers"] = stack["INSIGHTS_KAFKA_BOOTSTRAP"],
-                ["Live__BootstrapServers"] = stack["INSIGHTS_KAFKA_BOOTSTRAP"],
-                ["ClickHouse__ConnectionString"] = $"Host=127.0.0.1;Port={new Uri(stack["INSIGHTS_CLICKHOUSE_URL"]).Port};Username=default;Password=",
-                ["ControlPlane__DataDirectory"] = Path.Combine(state.FullName, "control-plane"),
-                ["Logging__LogLevel__Default"] = "Warning",
-                // Another machine: nothing shared through the user's profile (ASP.NET Core's default key folder).
-                ["HOME"] = state.CreateSubdirectory("second-host-home").FullName,
-            });
+            var secondHost = RunScript.InstanceSettings(state.FullName);
+            // Another machine: nothing shared through the user's profile (ASP.NET Core's default key folder).
+            secondHost["HOME"] = state.CreateSubdirectory("second-host-home").FullName;
+            await using var secondQuery = ServiceProcess.Start("Insights.QueryApi", secondHost);
             await secondQuery.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(150));
             using var ownerThere = owner.On(secondQuery.Address);
             var sitesThere = (await ownerThere.JsonAsync(HttpMethod.Get, "/v1/me")).GetProperty("sites").EnumerateArray()

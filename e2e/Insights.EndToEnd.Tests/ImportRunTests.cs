@@ -204,8 +204,7 @@ public sealed partial class ImportRunTests(ITestOutputHelper output)
     /// <summary>One value from the run's ClickHouse (the dev stack's HTTP interface, its address in devstack.env).</summary>
     private static async Task<string> ClickHouseAsync(string state, string sql)
     {
-        var clickHouse = File.ReadAllLines(Path.Combine(state, "devstack.env"))
-            .Single(l => l.StartsWith("INSIGHTS_CLICKHOUSE_URL=", StringComparison.Ordinal))["INSIGHTS_CLICKHOUSE_URL=".Length..];
+        var clickHouse = RunScript.DevStack(state)["INSIGHTS_CLICKHOUSE_URL"];
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         using var content = new StringContent(sql);
         using var response = await http.PostAsync(new Uri($"{clickHouse.TrimEnd('/')}/?database=insights"), content, Ct);

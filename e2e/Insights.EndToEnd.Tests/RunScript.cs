@@ -34,6 +34,27 @@ internal static class RunScript
         ["CONFIGURATION"] = TestProcessStart.Configuration,
     };
 
+    /// <summary>The dev stack's addresses run.sh wrote to the state directory's <c>devstack.env</c> (Kafka, ClickHouse HTTP).</summary>
+    public static Dictionary<string, string> DevStack(string state) =>
+        File.ReadAllLines(Path.Combine(state, "devstack.env")).Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+
+    /// <summary>
+    /// The settings another instance of a service needs to join a running run.sh, as an operator would copy them
+    /// (docs/production.md): its dev stack's Kafka and ClickHouse, and its control-plane file.
+    /// </summary>
+    public static Dictionary<string, string> InstanceSettings(string state)
+    {
+        var stack = DevStack(state);
+        return new()
+        {
+            ["Kafka__BootstrapServers"] = stack["INSIGHTS_KAFKA_BOOTSTRAP"],
+            ["Live__BootstrapServers"] = stack["INSIGHTS_KAFKA_BOOTSTRAP"],
+            ["ClickHouse__ConnectionString"] = $"Host=127.0.0.1;Port={new Uri(stack["INSIGHTS_CLICKHOUSE_URL"]).Port};Username=default;Password=",
+            ["ControlPlane__DataDirectory"] = Path.Combine(state, "control-plane"),
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+    }
+
     /// <summary><c>bash scripts/admin.sh args</c> to its end: the exit code and everything it printed.</summary>
     public static Task<(int ExitCode, string Output)> AdminAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
         ScriptAsync("scripts/admin.sh", environment, TimeSpan.FromSeconds(120), arguments);

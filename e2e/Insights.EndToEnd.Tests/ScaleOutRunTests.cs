@@ -36,15 +36,7 @@ public sealed partial class ScaleOutRunTests(ITestOutputHelper output)
             await script.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
 
             // The settings run.sh gives its services, as an operator would copy them for another instance.
-            var stack = File.ReadAllLines(Path.Combine(state.FullName, "devstack.env"))
-                .Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
-            var settings = new Dictionary<string, string>
-            {
-                ["Kafka__BootstrapServers"] = stack["INSIGHTS_KAFKA_BOOTSTRAP"],
-                ["ClickHouse__ConnectionString"] = $"Host=127.0.0.1;Port={new Uri(stack["INSIGHTS_CLICKHOUSE_URL"]).Port};Username=default;Password=",
-                ["ControlPlane__DataDirectory"] = Path.Combine(state.FullName, "control-plane"),
-                ["Logging__LogLevel__Default"] = "Warning",
-            };
+            var settings = RunScript.InstanceSettings(state.FullName);
             await using var secondProcessor = ServiceProcess.Start("Insights.Processors", settings);
             await using var secondIngest = ServiceProcess.Start("Insights.Ingest", settings);
             await Task.WhenAll(secondProcessor.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(150)),
