@@ -9,12 +9,16 @@ namespace Insights.LoadGenerator;
 /// site's page-view count from the query API; a checkpoint is fresh at the first poll whose count (minus the
 /// count before the run) reaches it. Resolution is the poll interval, which is reported with the figures.
 /// </summary>
-public sealed class FreshnessTracker(Uri query, string site, string readKey, DateTimeOffset runStart, TimeSpan pollInterval) : IDisposable
+public sealed class FreshnessTracker(Uri query, string site, string readKey, DateTimeOffset runStart, TimeSpan pollInterval,
+    TimeSpan? requestTimeout = null) : IDisposable
 {
+    /// <summary>How many request timeouts the count before the run may take in all: a busy query API answers late, not never.</summary>
+    private const int BaselineAttempts = 6;
+
     /// <summary>Each poll runs the full stats report (four queries over the run's rows): polling faster loads the very
     /// engine whose freshness it measures. The figure's resolution is this interval.</summary>
     public TimeSpan PollInterval => pollInterval;
-    private readonly HttpClient http = CreateClient(query, readKey);
+    private readonly HttpClient http = CreateClient(query, readKey, requestTimeout ?? TimeSpan.FromSeconds(10));
     private readonly Lock gate = new();
     private readonly List<(DateTimeOffset SentAt, long Acknowledged)> checkpoints = [];
     private readonly List<double> freshnessSeconds = [];
@@ -26,7 +30,31 @@ public sealed class FreshnessTracker(Uri query, string site, string readKey, Dat
 
     public long Counted { get; private set; }
 
-    public async Task StartAsync(CancellationToken cancellation) => Baseline = await CountAsync(cancellation);
+    /// <summary>
+    /// The site's page-view count before the run. Polls that fail or time out are retried (a loaded machine's query API
+    /// can take longer than one request's timeout); after <see cref="BaselineAttempts"/> the run stops, naming the fix.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellation)
+    {
+        Exception? last = null;
+        for (var attempt = 0; attempt < BaselineAttempts; attempt++)
+        {
+            try
+            {
+                Baseline = await CountAsync(cancellation);
+                return;
+            }
+            catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellation.IsCancellationRequested))
+            {
+                last = e;
+                await Task.Delay(pollInterval, cancellation);
+            }
+        }
+
+        throw new InvalidOperationException(
+            $"The query API at {query} gave no page-view count for site '{site}' in {BaselineAttempts} tries ({last?.Message}): start the system " +
+            "(scripts/run.sh), check --site and --read-key, or pass --query none to measure without freshness.", last);
+    }
 
     /// <summary>Called when a batch sent at <paramref name="sentAt"/> was acknowledged.</summary>
     public void Acknowledged(DateTimeOffset sentAt, int pageViews)
@@ -135,9 +163,9 @@ public sealed class FreshnessTracker(Uri query, string site, string readKey, Dat
         return document.RootElement.GetProperty("pageViews").GetInt64();
     }
 
-    private static HttpClient CreateClient(Uri query, string readKey)
+    private static HttpClient CreateClient(Uri query, string readKey, TimeSpan timeout)
     {
-        var client = new HttpClient { BaseAddress = query, Timeout = TimeSpan.FromSeconds(10) };
+        var client = new HttpClient { BaseAddress = query, Timeout = timeout };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", readKey);
         return client;
     }

@@ -1,0 +1,72 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Insights.LoadGenerator.Tests;
+
+/// <summary>The count before a run, from a query API that is slow to answer (a loaded machine) or not there at all.</summary>
+public sealed class FreshnessTrackerTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_count_that_times_out_is_asked_again_and_the_run_starts_from_the_answer()
+    {
+        var calls = 0;
+        await using var api = await StatsApiAsync(async context =>
+        {
+            // The first two answers come after the tracker's timeout, as a stats report on a machine at load 60 did.
+            if (Interlocked.Increment(ref calls) <= 2)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2), context.RequestAborted);
+            }
+
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync("""{"pageViews": 42}""", context.RequestAborted);
+        });
+        using var tracker = new FreshnessTracker(api.Address, "loadtest", "key", DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(300));
+
+        await tracker.StartAsync(Ct);
+
+        Assert.Equal(42, tracker.Baseline);
+        Assert.Equal(3, calls);
+    }
+
+    [Fact]
+    public async Task A_query_api_that_never_answers_stops_the_run_with_the_way_out()
+    {
+        await using var api = await StatsApiAsync(context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return Task.CompletedTask;
+        });
+        using var tracker = new FreshnessTracker(api.Address, "loadtest", "key", DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(300));
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => tracker.StartAsync(Ct));
+
+        Assert.Contains("--query none", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("503", refused.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<StatsApi> StatsApiAsync(RequestDelegate answer)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        app.MapGet("/v1/sites/{site}/stats", answer);
+        await app.StartAsync(Ct);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new StatsApi(app, new Uri(address));
+    }
+
+    private sealed record StatsApi(WebApplication App, Uri Address) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => App.DisposeAsync();
+    }
+}
