@@ -108,10 +108,13 @@ drain() {
     "processors CPU $(val "$work/drain-$name" cpu_us_per_event) µs/event; wall µs/event per stage: processors:$stages"
 }
 
-echo "== 2. raw producer to the broker (${short}s, processors paused), then the processors drain it"
-drain raw "${load[@]}" produce --kafka "$kafka" --duration "${short}s" --summary "$work/raw"
-echo "== 3. ingest alone (${short}s unthrottled, processors paused), then the processors drain it"
-drain ingest "${load[@]}" load --ingest "$ingest" --query none --duration "${short}s" --no-progress --summary "$work/ingest"
+# A paused group's backlog must fit what the dev stack's broker keeps (5 MiB per partition, 12 partitions of
+# insights.events: ~60 MiB, ~450,000 events); past it the oldest would be dropped unseen, so each step stops at 250,000.
+cap=250000
+echo "== 2. raw producer to the broker (${short}s or $cap events, processors paused), then the processors drain it"
+drain raw "${load[@]}" produce --kafka "$kafka" --duration "${short}s" --max-events "$cap" --summary "$work/raw"
+echo "== 3. ingest alone (${short}s or $cap events unthrottled, processors paused), then the processors drain it"
+drain ingest "${load[@]}" load --ingest "$ingest" --query none --duration "${short}s" --max-events "$cap" --no-progress --summary "$work/ingest"
 raw_rate=$(val "$work/raw" accepted_per_second); ingest_rate=$(val "$work/ingest" accepted_per_second)
 ratio=$(awk -v a="$ingest_rate" -v b="$raw_rate" 'BEGIN { printf "%.2f", a / b }')
 row "raw producer to the same broker (ceiling)" "$raw_rate ev/s" "—" "—"

@@ -26,6 +26,12 @@ public sealed record LoadOptions
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Load and produce: stop after this many events even if the duration has not passed (0 = no limit). A backlog
+    /// built while the processors are paused must stay within what the broker keeps (the dev stack's ~60 MiB).
+    /// </summary>
+    public long MaxEvents { get; init; }
+
     /// <summary>Requests in flight at once.</summary>
     public int Concurrency { get; init; } = 32;
 
@@ -79,6 +85,7 @@ public sealed record LoadOptions
                 "--rate" => options with { Rate = PositiveOrZero(Value(), "--rate") },
                 "--batch" => options with { BatchSize = Math.Clamp(PositiveOrZero(Value(), "--batch"), 1, 500) },
                 "--duration" => options with { Duration = ParseDuration(Value()) },
+                "--max-events" => options with { MaxEvents = PositiveOrZero(Value(), "--max-events") },
                 "--concurrency" => options with { Concurrency = Math.Max(1, PositiveOrZero(Value(), "--concurrency")) },
                 "--settle" => options with { SettleTimeout = ParseDuration(Value()) },
                 "--no-progress" => options with { Progress = false },

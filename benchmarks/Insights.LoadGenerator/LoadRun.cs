@@ -16,6 +16,7 @@ public sealed class LoadRun(LoadOptions options)
     private readonly Dictionary<int, long> statuses = [];
     private long acceptedEvents;
     private long sentEvents;
+    private long reservedEvents; // events the workers have taken a batch for, against --max-events
     private long transportErrors;
 
     public async Task<int> RunAsync(CancellationToken cancellation)
@@ -57,7 +58,8 @@ public sealed class LoadRun(LoadOptions options)
     {
         while (!stop.IsCancellationRequested)
         {
-            if (!await pacer.WaitAsync(options.BatchSize, stop))
+            if (!await pacer.WaitAsync(options.BatchSize, stop)
+                || (options.MaxEvents > 0 && Interlocked.Add(ref reservedEvents, options.BatchSize) > options.MaxEvents))
             {
                 return;
             }

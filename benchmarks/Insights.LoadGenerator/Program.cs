@@ -24,6 +24,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("load" or
           --rate N            events/s offered, 0 = max      (0)
           --batch N           events per request, 1-500      (100)
           --duration T        e.g. 30s, 5m                   (30s)
+          --max-events N      load, produce: stop after N    (0 = no limit)
           --concurrency N     requests in flight             (32)
           --settle T          wait for the final count       (60s)
           --poll T            freshness poll interval        (250ms)

@@ -47,7 +47,7 @@ public static class RawProducer
         }
 
         var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < options.Duration && !cancellation.IsCancellationRequested)
+        while (clock.Elapsed < options.Duration && (options.MaxEvents == 0 || sequence < options.MaxEvents) && !cancellation.IsCancellationRequested)
         {
             var e = Event(options.Site, runId, ++sequence, random);
             var message = new Message<byte[], byte[]> { Key = EventCodec.EncodeKey(e), Value = EventCodec.Encode(e), Headers = [Schema, PageView] };

@@ -17,10 +17,15 @@ public sealed class KafkaStackOptions
     // auto-created with the mock's fixed 4 partitions. Configuration adds to these defaults.
     public Dictionary<string, int> Topics { get; set; } = new(StringComparer.Ordinal)
     {
-        // The mock broker keeps at most 5 MiB per partition and silently drops older batches, so partitions × 5 MiB
-        // bounds how far the processors may fall behind before events are lost: 48 partitions hold ~240 MiB.
-        ["insights.events"] = 48,
-        ["insights.enriched"] = 12,
+        // Two limits of librdkafka's mock broker set these counts. It keeps at most 5 MiB per partition and silently
+        // drops older batches, so partitions × 5 MiB bounds how far the processors may fall behind before events are
+        // lost. And it finds a fetch's offset by walking the partition's whole log (one step per produced batch, on its
+        // one thread, which also answers ingest's produce requests): its cost grows with the square of the partition
+        // count, because more partitions mean both more, smaller batches and more of them to walk. At 48 partitions the
+        // walk took a core at 5,000 events/s and ingest's p99 went from 56 ms to 950 ms within 80 s of load
+        // (benchmarks/README.md). 12 partitions hold ~60 MiB (~350,000 events); production Kafka indexes its logs.
+        ["insights.events"] = 12,
+        ["insights.enriched"] = 4,
         ["insights.dlq"] = 4,
     };
 
