@@ -109,10 +109,12 @@ drain() {
 }
 
 # A paused group's backlog must fit what the dev stack's broker keeps (5 MiB per partition, 12 partitions of
-# insights.events: ~60 MiB, ~450,000 events); past it the oldest would be dropped unseen, so each step stops at 250,000.
+# insights.events: ~60 MiB, ~385,000 events); past it the oldest would be dropped unseen, so each step stops at 250,000.
 cap=250000
 echo "== 2. raw producer to the broker (${short}s or $cap events, processors paused), then the processors drain it"
 drain raw "${load[@]}" produce --kafka "$kafka" --duration "${short}s" --max-events "$cap" --summary "$work/raw"
+# Ingest has served nothing yet: a few seconds of traffic first, so step 3 times jitted code, not the JIT.
+"${load[@]}" load --ingest "$ingest" --query none --rate 5000 --duration 3s --no-progress >/dev/null || true
 echo "== 3. ingest alone (${short}s or $cap events unthrottled, processors paused), then the processors drain it"
 drain ingest "${load[@]}" load --ingest "$ingest" --query none --duration "${short}s" --max-events "$cap" --no-progress --summary "$work/ingest"
 raw_rate=$(val "$work/raw" accepted_per_second); ingest_rate=$(val "$work/ingest" accepted_per_second)

@@ -82,6 +82,8 @@ export Kafka__BootstrapServers="$INSIGHTS_KAFKA_BOOTSTRAP"
 # wants the driver's default, compression on).
 clickhouse="Host=127.0.0.1;Port=${INSIGHTS_CLICKHOUSE_URL##*:};Username=default;Password=;Compression=${INSIGHTS_CLICKHOUSE_COMPRESSION:-false}"
 export ClickHouse__ConnectionString="$clickhouse"
+# Everything shares this machine's cores: report queries run niced, so a busy dashboard slows itself, not the 202s.
+export QueryApi__QueryThreadPriority="${QueryApi__QueryThreadPriority:-10}"
 # One control-plane file (sites, keys, people) for the three services, so a key revoked through one is refused by all.
 export ControlPlane__DataDirectory="${ControlPlane__DataDirectory:-$state/control-plane}"
 

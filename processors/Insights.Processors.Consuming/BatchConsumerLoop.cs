@@ -371,6 +371,7 @@ public sealed class BatchConsumerLoop<THandler>(
                     group.Health.NotReady("Kafka consumer: " + error.Reason);
                 }
             })
+            .SetLogHandler((_, message) => OnKafkaLog(message))
             .SetPartitionsAssignedHandler((_, partitions) => LogMessages.PartitionsAssigned(logger, Name, Describe(partitions)))
             .SetPartitionsRevokedHandler((c, partitions) =>
             {
@@ -393,6 +394,32 @@ public sealed class BatchConsumerLoop<THandler>(
             })
             .Build();
     }
+
+    /// <summary>
+    /// librdkafka's own lines: warnings and worse are logged (the rest is for debugging), and an offset reset because
+    /// the next messages are gone (librdkafka then skips to the oldest it still has, without telling the application
+    /// otherwise) is counted and logged as the loss it is.
+    /// </summary>
+    private void OnKafkaLog(LogMessage message)
+    {
+        if (message.Level > SyslogLevel.Warning)
+        {
+            return;
+        }
+
+        if (IsSkippedAhead(message))
+        {
+            group.Metrics.OffsetSkipped();
+            LogMessages.OffsetSkipped(logger, Name, message.Message);
+            return;
+        }
+
+        LogMessages.KafkaWarning(logger, Name, message.Facility, message.Message);
+    }
+
+    /// <summary>librdkafka's "offset reset … Offset out of range" line (facility OFFSET): the fetch position no longer exists.</summary>
+    internal static bool IsSkippedAhead(LogMessage message) =>
+        message.Facility == "OFFSET" && message.Message.Contains("Offset out of range", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Drops everything held for partitions this consumer no longer owns, and tells the handler.</summary>
     private int Abandon(HashSet<TopicPartition> partitions)

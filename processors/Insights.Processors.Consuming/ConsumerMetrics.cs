@@ -13,6 +13,7 @@ public sealed class ConsumerMetrics
     private readonly Counter<long> deadLettered;
     private readonly Counter<long> failures;
     private readonly Counter<long> splits;
+    private readonly Counter<long> offsetResets;
     private readonly Histogram<int> batchSize;
     private readonly Histogram<double> stageDuration;
     private long lag;
@@ -31,6 +32,10 @@ public sealed class ConsumerMetrics
         failures.Add(0); // exported at 0 from the start: dashboards and alerts see the series before the first failure
         splits = meter.CreateCounter<long>(prefix + ".batch.splits", "{split}",
             "Batches halved because they failed for a reason that is not an outage, to isolate the refused messages.");
+        offsetResets = meter.CreateCounter<long>(prefix + ".offsets.skipped", "{reset}",
+            "Times a partition's next messages were gone from Kafka (offset out of range) and the group skipped ahead: " +
+            "messages lost unread, because the group fell further behind than the topic keeps.");
+        offsetResets.Add(0); // exported at 0 from the start: an alert on any increase sees the series before the first loss
         batchSize = meter.CreateHistogram(prefix + ".batch.size", "{event}", "Messages per batch.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 10, 100, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000] });
         stageDuration = meter.CreateHistogram(prefix + ".stage.duration", "s",
@@ -57,6 +62,8 @@ public sealed class ConsumerMetrics
         deadLettered.Add(1, new KeyValuePair<string, object?>("reason", reason), new KeyValuePair<string, object?>("stage", stage));
 
     internal void Split() => splits.Add(1);
+
+    internal void OffsetSkipped() => offsetResets.Add(1);
 
     internal void Failed(TimeSpan backoff)
     {

@@ -24,6 +24,12 @@ internal static partial class LogMessages
     [LoggerMessage(6006, LogLevel.Warning, "{Group}: Kafka: {Reason} ({Code})")]
     public static partial void KafkaError(ILogger logger, string group, string reason, Confluent.Kafka.ErrorCode code);
 
+    [LoggerMessage(6008, LogLevel.Error, "{Group}: messages were lost unread: Kafka no longer had the next ones of a partition, so the group skipped ahead ({Detail}). The group fell further behind than the topic keeps: give it more time (retention) or more processors; the dev stack's broker keeps only 5 MiB per partition")]
+    public static partial void OffsetSkipped(ILogger logger, string group, string detail);
+
+    [LoggerMessage(6009, LogLevel.Warning, "{Group}: Kafka {Facility}: {Message}")]
+    public static partial void KafkaWarning(ILogger logger, string group, string facility, string message);
+
     [LoggerMessage(6007, LogLevel.Warning, "{Group}: consume failed: {Reason}")]
     public static partial void ConsumeFailed(ILogger logger, string group, string reason);
 

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Globalization;
 using System.Net;
 using ClickHouse.Driver;
@@ -50,6 +51,38 @@ public sealed class CrashAndOutageTests(DevStackFixture stack) : IDisposable
         // Every offset is committed once the restarted processor caught up, and it stops cleanly on SIGTERM.
         await Eventually.EqualAsync((long)events.Count, () => Task.FromResult(pipeline.CommittedOffsets().Sum(o => Math.Max(0, o.Offset.Value))), "committed offsets");
         Assert.Equal(0, await restarted.StopAsync(ExitTimeout));
+    }
+
+    [Fact]
+    public async Task Messages_gone_from_kafka_before_the_group_read_them_are_counted_and_logged_as_lost()
+    {
+        var pipeline = await Pipeline.CreateAsync(stack, "overrun");
+        var events = TestEvents.Pageviews(200);
+        await pipeline.ProduceAsync(events);
+        var settings = pipeline.Settings();
+        await using (var first = ProcessorProcess.Start(settings))
+        {
+            await Eventually.EqualAsync((long)events.Count, () => Task.FromResult(pipeline.CommittedOffsets().Sum(o => Math.Max(0, o.Offset.Value))), "committed offsets");
+            Assert.Equal(0, await first.StopAsync(ExitTimeout));
+        }
+
+        // While no processor runs, more than the broker keeps per partition arrives (the dev stack's mock keeps 5 MiB):
+        // the oldest of it, and with it the group's committed position, is dropped unread.
+        using (var producer = pipeline.Producer())
+        {
+            var filler = new byte[400 * 1024];
+            await Task.WhenAll(Enumerable.Range(0, 4 * 16).Select(i => producer.ProduceAsync(
+                new TopicPartition(pipeline.Topic, i % 4), new Message<byte[]?, byte[]?> { Value = filler }, Ct)));
+        }
+
+        await using var second = ProcessorProcess.Start(settings);
+        var address = await second.WaitForAddressAsync(ExitTimeout);
+        var line = await second.WaitForLineAsync(new Regex("messages were lost unread"), ExitTimeout);
+        Assert.Contains("Offset out of range", line, StringComparison.Ordinal);
+        using var http = new HttpClient { BaseAddress = address };
+        await Eventually.TrueAsync(async () => await Scrape.MetricAsync(http, "insights_processors_offsets_skipped_total") >= 1,
+            "the skip counted in insights_processors_offsets_skipped_total", context: () => second.Output);
+        Assert.Equal(0, await second.StopAsync(ExitTimeout));
     }
 
     [Fact]

@@ -129,6 +129,7 @@ public sealed class BatchWriter(
         Database = database,
         ColumnTypes = columnTypes,
         BatchSize = rows,
+        Compressor = clickHouse.InsertCompressor(),
         CustomSettings = new Dictionary<string, object>(StringComparer.Ordinal)
         {
             ["insert_deduplicate"] = 1,

@@ -31,6 +31,15 @@ public sealed class QueryApiOptions : IValidatableObject
     [Range(1, 3600)]
     public int QueryTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// Niceness (ClickHouse <c>os_thread_priority</c>, 0-19) of the threads running report queries: higher lets a
+    /// report yield the CPU to inserts and merges on the same server, and on a single machine (scripts/run.sh) to
+    /// ingest, the broker and the processors, so a busy dashboard slows itself rather than the 202s. 0 leaves them as
+    /// they are.
+    /// </summary>
+    [Range(0, 19)]
+    public int QueryThreadPriority { get; set; }
+
     /// <summary>Retry-After on a 503 (ClickHouse unreachable or its schema not created yet).</summary>
     [Range(1, 3600)]
     public int RetryAfterSeconds { get; set; } = 5;

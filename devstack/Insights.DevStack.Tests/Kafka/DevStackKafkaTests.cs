@@ -125,7 +125,7 @@ public sealed class DevStackKafkaTests(DevStackFixture stack)
         // Metadata only: the mock cannot answer CreateTopics or DescribeCluster.
         var metadata = admin.GetMetadata(TimeSpan.FromSeconds(10));
 
-        foreach (var (topic, partitions) in new[] { ("insights.events", 12), ("insights.enriched", 4), ("insights.dlq", 4) })
+        foreach (var (topic, partitions) in new[] { ("insights.events", 12), ("insights.enriched", 12), ("insights.dlq", 4) })
         {
             var found = Assert.Single(metadata.Topics, t => t.Topic == topic);
             Assert.False(found.Error.IsError, $"{topic}: {found.Error.Reason}");

@@ -23,9 +23,11 @@ public sealed class KafkaStackOptions
         // one thread, which also answers ingest's produce requests): its cost grows with the square of the partition
         // count, because more partitions mean both more, smaller batches and more of them to walk. At 48 partitions the
         // walk took a core at 5,000 events/s and ingest's p99 went from 56 ms to 950 ms within 80 s of load
-        // (benchmarks/README.md). 12 partitions hold ~60 MiB (~350,000 events); production Kafka indexes its logs.
+        // (benchmarks/README.md). 12 partitions hold ~60 MiB (~385,000 events); production Kafka indexes its logs.
+        // insights.enriched is written a processors' batch at a time (large batches, a short walk) and its live
+        // readers start at the end, so it keeps 12 partitions: more room for a reader busy during a catch-up.
         ["insights.events"] = 12,
-        ["insights.enriched"] = 4,
+        ["insights.enriched"] = 12,
         ["insights.dlq"] = 4,
     };
 

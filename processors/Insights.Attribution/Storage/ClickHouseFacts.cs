@@ -86,6 +86,7 @@ public sealed class ClickHouseFacts(ClickHouseClient client, string database, Ti
         {
             Database = database,
             ColumnTypes = table.ColumnTypes,
+            Compressor = client.InsertCompressor(),
             BatchSize = Math.Max(rows.Count, 1),
         }, deadline.Token);
         lock (written)

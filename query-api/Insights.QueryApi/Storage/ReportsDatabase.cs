@@ -34,6 +34,7 @@ public sealed class ReportsDatabase(
 
     private readonly string database = storage.Value.Database;
     private readonly TimeSpan timeout = TimeSpan.FromSeconds(options.Value.QueryTimeoutSeconds);
+    private readonly int threadPriority = options.Value.QueryThreadPriority;
 
     public string Database => database;
 
@@ -133,6 +134,7 @@ public sealed class ReportsDatabase(
             {
                 Database = database,
                 ColumnTypes = columnTypes.ToDictionary(),
+                Compressor = client.InsertCompressor(),
             }, deadline.Token);
         }
         catch (Exception error) when (Failed(queryName, error, cancellationToken) is { } unavailable)
@@ -179,14 +181,18 @@ public sealed class ReportsDatabase(
         return null;
     }
 
-    private QueryOptions QueryOptions(TimeSpan? timeLimit = null) => new()
+    private QueryOptions QueryOptions(TimeSpan? timeLimit = null)
     {
-        Database = database,
-        MaxExecutionTime = timeLimit ?? timeout,
         // Copies of a replayed event always share a monthly partition (same timestamp), so FINAL may collapse each
         // partition on its own, in parallel, instead of merging across all of them.
-        CustomSettings = new Dictionary<string, object> { ["do_not_merge_across_partitions_select_final"] = 1 },
-    };
+        var settings = new Dictionary<string, object> { ["do_not_merge_across_partitions_select_final"] = 1 };
+        if (threadPriority > 0)
+        {
+            settings["os_thread_priority"] = threadPriority;
+        }
+
+        return new() { Database = database, MaxExecutionTime = timeLimit ?? timeout, CustomSettings = settings };
+    }
 
     private StorageUnavailableException Unavailable(string queryName, StorageFailure failure, Exception error)
     {
