@@ -44,6 +44,15 @@ stage_sum() { curl -sf "http://127.0.0.1:$processors_port/metrics" | awk -v name
 val() { sed -n "s/^$2=//p" "$1"; }
 rss_mb() { awk '/VmRSS/ { print int($2 / 1024) }' "/proc/$1/status"; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+devstack_pid="$(sed -n 's/^INSIGHTS_DEVSTACK_PID=//p' "$state/devstack.env" 2>/dev/null || true)"
+broker_cpu() {  # CPU seconds so far of the dev stack's broker thread (librdkafka's mock, "rdk:mock"); empty if none
+  local t
+  [[ -n "$devstack_pid" ]] || return 0
+  for t in /proc/"$devstack_pid"/task/*; do
+    [[ "$(cat "$t/comm" 2>/dev/null)" == rdk:mock ]] && { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "$t/stat"; return 0; }
+  done
+  return 0
+}
 
 rows=()
 row() { rows+=("$1|$2|$3|$4"); }  # row FIGURE MEASURED TARGET VERDICT
@@ -128,7 +137,11 @@ row "processors drain, raw producer's backlog" "$(val "$work/drain-raw" rate) ev
 
 for rate in "${rates[@]}"; do
   echo "== 4. end to end at $rate ev/s for $long (freshness polled every 250 ms, exact count at the end)"
+  broker0=$(broker_cpu)
   "${load[@]}" load --ingest "$ingest" --query "$query" --rate "$rate" --duration "$long" --settle 300s --no-progress --summary "$work/e2e-$rate" >/dev/null || true
+  broker1=$(broker_cpu)
+  # The mock broker answers produce and fetch on one thread and walks a partition's log per fetch (benchmarks/README.md).
+  [[ -n "$broker0" && -n "$broker1" ]] && echo "   the dev stack's broker thread used $(awk -v a="$broker0" -v b="$broker1" 'BEGIN { printf "%.1f", b - a }') s of CPU during this step"
   s="$work/e2e-$rate"
   ack=$(val "$s" acknowledged_page_views); counted=$(val "$s" counted_page_views)
   exact=$([[ "$ack" == "$counted" && $(val "$s" settled) == 1 && $(val "$s" transport_errors) == 0 ]] && echo PASS || echo MISS)

@@ -13,7 +13,7 @@ public sealed class KafkaStackOptionsTests
         Assert.Empty(options.Validate());
         Assert.Equal(9092, options.Port);
         Assert.Equal(
-            [("insights.dlq", 4), ("insights.enriched", 12), ("insights.events", 48)],
+            [("insights.dlq", 4), ("insights.enriched", 12), ("insights.events", 12)],
             options.Topics.Select(t => (t.Key, t.Value)).Order());
     }
 

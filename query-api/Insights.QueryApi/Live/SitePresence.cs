@@ -2,8 +2,46 @@ using System.Text.Json;
 
 namespace Insights.QueryApi.Live;
 
-/// <summary>A change as the stream sends it: its id, its event name and its JSON data, serialized once for every reader.</summary>
-public sealed record LiveChange(long Id, string Event, byte[] Data);
+/// <summary>
+/// A change as the stream sends it: its id, its event name and its JSON data, serialized once for every reader, when
+/// the first one reads it: most changes of most sites are never read (nobody has that site's live page open), and
+/// serializing each on arrival cost the live reader a large share of its time per event.
+/// </summary>
+/// <remarks>The data is a snapshot (a record with copied lists), so serializing it later gives what it was when published.</remarks>
+public abstract class LiveChange(long id, string @event)
+{
+    private byte[]? data;
+
+    public long Id { get; } = id;
+
+    public string Event { get; } = @event;
+
+    /// <summary>The change's JSON; made once (two first readers at once may both make it, and both get the same bytes).</summary>
+    public byte[] Data
+    {
+        get
+        {
+            var made = Volatile.Read(ref data);
+            if (made is null)
+            {
+                made = Serialize();
+                Volatile.Write(ref data, made);
+            }
+
+            return made;
+        }
+    }
+
+    private protected abstract byte[] Serialize();
+
+    internal static LiveChange Of<T>(long id, string name, T snapshot) => new Typed<T>(id, name, snapshot);
+
+    // Serialized as the type it was published as, exactly as an eager SerializeToUtf8Bytes<T> would have.
+    private sealed class Typed<T>(long id, string name, T snapshot) : LiveChange(id, name)
+    {
+        private protected override byte[] Serialize() => JsonSerializer.SerializeToUtf8Bytes(snapshot, SitePresence.Json);
+    }
+}
 
 /// <summary>
 /// One site's visitors and its recent changes. Every change gets the next id and goes into a ring of the last
@@ -53,7 +91,7 @@ public sealed class SitePresence
     /// <summary>Appends a change and wakes the readers. Call under <see cref="Gate"/>.</summary>
     internal void Publish<T>(string name, T data)
     {
-        var change = new LiveChange(nextId++, name, JsonSerializer.SerializeToUtf8Bytes(data, Json));
+        var change = LiveChange.Of(nextId++, name, data);
         if (count == ring.Length)
         {
             head = (head + 1) % ring.Length;
