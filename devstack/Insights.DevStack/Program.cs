@@ -14,7 +14,9 @@ try
     builder.AddDevStackConfiguration(args);
     builder.AddDevStackEngines();
 
-    var app = builder.Build();
+    // Disposed on the way out: that flushes the console logger's queue, so the last lines ("Dev stack stopped") are
+    // written before the process ends even when the machine is busy.
+    await using var app = builder.Build();
     app.MapDevStackEndpoints();
 
     await app.RunDevStackAsync();
