@@ -22,110 +22,91 @@ public sealed class AccountsRunTests(ITestOutputHelper output)
     [Fact]
     public async Task A_partner_bootstrapped_by_the_admin_script_provisions_a_client_whose_owner_signs_in_and_rotated_keys_stop_everywhere_within_5_s()
     {
-        var ports = TestProcess.FreePorts(3);
-        var state = Directory.CreateTempSubdirectory("insights-accounts-");
-        var ingest = new Uri($"http://127.0.0.1:{ports[0]}");
-        var query = new Uri($"http://127.0.0.1:{ports[1]}");
-        var environment = RunScript.Environment(ports, state.FullName);
-        try
+        await using var system = await RunningSystem.StartAsync("accounts");
+        var (ingest, query, environment) = (system.Ingest, system.Query, system.Environment);
+
+        // 1. The first partner admin, from the admin script (an invitation link, never a password); 2. the partner
+        // provisions a client in one call: organisation, site, keys, the owner's invitation.
+        using var provisioned = await RunAccounts.ProvisionAsync(environment, query,
+            new ClientPlan("Agency North", "boss@agency.example", "the agency boss's own passphrase", "Acme Ltd", "owner@acme.example", "acme-shop", "Acme shop"));
+        var (agency, client) = (provisioned.Agency, provisioned.Client);
+        var (writeKey, serverKey, readKey) = (provisioned.WriteKey, provisioned.ServerKey, provisioned.ReadKey);
+
+        // 3. Every service takes the new site's keys from the control plane, within the refresh interval.
+        var appeared = Stopwatch.StartNew();
+        var accepted = 0;
+        accepted += await EventuallyAsync(() => SendAsync(ingest, writeKey, "first", 1), 202, "ingest to accept the new site's write key");
+        output.WriteLine($"a new site's write key accepted by ingest after {appeared.ElapsedMilliseconds} ms");
+
+        // 4. The owner accepts the invitation in the outbox (the store's own file), the link the partner was shown.
+        using var owner = await RunAccounts.AcceptOwnerAsync(system.State, query, provisioned, "owner@acme.example", "Olga's own passphrase ünïcode");
+        var sites = (await owner.JsonAsync(HttpMethod.Get, "/v1/me")).GetProperty("sites").EnumerateArray()
+            .Select(s => (s.GetProperty("id").GetString(), s.GetProperty("access").GetString())).ToList();
+        Assert.Equal([("acme-shop", "owner")], sites);
+        Assert.DoesNotContain(agency.SentBodies, body => body.Contains("Olga's own passphrase", StringComparison.Ordinal));
+
+        // 5. Rotation under load: the shop's back end keeps sending with its server key while the owner rotates it.
+        var keys = await owner.JsonAsync(HttpMethod.Get, "/v1/sites/acme-shop/keys");
+        string KeyId(string kind) => keys.EnumerateArray().Single(k => k.GetProperty("kind").GetString() == kind && k.GetProperty("revokedAt").ValueKind == JsonValueKind.Null)
+            .GetProperty("id").GetString()!;
+        using var load = new BackEnd(ingest, serverKey);
+        await load.WaitForAcceptedAsync(100);
+
+        var rotatedServer = await owner.JsonAsync(HttpMethod.Post, $"/v1/sites/acme-shop/keys/{KeyId("server")}/rotate", new { }, HttpStatusCode.Created);
+        var rotatedAt = Stopwatch.StartNew();
+        load.Switch(rotatedServer.GetProperty("key").GetString()!);
+        // Until ingest refuses the old key, what it accepts with it is counted like any other event.
+        accepted += await EventuallyAsync(() => SendAsync(ingest, serverKey, "old-server-key", 1), 401, "ingest to refuse the rotated server key");
+        var ingestTook = rotatedAt.Elapsed;
+
+        var rotatedRead = await owner.JsonAsync(HttpMethod.Post, $"/v1/sites/acme-shop/keys/{KeyId("read")}/rotate", new { }, HttpStatusCode.Created);
+        rotatedAt.Restart();
+        await EventuallyAsync(() => StatsAsync(query, readKey), 401, "the query API to refuse the rotated read key");
+        var queryTook = rotatedAt.Elapsed;
+        var newReadKey = rotatedRead.GetProperty("key").GetString()!;
+        output.WriteLine($"rotated server key refused by ingest after {ingestTook.TotalMilliseconds:F0} ms, read key by the query API after {queryTook.TotalMilliseconds:F0} ms");
+        Assert.True(ingestTook <= Revocation, $"ingest still accepted the rotated server key after {ingestTook}");
+        Assert.True(queryTook <= Revocation, $"the query API still accepted the rotated read key after {queryTook}");
+
+        // Events kept flowing with the new key, and every accepted event is counted: nothing lost, nothing doubled.
+        await load.WaitForAcceptedAsync(load.Accepted + 100);
+        var sent = await load.StopAsync();
+        Assert.True(load.AcceptedAfterSwitch > 0, "no event was accepted with the new server key");
+        Assert.Equal(0, load.Failed);
+        output.WriteLine($"the back end's longest wait between accepted batches: {load.LongestGap.TotalMilliseconds:F0} ms; {sent} events accepted");
+        Assert.True(load.LongestGap <= Revocation, $"the back end's events stopped for {load.LongestGap} during the rotation");
+        var expected = accepted + sent;
+        var pageViews = 0L;
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (pageViews != expected)
         {
-            await using var script = RunScript.Start(environment);
-            await script.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
-
-            // 1. The first partner admin, from the admin script (an invitation link, never a password); 2. the partner
-            // provisions a client in one call: organisation, site, keys, the owner's invitation.
-            using var provisioned = await RunAccounts.ProvisionAsync(environment, query,
-                new ClientPlan("Agency North", "boss@agency.example", "the agency boss's own passphrase", "Acme Ltd", "owner@acme.example", "acme-shop", "Acme shop"));
-            var (agency, client) = (provisioned.Agency, provisioned.Client);
-            var (writeKey, serverKey, readKey) = (provisioned.WriteKey, provisioned.ServerKey, provisioned.ReadKey);
-
-            // 3. Every service takes the new site's keys from the control plane, within the refresh interval.
-            var appeared = Stopwatch.StartNew();
-            var accepted = 0;
-            accepted += await EventuallyAsync(() => SendAsync(ingest, writeKey, "first", 1), 202, "ingest to accept the new site's write key");
-            output.WriteLine($"a new site's write key accepted by ingest after {appeared.ElapsedMilliseconds} ms");
-
-            // 4. The owner accepts the invitation in the outbox (the store's own file), the link the partner was shown.
-            using var owner = await RunAccounts.AcceptOwnerAsync(state.FullName, query, provisioned, "owner@acme.example", "Olga's own passphrase ünïcode");
-            var sites = (await owner.JsonAsync(HttpMethod.Get, "/v1/me")).GetProperty("sites").EnumerateArray()
-                .Select(s => (s.GetProperty("id").GetString(), s.GetProperty("access").GetString())).ToList();
-            Assert.Equal([("acme-shop", "owner")], sites);
-            Assert.DoesNotContain(agency.SentBodies, body => body.Contains("Olga's own passphrase", StringComparison.Ordinal));
-
-            // 5. Rotation under load: the shop's back end keeps sending with its server key while the owner rotates it.
-            var keys = await owner.JsonAsync(HttpMethod.Get, "/v1/sites/acme-shop/keys");
-            string KeyId(string kind) => keys.EnumerateArray().Single(k => k.GetProperty("kind").GetString() == kind && k.GetProperty("revokedAt").ValueKind == JsonValueKind.Null)
-                .GetProperty("id").GetString()!;
-            using var load = new BackEnd(ingest, serverKey);
-            await load.WaitForAcceptedAsync(100);
-
-            var rotatedServer = await owner.JsonAsync(HttpMethod.Post, $"/v1/sites/acme-shop/keys/{KeyId("server")}/rotate", new { }, HttpStatusCode.Created);
-            var rotatedAt = Stopwatch.StartNew();
-            load.Switch(rotatedServer.GetProperty("key").GetString()!);
-            // Until ingest refuses the old key, what it accepts with it is counted like any other event.
-            accepted += await EventuallyAsync(() => SendAsync(ingest, serverKey, "old-server-key", 1), 401, "ingest to refuse the rotated server key");
-            var ingestTook = rotatedAt.Elapsed;
-
-            var rotatedRead = await owner.JsonAsync(HttpMethod.Post, $"/v1/sites/acme-shop/keys/{KeyId("read")}/rotate", new { }, HttpStatusCode.Created);
-            rotatedAt.Restart();
-            await EventuallyAsync(() => StatsAsync(query, readKey), 401, "the query API to refuse the rotated read key");
-            var queryTook = rotatedAt.Elapsed;
-            var newReadKey = rotatedRead.GetProperty("key").GetString()!;
-            output.WriteLine($"rotated server key refused by ingest after {ingestTook.TotalMilliseconds:F0} ms, read key by the query API after {queryTook.TotalMilliseconds:F0} ms");
-            Assert.True(ingestTook <= Revocation, $"ingest still accepted the rotated server key after {ingestTook}");
-            Assert.True(queryTook <= Revocation, $"the query API still accepted the rotated read key after {queryTook}");
-
-            // Events kept flowing with the new key, and every accepted event is counted: nothing lost, nothing doubled.
-            await load.WaitForAcceptedAsync(load.Accepted + 100);
-            var sent = await load.StopAsync();
-            Assert.True(load.AcceptedAfterSwitch > 0, "no event was accepted with the new server key");
-            Assert.Equal(0, load.Failed);
-            output.WriteLine($"the back end's longest wait between accepted batches: {load.LongestGap.TotalMilliseconds:F0} ms; {sent} events accepted");
-            Assert.True(load.LongestGap <= Revocation, $"the back end's events stopped for {load.LongestGap} during the rotation");
-            var expected = accepted + sent;
-            var pageViews = 0L;
-            var deadline = DateTime.UtcNow.AddSeconds(90);
-            while (pageViews != expected)
-            {
-                Assert.True(DateTime.UtcNow < deadline, $"the owner's report counts {pageViews} page views, ingest accepted {expected}");
-                await Task.Delay(500, Ct);
-                pageViews = (await owner.JsonAsync(HttpMethod.Get, "/v1/sites/acme-shop/stats")).GetProperty("pageViews").GetInt64();
-            }
-
-            using var withNewKey = await StatsResponseAsync(query, newReadKey);
-            Assert.Equal(HttpStatusCode.OK, withNewKey.StatusCode);
-
-            // Who did what: the audit log names the owner's rotations and the acceptance.
-            var organisation = client.GetProperty("organisationId").GetString();
-            var actions = (await owner.JsonAsync(HttpMethod.Get, $"/v1/organisations/{organisation}/audit")).EnumerateArray()
-                .Select(a => a.GetProperty("action").GetString()).ToList();
-            Assert.Contains("key.rotated", actions);
-            Assert.Contains("invitation.accepted", actions);
-
-            // 6. A second query API instance on the same store, as docs/production.md scales out: the session cookie and
-            // the CSRF token run.sh's instance issued open there too (one data-protection key ring, in the store).
-            var secondHost = RunScript.InstanceSettings(state.FullName);
-            // Another machine: nothing shared through the user's profile (ASP.NET Core's default key folder).
-            secondHost["HOME"] = state.CreateSubdirectory("second-host-home").FullName;
-            await using var secondQuery = ServiceProcess.Start("Insights.QueryApi", secondHost);
-            await secondQuery.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(150));
-            using var ownerThere = owner.On(secondQuery.Address);
-            var sitesThere = (await ownerThere.JsonAsync(HttpMethod.Get, "/v1/me")).GetProperty("sites").EnumerateArray()
-                .Select(s => (s.GetProperty("id").GetString(), s.GetProperty("access").GetString())).ToList();
-            Assert.Equal(sites, sitesThere);
-            await ownerThere.JsonAsync(HttpMethod.Post, "/v1/auth/sign-out", new { }, HttpStatusCode.NoContent);
+            Assert.True(DateTime.UtcNow < deadline, $"the owner's report counts {pageViews} page views, ingest accepted {expected}");
+            await Task.Delay(500, Ct);
+            pageViews = (await owner.JsonAsync(HttpMethod.Get, "/v1/sites/acme-shop/stats")).GetProperty("pageViews").GetInt64();
         }
-        finally
-        {
-            try
-            {
-                state.Delete(recursive: true);
-            }
-            catch (IOException)
-            {
-                // The engines' files of a stopped run; the directory is in the temporary folder.
-            }
-        }
+
+        using var withNewKey = await StatsResponseAsync(query, newReadKey);
+        Assert.Equal(HttpStatusCode.OK, withNewKey.StatusCode);
+
+        // Who did what: the audit log names the owner's rotations and the acceptance.
+        var organisation = client.GetProperty("organisationId").GetString();
+        var actions = (await owner.JsonAsync(HttpMethod.Get, $"/v1/organisations/{organisation}/audit")).EnumerateArray()
+            .Select(a => a.GetProperty("action").GetString()).ToList();
+        Assert.Contains("key.rotated", actions);
+        Assert.Contains("invitation.accepted", actions);
+
+        // 6. A second query API instance on the same store, as docs/production.md scales out: the session cookie and
+        // the CSRF token run.sh's instance issued open there too (one data-protection key ring, in the store).
+        var secondHost = RunScript.InstanceSettings(system.State);
+        // Another machine: nothing shared through the user's profile (ASP.NET Core's default key folder).
+        secondHost["HOME"] = Directory.CreateDirectory(Path.Combine(system.State, "second-host-home")).FullName;
+        await using var secondQuery = ServiceProcess.Start("Insights.QueryApi", secondHost);
+        await secondQuery.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(150));
+        using var ownerThere = owner.On(secondQuery.Address);
+        var sitesThere = (await ownerThere.JsonAsync(HttpMethod.Get, "/v1/me")).GetProperty("sites").EnumerateArray()
+            .Select(s => (s.GetProperty("id").GetString(), s.GetProperty("access").GetString())).ToList();
+        Assert.Equal(sites, sitesThere);
+        await ownerThere.JsonAsync(HttpMethod.Post, "/v1/auth/sign-out", new { }, HttpStatusCode.NoContent);
     }
 
     /// <summary>Repeats <paramref name="attempt"/> until it answers <paramref name="status"/>; the events accepted on the way.</summary>

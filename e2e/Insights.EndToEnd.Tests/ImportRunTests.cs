@@ -24,66 +24,48 @@ public sealed partial class ImportRunTests(ITestOutputHelper output)
     [Fact]
     public async Task An_ndjson_file_imported_twice_and_replayed_is_counted_exactly_once_and_its_bad_lines_are_reported_by_number()
     {
-        var ports = TestProcess.FreePorts(3);
-        var state = Directory.CreateTempSubdirectory("insights-import-");
-        var query = new Uri($"http://127.0.0.1:{ports[1]}");
-        var environment = RunScript.Environment(ports, state.FullName);
-        try
+        await using var system = await RunningSystem.StartAsync("import");
+        var (query, environment) = (system.Query, system.Environment);
+
+        var organisation = OrganisationLine().Match(await AdminAsync(environment, 0, "orgs", "create", "--name", "Import Co")).Groups[1].Value;
+        var keys = KeyPattern().Matches(await AdminAsync(environment, 0, "sites", "create", "--org", organisation, "--id", Site, "--name", "Import shop"))
+            .Select(m => m.Value).ToList();
+        var (serverKey, readKey) = (keys.Single(k => k.StartsWith("ik_srv_", StringComparison.Ordinal)), keys.Single(k => k.StartsWith("ik_read", StringComparison.Ordinal)));
+
+        var file = Path.Combine(system.State, "export.ndjson");
+        var bad = await WriteExportAsync(file);
+        var checkpoint = file + ".checkpoint";
+
+        // 1. The import: every good line in, every bad one named by its number, exit 5 (done, lines skipped).
+        var first = await AdminAsync(environment, 5, "events", "import", file, "--site", Site, "--key", serverKey, "--checkpoint", checkpoint, "--batch", "50");
+        foreach (var (line, reason) in bad)
         {
-            await using var script = RunScript.Start(environment);
-            await script.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
-
-            var organisation = OrganisationLine().Match(await AdminAsync(environment, 0, "orgs", "create", "--name", "Import Co")).Groups[1].Value;
-            var keys = KeyPattern().Matches(await AdminAsync(environment, 0, "sites", "create", "--org", organisation, "--id", Site, "--name", "Import shop"))
-                .Select(m => m.Value).ToList();
-            var (serverKey, readKey) = (keys.Single(k => k.StartsWith("ik_srv_", StringComparison.Ordinal)), keys.Single(k => k.StartsWith("ik_read", StringComparison.Ordinal)));
-
-            var file = Path.Combine(state.FullName, "export.ndjson");
-            var bad = await WriteExportAsync(file);
-            var checkpoint = file + ".checkpoint";
-
-            // 1. The import: every good line in, every bad one named by its number, exit 5 (done, lines skipped).
-            var first = await AdminAsync(environment, 5, "events", "import", file, "--site", Site, "--key", serverKey, "--checkpoint", checkpoint, "--batch", "50");
-            foreach (var (line, reason) in bad)
-            {
-                Assert.Matches($"(?m)^line {line}: {reason}: ", first);
-            }
-
-            Assert.Contains($"imported into site {Site}: {Events} events accepted by ingest", first, StringComparison.Ordinal);
-            Assert.Matches(@"(?m)^import: +\d+\.\d%", first); // progress as plain lines when not on a terminal
-            await EventuallyAsync(query, readKey, Events, Visitors, "the first import");
-
-            // 2. The checkpoint says the file is done: a resumed run starts after its last line and sends nothing.
-            var resumed = await AdminAsync(environment, 0, "events", "import", file, "--site", Site, "--key", serverKey, "--checkpoint", checkpoint);
-            Assert.Contains($"{Events} events accepted by ingest from 0 lines read, resumed at line", resumed, StringComparison.Ordinal);
-
-            // 3. The same file again from the first line: same ids, so ingest takes every event again and storage keeps each once.
-            var secondAt = await ClickHouseAsync(state.FullName, "SELECT toString(now64(3, 'UTC'))");
-            await AdminAsync(environment, 5, "events", "import", file, "--site", Site, "--key", serverKey, "--no-progress");
-            await RewrittenAsync(state.FullName, secondAt, "the second import");
-            await EventuallyAsync(query, readKey, Events, Visitors, "the second import");
-
-            // 4. A replay of the site's raw events (both imports: 2 × N messages) through the processors: rows rewritten, no number moves.
-            var dry = await AdminAsync(environment, 0, "events", "replay", "--from", "1h", "--site", Site, "--dry-run");
-            Assert.Contains($"dry run: {2 * Events} events would be replayed", dry, StringComparison.Ordinal);
-            var replayAt = await ClickHouseAsync(state.FullName, "SELECT toString(now64(3, 'UTC'))");
-            var replay = await AdminAsync(environment, 0, "events", "replay", "--from", "1h", "--site", Site, "--rate", "2000");
-            Assert.Contains($"replayed {2 * Events} events into insights.events", replay, StringComparison.Ordinal);
-            await RewrittenAsync(state.FullName, replayAt, "the replay");
-            var stats = await EventuallyAsync(query, readKey, Events, Visitors, "the replay");
-            Assert.Equal(Visitors, stats.GetProperty("totals").GetProperty("visits").GetInt64());
+            Assert.Matches($"(?m)^line {line}: {reason}: ", first);
         }
-        finally
-        {
-            try
-            {
-                state.Delete(recursive: true);
-            }
-            catch (IOException)
-            {
-                // The engines' files of a stopped run; the directory is in the temporary folder.
-            }
-        }
+
+        Assert.Contains($"imported into site {Site}: {Events} events accepted by ingest", first, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^import: +\d+\.\d%", first); // progress as plain lines when not on a terminal
+        await EventuallyAsync(query, readKey, Events, Visitors, "the first import");
+
+        // 2. The checkpoint says the file is done: a resumed run starts after its last line and sends nothing.
+        var resumed = await AdminAsync(environment, 0, "events", "import", file, "--site", Site, "--key", serverKey, "--checkpoint", checkpoint);
+        Assert.Contains($"{Events} events accepted by ingest from 0 lines read, resumed at line", resumed, StringComparison.Ordinal);
+
+        // 3. The same file again from the first line: same ids, so ingest takes every event again and storage keeps each once.
+        var secondAt = await ClickHouseAsync(system.State, "SELECT toString(now64(3, 'UTC'))");
+        await AdminAsync(environment, 5, "events", "import", file, "--site", Site, "--key", serverKey, "--no-progress");
+        await RewrittenAsync(system.State, secondAt, "the second import");
+        await EventuallyAsync(query, readKey, Events, Visitors, "the second import");
+
+        // 4. A replay of the site's raw events (both imports: 2 × N messages) through the processors: rows rewritten, no number moves.
+        var dry = await AdminAsync(environment, 0, "events", "replay", "--from", "1h", "--site", Site, "--dry-run");
+        Assert.Contains($"dry run: {2 * Events} events would be replayed", dry, StringComparison.Ordinal);
+        var replayAt = await ClickHouseAsync(system.State, "SELECT toString(now64(3, 'UTC'))");
+        var replay = await AdminAsync(environment, 0, "events", "replay", "--from", "1h", "--site", Site, "--rate", "2000");
+        Assert.Contains($"replayed {2 * Events} events into insights.events", replay, StringComparison.Ordinal);
+        await RewrittenAsync(system.State, replayAt, "the replay");
+        var stats = await EventuallyAsync(query, readKey, Events, Visitors, "the replay");
+        Assert.Equal(Visitors, stats.GetProperty("totals").GetProperty("visits").GetInt64());
     }
 
     /// <summary>

@@ -18,74 +18,55 @@ public sealed class InvitationRunTests(ITestOutputHelper output)
     [Fact]
     public async Task Rules_set_through_the_api_suggest_and_invite_a_visitor_sending_page_views_and_the_funnel_counts_the_invitation()
     {
-        var ports = TestProcess.FreePorts(3);
-        var state = Directory.CreateTempSubdirectory("insights-invitations-");
-        var ingest = new Uri($"http://127.0.0.1:{ports[0]}");
-        var query = new Uri($"http://127.0.0.1:{ports[1]}");
-        var environment = RunScript.Environment(ports, state.FullName);
-        try
+        await using var system = await RunningSystem.StartAsync("invitations");
+        var (ingest, query, environment) = (system.Ingest, system.Query, system.Environment);
+
+        using var provisioned = await RunAccounts.ProvisionAsync(environment, query,
+            new ClientPlan("Agency West", "lead@agency.example", "the agency lead's passphrase", "Bäckerei Ltd", "owner@baeckerei.example", "baeckerei", "Bäckerei"));
+        var (agency, writeKey, readKey) = (provisioned.Agency, provisioned.WriteKey, provisioned.ReadKey);
+
+        // The rules: a suggestion for anyone reading the docs, an auto-invitation on the pricing page.
+        await agency.JsonAsync(HttpMethod.Put, "/v1/sites/baeckerei/invitation-rules", new object[]
         {
-            await using var script = RunScript.Start(environment);
-            await script.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
-
-            using var provisioned = await RunAccounts.ProvisionAsync(environment, query,
-                new ClientPlan("Agency West", "lead@agency.example", "the agency lead's passphrase", "Bäckerei Ltd", "owner@baeckerei.example", "baeckerei", "Bäckerei"));
-            var (agency, writeKey, readKey) = (provisioned.Agency, provisioned.WriteKey, provisioned.ReadKey);
-
-            // The rules: a suggestion for anyone reading the docs, an auto-invitation on the pricing page.
-            await agency.JsonAsync(HttpMethod.Put, "/v1/sites/baeckerei/invitation-rules", new object[]
+            new { id = "docs", name = "Reads the docs", action = "suggest", when = new { kind = "visited_url", pattern = "/docs/*" } },
+            new
             {
-                new { id = "docs", name = "Reads the docs", action = "suggest", when = new { kind = "visited_url", pattern = "/docs/*" } },
-                new
-                {
-                    id = "pricing", name = "Pricing", action = "auto_invite", message = "Fragen zum Preis? 🥨",
-                    when = new { all = new object[] { new { kind = "current_url", pattern = "/preise" }, new { kind = "pages_viewed", min = 2 } } },
-                },
-            });
+                id = "pricing", name = "Pricing", action = "auto_invite", message = "Fragen zum Preis? 🥨",
+                when = new { all = new object[] { new { kind = "current_url", pattern = "/preise" }, new { kind = "pages_viewed", min = 2 } } },
+            },
+        });
 
-            using var http = new HttpClient { BaseAddress = query, Timeout = Timeout.InfiniteTimeSpan };
-            using var stream = await OpenStreamAsync(http, readKey);
-            var visitor = $"inv-{Guid.NewGuid():N}";
-            await EventuallySentAsync(ingest, writeKey, visitor, "/docs/start");
-            var suggested = await NextForAsync(stream, visitor, "invitation_suggested");
-            Assert.Equal(("docs", "visited /docs/*"), (suggested.GetProperty("rule").GetString(), suggested.GetProperty("reason").GetString()));
+        using var http = new HttpClient { BaseAddress = query, Timeout = Timeout.InfiniteTimeSpan };
+        using var stream = await OpenStreamAsync(http, readKey);
+        var visitor = $"inv-{Guid.NewGuid():N}";
+        await EventuallySentAsync(ingest, writeKey, visitor, "/docs/start");
+        var suggested = await NextForAsync(stream, visitor, "invitation_suggested");
+        Assert.Equal(("docs", "visited /docs/*"), (suggested.GetProperty("rule").GetString(), suggested.GetProperty("reason").GetString()));
 
-            await SendAsync(ingest, writeKey, visitor, "/preise");
-            var sent = await NextForAsync(stream, visitor, "invitation_sent");
-            Assert.Equal(("pricing", "Fragen zum Preis? 🥨", "invited"),
-                (sent.GetProperty("rule").GetString(), sent.GetProperty("message").GetString(), sent.GetProperty("chatState").GetString()));
-            var invitation = sent.GetProperty("invitationId").GetString();
-            output.WriteLine($"invitation {invitation} sent");
+        await SendAsync(ingest, writeKey, visitor, "/preise");
+        var sent = await NextForAsync(stream, visitor, "invitation_sent");
+        Assert.Equal(("pricing", "Fragen zum Preis? 🥨", "invited"),
+            (sent.GetProperty("rule").GetString(), sent.GetProperty("message").GetString(), sent.GetProperty("chatState").GetString()));
+        var invitation = sent.GetProperty("invitationId").GetString();
+        output.WriteLine($"invitation {invitation} sent");
 
-            // Recorded through Kafka and stored by the processors: the funnel counts it once.
-            var deadline = DateTime.UtcNow.AddSeconds(90);
-            while (true)
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/sites/baeckerei/invitations/funnel");
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", readKey);
-                using var response = await http.SendAsync(request, Ct);
-                var body = await response.Content.ReadAsStringAsync(Ct);
-                Assert.True(response.StatusCode == HttpStatusCode.OK, body);
-                var pricing = JsonDocument.Parse(body).RootElement.GetProperty("rules").EnumerateArray().Single(r => r.GetProperty("rule").GetString() == "pricing");
-                if (pricing.GetProperty("sent").GetInt64() == 1)
-                {
-                    break;
-                }
-
-                Assert.True(DateTime.UtcNow < deadline, $"the funnel does not count the invitation: {body}");
-                await Task.Delay(500, Ct);
-            }
-        }
-        finally
+        // Recorded through Kafka and stored by the processors: the funnel counts it once.
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
         {
-            try
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/sites/baeckerei/invitations/funnel");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", readKey);
+            using var response = await http.SendAsync(request, Ct);
+            var body = await response.Content.ReadAsStringAsync(Ct);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+            var pricing = JsonDocument.Parse(body).RootElement.GetProperty("rules").EnumerateArray().Single(r => r.GetProperty("rule").GetString() == "pricing");
+            if (pricing.GetProperty("sent").GetInt64() == 1)
             {
-                state.Delete(recursive: true);
+                break;
             }
-            catch (IOException)
-            {
-                // The engines' files of a stopped run; the directory is in the temporary folder.
-            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the funnel does not count the invitation: {body}");
+            await Task.Delay(500, Ct);
         }
     }
 

@@ -15,46 +15,36 @@ public sealed partial class LoadScriptRunTests
     [Fact]
     public async Task The_load_script_drains_each_backlog_and_prints_every_figure_with_its_target_and_exact_counts()
     {
-        var ports = TestProcess.FreePorts(5);
-        var state = Directory.CreateTempSubdirectory("insights-load-script-");
-        try
+        await using var system = await RunningSystem.StartAsync("load-script", ports: 5);
+        var (ports, environment) = (system.Ports, system.Environment);
+
+        environment["RATES"] = "1000";
+        environment["INSIGHTS_BARE_PORT"] = ports[4].ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var (exit, output) = await RunScript.ScriptAsync("benchmarks/run-load.sh", environment, TimeSpan.FromMinutes(12), "5s", "2");
+        Ct.ThrowIfCancellationRequested();
+
+        Assert.True(exit == 0, output);
+        var table = output[output.IndexOf("== issue 12 figures", StringComparison.Ordinal)..];
+        foreach (var figure in new[]
         {
-            var environment = RunScript.Environment(ports, state.FullName);
-            await using var system = RunScript.Start(environment);
-            await system.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
-
-            environment["RATES"] = "1000";
-            environment["INSIGHTS_BARE_PORT"] = ports[4].ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var (exit, output) = await RunScript.ScriptAsync("benchmarks/run-load.sh", environment, TimeSpan.FromMinutes(12), "5s", "2");
-            Ct.ThrowIfCancellationRequested();
-
-            Assert.True(exit == 0, output);
-            var table = output[output.IndexOf("== issue 12 figures", StringComparison.Ordinal)..];
-            foreach (var figure in new[]
-            {
-                "bare Kestrel", "raw producer to the same broker (ceiling)", "ingest alone, unthrottled", "processors drain (enrich, sessions, attribution)",
-                "processors drain, raw producer's backlog", "processors RSS", "ingest peak RSS",
-            })
-            {
-                Assert.Contains(figure, table, StringComparison.Ordinal);
-            }
-
-            // Both backlogs were produced (not zero) and drained by both consumer groups before the script went on.
-            foreach (Match drained in DrainedLine().Matches(output))
-            {
-                Assert.True(long.Parse(drained.Groups["events"].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, drained.Value);
-            }
-
-            Assert.Equal(2, DrainedLine().Matches(output).Count);
-            var exact = ExactRow().Match(table);
-            Assert.True(exact.Success, table);
-            Assert.Equal(exact.Groups["acknowledged"].Value, exact.Groups["counted"].Value);
-            Assert.Equal("PASS", exact.Groups["verdict"].Value);
-        }
-        finally
+            "bare Kestrel", "raw producer to the same broker (ceiling)", "ingest alone, unthrottled", "processors drain (enrich, sessions, attribution)",
+            "processors drain, raw producer's backlog", "processors RSS", "ingest peak RSS",
+        })
         {
-            state.Delete(recursive: true);
+            Assert.Contains(figure, table, StringComparison.Ordinal);
         }
+
+        // Both backlogs were produced (not zero) and drained by both consumer groups before the script went on.
+        foreach (Match drained in DrainedLine().Matches(output))
+        {
+            Assert.True(long.Parse(drained.Groups["events"].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, drained.Value);
+        }
+
+        Assert.Equal(2, DrainedLine().Matches(output).Count);
+        var exact = ExactRow().Match(table);
+        Assert.True(exact.Success, table);
+        Assert.Equal(exact.Groups["acknowledged"].Value, exact.Groups["counted"].Value);
+        Assert.Equal("PASS", exact.Groups["verdict"].Value);
     }
 
     [GeneratedRegex(@"drained (?<events>\d+) events in")]

@@ -20,55 +20,46 @@ public sealed partial class OverviewRunTests
     [Fact]
     public async Task Page_views_sent_to_ingest_become_the_overviews_visits_channels_and_filtered_figures()
     {
-        var ports = TestProcess.FreePorts(3);
-        var state = Directory.CreateTempSubdirectory("insights-overview-");
-        try
+        await using var system = await RunningSystem.StartAsync("overview");
+        var script = system.Script;
+        var now = DateTimeOffset.UtcNow;
+
+        // a: from Google, / then /pricing a minute later (60 s); b: a newsletter link, one page (a bounce); c: direct, one page.
+        using (var ingest = Client(system.Ingest, SystemFixture.WriteKey))
         {
-            await using var script = RunScript.Start(RunScript.Environment(ports, state.FullName));
-            await script.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
-            var now = DateTimeOffset.UtcNow;
-
-            // a: from Google, / then /pricing a minute later (60 s); b: a newsletter link, one page (a bounce); c: direct, one page.
-            using (var ingest = Client(new Uri($"http://127.0.0.1:{ports[0]}"), SystemFixture.WriteKey))
-            {
-                var body = "[" + string.Join(",",
-                    PageView("a", "/", now.AddMinutes(-3), "https://www.google.com/"),
-                    PageView("a", "/pricing", now.AddMinutes(-2)),
-                    PageView("b", "/landing?utm_source=newsletter&utm_medium=email&utm_campaign=launch", now.AddMinutes(-2)),
-                    PageView("c", "/", now.AddMinutes(-1))) + "]";
-                using var sent = await ingest.PostAsync(new Uri("/v1/events", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"), Ct);
-                var answer = await sent.Content.ReadFromJsonAsync<JsonElement>(Ct);
-                Assert.True(answer.TryGetProperty("accepted", out var accepted) && accepted.GetInt32() == 4, $"{(int)sent.StatusCode}: {answer}");
-            }
-
-            using var query = Client(new Uri($"http://127.0.0.1:{ports[1]}"), SystemFixture.ReadKey);
-            var range = $"from={Instant(now.AddHours(-1))}&to={Instant(now.AddHours(1))}";
-            var stats = await WaitForAsync(query, $"/v1/sites/demo/stats?{range}&compare=previous", s => s.GetProperty("totals").GetProperty("visits").GetInt64() == 3
-                && s.GetProperty("totals").GetProperty("pageViews").GetInt64() == 4, script);
-
-            var totals = stats.GetProperty("totals");
-            Assert.Equal((3L, 4L, 3L), (totals.GetProperty("visitors").GetInt64(), totals.GetProperty("pageViews").GetInt64(), totals.GetProperty("visits").GetInt64()));
-            Assert.Equal((0.666667, 20.0, 1.333333), (totals.GetProperty("bounceRate").GetDouble(), totals.GetProperty("visitDurationSeconds").GetDouble(),
-                totals.GetProperty("viewsPerVisit").GetDouble()));
-            Assert.Equal(["direct:1", "email:1", "search:1"], Rows(stats, "channels"));
-            Assert.Equal(["/:2", "/landing:1"], Rows(stats, "entryPages"));
-            Assert.Equal(["launch:1"], Rows(stats, "utmCampaigns"));
-            Assert.Equal(0, stats.GetProperty("comparison").GetProperty("totals").GetProperty("visits").GetInt64());
-
-            // One filter, every panel: only the visit from search and its page views.
-            var search = await WaitForAsync(query, $"/v1/sites/demo/stats?{range}&channel=search", _ => true, script);
-            Assert.Equal((1L, 2L, 1L), (search.GetProperty("totals").GetProperty("visitors").GetInt64(),
-                search.GetProperty("totals").GetProperty("pageViews").GetInt64(), search.GetProperty("totals").GetProperty("visits").GetInt64()));
-            Assert.Equal(["/", "/pricing"], search.GetProperty("topPages").EnumerateArray().Select(p => p.GetProperty("path").GetString()).Order());
-            Assert.Equal(["search:1"], Rows(search, "channels"));
-
-            using var misspelt = await query.GetAsync(new Uri($"/v1/sites/demo/stats?{range}&chanel=search", UriKind.Relative), Ct);
-            Assert.Equal(System.Net.HttpStatusCode.BadRequest, misspelt.StatusCode);
+            var body = "[" + string.Join(",",
+                PageView("a", "/", now.AddMinutes(-3), "https://www.google.com/"),
+                PageView("a", "/pricing", now.AddMinutes(-2)),
+                PageView("b", "/landing?utm_source=newsletter&utm_medium=email&utm_campaign=launch", now.AddMinutes(-2)),
+                PageView("c", "/", now.AddMinutes(-1))) + "]";
+            using var sent = await ingest.PostAsync(new Uri("/v1/events", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"), Ct);
+            var answer = await sent.Content.ReadFromJsonAsync<JsonElement>(Ct);
+            Assert.True(answer.TryGetProperty("accepted", out var accepted) && accepted.GetInt32() == 4, $"{(int)sent.StatusCode}: {answer}");
         }
-        finally
-        {
-            state.Delete(recursive: true);
-        }
+
+        using var query = Client(system.Query, SystemFixture.ReadKey);
+        var range = $"from={Instant(now.AddHours(-1))}&to={Instant(now.AddHours(1))}";
+        var stats = await WaitForAsync(query, $"/v1/sites/demo/stats?{range}&compare=previous", s => s.GetProperty("totals").GetProperty("visits").GetInt64() == 3
+            && s.GetProperty("totals").GetProperty("pageViews").GetInt64() == 4, script);
+
+        var totals = stats.GetProperty("totals");
+        Assert.Equal((3L, 4L, 3L), (totals.GetProperty("visitors").GetInt64(), totals.GetProperty("pageViews").GetInt64(), totals.GetProperty("visits").GetInt64()));
+        Assert.Equal((0.666667, 20.0, 1.333333), (totals.GetProperty("bounceRate").GetDouble(), totals.GetProperty("visitDurationSeconds").GetDouble(),
+            totals.GetProperty("viewsPerVisit").GetDouble()));
+        Assert.Equal(["direct:1", "email:1", "search:1"], Rows(stats, "channels"));
+        Assert.Equal(["/:2", "/landing:1"], Rows(stats, "entryPages"));
+        Assert.Equal(["launch:1"], Rows(stats, "utmCampaigns"));
+        Assert.Equal(0, stats.GetProperty("comparison").GetProperty("totals").GetProperty("visits").GetInt64());
+
+        // One filter, every panel: only the visit from search and its page views.
+        var search = await WaitForAsync(query, $"/v1/sites/demo/stats?{range}&channel=search", _ => true, script);
+        Assert.Equal((1L, 2L, 1L), (search.GetProperty("totals").GetProperty("visitors").GetInt64(),
+            search.GetProperty("totals").GetProperty("pageViews").GetInt64(), search.GetProperty("totals").GetProperty("visits").GetInt64()));
+        Assert.Equal(["/", "/pricing"], search.GetProperty("topPages").EnumerateArray().Select(p => p.GetProperty("path").GetString()).Order());
+        Assert.Equal(["search:1"], Rows(search, "channels"));
+
+        using var misspelt = await query.GetAsync(new Uri($"/v1/sites/demo/stats?{range}&chanel=search", UriKind.Relative), Ct);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, misspelt.StatusCode);
     }
 
     private static IEnumerable<string> Rows(JsonElement stats, string list) =>

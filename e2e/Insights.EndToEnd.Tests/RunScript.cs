@@ -97,3 +97,88 @@ internal static class RunScript
         }
     }
 }
+
+/// <summary>
+/// One <c>scripts/run.sh</c> of a test, started as a user starts it and waited for until it says it runs: free ports
+/// (ingest, query API, processors, dashboards, then the test's own) and a state directory of its own. Disposing it
+/// stops the script and deletes the state.
+/// </summary>
+internal sealed class RunningSystem : IAsyncDisposable
+{
+    private readonly DirectoryInfo state;
+
+    private RunningSystem(int[] ports, DirectoryInfo state, Dictionary<string, string> environment, TestProcess script)
+    {
+        Ports = ports;
+        this.state = state;
+        Environment = environment;
+        Script = script;
+    }
+
+    /// <summary>Ingest, query API, processors; a fourth is the dashboards' and any further ones are the test's.</summary>
+    public int[] Ports { get; }
+
+    /// <summary>The state directory (logs, engines' data, control-plane file, devstack.env).</summary>
+    public string State => state.FullName;
+
+    /// <summary>The environment run.sh was started with; the admin script and other scripts take it too.</summary>
+    public Dictionary<string, string> Environment { get; }
+
+    public TestProcess Script { get; }
+
+    public Uri Ingest => Local(Ports[0]);
+
+    public Uri Query => Local(Ports[1]);
+
+    public Uri Processors => Local(Ports[2]);
+
+    /// <summary>
+    /// Starts run.sh with <paramref name="arguments"/> on <paramref name="ports"/> free ports (at least 3), after
+    /// <paramref name="configure"/> added to its environment, and returns once it prints its running line.
+    /// </summary>
+    public static async Task<RunningSystem> StartAsync(string name, int ports = 3, Action<Dictionary<string, string>, int[]>? configure = null,
+        params string[] arguments)
+    {
+        var free = TestProcess.FreePorts(Math.Max(3, ports));
+        var state = Directory.CreateTempSubdirectory($"insights-{name}-");
+        var environment = RunScript.Environment(free, state.FullName);
+        configure?.Invoke(environment, free);
+        TestProcess? script = null;
+        try
+        {
+            script = RunScript.Start(environment, arguments);
+            await script.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
+            return new RunningSystem(free, state, environment, script);
+        }
+        catch
+        {
+            if (script is not null)
+            {
+                await script.DisposeAsync();
+            }
+
+            Delete(state);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Script.DisposeAsync();
+        Delete(state);
+    }
+
+    private static Uri Local(int port) => new($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
+
+    private static void Delete(DirectoryInfo state)
+    {
+        try
+        {
+            state.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+            // The engines' files of a stopped run; the directory is in the temporary folder.
+        }
+    }
+}

@@ -25,65 +25,51 @@ public sealed partial class RunScriptTests
     [Fact]
     public async Task Run_sh_demo_fills_a_month_of_reports_and_live_prints_a_working_sign_in_takes_a_webhook_secret_from_the_environment_and_stops_on_ctrl_c()
     {
-        var ports = TestProcess.FreePorts(3);
-        var state = Directory.CreateTempSubdirectory("insights-run-");
-        var ingest = new Uri($"http://127.0.0.1:{ports[0]}");
-        var query = new Uri($"http://127.0.0.1:{ports[1]}");
-        var processors = new Uri($"http://127.0.0.1:{ports[2]}");
-        try
+        await using var system = await RunningSystem.StartAsync("run", configure: (environment, _) => environment["Sites__0__LiveChatWebhookSecret"] = LiveChatSecret,
+            arguments: "--demo");
+        var (ports, ingest, query, processors, script) = (system.Ports, system.Ingest, system.Query, system.Processors, system.Script);
+        Assert.Contains("Skipping the build", script.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Restoring and building", script.Output, StringComparison.Ordinal);
+
+        // (b) The secret set through the environment reached ingest, and the processors started with it.
+        using (var http = new HttpClient { BaseAddress = ingest, Timeout = TimeSpan.FromSeconds(30) })
         {
-            var environment = RunScript.Environment(ports, state.FullName);
-            environment["Sites__0__LiveChatWebhookSecret"] = LiveChatSecret;
-            await using var script = RunScript.Start(environment, "--demo");
+            using var accepted = await PostJsonAsync(http, "/v1/webhooks/livechat/demo", LiveChatIncomingChat(LiveChatSecret));
+            Assert.True(accepted.StatusCode == HttpStatusCode.Accepted, $"{accepted.StatusCode}: {await accepted.Content.ReadAsStringAsync(Ct)}");
+            Assert.True((await accepted.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("accepted").GetInt32() >= 1);
 
-            await script.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
-            Assert.Contains("Skipping the build", script.Output, StringComparison.Ordinal);
-            Assert.DoesNotContain("Restoring and building", script.Output, StringComparison.Ordinal);
-
-            // (b) The secret set through the environment reached ingest, and the processors started with it.
-            using (var http = new HttpClient { BaseAddress = ingest, Timeout = TimeSpan.FromSeconds(30) })
-            {
-                using var accepted = await PostJsonAsync(http, "/v1/webhooks/livechat/demo", LiveChatIncomingChat(LiveChatSecret));
-                Assert.True(accepted.StatusCode == HttpStatusCode.Accepted, $"{accepted.StatusCode}: {await accepted.Content.ReadAsStringAsync(Ct)}");
-                Assert.True((await accepted.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("accepted").GetInt32() >= 1);
-
-                using var refused = await PostJsonAsync(http, "/v1/webhooks/livechat/demo", LiveChatIncomingChat("another-secret-of-sixteen-or-more"));
-                Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
-                Assert.Equal("invalid_secret", (await refused.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("reason").GetString());
-            }
-
-            using (var http = new HttpClient { BaseAddress = processors, Timeout = TimeSpan.FromSeconds(30) })
-            {
-                using var ready = await http.GetAsync(new Uri("/readyz", UriKind.Relative), Ct);
-                Assert.True(ready.IsSuccessStatusCode, $"the processors are not ready:\n{script.Output}");
-            }
-
-            // (a) The demo's goals complete: the processors read the demo site's goals from their own settings file.
-            var goals = await WaitForGoalsAsync(query, "pricing", script);
-            Assert.True(goals["pricing"] > 0);
-
-            // (c) The demo prints what the query API counts, not "not answering yet".
-            var line = await script.WaitForLineAsync(DemoNumbers(), TimeSpan.FromSeconds(60));
-            Assert.DoesNotContain("not answering yet", line, StringComparison.Ordinal);
-
-            // (d) A month of lifelike data, people on the site now, and the printed demo sign-in.
-            await AssertDemoDataAsync(query, script);
-
-            // Ctrl-C: the script stops every process it started and says so.
-            var started = script.Descendants();
-            Assert.True(started.Count >= 5, $"expected the dev stack, three services and the demo under the script, found {started.Count}");
-            var exitCode = await script.StopAsync(TimeSpan.FromSeconds(60), StopSignal.Interrupt);
-            Assert.Equal(0, exitCode);
-            Assert.Contains("[run] stopped", script.Output, StringComparison.Ordinal);
-            await AssertGoneAsync(started, TimeSpan.FromSeconds(10));
-            foreach (var port in ports)
-            {
-                Assert.False(IsListening(port), $"port {port} is still open after the script stopped");
-            }
+            using var refused = await PostJsonAsync(http, "/v1/webhooks/livechat/demo", LiveChatIncomingChat("another-secret-of-sixteen-or-more"));
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.Equal("invalid_secret", (await refused.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("reason").GetString());
         }
-        finally
+
+        using (var http = new HttpClient { BaseAddress = processors, Timeout = TimeSpan.FromSeconds(30) })
         {
-            state.Delete(recursive: true);
+            using var ready = await http.GetAsync(new Uri("/readyz", UriKind.Relative), Ct);
+            Assert.True(ready.IsSuccessStatusCode, $"the processors are not ready:\n{script.Output}");
+        }
+
+        // (a) The demo's goals complete: the processors read the demo site's goals from their own settings file.
+        var goals = await WaitForGoalsAsync(query, "pricing", script);
+        Assert.True(goals["pricing"] > 0);
+
+        // (c) The demo prints what the query API counts, not "not answering yet".
+        var line = await script.WaitForLineAsync(DemoNumbers(), TimeSpan.FromSeconds(60));
+        Assert.DoesNotContain("not answering yet", line, StringComparison.Ordinal);
+
+        // (d) A month of lifelike data, people on the site now, and the printed demo sign-in.
+        await AssertDemoDataAsync(query, script);
+
+        // Ctrl-C: the script stops every process it started and says so.
+        var started = script.Descendants();
+        Assert.True(started.Count >= 5, $"expected the dev stack, three services and the demo under the script, found {started.Count}");
+        var exitCode = await script.StopAsync(TimeSpan.FromSeconds(60), StopSignal.Interrupt);
+        Assert.Equal(0, exitCode);
+        Assert.Contains("[run] stopped", script.Output, StringComparison.Ordinal);
+        await AssertGoneAsync(started, TimeSpan.FromSeconds(10));
+        foreach (var port in ports)
+        {
+            Assert.False(IsListening(port), $"port {port} is still open after the script stopped");
         }
     }
 

@@ -26,66 +26,50 @@ public sealed partial class ScaleOutRunTests(ITestOutputHelper output)
     [Fact]
     public async Task A_second_ingest_and_processor_join_run_sh_and_take_over_when_its_processor_dies()
     {
-        var ports = TestProcess.FreePorts(3);
-        var state = Directory.CreateTempSubdirectory("insights-scale-");
+        await using var system = await RunningSystem.StartAsync("scale");
+        var script = system.Script;
         var run = Guid.NewGuid().ToString("N")[..8];
         var path = $"/scale-out/{run}";
-        try
+
+        // The settings run.sh gives its services, as an operator would copy them for another instance.
+        var settings = RunScript.InstanceSettings(system.State);
+        await using var secondProcessor = ServiceProcess.Start("Insights.Processors", settings);
+        await using var secondIngest = ServiceProcess.Start("Insights.Ingest", settings);
+        await Task.WhenAll(secondProcessor.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(150)),
+            secondIngest.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(150)));
+        Uri[] ingests = [system.Ingest, secondIngest.Address];
+        var query = system.Query;
+
+        // Both processors share the partitions: each writes some of what both ingests accept.
+        var sent = 0;
+        var batch = 0;
+        var clock = Stopwatch.StartNew();
+        while (await InsertedAsync(secondProcessor.Address) == 0 || await InsertedAsync(system.Processors) == 0)
         {
-            await using var script = RunScript.Start(RunScript.Environment(ports, state.FullName));
-            await script.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
-
-            // The settings run.sh gives its services, as an operator would copy them for another instance.
-            var settings = RunScript.InstanceSettings(state.FullName);
-            await using var secondProcessor = ServiceProcess.Start("Insights.Processors", settings);
-            await using var secondIngest = ServiceProcess.Start("Insights.Ingest", settings);
-            await Task.WhenAll(secondProcessor.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(150)),
-                secondIngest.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(150)));
-            Uri[] ingests = [new($"http://127.0.0.1:{ports[0]}"), secondIngest.Address];
-            var query = new Uri($"http://127.0.0.1:{ports[1]}");
-
-            // Both processors share the partitions: each writes some of what both ingests accept.
-            var sent = 0;
-            var batch = 0;
-            var clock = Stopwatch.StartNew();
-            while (await InsertedAsync(secondProcessor.Address) == 0 || await InsertedAsync(new Uri($"http://127.0.0.1:{ports[2]}")) == 0)
-            {
-                sent += await SendAsync(ingests[batch % 2], path, run, batch++);
-                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), $"the two processors did not both write within 120 s:\n{secondProcessor.Output}\n{script.Output}");
-            }
-
-            // run.sh's processor dies (SIGKILL: nothing committed); the second one takes its partitions over.
-            var runShProcessor = script.Descendants().Single(p => p.CommandLine.Contains("Insights.Processors.dll", StringComparison.Ordinal));
-            using (var victim = Process.GetProcessById(runShProcessor.Pid))
-            {
-                victim.Kill();
-                await victim.WaitForExitAsync(Ct);
-            }
-
-            output.WriteLine($"run.sh's processor killed after {sent} events in {clock.Elapsed.TotalSeconds:F1} s");
-            for (var i = 0; i < 20; i++)
-            {
-                sent += await SendAsync(ingests[batch % 2], path, run, batch++);
-            }
-
-            var (views, visitors) = await WaitForViewsAsync(query, path, sent, () => secondProcessor.Output);
-            Assert.Equal(sent, views);
-            Assert.Equal(Math.Min(sent, Visitors), visitors);
-            output.WriteLine($"{sent} events through two ingests counted exactly once by run.sh's query API after {clock.Elapsed.TotalSeconds:F1} s");
-
-            Assert.Equal(0, await script.StopAsync(TimeSpan.FromSeconds(60), StopSignal.Interrupt));
+            sent += await SendAsync(ingests[batch % 2], path, run, batch++);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), $"the two processors did not both write within 120 s:\n{secondProcessor.Output}\n{script.Output}");
         }
-        finally
+
+        // run.sh's processor dies (SIGKILL: nothing committed); the second one takes its partitions over.
+        var runShProcessor = script.Descendants().Single(p => p.CommandLine.Contains("Insights.Processors.dll", StringComparison.Ordinal));
+        using (var victim = Process.GetProcessById(runShProcessor.Pid))
         {
-            try
-            {
-                state.Delete(recursive: true);
-            }
-            catch (IOException)
-            {
-                // The engines' files of a stopped run; the directory is in the temporary folder.
-            }
+            victim.Kill();
+            await victim.WaitForExitAsync(Ct);
         }
+
+        output.WriteLine($"run.sh's processor killed after {sent} events in {clock.Elapsed.TotalSeconds:F1} s");
+        for (var i = 0; i < 20; i++)
+        {
+            sent += await SendAsync(ingests[batch % 2], path, run, batch++);
+        }
+
+        var (views, visitors) = await WaitForViewsAsync(query, path, sent, () => secondProcessor.Output);
+        Assert.Equal(sent, views);
+        Assert.Equal(Math.Min(sent, Visitors), visitors);
+        output.WriteLine($"{sent} events through two ingests counted exactly once by run.sh's query API after {clock.Elapsed.TotalSeconds:F1} s");
+
+        Assert.Equal(0, await script.StopAsync(TimeSpan.FromSeconds(60), StopSignal.Interrupt));
     }
 
     private static async Task<int> SendAsync(Uri ingest, string path, string run, int batch)

@@ -24,95 +24,76 @@ public sealed class SegmentRunTests(ITestOutputHelper output)
     [Fact]
     public async Task Segment_and_RudderStack_sdks_pointed_at_ingest_show_up_in_the_query_apis_pages_company_visitor_and_order_reports()
     {
-        var ports = TestProcess.FreePorts(3);
-        var state = Directory.CreateTempSubdirectory("insights-segment-");
-        var ingest = new Uri($"http://127.0.0.1:{ports[0]}");
-        var query = new Uri($"http://127.0.0.1:{ports[1]}");
-        var environment = RunScript.Environment(ports, state.FullName);
-        try
-        {
-            await using var script = RunScript.Start(environment);
-            await script.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
-            using var client = await RunAccounts.ProvisionAsync(environment, query,
-                new ClientPlan("Agency Süd", "lead@agency-sued.example", "the agency lead's passphrase", "Konditorei GmbH", "owner@konditorei.example", Site, "Konditorei"));
-            using var sender = new SegmentSender(ingest);
+        await using var system = await RunningSystem.StartAsync("segment");
+        var (ingest, query, environment) = (system.Ingest, system.Query, system.Environment);
+        using var client = await RunAccounts.ProvisionAsync(environment, query,
+            new ClientPlan("Agency Süd", "lead@agency-sued.example", "the agency lead's passphrase", "Konditorei GmbH", "owner@konditorei.example", Site, "Konditorei"));
+        using var sender = new SegmentSender(ingest);
 
-            // Ingest takes the new site's keys within its catalog refresh (a custom event: no page in the reports).
-            await sender.EventuallyAcceptedAsync(client.WriteKey);
-            await sender.EventuallyAcceptedAsync(client.ServerKey);
+        // Ingest takes the new site's keys within its catalog refresh (a custom event: no page in the reports).
+        await sender.EventuallyAcceptedAsync(client.WriteKey);
+        await sender.EventuallyAcceptedAsync(client.ServerKey);
 
-            // Hostile first: nothing here may reach a report. A public write key cannot send an order (or anything for
-            // another site: the key decides the site), a read key cannot send at all, bad JSON and cut-off gzip are 400.
-            var run = Guid.NewGuid().ToString("N")[..8];
-            var forged = $$"""{"batch":[{"type":"order","orderId":"forged-{{run}}","userId":"user-{{run}}","total":1,"currency":"EUR","site":"another-site"}]}""";
-            Assert.Equal((400, "needs_server_key"), await sender.PostAsync("/v1/batch", client.WriteKey, forged));
-            Assert.Equal((403, "key_cannot_write"), await sender.PostAsync("/v1/track", client.ReadKey, """{"anonymousId":"x","event":"X"}"""));
-            Assert.Equal((401, "unknown_key"), await sender.PostAsync("/v1/track", "wk_not-a-key-of-anyone", """{"anonymousId":"x","event":"X"}"""));
-            Assert.Equal((400, "malformed_json"), await sender.PostAsync("/v1/batch", client.WriteKey, """{"batch":[{"type":"track",]}"""));
-            var whole = Gzip($$"""{"batch":[{"type":"track","messageId":"cut-{{run}}","anonymousId":"cut-{{run}}","event":"Cut"}]}""");
-            // A gzip body cut off mid-stream inflates to the JSON's first half: refused as the JSON it then is.
-            Assert.Equal((400, "malformed_json"), await sender.PostAsync("/v1/batch", client.ServerKey, whole[..(whole.Length / 2)], gzip: true));
+        // Hostile first: nothing here may reach a report. A public write key cannot send an order (or anything for
+        // another site: the key decides the site), a read key cannot send at all, bad JSON and cut-off gzip are 400.
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var forged = $$"""{"batch":[{"type":"order","orderId":"forged-{{run}}","userId":"user-{{run}}","total":1,"currency":"EUR","site":"another-site"}]}""";
+        Assert.Equal((400, "needs_server_key"), await sender.PostAsync("/v1/batch", client.WriteKey, forged));
+        Assert.Equal((403, "key_cannot_write"), await sender.PostAsync("/v1/track", client.ReadKey, """{"anonymousId":"x","event":"X"}"""));
+        Assert.Equal((401, "unknown_key"), await sender.PostAsync("/v1/track", "wk_not-a-key-of-anyone", """{"anonymousId":"x","event":"X"}"""));
+        Assert.Equal((400, "malformed_json"), await sender.PostAsync("/v1/batch", client.WriteKey, """{"batch":[{"type":"track",]}"""));
+        var whole = Gzip($$"""{"batch":[{"type":"track","messageId":"cut-{{run}}","anonymousId":"cut-{{run}}","event":"Cut"}]}""");
+        // A gzip body cut off mid-stream inflates to the JSON's first half: refused as the JSON it then is.
+        Assert.Equal((400, "malformed_json"), await sender.PostAsync("/v1/batch", client.ServerKey, whole[..(whole.Length / 2)], gzip: true));
 
-            // The journey, through the SDKs themselves; then the shop's order, with the server key as Basic auth user.
-            var printed = await SegmentSdks.RunAsync("journey.cjs", ingest.ToString().TrimEnd('/'), client.WriteKey, client.ServerKey, run);
-            output.WriteLine(printed);
-            Assert.DoesNotContain("\"error\"", printed, StringComparison.Ordinal);
-            var order = $$"""{"batch":[{"type":"order","messageId":"order-{{run}}","orderId":"o-{{run}}","userId":"user-{{run}}","total":120,"currency":"EUR"}]}""";
-            Assert.Equal((200, "success"), await sender.PostAsync("/v1/batch", client.ServerKey, order));
+        // The journey, through the SDKs themselves; then the shop's order, with the server key as Basic auth user.
+        var printed = await SegmentSdks.RunAsync("journey.cjs", ingest.ToString().TrimEnd('/'), client.WriteKey, client.ServerKey, run);
+        output.WriteLine(printed);
+        Assert.DoesNotContain("\"error\"", printed, StringComparison.Ordinal);
+        var order = $$"""{"batch":[{"type":"order","messageId":"order-{{run}}","orderId":"o-{{run}}","userId":"user-{{run}}","total":120,"currency":"EUR"}]}""";
+        Assert.Equal((200, "success"), await sender.PostAsync("/v1/batch", client.ServerKey, order));
 
-            using var reports = new HttpClient { BaseAddress = query, Timeout = TimeSpan.FromSeconds(30) };
-            reports.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", client.ReadKey);
+        using var reports = new HttpClient { BaseAddress = query, Timeout = TimeSpan.FromSeconds(30) };
+        reports.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", client.ReadKey);
 
-            // The pages report: the server-side named pages by their paths, counted once each.
-            var stats = await EventuallyAsync(reports, $"/v1/sites/{Site}/stats", s =>
-                s.GetProperty("topPages").EnumerateArray().Count(p => p.GetProperty("path").GetString() is "/pricing" or "/checkout") == 2);
-            var pages = stats.GetProperty("topPages").EnumerateArray().ToDictionary(p => p.GetProperty("path").GetString()!, p => p.GetProperty("views").GetInt64());
-            Assert.Equal((1, 1), (pages["/pricing"], pages["/checkout"]));
+        // The pages report: the server-side named pages by their paths, counted once each.
+        var stats = await EventuallyAsync(reports, $"/v1/sites/{Site}/stats", s =>
+            s.GetProperty("topPages").EnumerateArray().Count(p => p.GetProperty("path").GetString() is "/pricing" or "/checkout") == 2);
+        var pages = stats.GetProperty("topPages").EnumerateArray().ToDictionary(p => p.GetProperty("path").GetString()!, p => p.GetProperty("views").GetInt64());
+        Assert.Equal((1, 1), (pages["/pricing"], pages["/checkout"]));
 
-            // The visitor's profile: the page's name and category, the screen's, the custom event; the declared company.
-            var visitor = await EventuallyAsync(reports, $"/v1/sites/{Site}/visitors/anon-{run}", v =>
-                v.GetProperty("events").GetArrayLength() >= 4 && v.GetProperty("company").ValueKind == JsonValueKind.Object);
-            var events = visitor.GetProperty("events").EnumerateArray().ToList();
-            var page = events.Single(e => e.GetProperty("type").GetString() == "pageview");
-            Assert.Equal(("Pricing", "Docs", "/pricing"), (page.GetProperty("name").GetString(), page.GetProperty("category").GetString(), page.GetProperty("path").GetString()));
-            var screen = events.Single(e => e.GetProperty("type").GetString() == "screen");
-            Assert.Equal(("Settings", "Account"), (screen.GetProperty("name").GetString(), screen.GetProperty("category").GetString()));
-            Assert.Contains(events, e => e.GetProperty("type").GetString() == "track" && e.GetProperty("name").GetString() == "Trial Started");
-            Assert.Equal(($"Acme Bäckerei {run}", "acme-baeckerei.example"),
-                (visitor.GetProperty("company").GetProperty("name").GetString(), visitor.GetProperty("company").GetProperty("domain").GetString()));
+        // The visitor's profile: the page's name and category, the screen's, the custom event; the declared company.
+        var visitor = await EventuallyAsync(reports, $"/v1/sites/{Site}/visitors/anon-{run}", v =>
+            v.GetProperty("events").GetArrayLength() >= 4 && v.GetProperty("company").ValueKind == JsonValueKind.Object);
+        var events = visitor.GetProperty("events").EnumerateArray().ToList();
+        var page = events.Single(e => e.GetProperty("type").GetString() == "pageview");
+        Assert.Equal(("Pricing", "Docs", "/pricing"), (page.GetProperty("name").GetString(), page.GetProperty("category").GetString(), page.GetProperty("path").GetString()));
+        var screen = events.Single(e => e.GetProperty("type").GetString() == "screen");
+        Assert.Equal(("Settings", "Account"), (screen.GetProperty("name").GetString(), screen.GetProperty("category").GetString()));
+        Assert.Contains(events, e => e.GetProperty("type").GetString() == "track" && e.GetProperty("name").GetString() == "Trial Started");
+        Assert.Equal(($"Acme Bäckerei {run}", "acme-baeckerei.example"),
+            (visitor.GetProperty("company").GetProperty("name").GetString(), visitor.GetProperty("company").GetProperty("domain").GetString()));
 
-            // The company list: the group call's account is a company of the site, with the visitor's visit.
-            var companies = await EventuallyAsync(reports, $"/v1/sites/{Site}/companies", c =>
-                c.GetProperty("companies").EnumerateArray().Any(x => x.GetProperty("name").GetString() == $"Acme Bäckerei {run}"));
-            var acme = companies.GetProperty("companies").EnumerateArray().Single(x => x.GetProperty("name").GetString() == $"Acme Bäckerei {run}");
-            Assert.Equal(("acme-baeckerei.example", 1L, 1L), (acme.GetProperty("domain").GetString(), acme.GetProperty("visitors").GetInt64(), acme.GetProperty("visits").GetInt64()));
-            Assert.DoesNotContain(companies.GetProperty("companies").EnumerateArray(), x => x.GetProperty("name").GetString()!.Contains("forged", StringComparison.Ordinal));
-            // The page's own group call (public write key) named no company.
-            Assert.DoesNotContain(companies.GetProperty("companies").EnumerateArray(), x => x.GetProperty("name").GetString()!.StartsWith("Claimed", StringComparison.Ordinal));
+        // The company list: the group call's account is a company of the site, with the visitor's visit.
+        var companies = await EventuallyAsync(reports, $"/v1/sites/{Site}/companies", c =>
+            c.GetProperty("companies").EnumerateArray().Any(x => x.GetProperty("name").GetString() == $"Acme Bäckerei {run}"));
+        var acme = companies.GetProperty("companies").EnumerateArray().Single(x => x.GetProperty("name").GetString() == $"Acme Bäckerei {run}");
+        Assert.Equal(("acme-baeckerei.example", 1L, 1L), (acme.GetProperty("domain").GetString(), acme.GetProperty("visitors").GetInt64(), acme.GetProperty("visits").GetInt64()));
+        Assert.DoesNotContain(companies.GetProperty("companies").EnumerateArray(), x => x.GetProperty("name").GetString()!.Contains("forged", StringComparison.Ordinal));
+        // The page's own group call (public write key) named no company.
+        Assert.DoesNotContain(companies.GetProperty("companies").EnumerateArray(), x => x.GetProperty("name").GetString()!.StartsWith("Claimed", StringComparison.Ordinal));
 
-            // Alias joined the anonymous visitor and the user the back end knows: the order's path is one person's,
-            // and reaches the pricing page seen before signing up. The forged order does not exist.
-            var path = await EventuallyAsync(reports, $"/v1/sites/{Site}/orders/o-{run}", o =>
-                o.GetProperty("ids").EnumerateArray().Any(i => i.GetProperty("kind").GetString() == "anonymous"));
-            var ids = path.GetProperty("ids").EnumerateArray().Select(i => (i.GetProperty("kind").GetString(), i.GetProperty("id").GetString())).ToList();
-            Assert.Contains(("anonymous", $"anon-{run}"), ids);
-            Assert.Contains(("user", $"user-{run}"), ids);
-            Assert.Contains(path.GetProperty("sessions").EnumerateArray().SelectMany(s => s.GetProperty("pages").EnumerateArray()),
-                p => p.GetProperty("path").GetString() == "/pricing");
-            using var forgedOrder = await reports.GetAsync(new Uri($"/v1/sites/{Site}/orders/forged-{run}", UriKind.Relative), Ct);
-            Assert.Equal(HttpStatusCode.NotFound, forgedOrder.StatusCode);
-        }
-        finally
-        {
-            try
-            {
-                state.Delete(recursive: true);
-            }
-            catch (IOException)
-            {
-                // The engines' files of a stopped run; the directory is in the temporary folder.
-            }
-        }
+        // Alias joined the anonymous visitor and the user the back end knows: the order's path is one person's,
+        // and reaches the pricing page seen before signing up. The forged order does not exist.
+        var path = await EventuallyAsync(reports, $"/v1/sites/{Site}/orders/o-{run}", o =>
+            o.GetProperty("ids").EnumerateArray().Any(i => i.GetProperty("kind").GetString() == "anonymous"));
+        var ids = path.GetProperty("ids").EnumerateArray().Select(i => (i.GetProperty("kind").GetString(), i.GetProperty("id").GetString())).ToList();
+        Assert.Contains(("anonymous", $"anon-{run}"), ids);
+        Assert.Contains(("user", $"user-{run}"), ids);
+        Assert.Contains(path.GetProperty("sessions").EnumerateArray().SelectMany(s => s.GetProperty("pages").EnumerateArray()),
+            p => p.GetProperty("path").GetString() == "/pricing");
+        using var forgedOrder = await reports.GetAsync(new Uri($"/v1/sites/{Site}/orders/forged-{run}", UriKind.Relative), Ct);
+        Assert.Equal(HttpStatusCode.NotFound, forgedOrder.StatusCode);
     }
 
     private static byte[] Gzip(string json)
