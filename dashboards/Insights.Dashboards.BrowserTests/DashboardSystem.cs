@@ -68,7 +68,7 @@ public sealed partial class DashboardSystem : IAsyncLifetime
         environment["People__SignInAttemptsPerMinute"] = "1000";
         script = RunScript.Start(environment);
         // A CI machine running every test assembly at once starts the services slowly: generous, as the services' own waits are.
-        await script.WaitForLineAsync(RunningLine(), TimeSpan.FromSeconds(300));
+        await script.WaitForLineAsync(RunScript.RunningLine(), TimeSpan.FromSeconds(300));
 
         var (exit, printed) = await RunScript.AdminAsync(environment, "init", "--partner", "Agency North", "--email", PartnerEmail);
         Assert.True(exit == 0, printed);
@@ -192,8 +192,6 @@ public sealed partial class DashboardSystem : IAsyncLifetime
         return match.Groups["token"].Value;
     }
 
-    [GeneratedRegex(@"^\[run\] Insights is running:")]
-    private static partial Regex RunningLine();
 
     [GeneratedRegex(@"/v1/invitations/(?<token>iin_[A-Za-z0-9_-]+)")]
     private static partial Regex InvitationLink();

@@ -17,9 +17,6 @@ internal static partial class RunAccounts
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>The line run.sh prints once every service answers.</summary>
-    [GeneratedRegex(@"^\[run\] Insights is running:")]
-    public static partial Regex RunningLine();
 
     [GeneratedRegex(@"(?<base>http://127\.0\.0\.1:\d+)/v1/invitations/(?<token>iin_[A-Za-z0-9_-]+)")]
     public static partial Regex InvitationLink();

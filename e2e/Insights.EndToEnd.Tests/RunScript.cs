@@ -1,11 +1,16 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Insights.DevStack.Testing;
 
 namespace Insights.EndToEnd.Tests;
 
 /// <summary>The README's commands as a user runs them: <c>scripts/run.sh</c> and <c>scripts/admin.sh</c> from the repository root.</summary>
-internal static class RunScript
+internal static partial class RunScript
 {
+    /// <summary>The line run.sh prints once every service answers.</summary>
+    [GeneratedRegex(@"^\[run\] Insights is running:")]
+    public static partial Regex RunningLine();
+
     /// <summary>
     /// <c>bash scripts/run.sh [args]</c> in a session of its own, as a terminal runs it: Ctrl-C then goes to its whole
     /// process group, and nothing of the test host's is in that group.
@@ -147,7 +152,7 @@ internal sealed class RunningSystem : IAsyncDisposable
         try
         {
             script = RunScript.Start(environment, arguments);
-            await script.WaitForLineAsync(RunAccounts.RunningLine(), TimeSpan.FromSeconds(150));
+            await script.WaitForLineAsync(RunScript.RunningLine(), TimeSpan.FromSeconds(150));
             return new RunningSystem(free, state, environment, script);
         }
         catch
