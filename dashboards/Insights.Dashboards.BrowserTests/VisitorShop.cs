@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using Insights.DevStack.Testing;
+using Insights.EndToEnd.Tests;
 using Microsoft.Playwright;
 
 namespace Insights.Dashboards.BrowserTests;
@@ -13,7 +14,7 @@ namespace Insights.Dashboards.BrowserTests;
 /// </summary>
 public sealed class VisitorShop : IDisposable
 {
-    private readonly HttpListener listener = new();
+    private readonly HttpListener listener;
     private readonly ConcurrentQueue<string> seen = new();
 
     public VisitorShop(DashboardSystem system, Client client)
@@ -26,25 +27,7 @@ public sealed class VisitorShop : IDisposable
             <script async data-site-key="{client.WriteKey}" data-channel="{Channel}" src="{new Uri(system.Ingest, "/invite.js")}"></script>
             </head><body><main><h1>{client.SiteName}</h1><p>Prices, plans, a contact form.</p></main></body></html>
             """);
-        listener.Prefixes.Add(Origin.ToString());
-        listener.Start();
-        _ = Task.Run(async () =>
-        {
-            while (listener.IsListening)
-            {
-                try
-                {
-                    var context = await listener.GetContextAsync();
-                    context.Response.ContentType = "text/html; charset=utf-8";
-                    await context.Response.OutputStream.WriteAsync(html);
-                    context.Response.Close();
-                }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-                {
-                    // Stopped (the listener's loop ends with it).
-                }
-            }
-        });
+        listener = PageServer.Serve(Origin.ToString(), html);
     }
 
     public Uri Origin { get; }

@@ -27,8 +27,7 @@ public sealed class InvitationBrowserRunTests(ITestOutputHelper output)
         var (ingest, query, environment) = (system.Ingest, system.Query, system.Environment);
 
         // 1. The partner admin: bootstrap, accept, provision a client, set its site's rule.
-        using var provisioned = await RunAccounts.ProvisionAsync(environment, query,
-            new ClientPlan("Agency West", "lead@agency.example", "the agency lead's passphrase", "Bäckerei Ltd", "owner@baeckerei.example", "baeckerei", "Bäckerei"));
+        using var provisioned = await RunAccounts.ProvisionAsync(environment, query, ClientPlan.Baeckerei);
         var (agency, writeKey, readKey) = (provisioned.Agency, provisioned.WriteKey, provisioned.ReadKey);
         await agency.JsonAsync(HttpMethod.Put, "/v1/sites/baeckerei/invitation-rules", new object[]
         {

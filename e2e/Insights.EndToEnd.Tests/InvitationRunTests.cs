@@ -21,8 +21,7 @@ public sealed class InvitationRunTests(ITestOutputHelper output)
         await using var system = await RunningSystem.StartAsync("invitations");
         var (ingest, query, environment) = (system.Ingest, system.Query, system.Environment);
 
-        using var provisioned = await RunAccounts.ProvisionAsync(environment, query,
-            new ClientPlan("Agency West", "lead@agency.example", "the agency lead's passphrase", "Bäckerei Ltd", "owner@baeckerei.example", "baeckerei", "Bäckerei"));
+        using var provisioned = await RunAccounts.ProvisionAsync(environment, query, ClientPlan.Baeckerei);
         var (agency, writeKey, readKey) = (provisioned.Agency, provisioned.WriteKey, provisioned.ReadKey);
 
         // The rules: a suggestion for anyone reading the docs, an auto-invitation on the pricing page.

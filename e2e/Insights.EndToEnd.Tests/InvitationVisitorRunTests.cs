@@ -97,33 +97,9 @@ public sealed partial class InvitationVisitorRunTests
     /// <summary>Serves <paramref name="html"/> at the returned URL until disposed.</summary>
     internal static HttpListener ShopPage(string html, out string url)
     {
-        url = $"http://127.0.0.1:{TestProcess.FreePorts(1)[0]}/shop/pricing";
-        var listener = new HttpListener();
-        listener.Prefixes.Add(url[..(url.IndexOf("/shop", StringComparison.Ordinal) + 1)]);
-        listener.Start();
-        var body = Encoding.UTF8.GetBytes(html);
-        _ = Task.Run(async () =>
-        {
-            while (listener.IsListening)
-            {
-                try
-                {
-                    var context = await listener.GetContextAsync();
-                    context.Response.ContentType = "text/html; charset=utf-8";
-                    await context.Response.OutputStream.WriteAsync(body);
-                    context.Response.Close();
-                }
-                catch (HttpListenerException)
-                {
-                    // Stopped.
-                }
-                catch (ObjectDisposedException)
-                {
-                    // Stopped.
-                }
-            }
-        });
-        return listener;
+        var origin = $"http://127.0.0.1:{TestProcess.FreePorts(1)[0]}/";
+        url = origin + "shop/pricing";
+        return PageServer.Serve(origin, Encoding.UTF8.GetBytes(html));
     }
 
     private static async Task<string> RefusedAsync(HttpClient http, string query, string body, HttpStatusCode status)

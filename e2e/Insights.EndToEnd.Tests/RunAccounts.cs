@@ -151,7 +151,12 @@ internal static partial class RunAccounts
 }
 
 /// <summary>What <see cref="RunAccounts.ProvisionAsync"/> sets up: the partner, its admin, the client and its one site.</summary>
-internal sealed record ClientPlan(string Partner, string AdminEmail, string AdminPassword, string Client, string OwnerEmail, string SiteId, string SiteName);
+internal sealed record ClientPlan(string Partner, string AdminEmail, string AdminPassword, string Client, string OwnerEmail, string SiteId, string SiteName)
+{
+    /// <summary>The agency and bakery shop the invitation tests provision.</summary>
+    public static readonly ClientPlan Baeckerei =
+        new("Agency West", "lead@agency.example", "the agency lead's passphrase", "Bäckerei Ltd", "owner@baeckerei.example", "baeckerei", "Bäckerei");
+}
 
 /// <summary>A provisioned client: the partner admin's signed-in session, the provisioning answer and the site's three keys.</summary>
 internal sealed record ProvisionedClient(RunAccounts.Session Agency, string PartnerId, JsonElement Client, string WriteKey, string ServerKey, string ReadKey)
