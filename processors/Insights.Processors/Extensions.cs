@@ -38,6 +38,7 @@ internal static class Extensions
         services.AddSingleton<SessionStore>();
         services.AddSingleton<BatchPreparer>();
         services.AddSingleton<BatchWriter>();
+        services.AddHostedService<StatsRollup>(); // settles the stats report's quarter hours
         services.AddBatchConsumer<EventBatchHandler>(builder.Configuration); // also the Kafka section, the dead-letter producer, the migrator
         Insights.Attribution.Extensions.AddAttribution(builder); // its own consumer group: chats, orders → revenue credits
 

@@ -20,6 +20,7 @@ public sealed class ProcessorMetrics
     private readonly Counter<long> eventsReplayed;
     private readonly Counter<long> sessionLookups;
     private readonly Histogram<double> sessionLookupDuration;
+    private readonly Counter<long> quartersRolled;
     private long visitorsInMemory;
 
     public ProcessorMetrics(IMeterFactory meterFactory)
@@ -39,6 +40,8 @@ public sealed class ProcessorMetrics
             "Visitors whose sessions were read from ClickHouse (new partition, evicted from memory, or a late event).");
         sessionLookupDuration = meter.CreateHistogram("insights.processors.sessions.lookup.duration", "s", "Time to read a batch's visitors' sessions from ClickHouse.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+        quartersRolled = meter.CreateCounter<long>("insights.processors.stats.quarters_rolled", "{quarter}",
+            "Quarter hours of a site rolled up for the stats report (settled; again after a late event or a replay).");
         meter.CreateObservableGauge("insights.processors.sessions.visitors_in_memory", () => Volatile.Read(ref visitorsInMemory), "{visitor}",
             "Visitors whose latest session the processor holds in memory.");
     }
@@ -66,6 +69,8 @@ public sealed class ProcessorMetrics
         sessionLookups.Add(visitors);
         sessionLookupDuration.Record(elapsed.TotalSeconds);
     }
+
+    public void QuartersRolled(int count) => quartersRolled.Add(count);
 
     public void VisitorsInMemory(int count) => Volatile.Write(ref visitorsInMemory, count);
 }

@@ -40,6 +40,20 @@ public sealed class ProcessorOptions : ConsumerGroupOptions
     [Range(1, 600)]
     public int InsertTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// How often the stats report's quarter hours are rolled up (<see cref="StatsRollup"/>); 0 turns the roll-up off (reports
+    /// then read every quarter hour raw: exact, slower).
+    /// </summary>
+    [Range(0, 3600)]
+    public int StatsRollupIntervalSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// How long a quarter hour must go without a page view written into it before it is rolled up. Longer than
+    /// <see cref="InsertTimeoutSeconds"/>: every insert that touched it has committed by then.
+    /// </summary>
+    [Range(1, 86_400)]
+    public int StatsRollupSettleSeconds { get; set; } = 60;
+
     /// <summary>Fault injection for tests only; never set in a deployment.</summary>
     public FaultOptions Fault { get; set; } = new();
 
@@ -63,6 +77,12 @@ internal sealed class ProcessorOptionsValidator : IValidateOptions<ProcessorOpti
     public ValidateOptionsResult Validate(string? name, ProcessorOptions options)
     {
         var s = ProcessorOptions.SectionName;
+        if (options.StatsRollupSettleSeconds <= options.InsertTimeoutSeconds)
+        {
+            return ValidateOptionsResult.Fail($"{s}:StatsRollupSettleSeconds ({options.StatsRollupSettleSeconds}) must be longer than " +
+                $"{s}:InsertTimeoutSeconds ({options.InsertTimeoutSeconds}): a quarter hour is settled only once every insert into it has committed");
+        }
+
         return new[] { options.Topic, options.DeadLetterTopic, options.EnrichedTopic }.Distinct(StringComparer.Ordinal).Count() < 3
             ? ValidateOptionsResult.Fail($"{s}:Topic, {s}:DeadLetterTopic and {s}:EnrichedTopic must be three different topics")
             : ValidateOptionsResult.Success;

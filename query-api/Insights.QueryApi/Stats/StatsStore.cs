@@ -5,6 +5,7 @@ using ClickHouse.Driver.Utility;
 using Insights.Contracts;
 using Insights.QueryApi.Companies;
 using Insights.QueryApi.Storage;
+using Insights.Storage;
 
 namespace Insights.QueryApi.Stats;
 
@@ -123,22 +124,10 @@ public sealed class StatsStore(ReportsDatabase database)
                 STEP INTERVAL 1 HOUR)
         """;
 
-    // Unfiltered, over whole quarter hours: the page views from a plain count over the events, the visitors from the
+    // Unfiltered, over whole quarter hours: the page views from the settled quarter hours (below), the visitors from the
     // quarter-hour rollup (visitor_quarters, ~one row per visit instead of one per page view; duplicate-insensitive, as a
     // set). The rollup leaves out page views without a visitor id, which the events count as one visitor (the hash of
     // ''): 'anonymous' says whether the period or bucket had any, and adds it back.
-    private const string DailyViewsHead = """
-        SELECT toUnixTimestamp(bucket), views, anonymous FROM (
-            SELECT toStartOfDay(timestamp, {tz:String}) AS bucket, count() AS views, countIf(anonymous_id = '') > 0 AS anonymous
-
-        """;
-
-    private const string HourlyViewsHead = """
-        SELECT toUnixTimestamp(bucket), views, anonymous FROM (
-            SELECT toStartOfHour(timestamp, {tz:String}) AS bucket, count() AS views, countIf(anonymous_id = '') > 0 AS anonymous
-
-        """;
-
     // The period's visitors (bucket NULL) and each bucket's, in one pass over the rollup.
     private const string DailyQuarterVisitorsSql = """
         SELECT toUnixTimestamp(toStartOfDay(bucket, {tz:String})) AS b, uniqExact(visitor)
@@ -155,6 +144,78 @@ public sealed class StatsStore(ReportsDatabase database)
         GROUP BY GROUPING SETS ((), (b))
         SETTINGS group_by_use_nulls = 1
         """;
+
+    // Settled quarter hours (migration 0021, StatsQuarters): an unfiltered report over whole quarter hours reads the
+    // roll-up's rows of the settled ones and the raw events of the others ({unsettled}, which lie in [raw_from, raw_to)),
+    // and adds them up. The raw part computes what the roll-up stores, so both halves are the same figures.
+    private const string SettledRows = """
+        FROM stats_quarters FINAL
+        WHERE site_id = {site:String}
+          AND dim = {dim:UInt8}
+          AND quarter >= {from:DateTime64(3, 'UTC')}
+          AND quarter < {to:DateTime64(3, 'UTC')}
+          AND quarter NOT IN {unsettled:Array(DateTime('UTC'))}
+        """;
+
+    private const string UnsettledPageViews = """
+        FROM events FINAL
+        WHERE site_id = {site:String}
+          AND type = {type:String}
+          AND timestamp >= {raw_from:DateTime64(3, 'UTC')}
+          AND timestamp < {raw_to:DateTime64(3, 'UTC')}
+          AND bot_reason = ''
+          AND toDateTime(toStartOfFifteenMinutes(timestamp), 'UTC') IN {unsettled:Array(DateTime('UTC'))}
+        """;
+
+    private const string ReferringHost = """replaceRegexpOne(lower(referrer_host), '^www\\.', '')""";
+
+    private const string ReferrerConditions = """
+
+          AND referrer_host != ''
+          AND value != replaceRegexpOne(lower(domain(url)), '^www\\.', '')
+        """;
+
+    private static readonly string SettledTopPagesSql = SettledList("path", "");
+
+    private static readonly string SettledTopReferrersSql = SettledList(ReferringHost, ReferrerConditions);
+
+    // Each bucket's page views from its quarter hours (a quarter hour lies in one local hour and day in every zone).
+    private const string SettledViewsHead = """
+        SELECT toUnixTimestamp(bucket), views, anonymous FROM (
+            SELECT {bucket_of_quarter} AS bucket, sum(views) AS views, sum(anonymous) > 0 AS anonymous
+            FROM
+            (
+                SELECT quarter, views, anonymous
+
+        """;
+
+    private const string SettledViewsMiddle = """
+
+                UNION ALL
+                SELECT toDateTime(toStartOfFifteenMinutes(timestamp), 'UTC') AS quarter, count() AS views, countIf(anonymous_id = '') AS anonymous
+
+        """;
+
+    private static readonly string SettledDailyViewsSql = SettledViews("toStartOfDay(quarter, {tz:String})", DailySeriesTail);
+
+    private static readonly string SettledHourlyViewsSql = SettledViews("toStartOfHour(quarter, {tz:String})", HourlySeriesTail);
+
+    /// <summary>A ranked list (top pages, top referrers) of settled rows and raw events: ranked by page views first, the
+    /// visitor sets merged for the top values only.</summary>
+    private static string SettledList(string rawValue, string rawConditions)
+    {
+        string Union(bool sets) =>
+            $"SELECT value, views{(sets ? ", visitors" : "")}\n{SettledRows}\nUNION ALL\n" +
+            $"SELECT {rawValue} AS value, count() AS views{(sets ? ", uniqExactState(cityHash64(anonymous_id)) AS visitors" : "")}\n" +
+            $"{UnsettledPageViews}{rawConditions}\nGROUP BY value";
+        return $"SELECT value, sum(views) AS total, uniqExactMerge(visitors)\nFROM ({Union(true)})\n" +
+               $"WHERE value IN (SELECT value FROM ({Union(false)}) GROUP BY value ORDER BY sum(views) DESC, value LIMIT {{limit:UInt32}})\n" +
+               "GROUP BY value\nORDER BY total DESC, value\nLIMIT {limit:UInt32}";
+    }
+
+    private static string SettledViews(string bucketOfQuarter, string tail) =>
+        SettledViewsHead.Replace("{bucket_of_quarter}", bucketOfQuarter, StringComparison.Ordinal) + SettledRows + SettledViewsMiddle +
+        UnsettledPageViews + "\n        GROUP BY quarter)" + tail;
 
     // The period's visit figures (bucket NULL) and each bucket's visits in one read of the visits: GROUPING SETS.
     private const string DailyVisitsSql = "SELECT toUnixTimestamp(toStartOfDay(started_at, {tz:String})) AS bucket, count(), countIf(bounce), " +
@@ -217,13 +278,20 @@ public sealed class StatsStore(ReportsDatabase database)
 
         // Small queries at once over the shared client: the report costs about the slowest of them.
         var where = PageViewsInRange + filter.EventConditions;
-        var current = PeriodAsync(site, range, filter, "stats", cancellationToken);
-        var previous = compare && range.Previous() is { } earlier ? PeriodAsync(site, earlier, filter, "stats.previous", cancellationToken) : null;
-        var pages = database.QueryAsync("stats.top_pages", TopPagesSql + where + TopPathsHead + where + TopPathsTail + TopPagesTail,
-            Parameters(site, range, filter),
-            r => new PageStats(r.GetString(0), Long(r, 1), Long(r, 2)), cancellationToken);
-        var referrers = database.QueryAsync("stats.top_referrers", TopReferrersSql + where + TopReferrersTail, Parameters(site, range, filter),
-            r => new ReferrerStats(r.GetString(0), Long(r, 1), Long(r, 2)), cancellationToken);
+        var settled = Settled(site, range, filter, "stats", cancellationToken);
+        var current = PeriodAsync(site, range, filter, "stats", settled, cancellationToken);
+        var previous = compare && range.Previous() is { } earlier
+            ? PeriodAsync(site, earlier, filter, "stats.previous", Settled(site, earlier, filter, "stats.previous", cancellationToken), cancellationToken)
+            : null;
+        var pages = settled is null
+            ? database.QueryAsync("stats.top_pages", TopPagesSql + where + TopPathsHead + where + TopPathsTail + TopPagesTail,
+                Parameters(site, range, filter), ReadPage, cancellationToken)
+            : SettledQueryAsync("stats.top_pages", SettledTopPagesSql, site, range, settled, StatsQuarters.Paths, ReadPage, cancellationToken);
+        var referrers = settled is null
+            ? database.QueryAsync("stats.top_referrers", TopReferrersSql + where + TopReferrersTail, Parameters(site, range, filter), ReadReferrer,
+                cancellationToken)
+            : SettledQueryAsync("stats.top_referrers", SettledTopReferrersSql, site, range, settled, StatsQuarters.Referrers, ReadReferrer,
+                cancellationToken);
         var breakdowns = database.QueryAsync("stats.breakdowns", BreakdownsSql, Parameters(site, range, filter), ReadBreakdown, cancellationToken);
         await Task.WhenAll(current, pages, referrers, breakdowns, previous ?? Task.FromResult<Period>(null!));
 
@@ -246,15 +314,16 @@ public sealed class StatsStore(ReportsDatabase database)
     }
 
     /// <summary>The headline figures and the series of one period (the range, or the one it is compared with).</summary>
-    private async Task<Period> PeriodAsync(SiteOptions site, StatsRange range, StatsFilter filter, string name, CancellationToken cancellationToken)
+    private async Task<Period> PeriodAsync(SiteOptions site, StatsRange range, StatsFilter filter, string name, Task<DateTime[]>? settled,
+        CancellationToken cancellationToken)
     {
         var where = PageViewsInRange + filter.EventConditions;
         var hourly = range.Interval == StatsInterval.Hour;
         var visitRows = database.QueryAsync(name + ".visits", hourly ? HourlyVisitsSql : DailyVisitsSql, Parameters(site, range, filter),
             r => (Start: r.IsDBNull(0) ? (long?)null : Long(r, 0), Visits: Long(r, 1), Bounces: Long(r, 2), Seconds: Long(r, 3), Views: Long(r, 4)),
             cancellationToken);
-        var (views, visitors, viewSeries) = filter.IsEmpty && Sales.VisitorCount.Aligned(range)
-            ? await PageViewsFromRollupAsync(site, range, filter, name, hourly, cancellationToken)
+        var (views, visitors, viewSeries) = settled is not null
+            ? await PageViewsFromRollupAsync(site, range, name, hourly, settled, cancellationToken)
             : await PageViewsAsync(site, range, filter, name, hourly, cancellationToken);
         var rows = await visitRows;
         var v = rows.SingleOrDefault(r => r.Start is null);
@@ -281,18 +350,19 @@ public sealed class StatsStore(ReportsDatabase database)
         return (views, visitors, await series);
     }
 
-    /// <summary>The same figures for an unfiltered period on quarter hours: views counted, visitors from <c>visitor_quarters</c>.</summary>
+    /// <summary>
+    /// The same figures for an unfiltered period on quarter hours: views from the settled quarter hours' roll-up and the
+    /// others' events, visitors from <c>visitor_quarters</c>.
+    /// </summary>
     private async Task<(long Views, long Visitors, List<(long Start, long Views, long Visitors)> Series)> PageViewsFromRollupAsync(SiteOptions site,
-        StatsRange range, StatsFilter filter, string name, bool hourly, CancellationToken cancellationToken)
+        StatsRange range, string name, bool hourly, Task<DateTime[]> settled, CancellationToken cancellationToken)
     {
         // A page view falls in exactly one bucket of the period, so the period's views (and whether any had no visitor id)
         // are the series' sums: no second scan of the events.
-        var where = PageViewsInRange + filter.EventConditions;
-        var series = database.QueryAsync(name + ".view_series",
-            (hourly ? HourlyViewsHead : DailyViewsHead) + where + (hourly ? HourlySeriesTail : DailySeriesTail), Parameters(site, range, filter),
-            r => (Start: Long(r, 0), Views: Long(r, 1), Anonymous: Long(r, 2)), cancellationToken);
-        var visitors = database.QueryAsync(name + ".visitors", hourly ? HourlyQuarterVisitorsSql : DailyQuarterVisitorsSql, Parameters(site, range, filter),
-            r => (Start: r.IsDBNull(0) ? (long?)null : Long(r, 0), Visitors: Long(r, 1)), cancellationToken);
+        var series = SettledQueryAsync(name + ".view_series", hourly ? SettledHourlyViewsSql : SettledDailyViewsSql, site, range, settled,
+            StatsQuarters.AllPageViews, r => (Start: Long(r, 0), Views: Long(r, 1), Anonymous: Long(r, 2)), cancellationToken);
+        var visitors = database.QueryAsync(name + ".visitors", hourly ? HourlyQuarterVisitorsSql : DailyQuarterVisitorsSql,
+            Parameters(site, range, StatsFilter.None), r => (Start: r.IsDBNull(0) ? (long?)null : Long(r, 0), Visitors: Long(r, 1)), cancellationToken);
         await Task.WhenAll(series, visitors);
 
         var points = await series;
@@ -313,6 +383,37 @@ public sealed class StatsStore(ReportsDatabase database)
     private static double? Relative(double now, double before) => before == 0 ? null : Math.Round((now - before) / before, 6);
 
     private static double Ratio(long part, long whole) => whole <= 0 ? 0 : Math.Round((double)part / whole, 6);
+
+    /// <summary>
+    /// For an unfiltered range on whole quarter hours, the quarter hours in it that are not settled (read raw); null when the
+    /// report reads only raw events (a filter, or a range end inside a quarter hour).
+    /// </summary>
+    private Task<DateTime[]>? Settled(SiteOptions site, StatsRange range, StatsFilter filter, string name, CancellationToken cancellationToken) =>
+        filter.IsEmpty && Sales.VisitorCount.Aligned(range)
+            ? UnsettledAsync(site, range, name, cancellationToken)
+            : null;
+
+    private async Task<DateTime[]> UnsettledAsync(SiteOptions site, StatsRange range, string name, CancellationToken cancellationToken) =>
+        [.. await database.QueryAsync(name + ".unsettled", StatsQuarters.UnsettledSql, Parameters(site, range, StatsFilter.None),
+            r => DateTime.SpecifyKind(r.GetDateTime(0), DateTimeKind.Utc), cancellationToken)];
+
+    /// <summary>Runs a statement over settled rows of <paramref name="dim"/> and the raw events of the unsettled quarter hours.</summary>
+    private async Task<List<T>> SettledQueryAsync<T>(string name, string sql, SiteOptions site, StatsRange range, Task<DateTime[]> settled, int dim,
+        Func<DbDataReader, T> map, CancellationToken cancellationToken)
+    {
+        var unsettled = await settled;
+        var parameters = Parameters(site, range, StatsFilter.None);
+        parameters.AddParameter("dim", (byte)dim);
+        parameters.AddParameter("unsettled", unsettled);
+        // Raw reads stay within the unsettled quarter hours' span (none: an empty one), so the events' index skips the rest.
+        parameters.AddParameter("raw_from", unsettled.Length > 0 ? unsettled[0] : range.From.UtcDateTime);
+        parameters.AddParameter("raw_to", unsettled.Length > 0 ? unsettled[^1].AddMinutes(15) : range.From.UtcDateTime);
+        return await database.QueryAsync(name, sql, parameters, map, cancellationToken);
+    }
+
+    private static PageStats ReadPage(DbDataReader r) => new(r.GetString(0), Long(r, 1), Long(r, 2));
+
+    private static ReferrerStats ReadReferrer(DbDataReader r) => new(r.GetString(0), Long(r, 1), Long(r, 2));
 
     private static (Dimension Dimension, Breakdown Row) ReadBreakdown(DbDataReader r)
     {

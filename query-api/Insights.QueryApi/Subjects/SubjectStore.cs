@@ -102,7 +102,10 @@ public sealed class SubjectStore(ReportsDatabase database, IOptions<SubjectOptio
 
     private readonly SubjectOptions options = subjectOptions.Value;
     private readonly TimeSpan statementTimeout = TimeSpan.FromSeconds(subjectOptions.Value.StatementTimeoutSeconds);
-    private readonly Dictionary<string, (string Count, string Export, string Delete)> statements = Statements(storage.Value);
+    private static readonly Dictionary<string, object> EmptySettings = new(StringComparer.Ordinal);
+
+    private readonly Dictionary<string, (string Count, string Export, string Delete, string Quarters)> statements = Statements(storage.Value);
+    private readonly string forgetQuarters = StatsQuarters.ForgetSql(storage.Value);
 
     /// <summary>
     /// The subject's ids: breadth-first over the links the subject stated (strong), never over guessed ones (weak: the
@@ -198,6 +201,10 @@ public sealed class SubjectStore(ReportsDatabase database, IOptions<SubjectOptio
     public async Task<Dictionary<string, long>> EraseAsync(SiteOptions site, SubjectIds ids, CancellationToken cancellationToken)
     {
         var counts = await CountAsync(site, ids, cancellationToken);
+        var quarters = counts["events"] > 0
+            ? await database.QueryAsync("subjects.quarters", statements["events"].Quarters, Parameters(site, ids),
+                r => DateTime.SpecifyKind(r.GetDateTime(0), DateTimeKind.Utc), cancellationToken, statementTimeout)
+            : [];
         foreach (var (table, _) in PersonalTables.All)
         {
             if (counts[table] > 0)
@@ -205,6 +212,19 @@ public sealed class SubjectStore(ReportsDatabase database, IOptions<SubjectOptio
                 await database.ExecuteAsync("subjects.delete." + table, statements[table].Delete, Parameters(site, ids), DeleteSettings,
                     statementTimeout, cancellationToken);
             }
+        }
+
+        if (quarters.Count > 0)
+        {
+            // The stats report's settled quarter hours the person viewed pages in: their rows hold the person's visitor
+            // hash in a set, and their figures counted the deleted events. Rows deleted, quarter hours touched: reports read
+            // them raw until the roll-up settles them again without the person.
+            var parameters = new ClickHouseParameterCollection();
+            parameters.AddParameter("site", site.Id);
+            parameters.AddParameter("quarters", quarters.ToArray());
+            await database.ExecuteAsync("subjects.delete.stats_quarters", forgetQuarters, parameters, DeleteSettings, statementTimeout, cancellationToken);
+            await database.ExecuteAsync("subjects.touch.stats_quarters", StatsQuarters.TouchSql, parameters, EmptySettings, statementTimeout,
+                cancellationToken);
         }
 
         return counts;
@@ -243,7 +263,7 @@ public sealed class SubjectStore(ReportsDatabase database, IOptions<SubjectOptio
     /// cluster the delete goes to the shard-local tables on every host (a Distributed table takes no DELETE); reads go
     /// through the Distributed table as reports do.
     /// </summary>
-    private static Dictionary<string, (string Count, string Export, string Delete)> Statements(ClickHouseStorageOptions storage) =>
+    private static Dictionary<string, (string Count, string Export, string Delete, string Quarters)> Statements(ClickHouseStorageOptions storage) =>
         PersonalTables.All.ToDictionary(t => t.Table, t =>
         {
             var where = $"WHERE site_id = {{site:String}} AND ({t.Where})";
@@ -251,7 +271,9 @@ public sealed class SubjectStore(ReportsDatabase database, IOptions<SubjectOptio
             return ($"SELECT count() FROM {t.Table} FINAL {where}",
                 // 64-bit numbers as strings: a JavaScript reader would round a visitor hash above 2^53.
                 $"SELECT formatRowNoNewline('JSONEachRow', *) FROM {t.Table} FINAL {where} SETTINGS output_format_json_quote_64bit_integers = 1",
-                $"DELETE FROM {target} {where}");
+                $"DELETE FROM {target} {where}",
+                // The quarter hours of the stats report's roll-up the subject's page views are in (events only).
+                $"SELECT DISTINCT toDateTime(toStartOfFifteenMinutes(timestamp), 'UTC') FROM {t.Table} {where} AND type = 'pageview'");
         }, StringComparer.Ordinal);
 
     /// <summary>The statements for a storage configuration, for tests of their shape on a cluster the dev stack cannot run.</summary>
