@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using ClickHouse.Driver;
 using ClickHouse.Driver.ADO.Parameters;
 using ClickHouse.Driver.Utility;
@@ -28,7 +29,15 @@ public sealed class StatsRollupTests(DevStackFixture stack)
             var at = Start.AddMinutes(i * 13.7 + (i % 7) * 0.37);
             var visitor = i % 23 == 0 ? "" : $"v{(i * 7) % 40}";
             var path = $"/p{(i * i) % 7}";
-            events.Add(new TestEvent($"e{i}", TestSites.Shop, at, visitor, path, ReferrerHost: i % 5 == 0 ? "google.com" : ""));
+            var referrer = (i % 5, i % 3) switch
+            {
+                (0, 0) => "google.com",
+                (0, _) => "WWW.Google.com", // the same referrer
+                (1, 0) => "www.shop.example", // the site's own host: not a referrer
+                (2, 0) => "bing.com",
+                _ => "",
+            };
+            events.Add(new TestEvent($"e{i}", TestSites.Shop, at, visitor, path, ReferrerHost: referrer));
         }
 
         events.Add(new TestEvent("custom", TestSites.Shop, Start.AddHours(30), "v1", "/p1", Type: "track"));
@@ -63,10 +72,74 @@ public sealed class StatsRollupTests(DevStackFixture stack)
         var stats = await api.CreateClient().StatsAsync($"?from={from}&to={to}&interval={interval}&compare=previous");
 
         using var raw = new RawScan(stack, db.Name, zone);
-        await raw.AssertSameAsync(stats.From, stats.To, interval, "", stats.Totals, stats.Series, stats.TopPages);
-        Assert.NotNull(stats.Comparison);
-        await raw.AssertSameAsync(stats.Comparison.From, stats.Comparison.To, interval, "", stats.Comparison.Totals, stats.Comparison.Series, null);
+        await raw.AssertSameAsync(stats, interval);
         Assert.True(stats.Visitors > 10 && stats.PageViews > 50, $"the range holds traffic ({stats.PageViews} views)");
+    }
+
+    [Theory]
+    [InlineData("Asia/Kathmandu", "day")]
+    [InlineData("Asia/Kolkata", "hour")]
+    public async Task Settled_quarter_hours_answer_what_the_raw_scan_answers_and_a_late_event_or_replay_counts_at_once(string zone, string interval)
+    {
+        using var db = await EventsDatabase.CreateMigratedAsync(stack);
+        var traffic = Traffic();
+        await db.InsertAsync(traffic);
+        Assert.True(await db.RollQuartersAsync() > 100, "the traffic's quarter hours are rolled up");
+        Assert.Equal(0, await db.RollQuartersAsync()); // nothing written since: nothing due
+
+        var settings = db.Settings();
+        settings["Sites:0:TimeZone"] = zone;
+        await using var api = new QueryApiFactory(settings);
+        var client = api.CreateClient();
+        var query = interval == "day" ? "?from=2026-05-01&to=2026-05-05&interval=day&compare=previous" : "?from=2026-05-02&to=2026-05-03&interval=hour&compare=previous";
+        using var raw = new RawScan(stack, db.Name, zone);
+        var settled = await client.StatsAsync(query);
+        await raw.AssertSameAsync(settled, interval);
+
+        // Into settled quarter hours: a replayed copy (unmerged) and a late event of a new visitor on a new path. Both count
+        // in the next answer, before any roll-up, and still after it.
+        var inRange = traffic.Where(e => e.Timestamp >= settled.From.UtcDateTime && e.Timestamp < settled.To.UtcDateTime && e.Type == "pageview").ToArray();
+        await db.InsertAsync(inRange[5], inRange[40]);
+        await db.InsertAsync(new TestEvent("late", TestSites.Shop, inRange[40].Timestamp.AddSeconds(1), "late-visitor", "/late", ReferrerHost: "late.example"));
+        var touched = await client.StatsAsync(query);
+        await raw.AssertSameAsync(touched, interval);
+        Assert.Equal(settled.PageViews + 1, touched.PageViews);
+        Assert.Contains(touched.TopPages, p => p.Path == "/late");
+
+        var written = new[] { inRange[5].Timestamp, inRange[40].Timestamp, inRange[40].Timestamp.AddSeconds(1) }.Select(Quarter).Distinct().Count();
+        Assert.Equal(written, await db.RollQuartersAsync()); // the quarter hours written into, and no other
+        await raw.AssertSameAsync(await client.StatsAsync(query), interval);
+    }
+
+    [Fact]
+    public async Task Erasing_a_visitor_removes_them_from_settled_quarter_hours_and_their_rows_until_rolled_again()
+    {
+        using var db = await EventsDatabase.CreateMigratedAsync(stack);
+        var traffic = Traffic();
+        await db.InsertAsync(traffic);
+        await db.RollQuartersAsync();
+        await using var api = db.StartApi();
+        var http = api.CreateClient();
+        const string query = "?from=2026-05-01&to=2026-05-06&compare=previous";
+        var before = await http.StatsAsync(query);
+        var quarters = traffic.Where(e => e.Visitor == "v7").Select(e => Quarter(e.Timestamp)).Distinct().ToArray();
+        Assert.NotEqual(0UL, await db.QuarterRowsAsync(quarters));
+
+        using (var erase = await http.PostAsync("/v1/sites/shop/subjects/erase", """{"anonymousId":"v7"}""", bearer: TestSites.ShopServer))
+        {
+            Assert.Equal(HttpStatusCode.OK, erase.StatusCode);
+        }
+
+        // The rows of the quarter hours v7 was in are gone, not merely superseded: their visitor sets held v7's hash.
+        Assert.Equal(0UL, await db.QuarterRowsAsync(quarters));
+        using var raw = new RawScan(stack, db.Name, "Europe/Berlin");
+        var after = await http.StatsAsync(query);
+        await raw.AssertSameAsync(after, "day");
+        Assert.Equal(before.Visitors - 1, after.Visitors);
+
+        Assert.Equal(quarters.Length, await db.RollQuartersAsync()); // due again, and rolled up without v7
+        Assert.NotEqual(0UL, await db.QuarterRowsAsync(quarters));
+        await raw.AssertSameAsync(await http.StatsAsync(query), "day");
     }
 
     [Theory]
@@ -104,6 +177,8 @@ public sealed class StatsRollupTests(DevStackFixture stack)
         }
     }
 
+    private static DateTime Quarter(DateTime at) => new(at.Ticks - at.Ticks % TimeSpan.FromMinutes(15).Ticks, DateTimeKind.Utc);
+
     /// <summary>The figures as the events say, computed the slow way: FINAL and uniqExact over every page view.</summary>
     private sealed class RawScan(DevStackFixture stack, string database, string zone) : IDisposable
     {
@@ -115,6 +190,29 @@ public sealed class StatsRollupTests(DevStackFixture stack)
             """;
 
         private readonly ClickHouseClient client = new(stack.ConnectionString(database));
+
+        /// <summary>An unfiltered answer: the range's figures, series, top pages and referrers, and the previous period's.</summary>
+        public async Task AssertSameAsync(StatsResponse stats, string interval)
+        {
+            await AssertSameAsync(stats.From, stats.To, interval, "", stats.Totals, stats.Series, stats.TopPages);
+            Assert.Equal(await TopReferrersAsync(stats.From, stats.To), stats.TopReferrers);
+            Assert.NotNull(stats.Comparison);
+            await AssertSameAsync(stats.Comparison.From, stats.Comparison.To, interval, "", stats.Comparison.Totals, stats.Comparison.Series, null);
+        }
+
+        private async Task<List<ReferrerStats>> TopReferrersAsync(DateTimeOffset from, DateTimeOffset to)
+        {
+            var rows = await RowsAsync("""
+                SELECT replaceRegexpOne(lower(referrer_host), '^www\\.', '') AS host, count() AS views, uniqExact(cityHash64(anonymous_id))
+                """ + Where + """
+
+                  AND host NOT IN ('', 'shop.example')
+                GROUP BY host
+                ORDER BY views DESC, host
+                LIMIT 10
+                """, from, to, "", r => r.GetString(0));
+            return [.. rows.Select(r => new ReferrerStats(r.Key, r.Views, r.Visitors))];
+        }
 
         public async Task AssertSameAsync(DateTimeOffset from, DateTimeOffset to, string interval, string page, StatsTotals totals,
             IReadOnlyList<SeriesPoint> series, IReadOnlyList<PageStats>? pages)
@@ -153,13 +251,17 @@ public sealed class StatsRollupTests(DevStackFixture stack)
             return rows;
         }
 
-        private async Task<List<(long Key, long Views, long Visitors)>> RowsAsync(string sql, DateTimeOffset from, DateTimeOffset to, string page)
+        private Task<List<(long Key, long Views, long Visitors)>> RowsAsync(string sql, DateTimeOffset from, DateTimeOffset to, string page) =>
+            RowsAsync(sql, from, to, page, r => Long(r.GetValue(0)));
+
+        private async Task<List<(TKey Key, long Views, long Visitors)>> RowsAsync<TKey>(string sql, DateTimeOffset from, DateTimeOffset to, string page,
+            Func<System.Data.Common.DbDataReader, TKey> key)
         {
-            var rows = new List<(long, long, long)>();
+            var rows = new List<(TKey, long, long)>();
             using var reader = await client.ExecuteReaderAsync(sql, Parameters(from, to, page), cancellationToken: TestContext.Current.CancellationToken);
             while (await reader.ReadAsync(TestContext.Current.CancellationToken))
             {
-                rows.Add((Long(reader.GetValue(0)), Long(reader.GetValue(1)), Long(reader.GetValue(2))));
+                rows.Add((key(reader), Long(reader.GetValue(1)), Long(reader.GetValue(2))));
             }
 
             return rows;

@@ -72,6 +72,19 @@ public sealed class EventsDatabase(DevStackFixture stack, string name) : IDispos
             cancellationToken: TestContext.Current.CancellationToken))!;
     }
 
+    /// <summary>One round of the processors' roll-up of the stats report's quarter hours, with nothing left to settle for.</summary>
+    public Task<int> RollQuartersAsync() =>
+        StatsQuarters.RollAsync(client, Name, TimeSpan.Zero, 10_000, TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+
+    /// <summary>Rows of <c>stats_quarters</c> stored for these quarter hours, every version.</summary>
+    public async Task<ulong> QuarterRowsAsync(DateTime[] quarters)
+    {
+        var parameters = new ClickHouse.Driver.ADO.Parameters.ClickHouseParameterCollection();
+        ClickHouse.Driver.Utility.ClickHouseParameterCollectionExtensions.AddParameter(parameters, "quarters", quarters);
+        return (ulong)(await client.ExecuteScalarAsync("SELECT count() FROM stats_quarters WHERE quarter IN {quarters:Array(DateTime('UTC'))}", parameters,
+            cancellationToken: TestContext.Current.CancellationToken))!;
+    }
+
     public Dictionary<string, string?> Settings() => TestSites.Settings(ConnectionString, Name);
 
     public QueryApiFactory StartApi() => new(Settings());
