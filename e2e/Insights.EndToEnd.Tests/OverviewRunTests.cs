@@ -62,6 +62,87 @@ public sealed partial class OverviewRunTests
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, misspelt.StatusCode);
     }
 
+    [Fact]
+    public async Task Settled_quarter_hours_are_rolled_up_by_the_processors_and_a_late_page_view_still_counts_at_once()
+    {
+        // Settle after 6 s of quiet (inserts time out after 5), checked every second: the defaults are 60 s and 10 s.
+        await using var system = await RunningSystem.StartAsync("settled", configure: (environment, _) =>
+        {
+            environment["Processors__StatsRollupSettleSeconds"] = "6";
+            environment["Processors__InsertTimeoutSeconds"] = "5";
+            environment["Processors__StatsRollupIntervalSeconds"] = "1";
+        });
+        var script = system.Script;
+        var now = DateTimeOffset.UtcNow;
+        using var ingest = Client(system.Ingest, SystemFixture.WriteKey);
+        await SendAsync(ingest,
+            PageView("s1", "/", now.AddMinutes(-50), "https://www.google.com/"),
+            PageView("s1", "/pricing", now.AddMinutes(-49)),
+            PageView("s2", "/", now.AddMinutes(-20), "https://news.example/"),
+            PageView("s3", "/pricing", now.AddMinutes(-1)));
+
+        // Whole quarter hours: the report reads the roll-up's rows for the settled ones.
+        using var query = Client(system.Query, SystemFixture.ReadKey);
+        var quarter = TimeSpan.FromMinutes(15).Ticks;
+        var from = new DateTimeOffset(now.AddHours(-2).Ticks - now.Ticks % quarter, TimeSpan.Zero);
+        var range = $"from={Instant(from)}&to={Instant(from.AddHours(4))}";
+        var expected = new Func<JsonElement, long, bool>((s, views) => s.GetProperty("pageViews").GetInt64() == views);
+        await WaitForAsync(query, $"/v1/sites/demo/stats?{range}", s => expected(s, 4), script);
+        var rolled = await WaitForRolledAsync(system, 1, script); // the three quarter hours, once quiet
+
+        var settled = await WaitForAsync(query, $"/v1/sites/demo/stats?{range}", _ => true, script);
+        Assert.Equal((4L, 3L), (settled.GetProperty("pageViews").GetInt64(), settled.GetProperty("visitors").GetInt64()));
+        Assert.Equal(["/:2", "/pricing:2"], Pages(settled));
+        Assert.Equal(["google.com:1", "news.example:1"], settled.GetProperty("topReferrers").EnumerateArray()
+            .Select(r => $"{r.GetProperty("referrerHost").GetString()}:{r.GetProperty("visits").GetInt64()}").Order());
+
+        // A late page view into a settled quarter hour (a phone back online): counted by the next answers, not after a roll-up.
+        await SendAsync(ingest, PageView("s4", "/late", now.AddMinutes(-49), "https://news.example/"));
+        var late = await WaitForAsync(query, $"/v1/sites/demo/stats?{range}", s => expected(s, 5), script);
+        Assert.Contains("/late:1", Pages(late));
+        await WaitForRolledAsync(system, rolled + 1, script);
+        var again = await WaitForAsync(query, $"/v1/sites/demo/stats?{range}", _ => true, script);
+        Assert.Equal((5L, 4L), (again.GetProperty("pageViews").GetInt64(), again.GetProperty("visitors").GetInt64()));
+        Assert.Equal(Pages(late), Pages(again));
+    }
+
+    private static string[] Pages(JsonElement stats) =>
+        [.. stats.GetProperty("topPages").EnumerateArray().Select(p => $"{p.GetProperty("path").GetString()}:{p.GetProperty("views").GetInt64()}").Order()];
+
+    private static async Task SendAsync(HttpClient ingest, params string[] pageViews)
+    {
+        using var sent = await ingest.PostAsync(new Uri("/v1/events", UriKind.Relative),
+            new StringContent("[" + string.Join(",", pageViews) + "]", Encoding.UTF8, "application/json"), Ct);
+        var answer = await sent.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.True(answer.TryGetProperty("accepted", out var accepted) && accepted.GetInt32() == pageViews.Length, $"{(int)sent.StatusCode}: {answer}");
+    }
+
+    /// <summary>Waits until the processors' metrics say at least <paramref name="atLeast"/> quarter hours were rolled up.</summary>
+    private static async Task<long> WaitForRolledAsync(RunningSystem system, long atLeast, TestProcess script)
+    {
+        using var http = new HttpClient { BaseAddress = system.Processors };
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        long rolled = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), Ct);
+            var match = RolledMetric().Match(metrics);
+            rolled = match.Success ? long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+            if (rolled >= atLeast)
+            {
+                return rolled;
+            }
+
+            await Task.Delay(500, Ct);
+        }
+
+        Assert.Fail($"the processors rolled up {rolled} quarter hours in 90 s, not {atLeast}\n{script.Output}");
+        return rolled;
+    }
+
+    [GeneratedRegex(@"^insights_processors_stats_quarters_rolled_total\{[^}]*\} (\d+)", RegexOptions.Multiline)]
+    private static partial Regex RolledMetric();
+
     private static IEnumerable<string> Rows(JsonElement stats, string list) =>
         stats.GetProperty(list).EnumerateArray().Select(r => $"{r.GetProperty("value").GetString()}:{r.GetProperty("visits").GetInt64()}");
 

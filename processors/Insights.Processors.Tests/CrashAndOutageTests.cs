@@ -167,6 +167,9 @@ public sealed class CrashAndOutageTests(DevStackFixture stack) : IDisposable
                      (new() { ["Processors:BatchMaxEvents"] = "0", ["Processors:DeadLetterTopic"] = pipeline.Topic },
                          ["Processors:BatchMaxEvents must be between 1 and 1000000, got 0",
                           "Processors:Topic, Processors:DeadLetterTopic and Processors:EnrichedTopic must be three different topics"]),
+                     (new() { ["Processors:StatsRollupSettleSeconds"] = "30", ["Processors:DeadLetterTopic"] = pipeline.Topic },
+                         ["Processors:Topic, Processors:DeadLetterTopic and Processors:EnrichedTopic must be three different topics",
+                          "Processors:StatsRollupSettleSeconds (30) must be longer than Processors:InsertTimeoutSeconds (30)"]),
                      (new() { ["Kafka:BackoffInitialMs"] = "5000", ["Kafka:BackoffMaxMs"] = "1000", ["Kafka:SessionTimeoutMs"] = "10" },
                          ["Kafka:BackoffMaxMs (1000) must not be less than Kafka:BackoffInitialMs (5000)", "Kafka:SessionTimeoutMs must be between 1000 and 300000, got 10"]),
                  })

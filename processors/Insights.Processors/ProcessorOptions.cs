@@ -77,14 +77,18 @@ internal sealed class ProcessorOptionsValidator : IValidateOptions<ProcessorOpti
     public ValidateOptionsResult Validate(string? name, ProcessorOptions options)
     {
         var s = ProcessorOptions.SectionName;
-        if (options.StatsRollupSettleSeconds <= options.InsertTimeoutSeconds)
+        var failures = new List<string>();
+        if (new[] { options.Topic, options.DeadLetterTopic, options.EnrichedTopic }.Distinct(StringComparer.Ordinal).Count() < 3)
         {
-            return ValidateOptionsResult.Fail($"{s}:StatsRollupSettleSeconds ({options.StatsRollupSettleSeconds}) must be longer than " +
-                $"{s}:InsertTimeoutSeconds ({options.InsertTimeoutSeconds}): a quarter hour is settled only once every insert into it has committed");
+            failures.Add($"{s}:Topic, {s}:DeadLetterTopic and {s}:EnrichedTopic must be three different topics");
         }
 
-        return new[] { options.Topic, options.DeadLetterTopic, options.EnrichedTopic }.Distinct(StringComparer.Ordinal).Count() < 3
-            ? ValidateOptionsResult.Fail($"{s}:Topic, {s}:DeadLetterTopic and {s}:EnrichedTopic must be three different topics")
-            : ValidateOptionsResult.Success;
+        if (options.StatsRollupSettleSeconds <= options.InsertTimeoutSeconds)
+        {
+            failures.Add($"{s}:StatsRollupSettleSeconds ({options.StatsRollupSettleSeconds}) must be longer than {s}:InsertTimeoutSeconds " +
+                $"({options.InsertTimeoutSeconds}): a quarter hour is rolled up only once every insert into it has committed");
+        }
+
+        return failures.Count > 0 ? ValidateOptionsResult.Fail(failures) : ValidateOptionsResult.Success;
     }
 }
