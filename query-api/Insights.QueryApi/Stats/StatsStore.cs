@@ -147,13 +147,16 @@ public sealed class StatsStore(ReportsDatabase database)
 
     // Settled quarter hours (migration 0021, StatsQuarters): an unfiltered report over whole quarter hours reads the
     // roll-up's rows of the settled ones and the raw events of the others ({unsettled}, which lie in [raw_from, raw_to)),
-    // and adds them up. The raw part computes what the roll-up stores, so both halves are the same figures.
+    // and adds them up. The raw part computes what the roll-up stores, so both halves are the same figures. {raw_all} = 1
+    // reads the whole range raw (more unsettled quarter hours than a parameter list should carry: the roll-up is off or
+    // behind).
     private const string SettledRows = """
         FROM stats_quarters FINAL
         WHERE site_id = {site:String}
           AND dim = {dim:UInt8}
           AND quarter >= {from:DateTime64(3, 'UTC')}
           AND quarter < {to:DateTime64(3, 'UTC')}
+          AND {raw_all:UInt8} = 0
           AND quarter NOT IN {unsettled:Array(DateTime('UTC'))}
         """;
 
@@ -164,7 +167,7 @@ public sealed class StatsStore(ReportsDatabase database)
           AND timestamp >= {raw_from:DateTime64(3, 'UTC')}
           AND timestamp < {raw_to:DateTime64(3, 'UTC')}
           AND bot_reason = ''
-          AND toDateTime(toStartOfFifteenMinutes(timestamp), 'UTC') IN {unsettled:Array(DateTime('UTC'))}
+          AND ({raw_all:UInt8} = 1 OR toDateTime(toStartOfFifteenMinutes(timestamp), 'UTC') IN {unsettled:Array(DateTime('UTC'))})
         """;
 
     private const string ReferringHost = """replaceRegexpOne(lower(referrer_host), '^www\\.', '')""";
@@ -384,6 +387,9 @@ public sealed class StatsStore(ReportsDatabase database)
 
     private static double Ratio(long part, long whole) => whole <= 0 ? 0 : Math.Round((double)part / whole, 6);
 
+    /// <summary>Five days of quarter hours: a longer list of unsettled ones reads the whole range raw instead of carrying it.</summary>
+    private const int MaxUnsettledQuarters = 480;
+
     /// <summary>
     /// For an unfiltered range on whole quarter hours, the quarter hours in it that are not settled (read raw); null when the
     /// report reads only raw events (a filter, or a range end inside a quarter hour).
@@ -402,12 +408,14 @@ public sealed class StatsStore(ReportsDatabase database)
         Func<DbDataReader, T> map, CancellationToken cancellationToken)
     {
         var unsettled = await settled;
+        var all = unsettled.Length > MaxUnsettledQuarters;
         var parameters = Parameters(site, range, StatsFilter.None);
         parameters.AddParameter("dim", (byte)dim);
-        parameters.AddParameter("unsettled", unsettled);
+        parameters.AddParameter("raw_all", (byte)(all ? 1 : 0));
+        parameters.AddParameter("unsettled", all ? [] : unsettled);
         // Raw reads stay within the unsettled quarter hours' span (none: an empty one), so the events' index skips the rest.
-        parameters.AddParameter("raw_from", unsettled.Length > 0 ? unsettled[0] : range.From.UtcDateTime);
-        parameters.AddParameter("raw_to", unsettled.Length > 0 ? unsettled[^1].AddMinutes(15) : range.From.UtcDateTime);
+        parameters.AddParameter("raw_from", all ? range.From.UtcDateTime : unsettled.Length > 0 ? unsettled[0] : range.From.UtcDateTime);
+        parameters.AddParameter("raw_to", all ? range.To.UtcDateTime : unsettled.Length > 0 ? unsettled[^1].AddMinutes(15) : range.From.UtcDateTime);
         return await database.QueryAsync(name, sql, parameters, map, cancellationToken);
     }
 
