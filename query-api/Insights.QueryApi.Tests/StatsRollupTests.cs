@@ -117,7 +117,7 @@ public sealed class StatsRollupTests(DevStackFixture stack)
         using var db = await EventsDatabase.CreateMigratedAsync(stack);
         await db.InsertAsync(Traffic());
         await using var api = db.StartApi();
-        // Twenty days, none rolled up: the traffic's ~580 quarter hours with page views are unsettled, more than one statement
+        // Twenty days, none rolled up: the traffic's ~550 quarter hours with page views are unsettled, more than one statement
         // carries as a list (480), so the whole range is read raw.
         var stats = await api.CreateClient().StatsAsync("?from=2026-04-20&to=2026-05-10&compare=previous");
         using var raw = new RawScan(stack, db.Name, "Europe/Berlin");
