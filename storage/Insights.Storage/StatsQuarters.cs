@@ -19,6 +19,12 @@ namespace Insights.Storage;
 /// </remarks>
 public static class StatsQuarters
 {
+    /// <summary>A page view's referrer host as the stats report lists it: lower case, without "www.".</summary>
+    public const string ReferringHost = """replaceRegexpOne(lower(referrer_host), '^www\\.', '')""";
+
+    /// <summary>The host the page was served from, the same way: a referrer equal to it is internal navigation.</summary>
+    public const string OwnHost = """replaceRegexpOne(lower(domain(url)), '^www\\.', '')""";
+
     /// <summary>The dims of <c>stats_quarters</c>.</summary>
     public const int AllPageViews = 0, Paths = 1, Referrers = 2;
 
@@ -40,8 +46,9 @@ public static class StatsQuarters
         FROM
         (
             SELECT toDateTime(toStartOfFifteenMinutes(timestamp), 'UTC') AS quarter, path, cityHash64(anonymous_id) AS visitor,
-                   anonymous_id = '' AS anonymous, replaceRegexpOne(lower(referrer_host), '^www\\.', '') AS referring_host,
-                   if(referrer_host != '' AND referring_host != replaceRegexpOne(lower(domain(url)), '^www\\.', ''), referring_host, '') AS referrer
+                   anonymous_id = '' AS anonymous,
+        """ + "\n" + ReferringHost + " AS referring_host,\n" +
+        "if(referrer_host != '' AND referring_host != " + OwnHost + ", referring_host, '') AS referrer\n" + """
             FROM events FINAL
             WHERE site_id = {site:String}
               AND type = 'pageview'

@@ -76,15 +76,11 @@ public sealed class StatsStore(ReportsDatabase database)
 
     // The site's own host is whatever host its pages were served from (the row's url), compared without case and
     // "www.", so internal navigation never shows up as a referrer; an empty referrer is direct traffic.
-    private const string TopReferrersSql = """
-        SELECT replaceRegexpOne(lower(referrer_host), '^www\\.', '') AS host, count() AS visits, uniqExact(cityHash64(anonymous_id)) AS visitors
+    private const string TopReferrersSql = "SELECT " + StatsQuarters.ReferringHost +
+        " AS host, count() AS visits, uniqExact(cityHash64(anonymous_id)) AS visitors\n";
 
-        """;
+    private const string TopReferrersTail = "\n  AND referrer_host != ''\n  AND host != " + StatsQuarters.OwnHost + """
 
-    private const string TopReferrersTail = """
-
-          AND referrer_host != ''
-          AND host != replaceRegexpOne(lower(domain(url)), '^www\\.', '')
         GROUP BY host
         ORDER BY visits DESC, host
         LIMIT {limit:UInt32}
@@ -170,17 +166,11 @@ public sealed class StatsStore(ReportsDatabase database)
           AND ({raw_all:UInt8} = 1 OR toDateTime(toStartOfFifteenMinutes(timestamp), 'UTC') IN {unsettled:Array(DateTime('UTC'))})
         """;
 
-    private const string ReferringHost = """replaceRegexpOne(lower(referrer_host), '^www\\.', '')""";
-
-    private const string ReferrerConditions = """
-
-          AND referrer_host != ''
-          AND value != replaceRegexpOne(lower(domain(url)), '^www\\.', '')
-        """;
+    private const string ReferrerConditions = "\n  AND referrer_host != ''\n  AND value != " + StatsQuarters.OwnHost;
 
     private static readonly string SettledTopPagesSql = SettledList("path", "");
 
-    private static readonly string SettledTopReferrersSql = SettledList(ReferringHost, ReferrerConditions);
+    private static readonly string SettledTopReferrersSql = SettledList(StatsQuarters.ReferringHost, ReferrerConditions);
 
     // Each bucket's page views from its quarter hours (a quarter hour lies in one local hour and day in every zone).
     private const string SettledViewsHead = """
