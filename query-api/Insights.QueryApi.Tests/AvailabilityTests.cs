@@ -154,13 +154,15 @@ public sealed class AvailabilityTests(DevStackFixture stack)
     [Fact]
     public async Task A_query_clickhouse_rejects_is_a_500_problem_that_leaks_no_sql()
     {
-        // Events and sessions tables from some other schema: the report's SQL no longer fits them. (Both: the overview
-        // queries them at once, and a missing table is a 503 schema_missing, not this case.)
+        // Every table the overview reads, from some other schema: the report's SQL no longer fits them. (All of them: the
+        // overview queries them at once, and a missing table is a 503 schema_missing, not this case.)
         var database = await EventsDatabase.CreateEmptyAsync(stack);
         using (var client = new ClickHouse.Driver.ClickHouseClient(stack.ConnectionString(database)))
         {
-            await client.ExecuteNonQueryAsync("CREATE TABLE events (event_id String) ENGINE = MergeTree ORDER BY event_id", cancellationToken: Http.Ct);
-            await client.ExecuteNonQueryAsync("CREATE TABLE sessions (session_id String) ENGINE = MergeTree ORDER BY session_id", cancellationToken: Http.Ct);
+            foreach (var table in new[] { "events", "sessions", "visitor_quarters", "stats_quarter_state", "stats_quarters" })
+            {
+                await client.ExecuteNonQueryAsync($"CREATE TABLE {table} (other_id String) ENGINE = MergeTree ORDER BY other_id", cancellationToken: Http.Ct);
+            }
         }
 
         await using var api = new QueryApiFactory(TestSites.Settings(stack.ConnectionString(), database));
