@@ -43,7 +43,7 @@ public sealed partial class RenderingTests
         {
             var local = statements.SingleOrDefault(s => s.StartsWith($"CREATE TABLE IF NOT EXISTS {table}_local ON CLUSTER analytics", StringComparison.Ordinal));
             Assert.True(local is not null, $"no shard-local table for {table}");
-            Assert.Matches(@"ENGINE = Replicated(Replacing)?MergeTree\('/clickhouse/tables/\{shard\}/\{database\}/\{table\}', '\{replica\}'(, \w+)?\)", local);
+            Assert.Matches(@"ENGINE = Replicated(Replacing|Aggregating)?MergeTree\('/clickhouse/tables/\{shard\}/\{database\}/\{table\}', '\{replica\}'(, \w+)?\)", local);
 
             var distributed = statements.SingleOrDefault(s => s.StartsWith($"CREATE TABLE IF NOT EXISTS {table} ON CLUSTER analytics AS {table}_local", StringComparison.Ordinal));
             Assert.True(distributed is not null, $"no Distributed table for {table}");
