@@ -129,27 +129,14 @@ public sealed class InvitationBrowserRunTests(ITestOutputHelper output)
         Assert.Equal(agentInvitation, declined.GetProperty("invitationId").GetString());
 
         // The funnel: each invitation once, through Kafka, the processors and ClickHouse.
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (true)
+        static long Count(JsonElement row, string name) => row.ValueKind == JsonValueKind.Object ? row.GetProperty(name).GetInt64() : 0;
+        await InvitationRunTests.WaitForFunnelAsync(http, readKey, TimeSpan.FromSeconds(120), "the invitation shown and accepted", rules =>
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/sites/baeckerei/invitations/funnel");
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", readKey);
-            using var response = await http.SendAsync(request, Ct);
-            var body = await response.Content.ReadAsStringAsync(Ct);
-            Assert.True(response.StatusCode == HttpStatusCode.OK, body);
-            var rules = JsonDocument.Parse(body).RootElement.GetProperty("rules").EnumerateArray().ToList();
             var pricing = rules.Single(r => r.GetProperty("rule").GetString() == "pricing");
             var agent = rules.SingleOrDefault(r => r.GetProperty("rule").GetString() == "agent");
-            long Count(JsonElement row, string name) => row.ValueKind == JsonValueKind.Object ? row.GetProperty(name).GetInt64() : 0;
-            if (Count(pricing, "sent") >= 1 && Count(pricing, "shown") == 1 && Count(pricing, "accepted") == 1
-                && Count(agent, "sent") == 1 && Count(agent, "shown") == 1 && Count(agent, "declined") == 1 && Count(agent, "accepted") == 0)
-            {
-                break;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"the funnel does not count the invitation shown and accepted: {body}");
-            await Task.Delay(1000, Ct);
-        }
+            return Count(pricing, "sent") >= 1 && Count(pricing, "shown") == 1 && Count(pricing, "accepted") == 1
+                && Count(agent, "sent") == 1 && Count(agent, "shown") == 1 && Count(agent, "declined") == 1 && Count(agent, "accepted") == 0;
+        });
     }
 
     private static async Task WaitForChannelAsync(ConcurrentQueue<string> seen, string channel, Func<string> page)

@@ -50,7 +50,15 @@ public sealed class InvitationRunTests(ITestOutputHelper output)
         output.WriteLine($"invitation {invitation} sent");
 
         // Recorded through Kafka and stored by the processors: the funnel counts it once.
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        await WaitForFunnelAsync(http, readKey, TimeSpan.FromSeconds(90), "the invitation",
+            rules => rules.Single(r => r.GetProperty("rule").GetString() == "pricing").GetProperty("sent").GetInt64() == 1);
+    }
+
+    /// <summary>Polls the site's invitation funnel (its rows per rule) until <paramref name="counted"/> holds.</summary>
+    internal static async Task WaitForFunnelAsync(HttpClient http, string readKey, TimeSpan timeout, string what,
+        Func<List<JsonElement>, bool> counted)
+    {
+        var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/sites/baeckerei/invitations/funnel");
@@ -58,13 +66,12 @@ public sealed class InvitationRunTests(ITestOutputHelper output)
             using var response = await http.SendAsync(request, Ct);
             var body = await response.Content.ReadAsStringAsync(Ct);
             Assert.True(response.StatusCode == HttpStatusCode.OK, body);
-            var pricing = JsonDocument.Parse(body).RootElement.GetProperty("rules").EnumerateArray().Single(r => r.GetProperty("rule").GetString() == "pricing");
-            if (pricing.GetProperty("sent").GetInt64() == 1)
+            if (counted(JsonDocument.Parse(body).RootElement.GetProperty("rules").EnumerateArray().ToList()))
             {
-                break;
+                return;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"the funnel does not count the invitation: {body}");
+            Assert.True(DateTime.UtcNow < deadline, $"the funnel does not count {what}: {body}");
             await Task.Delay(500, Ct);
         }
     }
