@@ -30,42 +30,36 @@ internal sealed class StatsRollup(ClickHouseClient client, ClickHouseStorageOpti
         var timeout = TimeSpan.FromSeconds(settings.InsertTimeoutSeconds);
         var failing = false;
         // The first round waits one interval too: the consumer loop applies the schema as it starts.
-        while (await Tick(settings.StatsRollupIntervalSeconds, stoppingToken))
-        {
-            try
-            {
-                int rolled;
-                do
-                {
-                    rolled = await StatsQuarters.RollAsync(client, storage.Database, settle, RoundSize, timeout, stoppingToken);
-                    metrics.QuartersRolled(rolled);
-                }
-                while (rolled == RoundSize);
-
-                failing = false;
-            }
-            catch (Exception error) when (!stoppingToken.IsCancellationRequested)
-            {
-                if (!failing)
-                {
-                    LogMessages.RollupFailed(logger, error);
-                }
-
-                failing = true;
-            }
-        }
-    }
-
-    private static async Task<bool> Tick(int seconds, CancellationToken stoppingToken)
-    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(settings.StatsRollupIntervalSeconds));
         try
         {
-            await Task.Delay(TimeSpan.FromSeconds(seconds), stoppingToken);
-            return true;
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    int rolled;
+                    do
+                    {
+                        rolled = await StatsQuarters.RollAsync(client, storage.Database, settle, RoundSize, timeout, stoppingToken);
+                        metrics.QuartersRolled(rolled);
+                    }
+                    while (rolled == RoundSize);
+
+                    failing = false;
+                }
+                catch (Exception error) when (!stoppingToken.IsCancellationRequested)
+                {
+                    if (!failing)
+                    {
+                        LogMessages.RollupFailed(logger, error);
+                    }
+
+                    failing = true;
+                }
+            }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            return false;
         }
     }
 }
