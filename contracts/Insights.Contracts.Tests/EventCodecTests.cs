@@ -30,7 +30,32 @@ public sealed class EventCodecTests
         UtmTerm = "chat",
         UtmContent = "hero",
         Properties = JsonDocument.Parse("""{"plan":"pro","nested":{"list":[1,2.5,null,true,"\u0000"]}}""").RootElement,
+        Source = "livechat",
+        EmailHash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        ChatId = "chat-7",
+        AgentId = "agent@shop.example",
+        Channel = "whatsapp",
+        MessageAuthor = "visitor",
+        MessageText = "Is the \"pro\" plan monthly?",
+        Rating = 1,
+        OrderId = "order-1001",
+        Amount = 1234.5678m,
+        Currency = "EUR",
+        Coupon = "SPRING",
+        PreviousId = "visitor-0",
     };
+
+    [Fact]
+    public void The_full_sample_sets_every_field_so_the_round_trip_covers_the_whole_envelope()
+    {
+        var full = Full();
+        var unset = typeof(PipelineEvent).GetProperties()
+            .Where(p => p.SetMethod is not null && p.Name != nameof(PipelineEvent.V))
+            .Where(p => p.GetValue(full) is null or false)
+            .Select(p => p.Name);
+
+        Assert.Empty(unset);
+    }
 
     [Fact]
     public void Every_field_survives_encode_and_decode()

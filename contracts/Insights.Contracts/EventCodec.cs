@@ -49,10 +49,15 @@ public static class EventCodec
         PipelineEvent? e;
         try
         {
-            e = JsonSerializer.Deserialize(value, PipelineEventJson.Default.PipelineEvent);
+            e = EventReader.Read(value);
         }
         catch (JsonException error)
         {
+            return DecodeResult.Fail("undecodable", error.Message);
+        }
+        catch (InvalidOperationException error)
+        {
+            // Utf8JsonReader's word for a string that is not valid UTF-8 (or holds a lone surrogate escape).
             return DecodeResult.Fail("undecodable", error.Message);
         }
 

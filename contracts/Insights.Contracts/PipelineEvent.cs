@@ -141,6 +141,12 @@ public static class EventTypes
     {
         Pageview, Track, Identify, ChatStarted, ChatMessage, ChatEnded, ChatRated, Order, OrderRefunded, OrderCancelled, Screen, Group, Alias,
     };
+
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> KnownByName =
+        ((HashSet<string>)Known).GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>The known type named <paramref name="name"/> (this class's own string, so decoding allocates none), or null.</summary>
+    internal static string? Find(ReadOnlySpan<char> name) => KnownByName.TryGetValue(name, out var type) ? type : null;
 }
 
 /// <summary>Source-generated JSON for the envelope: no reflection on the hot path.</summary>
