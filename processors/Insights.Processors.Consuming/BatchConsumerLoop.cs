@@ -111,13 +111,21 @@ public sealed class BatchConsumerLoop<THandler>(
 
     private void Consume(IConsumer<byte[]?, byte[]?> consumer, CancellationToken stoppingToken)
     {
+        // A batch closes when it is full, or when its first message has waited BatchMaxWaitMs and no other message is
+        // already here. Caught up, that is the window after the first message; behind (events that queued while the
+        // last batch was written, a backlog), the batch takes what has arrived and closes without a window of its own,
+        // so an event waits about one window or one batch's writing, not both.
         var maxWait = TimeSpan.FromMilliseconds(group.Options.BatchMaxWaitMs);
         while (!stoppingToken.IsCancellationRequested)
         {
             var wait = batch.Count == 0 ? IdlePoll : maxWait - batch.Age;
-            if (wait > TimeSpan.Zero && Next(consumer, wait) is { } message)
+            if (Next(consumer, wait > TimeSpan.Zero ? wait : TimeSpan.Zero) is { } message)
             {
                 batch.Add(message);
+                if (batch.Count < group.Options.BatchMaxEvents)
+                {
+                    continue;
+                }
             }
 
             if (batch.Count > 0 && (batch.Count >= group.Options.BatchMaxEvents || batch.Age >= maxWait))

@@ -12,6 +12,7 @@ public sealed class ConsumedBatch
 {
     private readonly List<ConsumeResult<byte[]?, byte[]?>> messages;
     private long startedAt;
+    private long producedAtMs;
 
     internal ConsumedBatch(List<ConsumeResult<byte[]?, byte[]?>>? messages = null, int depth = 0)
     {
@@ -35,14 +36,32 @@ public sealed class ConsumedBatch
 
     internal bool DeadLettered { get; set; }
 
-    /// <summary>How long ago the first message arrived.</summary>
-    internal TimeSpan Age => messages.Count == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(startedAt);
+    /// <summary>
+    /// How long the first message has waited: since it was consumed here, or, when its Kafka timestamp says it was
+    /// produced earlier (it queued while the last batch was written, or it is part of a backlog), since then. A
+    /// producer clock ahead of this one only falls back to the first; one behind only makes the batch close sooner.
+    /// </summary>
+    internal TimeSpan Age
+    {
+        get
+        {
+            if (messages.Count == 0)
+            {
+                return TimeSpan.Zero;
+            }
+
+            var here = Stopwatch.GetElapsedTime(startedAt);
+            var produced = TimeSpan.FromMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - producedAtMs);
+            return producedAtMs > 0 && produced > here ? produced : here;
+        }
+    }
 
     internal void Add(ConsumeResult<byte[]?, byte[]?> message)
     {
         if (messages.Count == 0)
         {
             startedAt = Stopwatch.GetTimestamp();
+            producedAtMs = message.Message?.Timestamp is { Type: not TimestampType.NotAvailable } timestamp ? timestamp.UnixTimestampMs : 0;
         }
 
         messages.Add(message);

@@ -91,8 +91,10 @@ public abstract class ConsumerGroupOptions
     public int BatchMaxEvents { get; set; } = 10_000;
 
     /// <summary>
-    /// How long the first event of a batch may wait for company: lower is fresher data, higher is fewer, larger
-    /// inserts when traffic is light (ClickHouse prefers about one insert per second per table).
+    /// How long the first event of a batch may wait for company, counted from when it was produced (its Kafka
+    /// timestamp): lower is fresher data, higher is fewer, larger inserts when traffic is light (ClickHouse prefers
+    /// about one insert per second per table). Events that queued while the last batch was written are past it and
+    /// go in the next batch without a further wait.
     /// </summary>
     [Range(1, 60_000)]
     public int BatchMaxWaitMs { get; set; } = 250;

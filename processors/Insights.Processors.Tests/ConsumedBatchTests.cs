@@ -24,6 +24,33 @@ public sealed class ConsumedBatchTests
         Assert.Equal([("t", 0, 13L), ("t", 1, 7L)], Offsets(second));
     }
 
+    [Theory]
+    [InlineData(-10_000, 10)] // produced 10 s ago: it queued (or is a backlog), so the batch is 10 s old at once
+    [InlineData(0, 0)]
+    [InlineData(60_000, 0)] // a producer clock a minute ahead: the batch ages from when it was consumed here
+    public void A_batch_is_as_old_as_its_first_message_by_its_kafka_timestamp_or_since_it_was_consumed(int producedMsFromNow, int expectedSeconds)
+    {
+        var batch = new ConsumedBatch();
+        var message = Message("t", 0, 1, Value);
+        message.Message.Timestamp = new Timestamp(DateTimeOffset.UtcNow.AddMilliseconds(producedMsFromNow));
+
+        batch.Add(message);
+        batch.Add(Message("t", 0, 2, Value));
+
+        Assert.InRange(batch.Age, TimeSpan.FromSeconds(expectedSeconds), TimeSpan.FromSeconds(expectedSeconds + 5));
+    }
+
+    [Fact]
+    public void A_message_without_a_timestamp_ages_from_when_it_was_consumed()
+    {
+        var batch = new ConsumedBatch();
+
+        batch.Add(Message("t", 0, 1, Value));
+
+        Assert.InRange(batch.Age, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+        Assert.Equal(TimestampType.NotAvailable, batch.Messages[0].Message.Timestamp.Type);
+    }
+
     [Fact]
     public void Abandoning_a_partition_drops_its_messages_and_the_handlers_work_but_keeps_other_offsets()
     {
