@@ -27,7 +27,9 @@ public sealed class AttributionBatchHandler(
 {
     private readonly AttributionOptions options = attributionOptions.Value;
 
-    public ConsumerGroup Group { get; } = new("attribution", "insights-attribution", attributionOptions.Value, health, metrics.Consumer);
+    /// <summary>Reads the values only: the schema and type headers are the processors' group's to check, and a replayed
+    /// event is attributed as any other (every write is versioned).</summary>
+    public ConsumerGroup Group { get; } = new("attribution", "insights-attribution", attributionOptions.Value, health, metrics.Consumer, ReadsHeaders: false);
 
     /// <summary>One attempt: prepare (once per batch), load, compute, write, then let the engine remember the stored links.</summary>
     public async Task<BatchResult> HandleAsync(ConsumedBatch batch, CancellationToken cancellationToken)

@@ -367,6 +367,8 @@ public sealed class BatchConsumerLoop<THandler>(
             HeartbeatIntervalMs = kafka.HeartbeatIntervalMs,
             MaxPartitionFetchBytes = kafka.MaxPartitionFetchBytes,
             FetchMaxBytes = kafka.FetchMaxBytes,
+            // The topic names each message's partition (offsets are stored by it) and the timestamp ages a batch.
+            ConsumeResultFields = group.ReadsHeaders ? "all" : "topic,timestamp",
         };
 
         return new ConsumerBuilder<byte[]?, byte[]?>(config)

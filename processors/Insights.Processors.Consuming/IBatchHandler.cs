@@ -29,9 +29,12 @@ public interface IBatchHandler
 
 /// <summary>
 /// One consumer group of the host. <paramref name="Name"/> appears in logs and as the dead-letter stage prefix,
-/// <paramref name="ClientName"/> in Kafka client ids and the dead-letter source.
+/// <paramref name="ClientName"/> in Kafka client ids and the dead-letter source. A group whose handler reads only the
+/// values leaves <paramref name="ReadsHeaders"/> false: its client then does not copy every message's headers into
+/// objects (a tenth of what consuming allocates).
 /// </summary>
-public sealed record ConsumerGroup(string Name, string ClientName, ConsumerGroupOptions Options, ConsumerHealth Health, ConsumerMetrics Metrics);
+public sealed record ConsumerGroup(string Name, string ClientName, ConsumerGroupOptions Options, ConsumerHealth Health, ConsumerMetrics Metrics,
+    bool ReadsHeaders = true);
 
 /// <summary>A message the handler refuses, why (a metric tag, so a short fixed word) and at which step.</summary>
 public readonly record struct Rejection(ConsumeResult<byte[]?, byte[]?> Message, string Reason, string? Detail, string Stage);
