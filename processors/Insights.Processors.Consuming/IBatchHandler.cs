@@ -31,7 +31,7 @@ public interface IBatchHandler
 /// One consumer group of the host. <paramref name="Name"/> appears in logs and as the dead-letter stage prefix,
 /// <paramref name="ClientName"/> in Kafka client ids and the dead-letter source. A group whose handler reads only the
 /// values leaves <paramref name="ReadsHeaders"/> false: its client then does not copy every message's headers into
-/// objects (a tenth of what consuming allocates).
+/// objects (for the attribution group, 4 % of the processors' allocations during a drain).
 /// </summary>
 public sealed record ConsumerGroup(string Name, string ClientName, ConsumerGroupOptions Options, ConsumerHealth Health, ConsumerMetrics Metrics,
     bool ReadsHeaders = true);
