@@ -5,7 +5,7 @@ namespace Insights.Contracts.Tests;
 
 public sealed class EventCodecTests
 {
-    private static PipelineEvent Full() => new()
+    internal static PipelineEvent Full() => new()
     {
         EventId = "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
         Type = EventTypes.Pageview,

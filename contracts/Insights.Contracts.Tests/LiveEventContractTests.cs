@@ -26,7 +26,7 @@ public sealed class LiveEventContractTests
          "invitation":{"id":"r-1a2b","rule":"pricing","message":"Can we help?"},"properties":{"plan":"enterprise"}}
         """;
 
-    private static readonly LiveEvent Full = new()
+    internal static readonly LiveEvent Full = new()
     {
         EventId = "e1", Type = EventTypes.Pageview, Name = "Pricing", SiteId = "demo", VisitorId = "v1", UserId = "u1",
         Timestamp = new DateTimeOffset(2026, 11, 18, 8, 0, 0, TimeSpan.Zero), ReceivedAt = new DateTimeOffset(2026, 11, 18, 8, 0, 1, TimeSpan.Zero),

@@ -1,7 +1,5 @@
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 
 namespace Insights.Contracts;
 
@@ -34,12 +32,8 @@ public static class EventCodec
 
     public static readonly byte[] SchemaValue = Encoding.ASCII.GetBytes(Schema);
 
-    // The value is read by our consumers only, never embedded in HTML, so HTML-safe escaping would just turn
-    // every non-ASCII character into \uXXXX: up to 2x longer messages for CJK text and more CPU per event.
-    private static readonly JsonTypeInfo<PipelineEvent> WireType = (JsonTypeInfo<PipelineEvent>)new JsonSerializerOptions(
-        PipelineEventJson.Default.Options) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }.GetTypeInfo(typeof(PipelineEvent));
-
-    public static byte[] Encode(PipelineEvent e) => JsonSerializer.SerializeToUtf8Bytes(e, WireType);
+    /// <summary>The value: UTF-8 JSON, non-ASCII text unescaped (<see cref="WireJson"/>).</summary>
+    public static byte[] Encode(PipelineEvent e) => WireJson.Serialize(e, PipelineEventJson.Default.PipelineEvent);
 
     public static byte[] EncodeKey(PipelineEvent e) => Encoding.UTF8.GetBytes(e.PartitionKey);
 

@@ -1,8 +1,6 @@
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Text.Json.Serialization.Metadata;
 
 namespace Insights.Contracts;
 
@@ -159,11 +157,9 @@ public static class LiveEventCodec
 
     public static readonly byte[] SchemaValue = Encoding.ASCII.GetBytes(Schema);
 
-    // Read by our consumers only, never embedded in HTML (presence re-encodes what it shows).
-    private static readonly JsonTypeInfo<LiveEvent> WireType = (JsonTypeInfo<LiveEvent>)new JsonSerializerOptions(
-        LiveEventJson.Default.Options) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }.GetTypeInfo(typeof(LiveEvent));
-
-    public static byte[] Encode(LiveEvent e) => JsonSerializer.SerializeToUtf8Bytes(e, WireType);
+    /// <summary>The value: UTF-8 JSON, non-ASCII text unescaped (read by our consumers only; presence re-encodes what it
+    /// shows).</summary>
+    public static byte[] Encode(LiveEvent e) => WireJson.Serialize(e, LiveEventJson.Default.LiveEvent);
 
     /// <summary>Decodes and checks a message; a failure carries a reason (a metric tag), never an exception.</summary>
     public static LiveDecodeResult Decode(ReadOnlySpan<byte> value)
