@@ -63,6 +63,7 @@ internal static class DevStackExtensions
         builder.Services.AddSingleton<SessionRegistry>();
         builder.Services.AddSingleton<ClickHouseHttpHandler>();
         builder.Services.AddSingleton(sp => MockKafkaCluster.Start(kafka, sp.GetRequiredService<ILoggerFactory>().CreateLogger<MockKafkaCluster>()));
+        builder.Services.AddHostedService<ConsumedLogTrimmer>();
     }
 
     public static void MapDevStackEndpoints(this WebApplication app)

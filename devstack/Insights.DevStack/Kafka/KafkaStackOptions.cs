@@ -31,6 +31,25 @@ public sealed class KafkaStackOptions
         ["insights.dlq"] = 4,
     };
 
+    // What the broker keeps of a topic once it has been read. The mock finds a fetch's offset by walking the partition's
+    // log from its oldest batch (see Topics), so every fetch, and every produce acknowledgement queued behind it, costs
+    // more the more the log holds: at 5,000 events/s its thread's CPU grew from 4 s in the first minute to 54 s over five,
+    // and ingest's p99 with it (benchmarks/README.md). Real Kafka indexes its log and keeps it for its retention. Here
+    // each topic listed is trimmed every TrimIntervalMs to KeepConsumed messages per partition behind the slowest of the
+    // consumer groups named (comma-separated); a partition one of them has not committed is left alone, so no record is
+    // deleted before every group named has read it. On the dev stack, `insights-admin events replay` reaches that far
+    // back. Configuration replaces a topic's groups; an empty value stops trimming it. Only topics in Topics are trimmed
+    // (the trimmer warns about the others).
+    public Dictionary<string, string> ConsumedBy { get; set; } = new(StringComparer.Ordinal)
+    {
+        ["insights.events"] = "insights-processors,insights-attribution",
+    };
+
+    public int KeepConsumed { get; set; } = 2000;
+
+    // 0 turns trimming off: the mock then keeps its 5 MiB per partition.
+    public int TrimIntervalMs { get; set; } = 1000;
+
     // How long a new group waits for more members before its first assignment: higher means consumers
     // that start together share one rebalance instead of several, but every new group waits this long
     // (real Kafka's default is 3000).
@@ -46,6 +65,10 @@ public sealed class KafkaStackOptions
             errors.Add($"{SectionName}:Brokers must be between 1 and 32; it is {Brokers}.");
         if (InitialRebalanceDelayMs < 0)
             errors.Add($"{SectionName}:InitialRebalanceDelayMs must not be negative; it is {InitialRebalanceDelayMs}.");
+        if (KeepConsumed < 0)
+            errors.Add($"{SectionName}:KeepConsumed must not be negative; it is {KeepConsumed}.");
+        if (TrimIntervalMs < 0)
+            errors.Add($"{SectionName}:TrimIntervalMs must not be negative (0 = keep everything the mock holds); it is {TrimIntervalMs}.");
         foreach (var (name, partitions) in Topics)
         {
             if (!IsLegalTopicName(name))
@@ -55,6 +78,17 @@ public sealed class KafkaStackOptions
         }
         return errors;
     }
+
+    /// <summary>
+    /// The topics to trim and, for each, the consumer groups it is trimmed behind. Only topics in <see cref="Topics"/>
+    /// have a partition count known without asking the broker (which would create the topic).
+    /// </summary>
+    internal IReadOnlyList<(string Topic, int Partitions, string[] Groups)> Trimmed() =>
+        TrimIntervalMs == 0
+            ? []
+            : [.. ConsumedBy
+                .Select(t => (Topic: t.Key, Partitions: Topics.GetValueOrDefault(t.Key), Groups: t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+                .Where(t => t.Partitions > 0 && t.Groups.Length > 0)];
 
     private static bool IsLegalTopicName(string name) =>
         name.Length is > 0 and <= 249 && name is not ("." or "..")

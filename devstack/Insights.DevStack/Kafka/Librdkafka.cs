@@ -55,6 +55,8 @@ internal sealed unsafe class Librdkafka
     private readonly delegate* unmanaged[Cdecl]<nint, int, int> _mockBrokerSetDown;
     // rd_kafka_resp_err_t rd_kafka_mock_broker_set_up(rd_kafka_mock_cluster_t *mcluster, int32_t broker_id)
     private readonly delegate* unmanaged[Cdecl]<nint, int, int> _mockBrokerSetUp;
+    // rd_kafka_resp_err_t rd_kafka_mock_partition_delete_records(rd_kafka_mock_cluster_t *mcluster, const char *topic, int32_t partition, int64_t before_offset)
+    private readonly delegate* unmanaged[Cdecl]<nint, byte*, int, long, int> _mockPartitionDeleteRecords;
     // void rd_kafka_mock_cluster_destroy(rd_kafka_mock_cluster_t *mcluster)
     private readonly delegate* unmanaged[Cdecl]<nint, void> _mockClusterDestroy;
 
@@ -76,6 +78,7 @@ internal sealed unsafe class Librdkafka
         _mockGroupInitialRebalanceDelayMs = (delegate* unmanaged[Cdecl]<nint, int, void>)NativeLibrary.GetExport(library, "rd_kafka_mock_group_initial_rebalance_delay_ms");
         _mockBrokerSetDown = (delegate* unmanaged[Cdecl]<nint, int, int>)NativeLibrary.GetExport(library, "rd_kafka_mock_broker_set_down");
         _mockBrokerSetUp = (delegate* unmanaged[Cdecl]<nint, int, int>)NativeLibrary.GetExport(library, "rd_kafka_mock_broker_set_up");
+        _mockPartitionDeleteRecords = (delegate* unmanaged[Cdecl]<nint, byte*, int, long, int>)NativeLibrary.GetExport(library, "rd_kafka_mock_partition_delete_records");
         _mockClusterDestroy = (delegate* unmanaged[Cdecl]<nint, void>)NativeLibrary.GetExport(library, "rd_kafka_mock_cluster_destroy");
     }
 
@@ -132,6 +135,17 @@ internal sealed unsafe class Librdkafka
     public int MockBrokerSetDown(nint cluster, int brokerId) => _mockBrokerSetDown(cluster, brokerId);
 
     public int MockBrokerSetUp(nint cluster, int brokerId) => _mockBrokerSetUp(cluster, brokerId);
+
+    /// <summary>
+    /// Drops the partition's message sets that end before <paramref name="beforeOffset"/> and makes it the log's start.
+    /// The mock sets the start even when it is below the current one (a log start pointing at deleted batches), so
+    /// callers must only move it forward.
+    /// </summary>
+    public int MockPartitionDeleteRecords(nint cluster, string topic, int partition, long beforeOffset)
+    {
+        fixed (byte* name = NullTerminated(topic))
+            return _mockPartitionDeleteRecords(cluster, name, partition, beforeOffset);
+    }
 
     public void MockClusterDestroy(nint cluster) => _mockClusterDestroy(cluster);
 

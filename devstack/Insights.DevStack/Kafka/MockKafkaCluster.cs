@@ -139,6 +139,19 @@ public sealed class MockKafkaCluster : IDisposable
         _logger.LogDebug("Kafka topic {Topic} created with {Partitions} partition(s).", name, partitions);
     }
 
+    /// <summary>
+    /// Deletes the records of <paramref name="topic"/>'s <paramref name="partition"/> before
+    /// <paramref name="beforeOffset"/> (whole produced batches; the one holding that offset stays), as Kafka's
+    /// DeleteRecords does. The offset must be above the partition's current start (see <see cref="ConsumedLogTrimmer"/>).
+    /// </summary>
+    public void DeleteRecords(string topic, int partition, long beforeOffset)
+    {
+        int error;
+        lock (_gate)
+            error = _librdkafka.MockPartitionDeleteRecords(Cluster, topic, partition, beforeOffset);
+        Check(error, $"delete the records of {topic} [{partition}] before offset {beforeOffset}");
+    }
+
     public void Dispose()
     {
         lock (_gate)
