@@ -101,11 +101,7 @@ if $demo; then
   # The demo's history reaches a month back; ingest otherwise stamps events older than 7 days with their arrival time.
   export Ingest__MaxPastAge="${Ingest__MaxPastAge:-31.00:00:00}"
 fi
-# The dev stack's broker (librdkafka's mock) finds a fetch's offset by walking the partition's stored batches from the
-# oldest, on the thread that also acknowledges ingest's produce requests: every stored batch costs every fetch. A
-# 20 ms linger makes ingest's batches bigger and fewer (half the broker's CPU at 5,000 events/s), at about 15 ms more
-# per 202. A real Kafka indexes its log; there the default (5 ms) stands.
-Kafka__LingerMs="${Kafka__LingerMs:-20}" start ingest dotnet "$bin/Insights.Ingest/$config/Insights.Ingest.dll" --urls "$ingest" "${quiet[@]}"
+start ingest dotnet "$bin/Insights.Ingest/$config/Insights.Ingest.dll" --urls "$ingest" "${quiet[@]}"
 wait_for ingest "$ingest/healthz"
 start query-api dotnet "$bin/Insights.QueryApi/$config/Insights.QueryApi.dll" --urls "$query" "${quiet[@]}"
 wait_for query-api "$query/healthz"
