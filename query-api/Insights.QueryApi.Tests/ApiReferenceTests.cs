@@ -79,6 +79,7 @@ public sealed class ApiReferenceTests(DevStackFixture stack)
         await using var api = db.StartApi();
         var client = api.CreateClient();
         using var latency = new MetricRecorder(api.Services.GetRequiredService<IMeterFactory>(), "insights.queryapi.query.duration");
+        using var statements = new MetricRecorder(api.Services.GetRequiredService<IMeterFactory>(), "insights.queryapi.statement.duration");
 
         await client.StatsAsync("?from=2026-05-01&to=2026-05-02");
         using var denied = await client.RequestAsync("/v1/sites/shop/stats", bearer: TestSites.ShopWrite);
@@ -88,5 +89,13 @@ public sealed class ApiReferenceTests(DevStackFixture stack)
         Assert.Contains(latency.Measurements, m => Equals(m.Tags["endpoint"], "stats") && Equals(m.Tags["status"], 200));
         Assert.Contains(latency.Measurements, m => Equals(m.Tags["endpoint"], "stats") && Equals(m.Tags["status"], 403));
         Assert.Contains("insights_queryapi_query_duration_seconds_bucket", exported, StringComparison.Ordinal);
+
+        // Each statement of the report is timed on its own, by its name.
+        var names = statements.Measurements.Select(m => (string)m.Tags["statement"]!).ToHashSet();
+        Assert.Contains("stats.visits", names);
+        Assert.Contains("stats.breakdowns", names);
+        Assert.All(statements.Measurements, m => Assert.True(m.Value > 0));
+        Assert.Contains("insights_queryapi_statement_duration_seconds_bucket{", exported, StringComparison.Ordinal);
+        Assert.Contains("statement=\"stats.breakdowns\"", exported, StringComparison.Ordinal);
     }
 }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using ClickHouse.Driver;
 using ClickHouse.Driver.ADO.Parameters;
@@ -66,6 +67,7 @@ public sealed class ReportsDatabase(
         // otherwise hold the request for the HTTP client's own, much longer, timeout.
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(limit + Grace);
+        var started = Stopwatch.GetTimestamp();
         DbDataReader reader;
         try
         {
@@ -76,6 +78,7 @@ public sealed class ReportsDatabase(
             throw unavailable;
         }
 
+        using var timed = new StatementTimer(metrics, queryName, started);
         using (reader)
         {
             while (true)
@@ -224,4 +227,10 @@ public sealed class ReportsDatabase(
         OperationCanceledException when !cancellationToken.IsCancellationRequested => StorageFailure.Timeout,
         _ => null,
     };
+}
+
+/// <summary>Records a statement's time, from sending it until its rows were read (or the reader was let go), once.</summary>
+internal readonly struct StatementTimer(QueryApiMetrics metrics, string statement, long started) : IDisposable
+{
+    public void Dispose() => metrics.StatementRan(statement, Stopwatch.GetElapsedTime(started));
 }
