@@ -78,11 +78,12 @@ public sealed class ConsumedLogTrimmer(MockKafkaCluster cluster, KafkaStackOptio
                 var result = await _admin.ListConsumerGroupOffsetsAsync(
                     [new ConsumerGroupTopicPartitions(group, partitions)],
                     new ListConsumerGroupOffsetsOptions { RequestTimeout = RequestTimeout });
-                foreach (var committed in result.Single().Partitions)
-                {
-                    var offset = committed.Error.IsError || committed.Offset.IsSpecial ? -1 : committed.Offset.Value;
-                    slowest[committed.Partition.Value] = Math.Min(slowest[committed.Partition.Value], offset);
-                }
+                var read = new long[partitionCount];
+                Array.Fill(read, -1); // a partition the answer leaves out counts as not read
+                foreach (var committed in result.Single().Partitions.Where(c => c.Partition.Value >= 0 && c.Partition.Value < partitionCount))
+                    read[committed.Partition.Value] = committed.Error.IsError || committed.Offset.IsSpecial ? -1 : committed.Offset.Value;
+                for (var p = 0; p < partitionCount; p++)
+                    slowest[p] = Math.Min(slowest[p], read[p]);
             }
 
             var candidates = partitions.Where(p => slowest[p.Partition.Value] - options.KeepConsumed > 0).ToList();
