@@ -1,5 +1,4 @@
 using Confluent.Kafka;
-using Confluent.Kafka.Admin;
 
 namespace Insights.DevStack.Kafka;
 
@@ -9,10 +8,16 @@ namespace Insights.DevStack.Kafka;
 /// messages behind the slowest of its consumer groups (why: <see cref="KafkaStackOptions.ConsumedBy"/>).
 /// </summary>
 /// <remarks>
-/// It asks the broker over its own protocol (an admin client): each group's committed offsets, and each partition's
-/// start. A partition is trimmed only when every group named has committed it and the new start is past the current
-/// one. The second condition matters: the mock moves a log's start to whatever it is told, even backwards, and its own
-/// 5 MiB limit may have moved the start past a lagging group's offset.
+/// It asks the broker over its own protocol: each group's committed offsets (OffsetFetch, through a consumer that carries
+/// the group's id but never joins it) and each partition's start (ListOffsets). A partition is trimmed only when every
+/// group named has committed it and the new start is past the current one. The second condition matters: the mock moves
+/// a log's start to whatever it is told, even backwards, and its own 5 MiB limit may have moved the start past a lagging
+/// group's offset.
+/// <para>
+/// Not the admin client: librdkafka 2.x's admin ListConsumerGroupOffsets aborts the whole process
+/// (<c>rd_kafka_enq_once_del_source_return: Assertion `eonce->refcnt &gt; 0' failed</c>, librdkafka issues 3663 and 4605)
+/// when the coordinator's connection drops under a request, which a broker set down by fault injection does.
+/// </para>
 /// </remarks>
 public sealed class ConsumedLogTrimmer(MockKafkaCluster cluster, KafkaStackOptions options, ILogger<ConsumedLogTrimmer> logger)
     : BackgroundService
@@ -20,7 +25,7 @@ public sealed class ConsumedLogTrimmer(MockKafkaCluster cluster, KafkaStackOptio
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
 
     private readonly IReadOnlyList<(string Topic, int Partitions, string[] Groups)> _trimmed = options.Trimmed();
-    private IAdminClient? _admin;
+    private readonly Dictionary<string, IConsumer<byte[], byte[]>> _readers = new(StringComparer.Ordinal);
     private bool _failing;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -44,10 +49,11 @@ public sealed class ConsumedLogTrimmer(MockKafkaCluster cluster, KafkaStackOptio
                 if (_failing) logger.LogInformation("Kafka: trimming consumed records works again");
                 _failing = false;
             }
-            catch (Exception e) when (e is KafkaException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 if (stoppingToken.IsCancellationRequested) return; // the cluster is going away with the process
-                // A broker set down by a test's fault injection, or a request that timed out: try again next tick.
+                // A broker set down by a test's fault injection, or a request that timed out: try again next tick. Never
+                // anything else: an exception out of a hosted service would stop the dev stack.
                 if (!_failing) logger.LogWarning("Kafka: could not trim consumed records ({Message}); retrying every {Interval} ms", e.Message, options.TrimIntervalMs);
                 _failing = true;
             }
@@ -55,15 +61,11 @@ public sealed class ConsumedLogTrimmer(MockKafkaCluster cluster, KafkaStackOptio
     }
 
     /// <summary>One round over every trimmed topic; returns the partitions it trimmed and where each now starts.</summary>
-    public async Task<IReadOnlyList<TopicPartitionOffset>> TrimAsync(CancellationToken cancellationToken)
-    {
-        _admin ??= new AdminClientBuilder(new AdminClientConfig
-        {
-            BootstrapServers = cluster.BrokerAddresses,
-            ClientId = "insights-devstack-trimmer",
-            LogConnectionClose = false,
-        }).Build();
+    public Task<IReadOnlyList<TopicPartitionOffset>> TrimAsync(CancellationToken cancellationToken) =>
+        Task.Run(() => Trim(cancellationToken), cancellationToken); // librdkafka's calls below block
 
+    private IReadOnlyList<TopicPartitionOffset> Trim(CancellationToken cancellationToken)
+    {
         var trimmed = new List<TopicPartitionOffset>();
         foreach (var (topic, partitionCount, groups) in _trimmed)
         {
@@ -75,28 +77,21 @@ public sealed class ConsumedLogTrimmer(MockKafkaCluster cluster, KafkaStackOptio
             Array.Fill(slowest, long.MaxValue);
             foreach (var group in groups)
             {
-                var result = await _admin.ListConsumerGroupOffsetsAsync(
-                    [new ConsumerGroupTopicPartitions(group, partitions)],
-                    new ListConsumerGroupOffsetsOptions { RequestTimeout = RequestTimeout });
                 var read = new long[partitionCount];
                 Array.Fill(read, -1); // a partition the answer leaves out counts as not read
-                foreach (var committed in result.Single().Partitions.Where(c => c.Partition.Value >= 0 && c.Partition.Value < partitionCount))
-                    read[committed.Partition.Value] = committed.Error.IsError || committed.Offset.IsSpecial ? -1 : committed.Offset.Value;
+                foreach (var committed in Reader(group).Committed(partitions, RequestTimeout).Where(c => c.Partition.Value >= 0 && c.Partition.Value < partitionCount))
+                    read[committed.Partition.Value] = committed.Offset.IsSpecial ? -1 : committed.Offset.Value;
                 for (var p = 0; p < partitionCount; p++)
                     slowest[p] = Math.Min(slowest[p], read[p]);
             }
 
-            var candidates = partitions.Where(p => slowest[p.Partition.Value] - options.KeepConsumed > 0).ToList();
-            if (candidates.Count == 0) continue;
-            var starts = await _admin.ListOffsetsAsync(
-                candidates.Select(p => new TopicPartitionOffsetSpec { TopicPartition = p, OffsetSpec = OffsetSpec.Earliest() }),
-                new ListOffsetsOptions { RequestTimeout = RequestTimeout });
-            foreach (var start in starts.ResultInfos.Select(r => r.TopicPartitionOffsetError))
+            foreach (var partition in partitions.Where(p => slowest[p.Partition.Value] - options.KeepConsumed > 0))
             {
-                var before = slowest[start.Partition.Value] - options.KeepConsumed;
-                if (start.Error.IsError || before <= start.Offset.Value) continue;
-                cluster.DeleteRecords(topic, start.Partition.Value, before);
-                trimmed.Add(new TopicPartitionOffset(start.TopicPartition, before));
+                var before = slowest[partition.Partition.Value] - options.KeepConsumed;
+                var start = Reader(groups[0]).QueryWatermarkOffsets(partition, RequestTimeout).Low;
+                if (before <= start.Value) continue;
+                cluster.DeleteRecords(topic, partition.Partition.Value, before);
+                trimmed.Add(new TopicPartitionOffset(partition, before));
             }
         }
 
@@ -105,9 +100,26 @@ public sealed class ConsumedLogTrimmer(MockKafkaCluster cluster, KafkaStackOptio
         return trimmed;
     }
 
+    // A consumer carrying the group's id only to fetch its committed offsets: it never subscribes, so it never joins the
+    // group, takes no partitions from its members and commits nothing.
+    private IConsumer<byte[], byte[]> Reader(string group)
+    {
+        if (_readers.TryGetValue(group, out var reader)) return reader;
+        reader = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = cluster.BrokerAddresses,
+            ClientId = "insights-devstack-trimmer",
+            GroupId = group,
+            EnableAutoCommit = false,
+            LogConnectionClose = false,
+        }).Build();
+        _readers.Add(group, reader);
+        return reader;
+    }
+
     public override void Dispose()
     {
-        _admin?.Dispose();
+        foreach (var reader in _readers.Values) reader.Dispose();
         base.Dispose();
     }
 }
