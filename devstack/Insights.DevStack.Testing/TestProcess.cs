@@ -130,26 +130,55 @@ public sealed partial class TestProcess : IAsyncDisposable
         return started;
     }
 
-    /// <summary>Loopback ports free at the time of the call, distinct from each other, for a process to listen on.</summary>
+    /// <summary>
+    /// Loopback ports free at the time of the call, distinct from each other, for a process to listen on a little later.
+    /// </summary>
+    /// <remarks>
+    /// They are taken below the system's ephemeral range (<c>/proc/sys/net/ipv4/ip_local_port_range</c>): the ports the
+    /// kernel hands to a listener on port 0 and to every outgoing connection come from that range, so between this call and
+    /// the process's listen nothing else on the machine is given them. (A dev stack on port 0 once got the query API's
+    /// port that way, and run.sh stopped with "address already in use".) Each candidate is tried by listening on it.
+    /// </remarks>
     public static int[] FreePorts(int count)
     {
-        // All listeners open at once, so the system cannot hand out the same port twice.
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
+        var (low, high) = EphemeralRange();
+        // Below the range when there is room (10,000 up: under it lie well-known services' ports), else above it.
+        var (first, last) = low > 11_000 ? (10_000, low - 1) : high < 64_535 ? (high + 1, 65_535) : (1_024, Math.Max(1_024, low - 1));
+        var ports = new List<int>(count);
+        for (var attempt = 0; ports.Count < count; attempt++)
+        {
+            if (attempt > 10_000) throw new InvalidOperationException($"No {count} free loopback ports in {first}–{last}.");
+            var port = Random.Shared.Next(first, last + 1);
+            if (!ports.Contains(port) && CanListen(port)) ports.Add(port);
+        }
+
+        return [.. ports];
+    }
+
+    private static (int Low, int High) EphemeralRange()
+    {
         try
         {
-            foreach (var listener in listeners)
-            {
-                listener.Start();
-            }
-
-            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
+            var parts = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            return (int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
         }
-        finally
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {
-            foreach (var listener in listeners)
-            {
-                listener.Dispose();
-            }
+            return (32_768, 60_999); // Linux's default
+        }
+    }
+
+    private static bool CanListen(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
         }
     }
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using Insights.DevStack.Testing;
 using Npgsql;
 
 namespace Insights.ControlPlane.Tests.Support;
@@ -32,7 +31,7 @@ public sealed class PostgresServer : IAsyncLifetime
         }
 
         await RunAsync(Path.Combine(bin, "initdb"), ["-D", DataFolder, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"]);
-        port = FreePort();
+        port = TestProcess.FreePorts(1)[0];
         var settings = $"-p {port} -k {Path.Combine(folder, "socket")} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200";
         await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", DataFolder, "-l", Path.Combine(folder, "server.log"), "-o", settings, "-w", "start"]);
     }
@@ -64,13 +63,6 @@ public sealed class PostgresServer : IAsyncLifetime
 
     private string ConnectionString(string database) =>
         new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = port, Username = "postgres", Database = database, MaxPoolSize = 20 }.ToString();
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static async Task RunAsync(string file, string[] arguments, bool asPostgres = true)
     {

@@ -90,10 +90,14 @@ public sealed partial class TestProcessTests
     }
 
     [Fact]
-    public void Free_ports_are_distinct_and_free()
+    public void Free_ports_are_distinct_free_and_outside_the_range_port_0_draws_from()
     {
         var ports = TestProcess.FreePorts(5);
         Assert.Equal(5, ports.Distinct().Count());
+        // A listener on port 0 (a dev stack's ClickHouse and Kafka) and outgoing connections take their ports from the
+        // ephemeral range: a port handed out here must not be among them, or it can be taken before its process listens.
+        var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
+        Assert.All(ports, port => Assert.True(port < range[0] || port > range[1], $"{port} lies in the ephemeral range {range[0]}–{range[1]}"));
         foreach (var port in ports)
         {
             using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
