@@ -89,6 +89,44 @@ public sealed class LiveStreamTests(DevStackFixture stack)
     }
 
     [Fact]
+    public async Task After_rejoining_its_group_presence_goes_on_where_it_was_and_misses_no_one_who_came_meanwhile()
+    {
+        // A stack of its own: taking its broker down must not disturb the tests sharing the assembly's.
+        var own = new DevStackFixture();
+        await own.InitializeAsync();
+        try
+        {
+            Assert.SkipUnless(own.OwnsStack, "takes the Kafka broker down, so it needs a dev stack of its own (INSIGHTS_KAFKA_BOOTSTRAP names a shared one)");
+            await using var live = await LiveApi.StartAsync(own);
+            using var producer = live.Producer();
+            await using var stream = await live.OpenStreamAsync();
+            Assert.Equal(LiveEventNames.Snapshot, (await stream.NextAsync()).Event);
+            await live.ProduceAsync(producer, View("v1", "/", "r1"));
+            Assert.Equal("v1", (await stream.NextAsync()).Data.GetProperty("visitorId").GetString());
+
+            // Away longer than the consumer's session (10 s): its group forgets it, and once the broker is back it joins
+            // again and is given its partitions anew. A visitor arriving meanwhile is after its last position but before
+            // the partitions' ends at that moment.
+            await own.SetKafkaBrokerAsync(1, up: false);
+            await Task.Delay(TimeSpan.FromSeconds(12), TestContext.Current.CancellationToken);
+            await own.SetKafkaBrokerAsync(1, up: true);
+            await live.ProduceAsync(producer, View("v2", "/pricing", "r2"));
+            await live.ProduceAsync(producer, View("v2", "/contact", "r3"));
+
+            var joined = await stream.NextAsync();
+            Assert.Equal((LiveEventNames.Joined, "v2", "/pricing"),
+                (joined.Event, joined.Data.GetProperty("visitorId").GetString(), joined.Data.GetProperty("page").GetProperty("path").GetString()));
+            Assert.Equal(LiveEventNames.PageChanged, (await stream.NextAsync()).Event);
+            var present = await live.SnapshotAsync("");
+            Assert.Equal(2, present.GetProperty("total").GetInt32());
+        }
+        finally
+        {
+            await own.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task The_stream_and_snapshot_need_a_read_key_of_the_site_in_a_header()
     {
         await using var live = await LiveApi.StartAsync(stack);

@@ -14,6 +14,12 @@ namespace Insights.QueryApi.Live;
 /// No gap between the rebuild and the topic: positions are pinned to the partitions' ends when assigned, before
 /// ClickHouse is read, and the processors publish an event only after storing it — so an event is either in the
 /// rebuild, or after the pinned position, or both (the board drops repeats by event id).
+/// <para>
+/// Only the first assignment of a partition is pinned to its end. The group commits nothing, so when the same consumer
+/// is given a partition again (it rejoined its group after the coordinator moved, a broker restarted or its session
+/// lapsed), it goes on from the message after the last one it read: jumping to the end would drop whoever arrived
+/// during the rejoin from the list until their next event.
+/// </para>
 /// </remarks>
 public sealed class PresenceConsumer(
     PresenceBoard board, PresenceRebuild rebuild, VisitHistory history, LiveMetrics metrics, IOptions<LiveOptions> options, IConfiguration configuration,
@@ -73,12 +79,25 @@ public sealed class PresenceConsumer(
         };
 
         var assigned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Where this consumer goes on in each partition it has held: the offset after the last message it read, or the
+        // end it was pinned to. Touched only on the consuming thread (the handler runs inside Consume).
+        var positions = new Dictionary<TopicPartition, Offset>();
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
             .SetPartitionsAssignedHandler((c, partitions) =>
             {
                 assigned.TrySetResult();
-                // Pinned to the end now, before the rebuild reads ClickHouse (see the remarks).
-                return partitions.Select(p => new TopicPartitionOffset(p, c.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10)).High));
+                // A partition seen for the first time is pinned to the end now, before the rebuild reads ClickHouse;
+                // one held before resumes where it was (see the remarks).
+                return partitions.Select(p =>
+                {
+                    if (!positions.TryGetValue(p, out var next))
+                    {
+                        next = c.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10)).High;
+                        positions[p] = next;
+                    }
+
+                    return new TopicPartitionOffset(p, next);
+                }).ToList();
             })
             .SetErrorHandler((_, error) => logger.LiveKafkaError(error.Code.ToString(), error.Reason))
             .Build();
@@ -96,6 +115,7 @@ public sealed class PresenceConsumer(
                 {
                     if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } result)
                     {
+                        positions[result.TopicPartition] = result.Offset + 1;
                         early.Add(result);
                     }
                 }
@@ -110,6 +130,7 @@ public sealed class PresenceConsumer(
             {
                 if (consumer.Consume(TimeSpan.FromMilliseconds(250)) is { } result)
                 {
+                    positions[result.TopicPartition] = result.Offset + 1;
                     Apply(result);
                 }
 
