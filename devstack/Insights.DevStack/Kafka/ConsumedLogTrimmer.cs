@@ -112,14 +112,32 @@ public sealed class ConsumedLogTrimmer(MockKafkaCluster cluster, KafkaStackOptio
             GroupId = group,
             EnableAutoCommit = false,
             LogConnectionClose = false,
-        }).Build();
+        })
+            // What librdkafka says of a broker that is down is what the one warning above already says: debug, not stderr.
+            .SetLogHandler((_, message) => logger.LogDebug("Kafka: trimmer's reader: {Message}", message.Message))
+            .SetErrorHandler((_, error) => logger.LogDebug("Kafka: trimmer's reader: {Reason}", error.Reason))
+            .Build();
         _readers.Add(group, reader);
         return reader;
     }
 
+    // The readers go when the trimmer stops: the dev stack disposes the broker right after its hosted services stop,
+    // and readers still connected then would report it as down on the way out.
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (ExecuteTask is not { IsCompleted: false }) CloseReaders(); // never under a round still running
+    }
+
     public override void Dispose()
     {
-        foreach (var reader in _readers.Values) reader.Dispose();
+        CloseReaders();
         base.Dispose();
+    }
+
+    private void CloseReaders()
+    {
+        foreach (var reader in _readers.Values) reader.Dispose();
+        _readers.Clear();
     }
 }
