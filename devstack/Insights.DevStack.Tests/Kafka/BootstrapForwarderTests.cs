@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using Confluent.Kafka;
 using Insights.DevStack.Kafka;
+using Insights.DevStack.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Insights.DevStack.Tests.Kafka;
@@ -17,7 +18,7 @@ public sealed class BootstrapForwarderTests
     [Fact]
     public async Task Clients_bootstrapping_through_the_fixed_port_produce_and_consume()
     {
-        var port = KafkaTest.FreeLoopbackPort();
+        var port = TestProcess.FreePorts(1)[0];
         using var cluster = MockKafkaCluster.Start(new KafkaStackOptions { Port = port, Topics = [] }, NullLogger.Instance);
         Assert.Equal($"127.0.0.1:{port}", cluster.BootstrapServers);
         Assert.DoesNotContain($":{port}", cluster.BrokerAddresses, StringComparison.Ordinal);
@@ -54,7 +55,7 @@ public sealed class BootstrapForwarderTests
     [Fact]
     public void With_broker_1_down_the_fixed_port_still_reaches_the_cluster()
     {
-        var port = KafkaTest.FreeLoopbackPort();
+        var port = TestProcess.FreePorts(1)[0];
         using var cluster = MockKafkaCluster.Start(new KafkaStackOptions { Port = port, Brokers = 2, Topics = [] }, NullLogger.Instance);
         cluster.SetBrokerDown(1);
 
@@ -68,7 +69,7 @@ public sealed class BootstrapForwarderTests
     public async Task Relays_many_concurrent_Kafka_conversations()
     {
         const int connections = 64;
-        var port = KafkaTest.FreeLoopbackPort();
+        var port = TestProcess.FreePorts(1)[0];
         using var cluster = MockKafkaCluster.Start(new KafkaStackOptions { Port = port, Topics = [] }, NullLogger.Instance);
         var cancellationToken = TestContext.Current.CancellationToken;
 

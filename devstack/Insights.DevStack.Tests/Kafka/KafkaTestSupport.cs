@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 
@@ -85,13 +83,6 @@ internal static class KafkaTest
             messages.Add(result);
         }
         return messages;
-    }
-
-    public static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 
