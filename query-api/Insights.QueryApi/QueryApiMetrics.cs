@@ -8,6 +8,9 @@ public sealed class QueryApiMetrics
 {
     public static readonly string MeterName = InsightsTelemetry.NameFor("QueryApi");
 
+    // Seconds, 5 ms up to the default 30 s query timeout: one set for the report and statement histograms, so they compare.
+    private static readonly InstrumentAdvice<double> LatencyBuckets = new() { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] };
+
     private readonly Histogram<double> queryDuration;
     private readonly Histogram<double> statementDuration;
     private readonly Counter<long> clickHouseErrors;
@@ -19,11 +22,11 @@ public sealed class QueryApiMetrics
         queryDuration = meter.CreateHistogram<double>(
             "insights.queryapi.query.duration", unit: "s",
             description: "Time to answer a report query, from the pipeline's start to its result, by endpoint and status.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+            advice: LatencyBuckets);
         statementDuration = meter.CreateHistogram<double>(
             "insights.queryapi.statement.duration", unit: "s",
             description: "Time of one ClickHouse statement of a report, from sending it to its last row, by statement (stats.totals, goals.completions, ...): which part of a slow report is slow.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+            advice: LatencyBuckets);
         clickHouseErrors = meter.CreateCounter<long>(
             "insights.queryapi.clickhouse.errors", unit: "{error}",
             description: "ClickHouse queries that failed, by reason (unavailable, timeout, schema_missing, query_failed).");
