@@ -50,4 +50,41 @@ public sealed class SchemaMigratorTests(DevStackFixture stack)
 
         Assert.Contains("0001_events was changed after it was applied", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_migrator_waits_while_another_process_holds_the_lock_and_goes_on_when_it_is_released()
+    {
+        var options = new ClickHouseStorageOptions { ConnectionString = stack.ConnectionString(), Database = $"m_{Guid.NewGuid():N}" };
+        var migrator = new SchemaMigrator(options, NullLogger<SchemaMigrator>.Instance);
+        await migrator.MigrateAsync(SchemaMigrator.Migrations.Where(m => m.Version < 22), Ct);
+        using var client = new ClickHouseClient(stack.ConnectionString(options.Database));
+
+        var other = await MigrationLock.AcquireAsync(stack.ConnectionString(options.Database), options, NullLogger.Instance, Ct);
+        var waiting = migrator.MigrateAsync(Ct);
+        await Task.Delay(TimeSpan.FromSeconds(2), Ct);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(0UL, await client.ExecuteScalarAsync("SELECT count() FROM schema_migrations WHERE version = 22", cancellationToken: Ct));
+
+        await other.DisposeAsync();
+        await waiting.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        Assert.Equal(1UL, await client.ExecuteScalarAsync("SELECT count() FROM schema_migrations WHERE version = 22", cancellationToken: Ct));
+        Assert.Equal(0UL, await client.ExecuteScalarAsync($"SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = '{MigrationLock.Table}'", cancellationToken: Ct));
+    }
+
+    [Fact]
+    public async Task A_lock_left_by_a_process_that_died_is_broken_once_it_is_a_minute_old()
+    {
+        var options = new ClickHouseStorageOptions { ConnectionString = stack.ConnectionString(), Database = $"m_{Guid.NewGuid():N}" };
+        var migrator = new SchemaMigrator(options, NullLogger<SchemaMigrator>.Instance);
+        await migrator.MigrateAsync(SchemaMigrator.Migrations.Where(m => m.Version < 22), Ct);
+        using var client = new ClickHouseClient(stack.ConnectionString(options.Database));
+        var lastBeat = DateTimeOffset.UtcNow - MigrationLock.StaleAfter - TimeSpan.FromSeconds(5);
+        await client.ExecuteNonQueryAsync(
+            $"CREATE TABLE {MigrationLock.Table} (holder String) ENGINE = Memory COMMENT 'dead-host/4242/x|{lastBeat.ToUnixTimeMilliseconds()}'", cancellationToken: Ct);
+
+        await migrator.MigrateAsync(Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        Assert.Equal(1UL, await client.ExecuteScalarAsync("SELECT count() FROM schema_migrations WHERE version = 22", cancellationToken: Ct));
+    }
 }

@@ -12,6 +12,8 @@ namespace Insights.Storage;
 /// <item><c>{{engine:ReplacingMergeTree(v)}}</c> — the engine, or its Replicated form with path and replica.</item>
 /// <item><c>{{distributed:x:sharding_key}}</c> — on a cluster, the Distributed table <c>x</c> over <c>x_local</c>;
 /// on a single node the statement is dropped.</item>
+/// <item><c>{{all_shards:x}}</c> — a table to read every row of: <c>x</c> on a single node, on a cluster
+/// <c>x_local</c> of every shard (the <c>cluster</c> table function, one replica each).</item>
 /// <item><c>{{database}}</c>, <c>{{retention_days}}</c>.</item>
 /// </list>
 /// </summary>
@@ -37,6 +39,8 @@ public static partial class MigrationRenderer
                 return options.Database;
             case "retention_days":
                 return options.RetentionDays.ToString(CultureInfo.InvariantCulture);
+            case "all_shards":
+                return cluster ? $"cluster('{options.Cluster}', '{options.Database}', '{argument}_local')" : argument;
             case "engine":
                 return cluster ? Replicated(argument, options) : argument;
             case "distributed":

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using ClickHouse.Driver;
 using Microsoft.Extensions.Logging;
 
@@ -8,14 +9,43 @@ namespace Insights.Storage;
 
 /// <summary>
 /// Applies the numbered migrations in order, each once. Safe to run from several processes at start-up:
-/// every statement is idempotent (IF NOT EXISTS) and a migration is recorded only after all of it ran.
-/// A recorded migration whose text changed since fails loudly rather than leaving the schema in doubt.
+/// every statement is idempotent (IF NOT EXISTS, or a guard, below) and a migration is recorded only after all of
+/// it ran, so one interrupted half-way is run again from its start. A recorded migration whose text changed since
+/// fails loudly rather than leaving the schema in doubt.
+/// <para>
+/// A statement that cannot be written idempotently (swapping two tables) carries a guard, a comment at its start:
+/// <c>/* only if: SELECT … */ statement</c>. The statement runs only when the guard's query answers non-zero, so
+/// running the migration again after a crash at any point goes on from where the schema is.
+/// </para>
+/// <para>
+/// Migrators take turns: within a process (the processors' consumer groups each migrate at start-up) and, when a
+/// migration is pending, across processes through a lock in the database (<see cref="MigrationLock"/>), so two
+/// processors started at once never run the same guarded step twice. Applied migrations are read again once the lock
+/// is held, so the second one skips what the first recorded. A start-up with nothing to apply takes no lock.
+/// </para>
 /// </summary>
-public sealed class SchemaMigrator(ClickHouseStorageOptions options, ILogger<SchemaMigrator> logger)
+public sealed partial class SchemaMigrator(ClickHouseStorageOptions options, ILogger<SchemaMigrator> logger)
 {
+    /// <summary>One migration run at a time in this process, whichever consumer group starts it.</summary>
+    private static readonly SemaphoreSlim Turn = new(1, 1);
+
     public static IReadOnlyList<Migration> Migrations { get; } = LoadMigrations();
 
     public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await Turn.WaitAsync(cancellationToken);
+        try
+        {
+            await MigrateAsync(Migrations, cancellationToken);
+        }
+        finally
+        {
+            Turn.Release();
+        }
+    }
+
+    /// <summary>Applies <paramref name="migrations"/> (the tests stop part-way to build an older schema).</summary>
+    internal async Task MigrateAsync(IEnumerable<Migration> migrations, CancellationToken cancellationToken)
     {
         using var server = new ClickHouseClient(options.ConnectionString);
         await server.ExecuteNonQueryAsync(SchemaScript.CreateDatabase(options), cancellationToken: cancellationToken);
@@ -26,25 +56,23 @@ public sealed class SchemaMigrator(ClickHouseStorageOptions options, ILogger<Sch
             await client.ExecuteNonQueryAsync(statement, cancellationToken: cancellationToken);
         }
 
-        var applied = new Dictionary<int, string>();
-        using (var reader = await client.ExecuteReaderAsync(
-                   "SELECT version, argMax(checksum, applied_at) FROM schema_migrations GROUP BY version", cancellationToken: cancellationToken))
+        var list = migrations.ToList();
+        var applied = await AppliedAsync(client, cancellationToken);
+        if (list.All(m => applied.ContainsKey(m.Version)))
         {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                applied[Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture)] = reader.GetString(1);
-            }
+            Check(list, applied);
+            return;
         }
 
-        foreach (var migration in Migrations)
+        await using var turn = await MigrationLock.AcquireAsync(WithDatabase(options.ConnectionString, options.Database), options, logger, cancellationToken);
+        applied = await AppliedAsync(client, cancellationToken);
+        foreach (var migration in list)
         {
             if (applied.TryGetValue(migration.Version, out var checksum))
             {
                 if (checksum != migration.Checksum)
                 {
-                    throw new InvalidOperationException(
-                        $"Migration {migration.Name} was changed after it was applied to {options.Database}. " +
-                        "Never edit an applied migration: add a new numbered one.");
+                    throw Changed(migration);
                 }
 
                 continue;
@@ -52,6 +80,13 @@ public sealed class SchemaMigrator(ClickHouseStorageOptions options, ILogger<Sch
 
             foreach (var statement in MigrationRenderer.Render(migration.Sql, options))
             {
+                var guard = Guard().Match(statement);
+                if (guard.Success && Convert.ToInt64(await client.ExecuteScalarAsync(guard.Groups[1].Value, cancellationToken: cancellationToken),
+                        System.Globalization.CultureInfo.InvariantCulture) == 0)
+                {
+                    continue;
+                }
+
                 await client.ExecuteNonQueryAsync(statement, cancellationToken: cancellationToken);
             }
 
@@ -60,6 +95,37 @@ public sealed class SchemaMigrator(ClickHouseStorageOptions options, ILogger<Sch
             logger.LogInformation("Applied migration {Migration} to {Database}", migration.Name, options.Database);
         }
     }
+
+    private static async Task<Dictionary<int, string>> AppliedAsync(ClickHouseClient client, CancellationToken cancellationToken)
+    {
+        var applied = new Dictionary<int, string>();
+        using var reader = await client.ExecuteReaderAsync(
+            "SELECT version, argMax(checksum, applied_at) FROM schema_migrations GROUP BY version", cancellationToken: cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            applied[Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture)] = reader.GetString(1);
+        }
+
+        return applied;
+    }
+
+    /// <summary>Every migration recorded: still fail on one edited since.</summary>
+    private void Check(IEnumerable<Migration> migrations, Dictionary<int, string> applied)
+    {
+        var changed = migrations.FirstOrDefault(m => applied[m.Version] != m.Checksum);
+        if (changed is not null)
+        {
+            throw Changed(changed);
+        }
+    }
+
+    private InvalidOperationException Changed(Migration migration) => new(
+        $"Migration {migration.Name} was changed after it was applied to {options.Database}. " +
+        "Never edit an applied migration: add a new numbered one.");
+
+    /// <summary><c>/* only if: query */</c> at a statement's start.</summary>
+    [GeneratedRegex(@"^/\*\s*only if:\s*(.+?)\s*\*/", RegexOptions.Singleline)]
+    private static partial Regex Guard();
 
     internal static string WithDatabase(string connectionString, string database) =>
         string.Join(';', connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries)
