@@ -52,11 +52,21 @@ stop_all() {  # stop_all [EXIT_CODE]: 0 for Ctrl-C, non-zero when a process fail
 }
 trap 'stop_all 0' INT TERM
 
-wait_for() {  # wait_for NAME URL: until the URL answers 2xx, or the process died
-  local name=$1 url=$2 pid=${pids[-1]}
-  for _ in $(seq 1 600); do
-    curl -sf -o /dev/null "$url" && return 0
+wait_for() {  # wait_for NAME URL: until the URL answers 2xx, or the process died; a schema migration is waited out
+  local name=$1 url=$2 pid=${pids[-1]} tries=0 started=$SECONDS said=$SECONDS answer
+  while ((tries < 600)); do
+    answer=$(curl -s -w '%{http_code}' "$url" 2>/dev/null) || answer=000
+    [[ "${answer: -3}" == 2?? ]] && return 0
     kill -0 "$pid" 2>/dev/null || { echo "[run] $name exited; see $state/logs/$name.log" >&2; stop_all 1; }
+    if [[ "$answer" == *"migrating the ClickHouse schema"* ]]; then
+      # a migration that rebuilds a table takes as long as copying it: not a hang
+      if ((SECONDS - said >= 15)); then
+        echo "[run] $name: migrating the ClickHouse schema, $((SECONDS - started)) s so far (rebuilding a table takes about a minute per 20 M events)"
+        said=$SECONDS
+      fi
+    else
+      tries=$((tries + 1))
+    fi
     sleep 0.1
   done
   echo "[run] $name did not become healthy at $url" >&2
