@@ -4,7 +4,9 @@
 -- ClickHouse derives a range on toStartOfHour(timestamp) from a range on timestamp (a range on the day, before type,
 -- did not let it use anything after type), so a query over the last 20 minutes reads that hour's granules.
 --
--- Copies of an event (replays, a re-enrichment) still collapse: they carry the same timestamp, so the same hour.
+-- Copies of an event (replays, a re-enrichment) still collapse: they carry the same timestamp, so the same hour. A
+-- client's retry does too when the client sets the time (t.js does); a server that leaves the time to ingest gets the
+-- time of each attempt, and two attempts on either side of an hour are two rows (before: on either side of midnight).
 --
 -- ClickHouse cannot change a sorting key's middle, so the table is rebuilt: a new table with the new key, swapped in
 -- under the name `events` (materialized views follow the name), then the old rows copied in and the old table dropped.
