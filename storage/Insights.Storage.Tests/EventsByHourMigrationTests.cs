@@ -38,12 +38,8 @@ public sealed class EventsByHourMigrationTests(DevStackFixture stack)
     [Fact]
     public async Task A_database_with_events_keeps_every_event_and_copies_of_one_still_collapse()
     {
-        var (options, client) = Database();
+        var (_, client, migrator) = await BeforeRebuildAsync("old", 500);
         using var _ = client;
-        var migrator = Migrator(options);
-        await migrator.MigrateAsync(SchemaMigrator.Migrations.Where(m => m.Version < 22), Ct);
-        Assert.Equal(DayKey, await SortingKeyAsync(client));
-        await InsertAsync(client, "old", 0, 500);
         await InsertAsync(client, "old", 100, 1); // a replayed copy of event 100
 
         await migrator.MigrateAsync(Ct);
@@ -59,11 +55,8 @@ public sealed class EventsByHourMigrationTests(DevStackFixture stack)
     [Fact]
     public async Task A_start_up_that_stopped_after_the_swap_finishes_the_copy_the_next_time()
     {
-        var (options, client) = Database();
+        var (options, client, migrator) = await BeforeRebuildAsync("crash", 300);
         using var _ = client;
-        var migrator = Migrator(options);
-        await migrator.MigrateAsync(SchemaMigrator.Migrations.Where(m => m.Version < 22), Ct);
-        await InsertAsync(client, "crash", 0, 300);
         var rebuild = MigrationRenderer.Render(Assert.Single(SchemaMigrator.Migrations, m => m.Version == 22).Sql, options);
         foreach (var statement in rebuild.Take(2))
         {
@@ -121,6 +114,17 @@ public sealed class EventsByHourMigrationTests(DevStackFixture stack)
     {
         var options = new ClickHouseStorageOptions { ConnectionString = stack.ConnectionString(), Database = $"byhour_{Guid.NewGuid():N}" };
         return (options, new ClickHouseClient(stack.ConnectionString(options.Database)));
+    }
+
+    /// <summary>A database as it was before 0022 (sorted by day), holding <paramref name="events"/> page views of <paramref name="site"/>.</summary>
+    private async Task<(ClickHouseStorageOptions Options, ClickHouseClient Client, SchemaMigrator Migrator)> BeforeRebuildAsync(string site, int events)
+    {
+        var (options, client) = Database();
+        var migrator = Migrator(options);
+        await migrator.MigrateAsync(SchemaMigrator.Migrations.Where(m => m.Version < 22), Ct);
+        Assert.Equal(DayKey, await SortingKeyAsync(client));
+        await InsertAsync(client, site, 0, events);
+        return (options, client, migrator);
     }
 
     private static SchemaMigrator Migrator(ClickHouseStorageOptions options) => new(options, NullLogger<SchemaMigrator>.Instance);

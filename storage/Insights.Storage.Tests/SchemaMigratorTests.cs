@@ -54,10 +54,8 @@ public sealed class SchemaMigratorTests(DevStackFixture stack)
     [Fact]
     public async Task A_migrator_waits_while_another_process_holds_the_lock_and_goes_on_when_it_is_released()
     {
-        var options = new ClickHouseStorageOptions { ConnectionString = stack.ConnectionString(), Database = $"m_{Guid.NewGuid():N}" };
-        var migrator = new SchemaMigrator(options, NullLogger<SchemaMigrator>.Instance);
-        await migrator.MigrateAsync(SchemaMigrator.Migrations.Where(m => m.Version < 22), Ct);
-        using var client = new ClickHouseClient(stack.ConnectionString(options.Database));
+        var (options, migrator, client) = await WithOneMigrationPendingAsync();
+        using var _ = client;
 
         var other = await MigrationLock.AcquireAsync(stack.ConnectionString(options.Database), options, NullLogger.Instance, Ct);
         var waiting = migrator.MigrateAsync(Ct);
@@ -75,10 +73,8 @@ public sealed class SchemaMigratorTests(DevStackFixture stack)
     [Fact]
     public async Task A_lock_left_by_a_process_that_died_is_broken_once_it_is_a_minute_old()
     {
-        var options = new ClickHouseStorageOptions { ConnectionString = stack.ConnectionString(), Database = $"m_{Guid.NewGuid():N}" };
-        var migrator = new SchemaMigrator(options, NullLogger<SchemaMigrator>.Instance);
-        await migrator.MigrateAsync(SchemaMigrator.Migrations.Where(m => m.Version < 22), Ct);
-        using var client = new ClickHouseClient(stack.ConnectionString(options.Database));
+        var (options, migrator, client) = await WithOneMigrationPendingAsync();
+        using var _ = client;
         var lastBeat = DateTimeOffset.UtcNow - MigrationLock.StaleAfter - TimeSpan.FromSeconds(5);
         await client.ExecuteNonQueryAsync(
             $"CREATE TABLE {MigrationLock.Table} (holder String) ENGINE = Memory COMMENT 'dead-host/4242/x|{lastBeat.ToUnixTimeMilliseconds()}'", cancellationToken: Ct);
@@ -86,5 +82,14 @@ public sealed class SchemaMigratorTests(DevStackFixture stack)
         await migrator.MigrateAsync(Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
         Assert.Equal(1UL, await client.ExecuteScalarAsync("SELECT count() FROM schema_migrations WHERE version = 22", cancellationToken: Ct));
+    }
+
+    /// <summary>A new database migrated up to 0021: 0022 is pending.</summary>
+    private async Task<(ClickHouseStorageOptions Options, SchemaMigrator Migrator, ClickHouseClient Client)> WithOneMigrationPendingAsync()
+    {
+        var options = new ClickHouseStorageOptions { ConnectionString = stack.ConnectionString(), Database = $"m_{Guid.NewGuid():N}" };
+        var migrator = new SchemaMigrator(options, NullLogger<SchemaMigrator>.Instance);
+        await migrator.MigrateAsync(SchemaMigrator.Migrations.Where(m => m.Version < 22), Ct);
+        return (options, migrator, new ClickHouseClient(stack.ConnectionString(options.Database)));
     }
 }
