@@ -98,6 +98,11 @@ public sealed partial class MigrationLock : IAsyncDisposable
         {
             await client.ExecuteNonQueryAsync($"DROP TABLE IF EXISTS {Table} {OnCluster(options)} SYNC");
         }
+        catch (Exception e) when (e is ClickHouseServerException or HttpRequestException or TaskCanceledException)
+        {
+            // ClickHouse is unreachable: the migration's own error (if any) is the one to report, and a lock left
+            // behind no longer beats, so the next migrator breaks it after StaleAfter.
+        }
         finally
         {
             client.Dispose();
