@@ -27,12 +27,12 @@ public sealed class EventsByHourMigrationTests(DevStackFixture stack)
         await Migrator(options).MigrateAsync(Ct);
 
         Assert.Equal(HourKey, await SortingKeyAsync(client));
-        Assert.Equal(0UL, await client.ExecuteScalarAsync("SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'events_by_hour'", cancellationToken: Ct));
-        Assert.Contains("non_replicated_deduplication_window = 1000", (string)(await client.ExecuteScalarAsync(
-            "SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = 'events'", cancellationToken: Ct))!, StringComparison.Ordinal);
+        Assert.Equal(0UL, await ScalarAsync(client, "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'events_by_hour'"));
+        Assert.Contains("non_replicated_deduplication_window = 1000", (string)(await ScalarAsync(client,
+            "SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = 'events'"))!, StringComparison.Ordinal);
         await InsertAsync(client, "new", 0, 3);
-        Assert.Equal(3UL, await client.ExecuteScalarAsync("SELECT uniqExact(visitor) FROM visitor_quarters WHERE site_id = 'new'", cancellationToken: Ct));
-        Assert.Equal(1UL, await client.ExecuteScalarAsync("SELECT count() FROM stats_quarter_state FINAL WHERE site_id = 'new'", cancellationToken: Ct));
+        Assert.Equal(3UL, await ScalarAsync(client, "SELECT uniqExact(visitor) FROM visitor_quarters WHERE site_id = 'new'"));
+        Assert.Equal(1UL, await ScalarAsync(client, "SELECT count() FROM stats_quarter_state FINAL WHERE site_id = 'new'"));
     }
 
     [Fact]
@@ -45,11 +45,11 @@ public sealed class EventsByHourMigrationTests(DevStackFixture stack)
         await migrator.MigrateAsync(Ct);
 
         Assert.Equal(HourKey, await SortingKeyAsync(client));
-        Assert.Equal(500UL, await client.ExecuteScalarAsync("SELECT count() FROM events FINAL WHERE site_id = 'old'", cancellationToken: Ct));
-        Assert.Equal(500UL, await client.ExecuteScalarAsync("SELECT uniqExact(event_id) FROM events WHERE site_id = 'old'", cancellationToken: Ct));
+        Assert.Equal(500UL, await ScalarAsync(client, "SELECT count() FROM events FINAL WHERE site_id = 'old'"));
+        Assert.Equal(500UL, await ScalarAsync(client, "SELECT uniqExact(event_id) FROM events WHERE site_id = 'old'"));
         await InsertAsync(client, "old", 200, 1); // and one after the rebuild
-        Assert.Equal(500UL, await client.ExecuteScalarAsync("SELECT count() FROM events FINAL WHERE site_id = 'old'", cancellationToken: Ct));
-        Assert.Equal(500UL, await client.ExecuteScalarAsync("SELECT uniqExact(visitor) FROM visitor_quarters WHERE site_id = 'old'", cancellationToken: Ct));
+        Assert.Equal(500UL, await ScalarAsync(client, "SELECT count() FROM events FINAL WHERE site_id = 'old'"));
+        Assert.Equal(500UL, await ScalarAsync(client, "SELECT uniqExact(visitor) FROM visitor_quarters WHERE site_id = 'old'"));
     }
 
     [Fact]
@@ -63,20 +63,20 @@ public sealed class EventsByHourMigrationTests(DevStackFixture stack)
             await client.ExecuteNonQueryAsync(statement, cancellationToken: Ct); // created and swapped, then the process died
         }
 
-        Assert.Equal(0UL, await client.ExecuteScalarAsync("SELECT count() FROM events", cancellationToken: Ct));
+        Assert.Equal(0UL, await ScalarAsync(client, "SELECT count() FROM events"));
         await InsertAsync(client, "crash", 1000, 5); // the new table already takes writes
 
         await migrator.MigrateAsync(Ct);
 
         Assert.Equal(HourKey, await SortingKeyAsync(client));
-        Assert.Equal(305UL, await client.ExecuteScalarAsync("SELECT count() FROM events FINAL WHERE site_id = 'crash'", cancellationToken: Ct));
-        Assert.Equal(0UL, await client.ExecuteScalarAsync("SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'events_by_hour'", cancellationToken: Ct));
+        Assert.Equal(305UL, await ScalarAsync(client, "SELECT count() FROM events FINAL WHERE site_id = 'crash'"));
+        Assert.Equal(0UL, await ScalarAsync(client, "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'events_by_hour'"));
 
         // And once more after the copy and the drop, before the record (the record is what a crash there loses).
         await client.ExecuteNonQueryAsync("DELETE FROM schema_migrations WHERE version = 22", cancellationToken: Ct);
         await migrator.MigrateAsync(Ct);
         Assert.Equal(HourKey, await SortingKeyAsync(client));
-        Assert.Equal(305UL, await client.ExecuteScalarAsync("SELECT count() FROM events FINAL WHERE site_id = 'crash'", cancellationToken: Ct));
+        Assert.Equal(305UL, await ScalarAsync(client, "SELECT count() FROM events FINAL WHERE site_id = 'crash'"));
     }
 
     [Fact]
@@ -93,21 +93,21 @@ public sealed class EventsByHourMigrationTests(DevStackFixture stack)
             FROM numbers(120000)
             """, cancellationToken: Ct);
 
-        var plan = (string)(await client.ExecuteScalarAsync($"""
+        var plan = (string)(await ScalarAsync(client, $"""
             SELECT arrayStringConcat(groupArray(explain), '\n') FROM (
               EXPLAIN indexes = 1 SELECT count() FROM events FINAL
               WHERE site_id = 'busy' AND type = 'pageview'
                 AND timestamp >= '{Morning.AddHours(5).AddMinutes(40):yyyy-MM-dd HH:mm:ss}' AND timestamp < '{Morning.AddHours(6):yyyy-MM-dd HH:mm:ss}')
-            """, cancellationToken: Ct))!;
+            """))!;
 
         var granules = System.Text.RegularExpressions.Regex.Match(plan, @"PrimaryKey[\s\S]*?Granules: (\d+)/(\d+)");
         Assert.True(granules.Success, plan);
         var (read, total) = (int.Parse(granules.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(granules.Groups[2].Value, CultureInfo.InvariantCulture));
         Assert.True(read * 4 <= total, $"read {read} of {total} granules for the last 20 minutes of 6 hours:\n{plan}");
-        Assert.Equal(6666UL, await client.ExecuteScalarAsync($"""
+        Assert.Equal(6666UL, await ScalarAsync(client, $"""
             SELECT count() FROM events FINAL WHERE site_id = 'busy' AND type = 'pageview'
               AND timestamp >= '{Morning.AddHours(5).AddMinutes(40):yyyy-MM-dd HH:mm:ss}' AND timestamp < '{Morning.AddHours(6):yyyy-MM-dd HH:mm:ss}'
-            """, cancellationToken: Ct));
+            """));
     }
 
     private (ClickHouseStorageOptions Options, ClickHouseClient Client) Database()
@@ -127,10 +127,12 @@ public sealed class EventsByHourMigrationTests(DevStackFixture stack)
         return (options, client, migrator);
     }
 
+    private static Task<object?> ScalarAsync(ClickHouseClient client, string sql) => client.ExecuteScalarAsync(sql, cancellationToken: Ct);
+
     private static SchemaMigrator Migrator(ClickHouseStorageOptions options) => new(options, NullLogger<SchemaMigrator>.Instance);
 
     private static async Task<string> SortingKeyAsync(ClickHouseClient client) =>
-        (string)(await client.ExecuteScalarAsync("SELECT sorting_key FROM system.tables WHERE database = currentDatabase() AND name = 'events'", cancellationToken: Ct))!;
+        (string)(await ScalarAsync(client, "SELECT sorting_key FROM system.tables WHERE database = currentDatabase() AND name = 'events'"))!;
 
     /// <summary>Page views <c>e{first}</c>… of visitors <c>v{i}</c>, one a minute from this morning 09:00.</summary>
     private static Task InsertAsync(ClickHouseClient client, string site, int first, int count) =>

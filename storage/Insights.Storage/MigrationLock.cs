@@ -16,7 +16,7 @@ public sealed partial class MigrationLock : IAsyncDisposable
 {
     public const string Table = "schema_migrations_lock";
     internal static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(60);
-    internal static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan WaitLogEvery = TimeSpan.FromSeconds(15);
 
@@ -61,7 +61,7 @@ public sealed partial class MigrationLock : IAsyncDisposable
             try
             {
                 await client.ExecuteNonQueryAsync(
-                    $"CREATE TABLE {Table} {OnCluster(options)} (holder String) ENGINE = Memory COMMENT '{Comment(holder)}'",
+                    $"CREATE TABLE {Table} {MigrationRenderer.OnCluster(options)} (holder String) ENGINE = Memory COMMENT '{Comment(holder)}'",
                     cancellationToken: cancellationToken);
                 return new MigrationLock(client, options, holder);
             }
@@ -75,7 +75,7 @@ public sealed partial class MigrationLock : IAsyncDisposable
             if (comment is not null && BeatOf(comment) is { } beat && DateTimeOffset.UtcNow - beat > StaleAfter)
             {
                 LogBroken(logger, comment, options.Database);
-                await client.ExecuteNonQueryAsync($"DROP TABLE IF EXISTS {Table} {OnCluster(options)} SYNC", cancellationToken: cancellationToken);
+                await client.ExecuteNonQueryAsync($"DROP TABLE IF EXISTS {Table} {MigrationRenderer.OnCluster(options)} SYNC", cancellationToken: cancellationToken);
                 continue;
             }
 
@@ -96,7 +96,7 @@ public sealed partial class MigrationLock : IAsyncDisposable
         stop.Dispose();
         try
         {
-            await client.ExecuteNonQueryAsync($"DROP TABLE IF EXISTS {Table} {OnCluster(options)} SYNC");
+            await client.ExecuteNonQueryAsync($"DROP TABLE IF EXISTS {Table} {MigrationRenderer.OnCluster(options)} SYNC");
         }
         catch (Exception e) when (e is ClickHouseServerException or HttpRequestException or TaskCanceledException)
         {
@@ -121,8 +121,6 @@ public sealed partial class MigrationLock : IAsyncDisposable
     private static string Comment(string holder) =>
         $"{holder}|{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}";
 
-    private static string OnCluster(ClickHouseStorageOptions options) => options.IsCluster ? $"ON CLUSTER {options.Cluster}" : "";
-
     private async Task BeatAsync(CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
@@ -130,7 +128,7 @@ public sealed partial class MigrationLock : IAsyncDisposable
             try
             {
                 await Task.Delay(Heartbeat, cancellationToken);
-                await client.ExecuteNonQueryAsync($"ALTER TABLE {Table} {OnCluster(options)} MODIFY COMMENT '{Comment(holder)}'",
+                await client.ExecuteNonQueryAsync($"ALTER TABLE {Table} {MigrationRenderer.OnCluster(options)} MODIFY COMMENT '{Comment(holder)}'",
                     cancellationToken: cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -34,7 +34,7 @@ public static partial class MigrationRenderer
             case "table":
                 return cluster ? argument + "_local" : argument;
             case "on_cluster":
-                return cluster ? $"ON CLUSTER {options.Cluster}" : "";
+                return OnCluster(options);
             case "database":
                 return options.Database;
             case "retention_days":
@@ -58,6 +58,9 @@ public static partial class MigrationRenderer
                 throw new InvalidOperationException($"Unknown migration placeholder '{{{{{name}}}}}'.");
         }
     }
+
+    /// <summary><c>ON CLUSTER name</c> on a cluster, else nothing: what <c>{{on_cluster}}</c> stands for.</summary>
+    public static string OnCluster(ClickHouseStorageOptions options) => options.IsCluster ? $"ON CLUSTER {options.Cluster}" : "";
 
     /// <summary><c>ReplacingMergeTree(v)</c> → <c>ReplicatedReplacingMergeTree('path', 'replica', v)</c>.</summary>
     private static string Replicated(string engine, ClickHouseStorageOptions options)

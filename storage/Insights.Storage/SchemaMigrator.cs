@@ -58,21 +58,24 @@ public sealed partial class SchemaMigrator(ClickHouseStorageOptions options, ILo
 
         var list = migrations.ToList();
         var applied = await AppliedAsync(client, cancellationToken);
-        if (list.All(m => applied.ContainsKey(m.Version)))
+        var pending = list.Any(m => !applied.ContainsKey(m.Version));
+        await using var turn = pending
+            ? await MigrationLock.AcquireAsync(WithDatabase(options.ConnectionString, options.Database), options, logger, cancellationToken)
+            : null;
+        if (pending)
         {
-            Check(list, applied);
-            return;
+            applied = await AppliedAsync(client, cancellationToken); // what the lock's previous holder recorded
         }
 
-        await using var turn = await MigrationLock.AcquireAsync(WithDatabase(options.ConnectionString, options.Database), options, logger, cancellationToken);
-        applied = await AppliedAsync(client, cancellationToken);
         foreach (var migration in list)
         {
             if (applied.TryGetValue(migration.Version, out var checksum))
             {
                 if (checksum != migration.Checksum)
                 {
-                    throw Changed(migration);
+                    throw new InvalidOperationException(
+                        $"Migration {migration.Name} was changed after it was applied to {options.Database}. " +
+                        "Never edit an applied migration: add a new numbered one.");
                 }
 
                 continue;
@@ -108,20 +111,6 @@ public sealed partial class SchemaMigrator(ClickHouseStorageOptions options, ILo
 
         return applied;
     }
-
-    /// <summary>Every migration recorded: still fail on one edited since.</summary>
-    private void Check(IEnumerable<Migration> migrations, Dictionary<int, string> applied)
-    {
-        var changed = migrations.FirstOrDefault(m => applied[m.Version] != m.Checksum);
-        if (changed is not null)
-        {
-            throw Changed(changed);
-        }
-    }
-
-    private InvalidOperationException Changed(Migration migration) => new(
-        $"Migration {migration.Name} was changed after it was applied to {options.Database}. " +
-        "Never edit an applied migration: add a new numbered one.");
 
     /// <summary><c>/* only if: query */</c> at a statement's start.</summary>
     [GeneratedRegex(@"^/\*\s*only if:\s*(.+?)\s*\*/", RegexOptions.Singleline)]

@@ -10,7 +10,7 @@ public static class SchemaScript
 {
     /// <summary><c>CREATE DATABASE</c>, on every node of the cluster when there is one.</summary>
     public static string CreateDatabase(ClickHouseStorageOptions options) =>
-        $"CREATE DATABASE IF NOT EXISTS {options.Database}{(options.IsCluster ? $" ON CLUSTER {options.Cluster}" : "")}";
+        $"CREATE DATABASE IF NOT EXISTS {options.Database} {MigrationRenderer.OnCluster(options)}".TrimEnd();
 
     /// <summary>The tracking table's statements (run before anything else, on every start).</summary>
     public static IReadOnlyList<string> TrackingTable(ClickHouseStorageOptions options) =>
