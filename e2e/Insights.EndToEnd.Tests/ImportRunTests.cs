@@ -184,16 +184,8 @@ public sealed partial class ImportRunTests(ITestOutputHelper output)
     }
 
     /// <summary>One value from the run's ClickHouse (the dev stack's HTTP interface, its address in devstack.env).</summary>
-    private static async Task<string> ClickHouseAsync(string state, string sql)
-    {
-        var clickHouse = RunScript.DevStack(state)["INSIGHTS_CLICKHOUSE_URL"];
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        using var content = new StringContent(sql);
-        using var response = await http.PostAsync(new Uri($"{clickHouse.TrimEnd('/')}/?database=insights"), content, Ct);
-        var body = (await response.Content.ReadAsStringAsync(Ct)).Trim();
-        Assert.True(response.IsSuccessStatusCode, $"ClickHouse refused {sql}: {body}");
-        return body;
-    }
+    private static Task<string> ClickHouseAsync(string state, string sql) =>
+        RunScript.ClickHouseAsync(RunScript.DevStack(state)["INSIGHTS_CLICKHOUSE_URL"], sql);
 
     [GeneratedRegex(@"Organisation .* created: ([0-9a-f-]{36})")]
     private static partial Regex OrganisationLine();

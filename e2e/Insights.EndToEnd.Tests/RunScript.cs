@@ -44,6 +44,21 @@ internal static partial class RunScript
         File.ReadAllLines(Path.Combine(state, "devstack.env")).Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
 
     /// <summary>
+    /// Runs <paramref name="sql"/> on a dev stack's ClickHouse over its HTTP interface (the address in devstack.env), in
+    /// <paramref name="database"/> (null: none, for statements that create it), and returns the answer's text.
+    /// </summary>
+    public static async Task<string> ClickHouseAsync(string clickHouse, string sql, string? database = "insights")
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var content = new StringContent(sql);
+        var query = database is null ? "/" : $"/?database={database}";
+        using var response = await http.PostAsync(new Uri(clickHouse.TrimEnd('/') + query), content, TestContext.Current.CancellationToken);
+        var body = (await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Trim();
+        Assert.True(response.IsSuccessStatusCode, $"ClickHouse refused {sql}: {body}");
+        return body;
+    }
+
+    /// <summary>
     /// The settings another instance of a service needs to join a running run.sh, as an operator would copy them
     /// (docs/production.md): its dev stack's Kafka and ClickHouse, and its control-plane file.
     /// </summary>

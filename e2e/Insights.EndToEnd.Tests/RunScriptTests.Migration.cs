@@ -25,8 +25,8 @@ public sealed partial class RunScriptTests
             await using (var before = DevStackProcess.Start(clickHouse, Path.Combine(state.FullName, "before.env")))
             {
                 var address = (await before.WaitUntilReadyAsync(TimeSpan.FromSeconds(90)))["INSIGHTS_CLICKHOUSE_URL"];
-                await SqlAsync(address, "CREATE DATABASE IF NOT EXISTS insights");
-                await SqlAsync(address, lockSql);
+                await RunScript.ClickHouseAsync(address, "CREATE DATABASE IF NOT EXISTS insights", database: null);
+                await RunScript.ClickHouseAsync(address, lockSql);
                 Assert.Equal(0, await before.StopAsync(TimeSpan.FromSeconds(30)));
             }
 
@@ -37,7 +37,7 @@ public sealed partial class RunScriptTests
             Assert.DoesNotContain("did not become healthy", script.Output, StringComparison.Ordinal);
             Assert.DoesNotMatch(RunScript.RunningLine(), script.Output);
 
-            await SqlAsync(RunScript.DevStack(state.FullName)["INSIGHTS_CLICKHOUSE_URL"], "DROP TABLE insights.schema_migrations_lock SYNC");
+            await RunScript.ClickHouseAsync(RunScript.DevStack(state.FullName)["INSIGHTS_CLICKHOUSE_URL"], "DROP TABLE insights.schema_migrations_lock SYNC");
             await script.WaitForLineAsync(RunScript.RunningLine(), TimeSpan.FromSeconds(150));
             Assert.Contains("Applied migration 0022_events_by_hour", script.Output, StringComparison.Ordinal);
         }
@@ -52,13 +52,6 @@ public sealed partial class RunScriptTests
                 // the engines' files of a stopped run, in the temporary folder
             }
         }
-    }
-
-    private static async Task SqlAsync(string clickHouse, string sql)
-    {
-        using var http = new HttpClient { BaseAddress = new Uri(clickHouse) };
-        using var response = await http.PostAsync(new Uri("/", UriKind.Relative), new StringContent(sql), Ct);
-        Assert.True(response.IsSuccessStatusCode, $"{sql}: {await response.Content.ReadAsStringAsync(Ct)}");
     }
 
     [GeneratedRegex(@"^\[run\] processors: migrating the ClickHouse schema, \d+ s so far")]
