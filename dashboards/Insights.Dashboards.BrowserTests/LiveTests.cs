@@ -90,6 +90,50 @@ public sealed partial class LiveTests(DashboardSystem system, ITestOutputHelper 
         await Assertions.Expect(invite).ToBeVisibleAsync();
     }
 
+    [Fact]
+    public async Task A_busy_sites_live_page_counts_everyone_lists_the_200_most_recent_and_puts_a_newcomer_on_top()
+    {
+        var client = await system.NewClientAsync("busy");
+        // 250 anonymous visitors: 200 arrive first, 50 after them (presence orders by when ingest received an event).
+        await BusyVisitorsAsync(client, "busy-old", 200);
+        await BusyVisitorsAsync(client, "busy-late", 50);
+
+        await using var browser = await Browser.LaunchAsync();
+        var page = await browser.NewPageAsync();
+        await Browser.SignInAsync(page, system.Dashboard, client.OwnerEmail, client.OwnerPassword, $"/sites/{client.Site}/live");
+        await Assertions.Expect(page.Locator("#live-count")).ToHaveTextAsync("250", new() { Timeout = 90_000 });
+        await WaitForStreamAsync(page);
+        var cards = page.Locator(".live-list > li");
+        await Assertions.Expect(cards).ToHaveCountAsync(200);
+        await Assertions.Expect(page.Locator("#live-shown")).ToContainTextAsync("200 most recently seen");
+        await Assertions.Expect(page.Locator("[data-visitor^='busy-late-']")).ToHaveCountAsync(50);
+        await Assertions.Expect(page.Locator("[data-visitor^='busy-old-']")).ToHaveCountAsync(150);
+
+        // A newcomer from a company: on top, counted, and the list stays 200 long.
+        var visitor = "busy-new-" + Guid.NewGuid().ToString("N")[..8];
+        await Events.PageViewsAsync(system.Ingest, client.ServerKey, visitor, Company.Ip, "/pricing");
+        await Assertions.Expect(cards.First).ToHaveAttributeAsync("data-visitor", visitor, new() { Timeout = 90_000 });
+        await Assertions.Expect(page.Locator("#live-count")).ToHaveTextAsync("251");
+        await Assertions.Expect(cards).ToHaveCountAsync(200);
+        await Assertions.Expect(page.Locator("[data-visitor^='busy-late-']")).ToHaveCountAsync(50);
+        await Assertions.Expect(page.Locator("[data-visitor^='busy-old-']")).ToHaveCountAsync(149);
+    }
+
+    // Visitors named {prefix}-000…, one page view each, in one request, from addresses of no company.
+    private async Task BusyVisitorsAsync(Client client, string prefix, int count) =>
+        await Events.SendAsync(system.Ingest, client.ServerKey, Enumerable.Range(0, count).Select(i => new
+        {
+            type = "pageview",
+            messageId = $"{prefix}-{i}-{Guid.NewGuid():N}",
+            anonymousId = $"{prefix}-{i:D3}",
+            context = new
+            {
+                ip = $"203.0.113.{(i % 254) + 1}",
+                page = new { url = $"https://shop.example/p/{i}", path = $"/p/{i}", title = $"Product {i}" },
+                userAgent = Events.PersonsChrome,
+            },
+        }).ToArray());
+
     // The circuit is up once the stream has been read: the status dot turns live.
     private static Task WaitForStreamAsync(IPage page) =>
         Assertions.Expect(page.Locator(".live-count .status-dot:not(.idle)")).ToBeVisibleAsync(new() { Timeout = 90_000 });

@@ -86,6 +86,16 @@ public sealed class LiveStreamTests(DevStackFixture stack)
         Assert.Equal(["v2"], Ids(await live.SnapshotAsync("?country=fr")));
         Assert.Equal(["v3"], Ids(await live.SnapshotAsync("?page=/contact")));
         Assert.Equal(["v1", "v3"], Ids(await live.SnapshotAsync("?min_score=20")).Order());
+
+        // 'limit' lists the most recently seen matching visitors; the counts still cover everyone.
+        var everyone = await live.SnapshotAsync("");
+        Assert.Equal((3, 3, 3), (everyone.GetProperty("total").GetInt32(), everyone.GetProperty("matching").GetInt32(), everyone.GetProperty("visitors").GetArrayLength()));
+        var two = await live.SnapshotAsync("?limit=2");
+        Assert.Equal((3, 3), (two.GetProperty("total").GetInt32(), two.GetProperty("matching").GetInt32()));
+        Assert.Equal(Ids(everyone).Take(2), Ids(two));
+        var oneCompany = await live.SnapshotAsync("?companies=true&limit=1");
+        Assert.Equal((3, 2), (oneCompany.GetProperty("total").GetInt32(), oneCompany.GetProperty("matching").GetInt32()));
+        Assert.Equal(Ids(await live.SnapshotAsync("?companies=true")).Take(1), Ids(oneCompany));
     }
 
     [Fact]
@@ -142,6 +152,16 @@ public sealed class LiveStreamTests(DevStackFixture stack)
         var invalid = await (await client.RequestAsync("/v1/sites/shop/live?min_score=101&country=Germany&page=pricing", bearer: TestSites.ShopRead))
             .ProblemAsync(HttpStatusCode.BadRequest);
         Assert.Equal(["country", "min_score", "page"], invalid.GetProperty("errors").EnumerateObject().Select(p => p.Name).Order());
+        foreach (var limit in new[] { "0", "1001", "-1", "ten", "99999999999", "1e3", new string('9', 5_000) })
+        {
+            var refused = await (await client.RequestAsync($"/v1/sites/shop/live?limit={Uri.EscapeDataString(limit)}", bearer: TestSites.ShopRead))
+                .ProblemAsync(HttpStatusCode.BadRequest);
+            Assert.Equal(["limit"], refused.GetProperty("errors").EnumerateObject().Select(p => p.Name));
+            if (limit.Length > 10)
+            {
+                Assert.DoesNotContain(limit, refused.GetRawText(), StringComparison.Ordinal); // never echoed back
+            }
+        }
     }
 
     [Fact]

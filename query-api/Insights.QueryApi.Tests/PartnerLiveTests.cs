@@ -39,6 +39,15 @@ public sealed class PartnerLiveTests(DevStackFixture stack, PartnerWorld world) 
         Assert.Equal([("beta", "Beta Inc", "p-initech")], Visitors(await live.GetAsync($"/v1/partners/{PartnerA}/live?sites=beta", AdminA)));
         Assert.Empty(Visitors(await live.GetAsync($"/v1/partners/{PartnerA}/live?country=fr", AdminA)));
 
+        // 'limit' lists the most recently seen across the sites; the counts cover everyone.
+        var everyone = await live.GetAsync($"/v1/partners/{PartnerA}/live?companies=false", AdminA);
+        var two = await live.GetAsync($"/v1/partners/{PartnerA}/live?companies=false&limit=2", AdminA);
+        Assert.Equal((3, 3, 2), (two.GetProperty("total").GetInt32(), two.GetProperty("matching").GetInt32(), Visitors(two).Length));
+        Assert.Equal(Visitors(everyone).Take(2), Visitors(two));
+        var oneCompany = await live.GetAsync($"/v1/partners/{PartnerA}/live?limit=1", AdminA);
+        Assert.Equal((3, 2), (oneCompany.GetProperty("total").GetInt32(), oneCompany.GetProperty("matching").GetInt32()));
+        Assert.Equal(Visitors(admin).Take(1), Visitors(oneCompany));
+
         // Staff: their assigned client only. The other partner: its own client only.
         Assert.Equal([("beta", "Beta Inc", "p-initech")], Visitors(await live.GetAsync($"/v1/partners/{PartnerA}/live", StaffA)));
         var other = await live.GetAsync($"/v1/partners/{PartnerB}/live", AdminB);
@@ -113,9 +122,9 @@ public sealed class PartnerLiveTests(DevStackFixture stack, PartnerWorld world) 
                 .ProblemAsync(HttpStatusCode.NotFound)).Reason());
         }
 
-        var invalid = await (await live.SendAsync(client, $"/v1/partners/{PartnerA}/live?min_score=101&country=Germany&companies=yes", world.Token(AdminA)))
+        var invalid = await (await live.SendAsync(client, $"/v1/partners/{PartnerA}/live?min_score=101&country=Germany&companies=yes&limit=0", world.Token(AdminA)))
             .ProblemAsync(HttpStatusCode.BadRequest);
-        Assert.Equal(["companies", "country", "min_score"], invalid.GetProperty("errors").EnumerateObject().Select(p => p.Name).Order());
+        Assert.Equal(["companies", "country", "limit", "min_score"], invalid.GetProperty("errors").EnumerateObject().Select(p => p.Name).Order());
     }
 
     private static (string, string, string)[] Visitors(JsonElement snapshot) =>

@@ -119,6 +119,9 @@ public sealed record LiveSnapshot
     public string Site { get; init; } = "";
     public long EventId { get; init; }
     public int Total { get; init; }
+
+    /// <summary>Visitors matching the snapshot's filters; <see cref="Visitors"/> lists the most recent of them.</summary>
+    public int Matching { get; init; }
     public IReadOnlyList<LiveVisitor> Visitors { get; init; } = [];
     public string? Attribution { get; init; }
 }
@@ -177,6 +180,9 @@ public sealed record PartnerLiveSnapshot
     public string EventId { get; init; } = "";
     public IReadOnlyList<ClientSite> Sites { get; init; } = [];
     public int Total { get; init; }
+
+    /// <summary>Visitors matching the snapshot's filters; <see cref="Visitors"/> lists the most recent of them.</summary>
+    public int Matching { get; init; }
     public IReadOnlyList<PartnerLiveVisitor> Visitors { get; init; } = [];
 }
 

@@ -32,10 +32,17 @@ public sealed class LiveState(string? partnerSite = null)
 
     public int Count => visitors.Count;
 
+    /// <summary>
+    /// Visitors a loaded snapshot counted but did not list (the query API lists the most recent of a busy site): part of
+    /// the count a person is shown until the stream's own snapshot, which lists everyone, replaces it.
+    /// </summary>
+    public int Unlisted { get; private set; }
+
     public void Load(LiveSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         visitors.Clear();
+        Unlisted = Math.Max(0, snapshot.Matching - snapshot.Visitors.Count);
         foreach (var v in snapshot.Visitors)
         {
             Put(new PresentVisitor(v, snapshot.Site, null, null));
@@ -46,6 +53,7 @@ public sealed class LiveState(string? partnerSite = null)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         visitors.Clear();
+        Unlisted = Math.Max(0, snapshot.Matching - snapshot.Visitors.Count);
         foreach (var s in snapshot.Sites)
         {
             sites[s.Id] = (s.Name, s.OrganisationName);

@@ -43,10 +43,12 @@ public static class LiveEndpoints
             .WithName("GetLive")
             .WithSummary("Who is on the site now")
             .WithDescription(
-                "Every visitor present now (an event within Live:IdleTimeout, default 5 minutes), most recently seen first: company, " +
+                "The visitors present now (an event within Live:IdleTimeout, default 5 minutes), most recently seen first, at most 'limit' " +
+                "(default 200; 'total' counts everyone present, 'matching' everyone the filters keep): company, " +
                 "this visit's lead score, location, device, current page, pages of the visit, time on site and page, referrer, channel, " +
                 "campaign, visits so far and returning or new, chats and chat state, cart and order value, active or idle. 'eventId' is the stream id the snapshot is current " +
-                "to: open the stream with it as Last-Event-ID to follow from there without a gap. 503 'live_starting' while an instance " +
+                "to: open the stream with it as Last-Event-ID to follow from there without a gap (the stream carries every visitor's " +
+                "changes, listed or not). 503 'live_starting' while an instance " +
                 "rebuilds presence at start.")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         api.MapGet("/live/stream", GetLiveStream)
@@ -74,7 +76,7 @@ public static class LiveEndpoints
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(sender);
         var query = new LiveSnapshotQuery(parameters.Site, ReadKeys.From(context.Request), parameters.Companies, parameters.MinScore,
-            parameters.Page, parameters.Country);
+            parameters.Page, parameters.Country, parameters.Limit);
         var outcome = await sender.Send(query, context.RequestAborted);
         RetryLater(outcome.Problem, context.Response);
         return outcome.ToHttpResult(context.Response);
@@ -109,7 +111,8 @@ public sealed record LiveParameters(
     [property: FromQuery(Name = "companies"), Description("true: only visitors from an identified company.")] string? Companies,
     [property: FromQuery(Name = "min_score"), Description("Only visits with at least this lead score (0-100).")] string? MinScore,
     [property: FromQuery(Name = "page"), Description("Only visitors now on this path (exact, e.g. /pricing).")] string? Page,
-    [property: FromQuery(Name = "country"), Description("Only visitors from this country (ISO 3166-1 alpha-2).")] string? Country);
+    [property: FromQuery(Name = "country"), Description("Only visitors from this country (ISO 3166-1 alpha-2).")] string? Country,
+    [property: FromQuery(Name = "limit"), Description("List at most this many of the matching visitors, most recently seen first (1-1000, default 200); 'total' and 'matching' count everyone.")] string? Limit = null);
 
 /// <summary>
 /// Writes a feed's changes as Server-Sent Events until the client leaves: a snapshot (or a reset when the resume id

@@ -38,7 +38,7 @@ public sealed class SiteFeed(SitePresence presence, long? resumeAfter) : LiveFee
     {
         var (visitors, id) = presence.Snapshot(now);
         cursor = id;
-        var snapshot = new LiveSnapshot(presence.Site, id, visitors.Count, visitors, LiveQueryHandlers.Attribution);
+        var snapshot = new LiveSnapshot(presence.Site, id, visitors.Count, visitors.Count, visitors, LiveQueryHandlers.Attribution);
         return new LiveFrame(id.ToString(CultureInfo.InvariantCulture), name, JsonSerializer.SerializeToUtf8Bytes(snapshot, SitePresence.Json));
     }
 

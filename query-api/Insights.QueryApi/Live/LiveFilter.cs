@@ -1,3 +1,4 @@
+using Insights.Contracts;
 using Insights.QueryApi.Companies;
 
 namespace Insights.QueryApi.Live;
@@ -39,10 +40,32 @@ public sealed record LiveFilter(bool Companies, int MinScore, string? Page, stri
     public bool Matches(LiveVisitor visitor)
     {
         ArgumentNullException.ThrowIfNull(visitor);
-        return (!Companies || visitor.Company is not null) && visitor.Score >= MinScore
-            && (Page is null || string.Equals(visitor.Page?.Path, Page, StringComparison.Ordinal))
-            && (Country is null || string.Equals(visitor.Location?.Country, Country, StringComparison.OrdinalIgnoreCase));
+        return Matches(visitor.Company, visitor.Score, visitor.Page, visitor.Location);
     }
+
+    /// <summary>The same test on presence's own record, so a snapshot filters without making a view of every visitor.</summary>
+    public bool Matches(PresentVisitor visitor)
+    {
+        ArgumentNullException.ThrowIfNull(visitor);
+        return Matches(visitor.Company, visitor.Score, visitor.Page, visitor.Geo);
+    }
+
+    /// <summary>
+    /// The snapshot's 'limit': how many of the most recently seen matching visitors to list (default
+    /// <see cref="DefaultLimit"/>, at most <see cref="MaxLimit"/>). A list longer than a person can scan costs every
+    /// reader the serialization of the whole site; the counts still cover everyone, and the stream carries every change.
+    /// </summary>
+    public static int Limit(string? limit, Dictionary<string, string[]> errors) =>
+        CompanyParameters.Integer("limit", limit, 1, MaxLimit, DefaultLimit, errors);
+
+    public const int DefaultLimit = 200;
+
+    public const int MaxLimit = 1_000;
+
+    private bool Matches(LiveCompany? company, int score, LivePage? page, LiveGeo? location) =>
+        (!Companies || company is not null) && score >= MinScore
+        && (Page is null || string.Equals(page?.Path, Page, StringComparison.Ordinal))
+        && (Country is null || string.Equals(location?.Country, Country, StringComparison.OrdinalIgnoreCase));
 
     private static bool Invalid(Dictionary<string, string[]> errors, string name, string message, bool fallback)
     {

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Insights.QueryApi.Live;
 
 /// <summary>Who is on a site now, filtered. Authorized like every report (<see cref="TenantAuthorizationBehavior{TMessage,TResponse}"/>).</summary>
-public sealed record LiveSnapshotQuery(string Site, PresentedKey Key, string? Companies, string? MinScore, string? Page, string? Country)
+public sealed record LiveSnapshotQuery(string Site, PresentedKey Key, string? Companies, string? MinScore, string? Page, string? Country, string? Limit = null)
     : IQuery<QueryOutcome<LiveSnapshot>>, ISiteQuery<LiveSnapshotQuery>
 {
     public SiteOptions? AuthorizedSite { get; private init; }
@@ -41,14 +41,15 @@ public sealed class LiveQueryHandlers(PresenceBoard board, IOptions<LiveOptions>
 
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var filter = LiveFilter.Parse(query.Companies, query.MinScore, query.Page, query.Country, companiesByDefault: false, errors);
+        var limit = LiveFilter.Limit(query.Limit, errors);
         if (errors.Count > 0)
         {
             return ValueTask.FromResult<QueryOutcome<LiveSnapshot>>(QueryProblem.Invalid(errors));
         }
 
-        var (visitors, eventId) = board.Site(site.Id).Snapshot(time.GetUtcNow());
-        var matching = visitors.Where(filter.Matches).ToList();
-        return ValueTask.FromResult<QueryOutcome<LiveSnapshot>>(new LiveSnapshot(site.Id, eventId, visitors.Count, matching, Attribution));
+        var selection = board.Site(site.Id).Select(time.GetUtcNow(), filter, limit);
+        return ValueTask.FromResult<QueryOutcome<LiveSnapshot>>(
+            new LiveSnapshot(site.Id, selection.EventId, selection.Present, selection.Matching, selection.Visitors, Attribution));
     }
 
     public ValueTask<QueryOutcome<LiveFeed>> Handle(LiveStreamQuery query, CancellationToken cancellationToken)

@@ -41,7 +41,8 @@ public sealed record LiveSnapshot(
     [property: Description("The site id.")] string Site,
     [property: Description("The stream's event id this snapshot is current to: a stream resumed from it (Last-Event-ID) misses nothing.")] long EventId,
     [property: Description("Visitors on the site (before filters).")] int Total,
-    [property: Description("Visitors matching the filters, most recently seen first.")] IReadOnlyList<LiveVisitor> Visitors,
+    [property: Description("Visitors matching the filters, all of them; 'visitors' lists the first 'limit'.")] int Matching,
+    [property: Description("Visitors matching the filters, most recently seen first, at most 'limit'.")] IReadOnlyList<LiveVisitor> Visitors,
     [property: Description("Credit to show with location and company data.")] string Attribution);
 
 /// <summary>A <c>visitor_left</c> payload.</summary>

@@ -134,11 +134,27 @@ public sealed class SitePresence
     /// <summary>Every visitor now and the id of the latest change, read together: resuming from the id misses nothing.</summary>
     public (List<LiveVisitor> Visitors, long EventId) Snapshot(DateTimeOffset now)
     {
+        var selection = Select(now, null, int.MaxValue);
+        return (selection.Visitors, selection.EventId);
+    }
+
+    /// <summary>
+    /// The <paramref name="limit"/> most recently seen visitors matching <paramref name="filter"/> (null: everyone), how
+    /// many are present and how many match, and the id of the latest change, all read together. Only the listed
+    /// visitors are turned into views: the lock is held for a filter pass and a partial sort, not for every visitor's copy.
+    /// </summary>
+    public LiveSelection Select(DateTimeOffset now, LiveFilter? filter, int limit)
+    {
         lock (Gate)
         {
-            return ([.. Visitors.Values.OrderByDescending(v => v.LastSeen).Select(v => v.View(now))], nextId - 1);
+            List<PresentVisitor> matching = filter is null ? [.. Visitors.Values] : [.. Visitors.Values.Where(filter.Matches)];
+            List<LiveVisitor> listed = [.. matching.OrderByDescending(v => v.LastSeen).Take(limit).Select(v => v.View(now))];
+            return new LiveSelection(listed, Visitors.Count, matching.Count, nextId - 1);
         }
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
+
+/// <summary>What a snapshot lists of a site: the visitors shown, everyone present, those matching, and the stream position.</summary>
+public sealed record LiveSelection(List<LiveVisitor> Visitors, int Present, int Matching, long EventId);

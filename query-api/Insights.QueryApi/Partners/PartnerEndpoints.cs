@@ -55,7 +55,8 @@ public static class PartnerEndpoints
             .WithName("GetPartnerLive")
             .WithSummary("Who is on the partner's client sites now")
             .WithDescription(
-                "Every visitor present now on any client site the caller may see, most recently seen first, each with its site and " +
+                "The visitors present now on any client site the caller may see, most recently seen first, at most 'limit' (default " +
+                "200; 'total' counts everyone present, 'matching' everyone the filters keep), each with its site and " +
                 "client organisation and the same visitor body as a site's GET /live. Companies only by default (companies=false " +
                 "shows everyone); min_score and country as on a site. 'eventId' is the partner stream's position the snapshot is " +
                 "current to: open /live/stream with it as Last-Event-ID to follow without a gap. 503 'live_starting' while presence rebuilds.");
@@ -79,7 +80,7 @@ public static class PartnerEndpoints
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(sender);
         var outcome = await sender.Send(new PartnerLiveQuery(parameters.Partner, ReadKeys.From(context.Request), parameters.Sites, parameters.Companies,
-            parameters.MinScore, parameters.Country), context.RequestAborted);
+            parameters.MinScore, parameters.Country, parameters.Limit), context.RequestAborted);
         LiveEndpoints.RetryLater(outcome.Problem, context.Response);
         return outcome.ToHttpResult(context.Response);
     }
@@ -145,7 +146,8 @@ public sealed record PartnerLiveViewParameters(
     [property: FromQuery(Name = "sites"), Description("Only these client sites (comma-separated ids).")] string? Sites,
     [property: FromQuery(Name = "companies"), Description("false: every visitor; default true: only visitors from an identified company.")] string? Companies,
     [property: FromQuery(Name = "min_score"), Description("Only visits with at least this lead score (0-100).")] string? MinScore,
-    [property: FromQuery(Name = "country"), Description("Only visitors from this country (ISO 3166-1 alpha-2).")] string? Country);
+    [property: FromQuery(Name = "country"), Description("Only visitors from this country (ISO 3166-1 alpha-2).")] string? Country,
+    [property: FromQuery(Name = "limit"), Description("List at most this many of the matching visitors, most recently seen first (1-1000, default 200); 'total' and 'matching' count everyone.")] string? Limit = null);
 
 public sealed record PartnerRevenueParameters(
     [property: FromRoute(Name = "partner"), Description("Partner id.")] string Partner,

@@ -13,7 +13,8 @@ using Microsoft.Extensions.Options;
 namespace Insights.QueryApi.Partners;
 
 /// <summary>Who is on the partner's client sites now (those the person may see), filtered; companies only by default.</summary>
-public sealed record PartnerLiveQuery(string Partner, PresentedKey Key, string? Sites, string? Companies, string? MinScore, string? Country)
+public sealed record PartnerLiveQuery(string Partner, PresentedKey Key, string? Sites, string? Companies, string? MinScore, string? Country,
+    string? Limit = null)
     : TenantRequest<PartnerLiveQuery>(Key), IQuery<QueryOutcome<PartnerLiveSnapshot>>
 {
     public override Target Target => new(ScopeKind.Partner, Partner);
@@ -43,7 +44,8 @@ public sealed record PartnerLiveSnapshot(
     [property: Description("The stream position this snapshot is current to (per site): resume the partner stream from it with Last-Event-ID.")] string EventId,
     [property: Description("The client sites covered.")] IReadOnlyList<ClientSite> Sites,
     [property: Description("Visitors on those sites (before filters).")] int Total,
-    [property: Description("Visitors matching the filters, most recently seen first.")] IReadOnlyList<PartnerLiveVisitor> Visitors,
+    [property: Description("Visitors matching the filters, all of them; 'visitors' lists the first 'limit'.")] int Matching,
+    [property: Description("Visitors matching the filters, most recently seen first, at most 'limit'.")] IReadOnlyList<PartnerLiveVisitor> Visitors,
     [property: Description("Credit to show with location and company data.")] string Attribution);
 
 public sealed class PartnerLiveHandlers(PresenceBoard board, PartnerDirectory directory, IOptions<LiveOptions> live,
@@ -68,12 +70,13 @@ public sealed class PartnerLiveHandlers(PresenceBoard board, PartnerDirectory di
 
         // The point of the partner view is corporate visitors: companies only unless asked otherwise.
         var filter = LiveFilter.Parse(query.Companies, query.MinScore, null, query.Country, companiesByDefault: true, errors);
+        var limit = LiveFilter.Limit(query.Limit, errors);
         if (errors.Count > 0)
         {
             return QueryProblem.Invalid(errors);
         }
 
-        return new PartnerFeed(board, scope.Partner, sites, null).Now(time.GetUtcNow(), filter);
+        return new PartnerFeed(board, scope.Partner, sites, null).Now(time.GetUtcNow(), filter, limit);
     }
 
     public async ValueTask<QueryOutcome<LiveFeed>> Handle(PartnerLiveStreamQuery query, CancellationToken cancellationToken)
@@ -138,20 +141,26 @@ public sealed class PartnerFeed : LiveFeed
 
     public override bool Resumed { get; }
 
-    /// <summary>Every covered site's visitors now, filtered; the position moves to the snapshot.</summary>
-    public PartnerLiveSnapshot Now(DateTimeOffset now, LiveFilter? filter)
+    /// <summary>
+    /// The <paramref name="limit"/> most recently seen visitors matching <paramref name="filter"/> across the covered
+    /// sites, with the counts of everyone; the position moves to the snapshot. Each site lists at most the limit, and
+    /// the most recent of those lists are the most recent of all.
+    /// </summary>
+    public PartnerLiveSnapshot Now(DateTimeOffset now, LiveFilter? filter, int limit = int.MaxValue)
     {
-        var all = new List<PartnerLiveVisitor>();
+        var listed = new List<PartnerLiveVisitor>();
+        var (present, matching) = (0, 0);
         for (var i = 0; i < presences.Length; i++)
         {
             // Each site's visitors and position are read together, so resuming from the snapshot misses nothing.
-            var (visitors, id) = presences[i].Snapshot(now);
-            cursors[i] = id;
-            all.AddRange(visitors.Select(v => new PartnerLiveVisitor(sites[i].Id, sites[i].Organisation, sites[i].OrganisationName, v)));
+            var selection = presences[i].Select(now, filter, limit);
+            cursors[i] = selection.EventId;
+            (present, matching) = (present + selection.Present, matching + selection.Matching);
+            listed.AddRange(selection.Visitors.Select(v => new PartnerLiveVisitor(sites[i].Id, sites[i].Organisation, sites[i].OrganisationName, v)));
         }
 
-        var matching = all.Where(v => filter is null || filter.Matches(v.Visitor)).OrderByDescending(v => v.Visitor.LastSeen).ToList();
-        return new PartnerLiveSnapshot(partner, Position(), sites, all.Count, matching, LiveQueryHandlers.Attribution);
+        List<PartnerLiveVisitor> shown = [.. listed.OrderByDescending(v => v.Visitor.LastSeen).Take(limit)];
+        return new PartnerLiveSnapshot(partner, Position(), sites, present, matching, shown, LiveQueryHandlers.Attribution);
     }
 
     public override LiveFrame Snapshot(string name, DateTimeOffset now)
