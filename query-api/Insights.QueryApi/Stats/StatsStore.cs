@@ -47,78 +47,73 @@ public sealed class StatsStore(ReportsDatabase database)
           AND started_at < {to:DateTime64(3, 'UTC')}
         """ + StatsFilter.VisitConditions;
 
-    private const string TotalsSql = "SELECT count() AS views, uniqExact(cityHash64(anonymous_id)) AS visitors\n";
-
-    private const string TopPagesSql = "SELECT path, count() AS views, uniqExact(cityHash64(anonymous_id)) AS visitors\n";
-
-    // The visitors of the top paths only: the paths are ranked by a plain count first (cheap), and the distinct visitors
-    // (a hash set per path, the expensive part) are counted for those alone. Same order, so the same list.
-    private const string TopPathsHead = """
-
-          AND path IN (
-              SELECT path
-
-        """;
-
-    private const string TopPathsTail = """
-
-              GROUP BY path
-              ORDER BY count() DESC, path
-              LIMIT {limit:UInt32})
-        """;
-
-    private const string TopPagesTail = """
-
-        GROUP BY path
-        ORDER BY views DESC, path
-        LIMIT {limit:UInt32}
-        """;
-
-    // The site's own host is whatever host its pages were served from (the row's url), compared without case and
-    // "www.", so internal navigation never shows up as a referrer; an empty referrer is direct traffic.
-    private const string TopReferrersSql = "SELECT " + StatsQuarters.ReferringHost +
-        " AS host, count() AS visits, uniqExact(cityHash64(anonymous_id)) AS visitors\n";
-
-    private const string TopReferrersTail = "\n  AND referrer_host != ''\n  AND host != " + StatsQuarters.OwnHost + """
-
-        GROUP BY host
-        ORDER BY visits DESC, host
-        LIMIT {limit:UInt32}
-        """;
-
     // Buckets start at local midnights (or hours) of the site's zone; WITH FILL adds the empty ones between the
     // bucket holding 'from' and 'to' (exclusive). The step is calendar-aware in the bucket's zone, so days across a
     // daylight-saving change stay aligned to local midnight. Filled rows only get the bucket, hence the outer SELECT
     // that turns it into seconds since the epoch after filling.
-    private const string DailySeriesHead = """
-        SELECT toUnixTimestamp(bucket), views, visitors FROM (
-            SELECT toStartOfDay(timestamp, {tz:String}) AS bucket, count() AS views, uniqExact(cityHash64(anonymous_id)) AS visitors
+    private const string DailySeriesTail = "\n        GROUP BY bucket" + DailyFill;
 
-        """;
+    private const string HourlySeriesTail = "\n        GROUP BY bucket" + HourlyFill;
 
-    private const string DailySeriesTail = """
+    private const string DailyFill = """
 
-            GROUP BY bucket
             ORDER BY bucket WITH FILL
                 FROM toStartOfDay({from:DateTime64(3, 'UTC')}, {tz:String})
                 TO toDateTime({to:DateTime64(3, 'UTC')}, {tz:String})
                 STEP INTERVAL 1 DAY)
         """;
 
-    private const string HourlySeriesHead = """
-        SELECT toUnixTimestamp(bucket), views, visitors FROM (
-            SELECT toStartOfHour(timestamp, {tz:String}) AS bucket, count() AS views, uniqExact(cityHash64(anonymous_id)) AS visitors
+    private const string HourlyFill = """
 
-        """;
-
-    private const string HourlySeriesTail = """
-
-            GROUP BY bucket
             ORDER BY bucket WITH FILL
                 FROM toStartOfHour({from:DateTime64(3, 'UTC')}, {tz:String})
                 TO toDateTime({to:DateTime64(3, 'UTC')}, {tz:String})
                 STEP INTERVAL 1 HOUR)
         """;
+
+    // The raw page views of a period (a filter, or a range that does not end on whole quarter hours) in one read: the
+    // period's views and visitors, each bucket's, the top pages and the top referrers are grouping sets of one scan of
+    // events FINAL, so FINAL's merge, the filter and a filter's look-up of the visits run once instead of once per figure.
+    // Each row says its set (RawSet); with the lists that is grouping(bucket, path, host), a bit for each column the set
+    // does not group by. The site's own host is whatever host its pages were served from (the row's url), compared
+    // without case and "www.", so internal navigation never shows up as a referrer; a page view without an outside
+    // referrer has host '', which HAVING leaves out of the hosts. LIMIT BY keeps the top 'limit' paths and hosts (by
+    // views, then name) and every bucket. The empty buckets come from a second branch that reads nothing, the series'
+    // WITH FILL on its own, so a raw series has the same buckets as a rolled-up one.
+    private enum RawSet
+    {
+        EmptyBucket = 0,
+        Bucket = 3,
+        Path = 5,
+        Host = 6,
+        Period = 7,
+    }
+
+    private static string RawPageViewsSql(bool hourly, bool lists, string conditions)
+    {
+        var bucket = hourly ? "toStartOfHour" : "toStartOfDay";
+        var host = $"if(referrer_host != '' AND {StatsQuarters.ReferringHost} != {StatsQuarters.OwnHost}, {StatsQuarters.ReferringHost}, '')";
+        var (set, value, sets, having) = lists
+            ? ("grouping(bucket, path, host)", $"if(set = {(int)RawSet.Host}, host, path)", "(), (bucket), (path), (host)",
+                $"HAVING set != {(int)RawSet.Host} OR host != ''")
+            : ($"grouping(bucket) * 4 + {(int)RawSet.Bucket}", "''", "(), (bucket)", "");
+        return $$"""
+            SELECT set, start, value, views, visitors FROM (
+                SELECT {{set}} AS set, toUnixTimestamp(bucket) AS start, {{value}} AS value,
+                       count() AS views, uniqExact(cityHash64(anonymous_id)) AS visitors
+                FROM (
+                    SELECT {{bucket}}(timestamp, {tz:String}) AS bucket, anonymous_id{{(lists ? $", path, {host} AS host" : "")}}
+            {{PageViewsInRange}}{{conditions}})
+                GROUP BY GROUPING SETS ({{sets}})
+                {{having}}
+                ORDER BY set, views DESC, value
+                LIMIT {limit:UInt32} BY set, if(set = {{(int)RawSet.Bucket}}, start, 0))
+            UNION ALL
+            SELECT {{(int)RawSet.EmptyBucket}}, toUnixTimestamp(bucket), '', 0, 0 FROM (
+                SELECT {{bucket}}({from:DateTime64(3, 'UTC')}, {tz:String}) AS bucket
+            {{(hourly ? HourlyFill : DailyFill)}}
+            """;
+    }
 
     // Unfiltered, over whole quarter hours: the page views from the settled quarter hours (below), the visitors from the
     // quarter-hour rollup (visitor_quarters, ~one row per visit instead of one per page view; duplicate-insensitive, as a
@@ -270,20 +265,25 @@ public sealed class StatsStore(ReportsDatabase database)
         ArgumentNullException.ThrowIfNull(filter);
 
         // Small queries at once over the shared client: the report costs about the slowest of them.
-        var where = PageViewsInRange + filter.EventConditions;
         var settled = Settled(site, range, filter, "stats", cancellationToken);
-        var current = PeriodAsync(site, range, filter, "stats", settled, cancellationToken);
-        var previous = compare && range.Previous() is { } earlier
-            ? PeriodAsync(site, earlier, filter, "stats.previous", Settled(site, earlier, filter, "stats.previous", cancellationToken), cancellationToken)
-            : null;
-        var pages = settled is null
-            ? database.QueryAsync("stats.top_pages", TopPagesSql + where + TopPathsHead + where + TopPathsTail + TopPagesTail,
-                Parameters(site, range, filter), ReadPage, cancellationToken)
-            : SettledQueryAsync("stats.top_pages", SettledTopPagesSql, site, range, settled, StatsQuarters.Paths, ReadPage, cancellationToken);
-        var referrers = settled is null
-            ? database.QueryAsync("stats.top_referrers", TopReferrersSql + where + TopReferrersTail, Parameters(site, range, filter), ReadReferrer,
-                cancellationToken)
-            : SettledQueryAsync("stats.top_referrers", SettledTopReferrersSql, site, range, settled, StatsQuarters.Referrers, ReadReferrer,
+        var raw = settled is null ? RawPageViewsAsync(site, range, filter, "stats.page_views", lists: true, cancellationToken) : null;
+        var current = PeriodAsync(site, range, filter, "stats", settled, raw, cancellationToken);
+        Task<Period>? previous = null;
+        if (compare && range.Previous() is { } earlier)
+        {
+            var settledBefore = Settled(site, earlier, filter, "stats.previous", cancellationToken);
+            var rawBefore = settledBefore is null
+                ? RawPageViewsAsync(site, earlier, filter, "stats.previous.page_views", lists: false, cancellationToken)
+                : null;
+            previous = PeriodAsync(site, earlier, filter, "stats.previous", settledBefore, rawBefore, cancellationToken);
+        }
+
+        var pages = raw is not null
+            ? ListAsync(raw, r => r.Pages)
+            : SettledQueryAsync("stats.top_pages", SettledTopPagesSql, site, range, settled!, StatsQuarters.Paths, ReadPage, cancellationToken);
+        var referrers = raw is not null
+            ? ListAsync(raw, r => r.Referrers)
+            : SettledQueryAsync("stats.top_referrers", SettledTopReferrersSql, site, range, settled!, StatsQuarters.Referrers, ReadReferrer,
                 cancellationToken);
         var breakdowns = database.QueryAsync("stats.breakdowns", BreakdownsSql, Parameters(site, range, filter), ReadBreakdown, cancellationToken);
         await Task.WhenAll(current, pages, referrers, breakdowns, previous ?? Task.FromResult<Period>(null!));
@@ -308,16 +308,15 @@ public sealed class StatsStore(ReportsDatabase database)
 
     /// <summary>The headline figures and the series of one period (the range, or the one it is compared with).</summary>
     private async Task<Period> PeriodAsync(SiteOptions site, StatsRange range, StatsFilter filter, string name, Task<DateTime[]>? settled,
-        CancellationToken cancellationToken)
+        Task<RawPageViews>? raw, CancellationToken cancellationToken)
     {
-        var where = PageViewsInRange + filter.EventConditions;
         var hourly = range.Interval == StatsInterval.Hour;
         var visitRows = database.QueryAsync(name + ".visits", hourly ? HourlyVisitsSql : DailyVisitsSql, Parameters(site, range, filter),
             r => (Start: r.IsDBNull(0) ? (long?)null : Long(r, 0), Visits: Long(r, 1), Bounces: Long(r, 2), Seconds: Long(r, 3), Views: Long(r, 4)),
             cancellationToken);
-        var (views, visitors, viewSeries) = settled is not null
-            ? await PageViewsFromRollupAsync(site, range, name, hourly, settled, cancellationToken)
-            : await PageViewsAsync(site, range, filter, name, hourly, cancellationToken);
+        var (views, visitors, viewSeries) = raw is not null
+            ? (await raw).Figures
+            : await PageViewsFromRollupAsync(site, range, name, hourly, settled!, cancellationToken);
         var rows = await visitRows;
         var v = rows.SingleOrDefault(r => r.Start is null);
         var visitsByBucket = rows.Where(r => r.Start is not null).ToDictionary(p => p.Start!.Value, p => p.Visits);
@@ -328,20 +327,28 @@ public sealed class StatsStore(ReportsDatabase database)
             points);
     }
 
-    /// <summary>Page views and visitors of the period and its buckets, both from the events.</summary>
-    private async Task<(long Views, long Visitors, List<(long Start, long Views, long Visitors)> Series)> PageViewsAsync(SiteOptions site,
-        StatsRange range, StatsFilter filter, string name, bool hourly, CancellationToken cancellationToken)
+    /// <summary>The page views of a period, read raw in one statement (<see cref="RawPageViewsSql"/>): the period's views and
+    /// visitors, its series with every bucket, and with <paramref name="lists"/> its top pages and referrers.</summary>
+    private async Task<RawPageViews> RawPageViewsAsync(SiteOptions site, StatsRange range, StatsFilter filter, string name, bool lists,
+        CancellationToken cancellationToken)
     {
-        var where = PageViewsInRange + filter.EventConditions;
-        var totals = database.QueryAsync(name + ".totals", TotalsSql + where, Parameters(site, range, filter),
-            r => (Views: Long(r, 0), Visitors: Long(r, 1)), cancellationToken);
-        var series = database.QueryAsync(name + ".series",
-            (hourly ? HourlySeriesHead : DailySeriesHead) + where + (hourly ? HourlySeriesTail : DailySeriesTail), Parameters(site, range, filter),
-            r => (Start: Long(r, 0), Views: Long(r, 1), Visitors: Long(r, 2)), cancellationToken);
-        await Task.WhenAll(totals, series);
-        var (views, visitors) = (await totals).SingleOrDefault();
-        return (views, visitors, await series);
+        var hourly = range.Interval == StatsInterval.Hour;
+        var rows = await database.QueryAsync(name, RawPageViewsSql(hourly, lists, filter.EventConditions), Parameters(site, range, filter),
+            r => (Set: (RawSet)Convert.ToInt32(r.GetValue(0), CultureInfo.InvariantCulture), Start: Long(r, 1), Value: r.GetString(2),
+                Views: Long(r, 3), Visitors: Long(r, 4)),
+            cancellationToken);
+        var period = rows.SingleOrDefault(r => r.Set == RawSet.Period);
+        var buckets = rows.Where(r => r.Set == RawSet.Bucket).ToDictionary(r => r.Start);
+        // Every bucket of the range (the filled ones and, should a zone's calendar ever disagree with the fill's steps,
+        // any other holding page views), in time order.
+        var series = rows.Where(r => r.Set is RawSet.EmptyBucket or RawSet.Bucket).Select(r => r.Start).Distinct().Order()
+            .Select(start => buckets.TryGetValue(start, out var b) ? (start, b.Views, b.Visitors) : (start, 0L, 0L)).ToList();
+        return new RawPageViews(period.Views, period.Visitors, series,
+            [.. rows.Where(r => r.Set == RawSet.Path).Select(r => new PageStats(r.Value, r.Views, r.Visitors))],
+            [.. rows.Where(r => r.Set == RawSet.Host).Select(r => new ReferrerStats(r.Value, r.Views, r.Visitors))]);
     }
+
+    private static async Task<List<T>> ListAsync<T>(Task<RawPageViews> raw, Func<RawPageViews, List<T>> list) => list(await raw);
 
     /// <summary>
     /// The same figures for an unfiltered period on quarter hours: views from the settled quarter hours' roll-up and the
@@ -444,4 +451,10 @@ public sealed class StatsStore(ReportsDatabase database)
     private static long Long(DbDataReader reader, int ordinal) => Convert.ToInt64(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
 
     private sealed record Period(StatsRange Range, StatsTotals Totals, IReadOnlyList<SeriesPoint> Series);
+
+    private sealed record RawPageViews(long Views, long Visitors, List<(long Start, long Views, long Visitors)> Series, List<PageStats> Pages,
+        List<ReferrerStats> Referrers)
+    {
+        public (long Views, long Visitors, List<(long Start, long Views, long Visitors)> Series) Figures => (Views, Visitors, Series);
+    }
 }
