@@ -25,7 +25,7 @@ public sealed class QueryApiMetrics
             advice: LatencyBuckets);
         statementDuration = meter.CreateHistogram<double>(
             "insights.queryapi.statement.duration", unit: "s",
-            description: "Time of one ClickHouse statement of a report, from sending it to its last row, by statement (stats.totals, goals.completions, ...): which part of a slow report is slow.",
+            description: "Time of one ClickHouse statement of a report, from sending it to its last row, by statement (stats.page_views, goals.completions, ...): which part of a slow report is slow.",
             advice: LatencyBuckets);
         clickHouseErrors = meter.CreateCounter<long>(
             "insights.queryapi.clickhouse.errors", unit: "{error}",

@@ -19,7 +19,7 @@ public sealed class StorageUnavailableException(StorageFailure failure, string q
 {
     public StorageFailure Failure { get; } = failure;
 
-    /// <summary>The report query that failed (<c>stats.totals</c>), for the log line.</summary>
+    /// <summary>The report query that failed (<c>stats.page_views</c>), for the log line.</summary>
     public string QueryName { get; } = queryName;
 
     public string Reason => ReasonOf(Failure);
