@@ -34,7 +34,9 @@ public sealed class FreshnessTrackerTests
         await tracker.StartAsync(Ct);
 
         Assert.Equal(42, tracker.Baseline);
-        Assert.Equal(3, calls);
+        // The two slow answers were given up on and asked again. A loaded machine can also miss the 300 ms timeout on a
+        // fast answer (CI saw 4 calls), so more tries are fine, up to the tracker's limit of six.
+        Assert.InRange(calls, 3, 6);
     }
 
     [Fact]
