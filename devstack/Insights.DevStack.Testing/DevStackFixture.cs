@@ -12,8 +12,17 @@ namespace Insights.DevStack.Testing;
 /// </summary>
 public sealed class DevStackFixture : IAsyncLifetime
 {
+    private readonly IReadOnlyDictionary<string, string>? settings;
     private DevStackProcess? process;
     private string? workDirectory;
+
+    public DevStackFixture()
+    {
+    }
+
+    /// <summary>A fixture whose own stack starts with <paramref name="settings"/> (dev stack configuration keys, e.g. the
+    /// topics it creates and trims); a stack named by the environment is used as it is.</summary>
+    public DevStackFixture(IReadOnlyDictionary<string, string> settings) => this.settings = settings;
 
     public string ClickHouseUrl { get; private set; } = "";
 
@@ -33,7 +42,7 @@ public sealed class DevStackFixture : IAsyncLifetime
         }
 
         workDirectory = Directory.CreateTempSubdirectory("insights-devstack-").FullName;
-        process = DevStackProcess.Start(Path.Combine(workDirectory, "clickhouse"), Path.Combine(workDirectory, "devstack.env"));
+        process = DevStackProcess.Start(Path.Combine(workDirectory, "clickhouse"), Path.Combine(workDirectory, "devstack.env"), settings);
         var addresses = await process.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
         ClickHouseUrl = addresses["INSIGHTS_CLICKHOUSE_URL"];
         KafkaBootstrap = addresses["INSIGHTS_KAFKA_BOOTSTRAP"];

@@ -18,10 +18,15 @@ public sealed class DevStackProcess : IAsyncDisposable
     public string EnvFile { get; }
 
     /// <summary>Starts the dev stack's build output beside this test run's (same configuration), or the dll that
-    /// INSIGHTS_DEVSTACK_DLL names.</summary>
-    public static DevStackProcess Start(string dataDirectory, string envFile)
+    /// INSIGHTS_DEVSTACK_DLL names, with <paramref name="settings"/> (configuration keys such as
+    /// <c>Kafka:Topics:NAME</c>) on its command line.</summary>
+    public static DevStackProcess Start(string dataDirectory, string envFile, IReadOnlyDictionary<string, string>? settings = null)
     {
-        string[] arguments = ["--data-dir", dataDirectory, "--clickhouse-port", "0", "--kafka-port", "0", "--env-file", envFile];
+        string[] arguments =
+        [
+            "--data-dir", dataDirectory, "--clickhouse-port", "0", "--kafka-port", "0", "--env-file", envFile,
+            .. (settings ?? new Dictionary<string, string>()).Select(s => $"--{s.Key}={s.Value}"),
+        ];
         var start = Environment.GetEnvironmentVariable("INSIGHTS_DEVSTACK_DLL") is { Length: > 0 } dll
             ? TestProcessStart.DotnetDll("Insights.DevStack", dll, arguments)
             : TestProcessStart.Dotnet("Insights.DevStack", arguments);

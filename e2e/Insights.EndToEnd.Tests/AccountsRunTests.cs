@@ -107,7 +107,7 @@ public sealed class AccountsRunTests(ITestOutputHelper output)
         // Another machine: nothing shared through the user's profile (ASP.NET Core's default key folder).
         secondHost["HOME"] = Directory.CreateDirectory(Path.Combine(system.State, "second-host-home")).FullName;
         await using var secondQuery = ServiceProcess.Start("Insights.QueryApi", secondHost);
-        await secondQuery.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(150));
+        await secondQuery.WaitUntilHealthyAsync("/readyz", RunScript.StartTimeout);
         using var ownerThere = owner.On(secondQuery.Address);
         var sitesThere = (await ownerThere.JsonAsync(HttpMethod.Get, "/v1/me")).GetProperty("sites").EnumerateArray()
             .Select(s => (s.GetProperty("id").GetString(), s.GetProperty("access").GetString())).ToList();

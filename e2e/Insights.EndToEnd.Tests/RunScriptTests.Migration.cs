@@ -31,14 +31,14 @@ public sealed partial class RunScriptTests
             }
 
             await using var script = RunScript.Start(RunScript.Environment(TestProcess.FreePorts(3), state.FullName));
-            await script.WaitForLineAsync(WaitingLine(), TimeSpan.FromSeconds(150));
+            await script.WaitForLineAsync(WaitingLine(), RunScript.StartTimeout);
             // Past the minute after which run.sh used to stop everything ("did not become healthy").
             await script.WaitForLineAsync(WaitedOverAMinuteLine(), TimeSpan.FromSeconds(120));
             Assert.DoesNotContain("did not become healthy", script.Output, StringComparison.Ordinal);
             Assert.DoesNotMatch(RunScript.RunningLine(), script.Output);
 
             await RunScript.ClickHouseAsync(RunScript.DevStack(state.FullName)["INSIGHTS_CLICKHOUSE_URL"], "DROP TABLE insights.schema_migrations_lock SYNC");
-            await script.WaitForLineAsync(RunScript.RunningLine(), TimeSpan.FromSeconds(150));
+            await script.WaitForLineAsync(RunScript.RunningLine(), RunScript.StartTimeout);
             Assert.Contains("Applied migration 0022_events_by_hour", script.Output, StringComparison.Ordinal);
         }
         finally

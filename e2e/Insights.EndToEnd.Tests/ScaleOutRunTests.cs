@@ -35,8 +35,8 @@ public sealed partial class ScaleOutRunTests(ITestOutputHelper output)
         var settings = RunScript.InstanceSettings(system.State);
         await using var secondProcessor = ServiceProcess.Start("Insights.Processors", settings);
         await using var secondIngest = ServiceProcess.Start("Insights.Ingest", settings);
-        await Task.WhenAll(secondProcessor.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(150)),
-            secondIngest.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(150)));
+        await Task.WhenAll(secondProcessor.WaitUntilHealthyAsync("/readyz", RunScript.StartTimeout),
+            secondIngest.WaitUntilHealthyAsync("/readyz", RunScript.StartTimeout));
         Uri[] ingests = [system.Ingest, secondIngest.Address];
         var query = system.Query;
 

@@ -9,7 +9,26 @@ namespace Insights.EndToEnd.Tests;
 /// </summary>
 public sealed class SystemFixture : IAsyncLifetime
 {
-    private readonly DevStackFixture stack = new();
+    private readonly DevStackFixture stack;
+
+    /// <summary>
+    /// The stack holds this run's topics as it holds run.sh's: the events and enriched topics with 12 partitions, and
+    /// the events topic trimmed behind this run's two consumer groups. Topics a client merely touches get the mock
+    /// broker's 4 partitions and no trimming: a quarter of the room run.sh's processors have to fall behind (the mock keeps
+    /// 5 MiB per partition and drops older batches, read or not), and a log that grows over the whole test run, which
+    /// the mock walks on every fetch.
+    /// </summary>
+    public SystemFixture()
+    {
+        stack = new DevStackFixture(new Dictionary<string, string>
+        {
+            [$"Kafka:Topics:{EventsTopic}"] = "12",
+            [$"Kafka:Topics:{EnrichedTopic}"] = "12",
+            [$"Kafka:Topics:{DeadLetterTopic}"] = "4",
+            [$"Kafka:ConsumedBy:{EventsTopic}"] = $"{ProcessorsGroup},{AttributionGroup}",
+        });
+    }
+
     public const string WriteKey = "demo-write-key-0001";
     public const string ServerKey = "demo-server-key-0001";
     public const string ReadKey = "demo-read-key-0001";
@@ -40,6 +59,8 @@ public sealed class SystemFixture : IAsyncLifetime
 
     public string DeadLetterTopic => $"e2e.{run}.dlq";
 
+    public string EnrichedTopic => $"e2e.{run}.enriched";
+
     public string Database => $"e2e_{run}";
 
     public string ProcessorsGroup => $"e2e-{run}";
@@ -52,7 +73,7 @@ public sealed class SystemFixture : IAsyncLifetime
     {
         await stack.InitializeAsync();
         var deadLetters = DeadLetterTopic;
-        var enriched = $"e2e.{run}.enriched";
+        var enriched = EnrichedTopic;
         CreateTopics(EventsTopic, deadLetters, enriched);
 
         var uri = new Uri(stack.ClickHouseUrl);
@@ -84,12 +105,12 @@ public sealed class SystemFixture : IAsyncLifetime
             ["Attribution__GroupId"] = AttributionGroup,
             ["Attribution__DeadLetterTopic"] = deadLetters,
         });
-        await Processors.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(120)); // ready = schema migrated
+        await Processors.WaitUntilHealthyAsync("/readyz", RunScript.StartTimeout); // ready = schema migrated
 
         Ingest = Start("Insights.Ingest", common, new() { ["Kafka__EventsTopic"] = EventsTopic });
         QueryApi = Start("Insights.QueryApi", common, new() { ["Live__Topic"] = enriched });
-        await Task.WhenAll(Ingest.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(120)),
-            QueryApi.WaitUntilHealthyAsync("/readyz", TimeSpan.FromSeconds(120)));
+        await Task.WhenAll(Ingest.WaitUntilHealthyAsync("/readyz", RunScript.StartTimeout),
+            QueryApi.WaitUntilHealthyAsync("/readyz", RunScript.StartTimeout));
     }
 
     /// <summary>The storm site as environment settings: index 2, after the two sites of appsettings.Development.json.</summary>

@@ -48,6 +48,10 @@ public sealed class BatchConsumerLoop<THandler>(
     private ConsumedBatch batch = new();
     private bool paused;
 
+    // The partitions this loop paused and has not resumed: resumed before they leave, so none comes back still paused
+    // (ResumeLeaving).
+    private readonly HashSet<TopicPartition> pausedPartitions = [];
+
     private string Name => group.Name;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -160,6 +164,7 @@ public sealed class BatchConsumerLoop<THandler>(
         if (paused)
         {
             consumer.Resume(consumer.Assignment);
+            pausedPartitions.Clear();
             paused = false;
         }
 
@@ -267,7 +272,7 @@ public sealed class BatchConsumerLoop<THandler>(
     /// <summary>Waits out a back-off while polling (heartbeats, rebalances), with every assigned partition paused.</summary>
     private void PauseWhile(IConsumer<byte[]?, byte[]?> consumer, ConsumedBatch part, TimeSpan wait, CancellationToken stoppingToken)
     {
-        consumer.Pause(consumer.Assignment);
+        Pause(consumer, consumer.Assignment);
         paused = true;
         var until = DateTime.UtcNow + wait;
         while (!stoppingToken.IsCancellationRequested && part.Count > 0 && DateTime.UtcNow < until)
@@ -278,11 +283,33 @@ public sealed class BatchConsumerLoop<THandler>(
                 // A partition assigned during the back-off is not paused yet. Its messages wait for the next batch
                 // rather than join this one: the part being retried keeps its contents, its progress and its token.
                 deferred.Add(early);
-                consumer.Pause([early.TopicPartition]);
+                Pause(consumer, [early.TopicPartition]);
             }
         }
 
         UpdateLag(consumer);
+    }
+
+    private void Pause(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> partitions)
+    {
+        consumer.Pause(partitions);
+        pausedPartitions.UnionWith(partitions);
+    }
+
+    /// <summary>
+    /// Resumes the partitions leaving this consumer that it had paused. librdkafka keeps a partition's pause, and the
+    /// position it was paused at (one past the last message the application consumed), when the partition is revoked
+    /// or lost and later assigned to this consumer again; on resume it then fetches from that position instead of the
+    /// group's committed offset (librdkafka issue 1802), skipping every message consumed but not yet written. A batch
+    /// failing while the group's session expired lost exactly those: accepted events missing, consumer lag 0.
+    /// </summary>
+    private void ResumeLeaving(IConsumer<byte[]?, byte[]?> consumer, HashSet<TopicPartition> leaving)
+    {
+        var stale = leaving.Where(pausedPartitions.Remove).ToList();
+        if (stale.Count > 0)
+        {
+            consumer.Resume(stale);
+        }
     }
 
     private ConsumeResult<byte[]?, byte[]?>? Next(IConsumer<byte[]?, byte[]?> consumer, TimeSpan wait)
@@ -388,13 +415,15 @@ public sealed class BatchConsumerLoop<THandler>(
                 var revoked = partitions.Select(p => p.TopicPartition).ToHashSet();
                 var abandoned = Abandon(revoked);
                 CommitStored(c, revoked);
+                ResumeLeaving(c, revoked);
                 LogMessages.PartitionsRevoked(logger, Name, Describe(revoked), abandoned);
             })
-            .SetPartitionsLostHandler((_, partitions) =>
+            .SetPartitionsLostHandler((c, partitions) =>
             {
                 // Already someone else's: committing would overwrite the new owner's progress.
                 var lost = partitions.Select(p => p.TopicPartition).ToHashSet();
                 var abandoned = Abandon(lost);
+                ResumeLeaving(c, lost);
                 foreach (var tp in lost)
                 {
                     stored.Remove(tp);
