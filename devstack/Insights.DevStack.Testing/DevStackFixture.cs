@@ -20,9 +20,12 @@ public sealed class DevStackFixture : IAsyncLifetime
     {
     }
 
+    // xUnit takes an assembly fixture's one public constructor; a fixture with settings is made by With.
+    private DevStackFixture(IReadOnlyDictionary<string, string> settings) => this.settings = settings;
+
     /// <summary>A fixture whose own stack starts with <paramref name="settings"/> (dev stack configuration keys, e.g. the
     /// topics it creates and trims); a stack named by the environment is used as it is.</summary>
-    public DevStackFixture(IReadOnlyDictionary<string, string> settings) => this.settings = settings;
+    public static DevStackFixture With(IReadOnlyDictionary<string, string> settings) => new(settings);
 
     public string ClickHouseUrl { get; private set; } = "";
 

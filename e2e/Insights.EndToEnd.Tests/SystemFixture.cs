@@ -20,7 +20,7 @@ public sealed class SystemFixture : IAsyncLifetime
     /// </summary>
     public SystemFixture()
     {
-        stack = new DevStackFixture(new Dictionary<string, string>
+        stack = DevStackFixture.With(new Dictionary<string, string>
         {
             [$"Kafka:Topics:{EventsTopic}"] = "12",
             [$"Kafka:Topics:{EnrichedTopic}"] = "12",

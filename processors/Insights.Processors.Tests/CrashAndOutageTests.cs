@@ -134,6 +134,68 @@ public sealed class CrashAndOutageTests(DevStackFixture stack) : IDisposable
     }
 
     [Fact]
+    public async Task Partitions_the_group_takes_away_and_gives_back_during_an_outage_start_again_at_the_committed_offset()
+    {
+        // A failing batch's partitions are paused for its back-off. librdkafka kept that pause, and the position it was
+        // taken at (past the batch's messages), when the group took the partitions away and gave them back; resumed, they
+        // were fetched from there, and the batch's messages were never written, with lag 0 (CI's hostile-input storm).
+        await using var privateStack = DevStackProcess.Start(Path.Combine(work, "clickhouse"), Path.Combine(work, "devstack.env"));
+        var addresses = await privateStack.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        var clickHouseUrl = new Uri(addresses["INSIGHTS_CLICKHOUSE_URL"]);
+        var connectionString = $"Host={clickHouseUrl.Host};Port={clickHouseUrl.Port};Username=default;Password=";
+        var pipeline = new Pipeline(addresses["INSIGHTS_KAFKA_BOOTSTRAP"], connectionString, "handback", "events.handback", "dlq.handback",
+            "enriched.handback", "handback-group");
+        var before = TestEvents.Pageviews(200, "before");
+        var during = TestEvents.Pageviews(800, "during");
+        await pipeline.ProduceAsync(before);
+        using var devStack = new HttpClient { BaseAddress = clickHouseUrl };
+        // Batches larger than the outage's events: the failing one holds messages of every partition, so whichever the
+        // group takes away had messages consumed and not written.
+        await using var processor = ProcessorProcess.Start(pipeline.Settings(batchMaxEvents: 2000));
+        using var http = new HttpClient { BaseAddress = await processor.WaitForAddressAsync(ExitTimeout) };
+        await Eventually.EqualAsync(HttpStatusCode.OK, () => ReadinessAsync(http), "ready (schema migrated)", context: () => processor.Output);
+        await Eventually.EqualAsync((ulong)before.Count, pipeline.CountFinalAsync, "events counted before the outage", context: () => processor.Output);
+
+        (await devStack.PostAsync(new Uri("/_devstack/clickhouse/down", UriKind.Relative), null, Ct)).EnsureSuccessStatusCode();
+        await pipeline.ProduceAsync(during);
+        await Eventually.TrueAsync(async () => await MetricAsync(http, "insights_processors_clickhouse_failures_total") >= 2,
+            "a batch failing, its partitions paused", context: () => processor.Output);
+
+        // Another member joins: the group takes some of the paused partitions away, and gives them back when it leaves.
+        using (var member = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
+               {
+                   BootstrapServers = pipeline.KafkaBootstrap,
+                   GroupId = pipeline.GroupId,
+                   PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+                   EnableAutoCommit = false,
+                   AutoOffsetReset = AutoOffsetReset.Earliest,
+                   SessionTimeoutMs = 4000,
+               }).Build())
+        {
+            member.Subscribe(pipeline.Topic);
+            var deadline = DateTime.UtcNow + Eventually.Timeout;
+            while (member.Assignment.Count == 0 && DateTime.UtcNow < deadline)
+            {
+                member.Consume(TimeSpan.FromMilliseconds(200));
+            }
+
+            Assert.NotEmpty(member.Assignment);
+            member.Close();
+        }
+
+        await Eventually.TrueAsync(() => Task.FromResult(Regex.Count(processor.Output, "processors: assigned partitions") >= 2),
+            "the partitions given back", context: () => processor.Output);
+        Assert.Matches("processors: revoked partitions: .*; abandoned [1-9][0-9]* unwritten messages", processor.Output);
+
+        (await devStack.PostAsync(new Uri("/_devstack/clickhouse/up", UriKind.Relative), null, Ct)).EnsureSuccessStatusCode();
+        var all = before.Concat(during).Select(e => e.EventId).ToHashSet();
+        await Eventually.EqualAsync((ulong)all.Count, pipeline.CountFinalAsync, "every event counted after the outage", context: () => processor.Output);
+        Assert.Equal(all, await pipeline.EventIdsAsync());
+        Assert.Empty(await pipeline.DuplicatedEventIdsAsync());
+        Assert.Equal(0, await processor.StopAsync(ExitTimeout));
+    }
+
+    [Fact]
     public async Task A_start_up_that_cannot_continue_stops_the_process_with_a_non_zero_exit_code()
     {
         var pipeline = await Pipeline.CreateAsync(stack, "tampered");
