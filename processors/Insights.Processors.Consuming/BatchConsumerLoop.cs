@@ -306,9 +306,19 @@ public sealed class BatchConsumerLoop<THandler>(
     private void ResumeLeaving(IConsumer<byte[]?, byte[]?> consumer, HashSet<TopicPartition> leaving)
     {
         var stale = leaving.Where(pausedPartitions.Remove).ToList();
-        if (stale.Count > 0)
+        if (stale.Count == 0)
+        {
+            return;
+        }
+
+        try
         {
             consumer.Resume(stale);
+        }
+        catch (KafkaException error)
+        {
+            // Thrown here it would end the loop from inside Consume; the risk it leaves is logged instead.
+            LogMessages.ResumeLeavingFailed(logger, Name, Describe(stale), error);
         }
     }
 

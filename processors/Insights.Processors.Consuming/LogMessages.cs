@@ -59,4 +59,7 @@ internal static partial class LogMessages
 
     [LoggerMessage(6033, LogLevel.Warning, "{Group}: closing the consumer failed")]
     public static partial void CloseFailed(ILogger logger, string group, Exception error);
+
+    [LoggerMessage(6034, LogLevel.Error, "{Group}: could not resume {Partitions}, paused for a back-off, before they left; if the group gives them back to this processor, the messages it had consumed and not written may be skipped")]
+    public static partial void ResumeLeavingFailed(ILogger logger, string group, string partitions, Exception error);
 }

@@ -149,9 +149,11 @@ public sealed class CrashAndOutageTests(DevStackFixture stack) : IDisposable
         var during = TestEvents.Pageviews(800, "during");
         await pipeline.ProduceAsync(before);
         using var devStack = new HttpClient { BaseAddress = clickHouseUrl };
-        // Batches larger than the outage's events: the failing one holds messages of every partition, so whichever the
-        // group takes away had messages consumed and not written.
-        await using var processor = ProcessorProcess.Start(pipeline.Settings(batchMaxEvents: 2000));
+        // Batches larger than the outage's events, with time to fill: the failing one holds messages of every partition,
+        // so whichever the group takes away had messages consumed and not written.
+        var settings = pipeline.Settings(batchMaxEvents: 2000);
+        settings["Processors:BatchMaxWaitMs"] = "2000";
+        await using var processor = ProcessorProcess.Start(settings);
         using var http = new HttpClient { BaseAddress = await processor.WaitForAddressAsync(ExitTimeout) };
         await Eventually.EqualAsync(HttpStatusCode.OK, () => ReadinessAsync(http), "ready (schema migrated)", context: () => processor.Output);
         await Eventually.EqualAsync((ulong)before.Count, pipeline.CountFinalAsync, "events counted before the outage", context: () => processor.Output);
