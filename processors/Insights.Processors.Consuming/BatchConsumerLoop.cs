@@ -46,13 +46,13 @@ public sealed class BatchConsumerLoop<THandler>(
     // Messages that arrived during a back-off from partitions assigned after the pause; they start the next batch.
     private readonly List<ConsumeResult<byte[]?, byte[]?>> deferred = [];
     private ConsumedBatch batch = new();
-    private bool paused;
-
     // The partitions this loop paused and has not resumed: resumed before they leave, so none comes back still paused
     // (ResumeLeaving).
     private readonly HashSet<TopicPartition> pausedPartitions = [];
 
     private string Name => group.Name;
+
+    private bool Paused => pausedPartitions.Count > 0;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -161,11 +161,10 @@ public sealed class BatchConsumerLoop<THandler>(
         }
 
         deferred.Clear();
-        if (paused)
+        if (Paused)
         {
             consumer.Resume(consumer.Assignment);
             pausedPartitions.Clear();
-            paused = false;
         }
 
         group.Metrics.Recovered();
@@ -273,7 +272,6 @@ public sealed class BatchConsumerLoop<THandler>(
     private void PauseWhile(IConsumer<byte[]?, byte[]?> consumer, ConsumedBatch part, TimeSpan wait, CancellationToken stoppingToken)
     {
         Pause(consumer, consumer.Assignment);
-        paused = true;
         var until = DateTime.UtcNow + wait;
         while (!stoppingToken.IsCancellationRequested && part.Count > 0 && DateTime.UtcNow < until)
         {
@@ -348,7 +346,7 @@ public sealed class BatchConsumerLoop<THandler>(
     /// <summary>On a graceful stop, one attempt at the batch in hand, so a deploy does not replay it.</summary>
     private void FinishOnStop(IConsumer<byte[]?, byte[]?> consumer)
     {
-        if (batch.Count == 0 || paused || pending.Count > 0)
+        if (batch.Count == 0 || Paused || pending.Count > 0)
         {
             return;
         }

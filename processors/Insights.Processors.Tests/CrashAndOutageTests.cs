@@ -88,30 +88,25 @@ public sealed class CrashAndOutageTests(DevStackFixture stack) : IDisposable
     [Fact]
     public async Task A_clickhouse_outage_at_start_up_or_while_consuming_pauses_and_resumes_with_nothing_lost_or_doubled()
     {
-        // A private stack: taking ClickHouse down must not disturb the other tests.
-        await using var privateStack = DevStackProcess.Start(Path.Combine(work, "clickhouse"), Path.Combine(work, "devstack.env"));
-        var addresses = await privateStack.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
-        var clickHouseUrl = new Uri(addresses["INSIGHTS_CLICKHOUSE_URL"]);
-        var connectionString = $"Host={clickHouseUrl.Host};Port={clickHouseUrl.Port};Username=default;Password=";
-        var pipeline = new Pipeline(addresses["INSIGHTS_KAFKA_BOOTSTRAP"], connectionString, "outage", "events.outage", "dlq.outage", "enriched.outage", "outage-group");
+        await using var privateStack = await PrivateStack.StartAsync(work, "outage");
+        var pipeline = privateStack.Pipeline;
         var before = TestEvents.Pageviews(300, "before");
         var during = TestEvents.Pageviews(700, "during");
         await pipeline.ProduceAsync(before);
-        using var devStack = new HttpClient { BaseAddress = clickHouseUrl };
 
         // Started while ClickHouse is down (as when everything starts at once): it waits, not ready, and migrates when it can.
-        (await devStack.PostAsync(new Uri("/_devstack/clickhouse/down", UriKind.Relative), null, Ct)).EnsureSuccessStatusCode();
+        await privateStack.SetClickHouseAsync(up: false);
         await using var processor = ProcessorProcess.Start(pipeline.Settings(batchMaxEvents: 100));
         using var http = new HttpClient { BaseAddress = await processor.WaitForAddressAsync(ExitTimeout) };
         await Eventually.TrueAsync(() => Task.FromResult(processor.Output.Contains("Schema migration failed (attempt 2)", StringComparison.Ordinal)),
             "migration retried", context: () => processor.Output);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await ReadinessAsync(http));
-        (await devStack.PostAsync(new Uri("/_devstack/clickhouse/up", UriKind.Relative), null, Ct)).EnsureSuccessStatusCode();
+        await privateStack.SetClickHouseAsync(up: true);
 
         await Eventually.EqualAsync(HttpStatusCode.OK, () => ReadinessAsync(http), "ready", context: () => processor.Output);
         await Eventually.EqualAsync((ulong)before.Count, pipeline.CountFinalAsync, "events counted before the outage", context: () => processor.Output);
 
-        (await devStack.PostAsync(new Uri("/_devstack/clickhouse/down", UriKind.Relative), null, Ct)).EnsureSuccessStatusCode();
+        await privateStack.SetClickHouseAsync(up: false);
         await pipeline.ProduceAsync(during);
 
         await Eventually.EqualAsync(HttpStatusCode.ServiceUnavailable, () => ReadinessAsync(http), "not ready while ClickHouse fails",
@@ -122,7 +117,7 @@ public sealed class CrashAndOutageTests(DevStackFixture stack) : IDisposable
         Assert.True(await MetricAsync(http, "insights_processors_consumer_lag") > 0, "lag reported while paused");
         Assert.True(await pipeline.CountFinalAsyncOrNull() is null, "ClickHouse is really down");
 
-        (await devStack.PostAsync(new Uri("/_devstack/clickhouse/up", UriKind.Relative), null, Ct)).EnsureSuccessStatusCode();
+        await privateStack.SetClickHouseAsync(up: true);
 
         var total = (ulong)(before.Count + during.Count);
         await Eventually.EqualAsync(total, pipeline.CountFinalAsync, "events counted after the outage", context: () => processor.Output);
@@ -139,16 +134,11 @@ public sealed class CrashAndOutageTests(DevStackFixture stack) : IDisposable
         // A failing batch's partitions are paused for its back-off. librdkafka kept that pause, and the position it was
         // taken at (past the batch's messages), when the group took the partitions away and gave them back; resumed, they
         // were fetched from there, and the batch's messages were never written, with lag 0 (CI's hostile-input storm).
-        await using var privateStack = DevStackProcess.Start(Path.Combine(work, "clickhouse"), Path.Combine(work, "devstack.env"));
-        var addresses = await privateStack.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
-        var clickHouseUrl = new Uri(addresses["INSIGHTS_CLICKHOUSE_URL"]);
-        var connectionString = $"Host={clickHouseUrl.Host};Port={clickHouseUrl.Port};Username=default;Password=";
-        var pipeline = new Pipeline(addresses["INSIGHTS_KAFKA_BOOTSTRAP"], connectionString, "handback", "events.handback", "dlq.handback",
-            "enriched.handback", "handback-group");
+        await using var privateStack = await PrivateStack.StartAsync(work, "handback");
+        var pipeline = privateStack.Pipeline;
         var before = TestEvents.Pageviews(200, "before");
         var during = TestEvents.Pageviews(800, "during");
         await pipeline.ProduceAsync(before);
-        using var devStack = new HttpClient { BaseAddress = clickHouseUrl };
         // Batches larger than the outage's events, with time to fill: the failing one holds messages of every partition,
         // so whichever the group takes away had messages consumed and not written.
         var settings = pipeline.Settings(batchMaxEvents: 2000);
@@ -158,7 +148,7 @@ public sealed class CrashAndOutageTests(DevStackFixture stack) : IDisposable
         await Eventually.EqualAsync(HttpStatusCode.OK, () => ReadinessAsync(http), "ready (schema migrated)", context: () => processor.Output);
         await Eventually.EqualAsync((ulong)before.Count, pipeline.CountFinalAsync, "events counted before the outage", context: () => processor.Output);
 
-        (await devStack.PostAsync(new Uri("/_devstack/clickhouse/down", UriKind.Relative), null, Ct)).EnsureSuccessStatusCode();
+        await privateStack.SetClickHouseAsync(up: false);
         await pipeline.ProduceAsync(during);
         await Eventually.TrueAsync(async () => await MetricAsync(http, "insights_processors_clickhouse_failures_total") >= 2,
             "a batch failing, its partitions paused", context: () => processor.Output);
@@ -189,7 +179,7 @@ public sealed class CrashAndOutageTests(DevStackFixture stack) : IDisposable
             "the partitions given back", context: () => processor.Output);
         Assert.Matches("processors: revoked partitions: .*; abandoned [1-9][0-9]* unwritten messages", processor.Output);
 
-        (await devStack.PostAsync(new Uri("/_devstack/clickhouse/up", UriKind.Relative), null, Ct)).EnsureSuccessStatusCode();
+        await privateStack.SetClickHouseAsync(up: true);
         var all = before.Concat(during).Select(e => e.EventId).ToHashSet();
         await Eventually.EqualAsync((ulong)all.Count, pipeline.CountFinalAsync, "every event counted after the outage", context: () => processor.Output);
         Assert.Equal(all, await pipeline.EventIdsAsync());
@@ -253,6 +243,51 @@ public sealed class CrashAndOutageTests(DevStackFixture stack) : IDisposable
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>A dev stack of the test's own, so taking its ClickHouse down disturbs no other test, and a pipeline on it
+    /// whose topics, group and database are named after <c>name</c>.</summary>
+    private sealed class PrivateStack : IAsyncDisposable
+    {
+        private readonly DevStackProcess process;
+        private readonly HttpClient clickHouse;
+
+        private PrivateStack(DevStackProcess process, Uri clickHouseUrl, Pipeline pipeline)
+        {
+            this.process = process;
+            clickHouse = new HttpClient { BaseAddress = clickHouseUrl };
+            Pipeline = pipeline;
+        }
+
+        public Pipeline Pipeline { get; }
+
+        public static async Task<PrivateStack> StartAsync(string work, string name)
+        {
+            var process = DevStackProcess.Start(Path.Combine(work, "clickhouse"), Path.Combine(work, "devstack.env"));
+            try
+            {
+                var addresses = await process.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+                var url = new Uri(addresses["INSIGHTS_CLICKHOUSE_URL"]);
+                var connectionString = $"Host={url.Host};Port={url.Port};Username=default;Password=";
+                return new PrivateStack(process, url, new Pipeline(addresses["INSIGHTS_KAFKA_BOOTSTRAP"], connectionString, name,
+                    $"events.{name}", $"dlq.{name}", $"enriched.{name}", $"{name}-group"));
+            }
+            catch
+            {
+                await process.DisposeAsync();
+                throw;
+            }
+        }
+
+        /// <summary>Makes the stack's ClickHouse refuse every request (503) or serve again, through its fault injection.</summary>
+        public async Task SetClickHouseAsync(bool up) =>
+            (await clickHouse.PostAsync(new Uri($"/_devstack/clickhouse/{(up ? "up" : "down")}", UriKind.Relative), null, Ct)).EnsureSuccessStatusCode();
+
+        public async ValueTask DisposeAsync()
+        {
+            clickHouse.Dispose();
+            await process.DisposeAsync();
+        }
+    }
 
     private static async Task<HttpStatusCode> ReadinessAsync(HttpClient http) =>
         (await http.GetAsync(new Uri("/readyz", UriKind.Relative), Ct)).StatusCode;
