@@ -129,7 +129,12 @@ public sealed class InvitationTests(TrackerStack stack, InvitationApi api) : ICl
 
         await visitor.Page.GotoAsync("about:blank");
         await someoneElse.Page.GotoAsync("about:blank");
-        var answers = await stack.Events.WaitForAsync(e => e.Name?.StartsWith("invitation_", StringComparison.Ordinal) == true && Mine(e), 4, "invitation events");
+        await stack.Events.WaitForAsync(e => e.Name?.StartsWith("invitation_", StringComparison.Ordinal) == true && Mine(e), 4, "invitation events");
+        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        // Delivery is at least once, as in the test below (CI saw the accept twice here too): each event is taken once by
+        // its id, as downstream counts it; a second accept with an id of its own would still fail.
+        var answers = stack.Events.Matching(e => e.Name?.StartsWith("invitation_", StringComparison.Ordinal) == true && Mine(e))
+            .DistinctBy(e => e.EventId).ToList();
         Assert.Equal(
             [("invitation_shown", id, $"{prefix}-1"), ("invitation_accepted", id, $"{prefix}-1"), ("invitation_shown", otherId, $"{prefix}-2"), ("invitation_declined", otherId, $"{prefix}-2")],
             answers.OrderBy(e => e.Properties!.Value.GetProperty("invitation_id").GetString()).ThenBy(e => e.Name == "invitation_shown" ? 0 : 1)
