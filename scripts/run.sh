@@ -94,6 +94,10 @@ clickhouse="Host=127.0.0.1;Port=${INSIGHTS_CLICKHOUSE_URL##*:};Username=default;
 export ClickHouse__ConnectionString="$clickhouse"
 # Everything shares this machine's cores: report queries run niced, so a busy dashboard slows itself, not the 202s.
 export QueryApi__QueryThreadPriority="${QueryApi__QueryThreadPriority:-10}"
+# The dev stack's broker keeps 5 MiB per partition and drops older events, read or not: ingest answers 503 with
+# Retry-After once the processors are 4 MiB behind on a partition (public keys from 90 % of it), instead of taking events
+# the broker would lose (0 turns it off; production Kafka keeps its retention).
+export Ingest__Backlog__MaxBytesPerPartition="${Ingest__Backlog__MaxBytesPerPartition:-4194304}"
 # One control-plane file (sites, keys, people) for the three services, so a key revoked through one is refused by all.
 export ControlPlane__DataDirectory="${ControlPlane__DataDirectory:-$state/control-plane}"
 

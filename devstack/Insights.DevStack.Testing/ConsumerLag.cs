@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Insights.Contracts;
 
 namespace Insights.DevStack.Testing;
 
@@ -14,13 +15,8 @@ public static class ConsumerLag
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
         var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics[0].Partitions
             .Select(p => new TopicPartition(topic, p.PartitionId)).ToList();
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
-        {
-            BootstrapServers = bootstrap,
-            GroupId = group,
-            EnableAutoCommit = false,
-        }).Build();
-        return consumer.Committed(partitions, TimeSpan.FromSeconds(10)).Sum(c =>
-            Math.Max(0, consumer.QueryWatermarkOffsets(c.TopicPartition, TimeSpan.FromSeconds(10)).High.Value - Math.Max(0, c.Offset.Value)));
+        using var offsets = new GroupOffsets(bootstrap, "insights-test-lag", _ => { });
+        var committed = offsets.SlowestCommitted(topic, partitions.Count, [group], TimeSpan.FromSeconds(10));
+        return partitions.Sum(p => Math.Max(0, offsets.Watermarks(p, group, TimeSpan.FromSeconds(10)).High.Value - Math.Max(0, committed[p.Partition.Value])));
     }
 }

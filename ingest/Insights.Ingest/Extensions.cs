@@ -44,6 +44,9 @@ public static class Extensions
         // and flushed after the server has drained its requests.
         services.AddSingleton<KafkaEventSink>();
         services.AddHostedService(provider => provider.GetRequiredService<KafkaEventSink>());
+        services.AddValidatedOptions<BacklogOptions, BacklogOptionsValidator>(configuration, BacklogOptions.Section);
+        services.AddSingleton<BacklogGate>();
+        services.AddHostedService(provider => provider.GetRequiredService<BacklogGate>());
         services.AddHealthChecks().AddCheck<KafkaReadinessCheck>("kafka", tags: [HealthTags.Ready]);
 
         services.AddProblemDetails();

@@ -23,6 +23,7 @@ public sealed class IngestMetrics
     private readonly Histogram<double> deliveryDuration;
     private readonly Histogram<int> batchSize;
     private Func<int>? queueDepth;
+    private Func<long>? backlogBytes;
 
     public IngestMetrics(IMeterFactory meterFactory)
     {
@@ -40,10 +41,15 @@ public sealed class IngestMetrics
             "Events per accepted request.", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 5, 10, 25, 50, 100, 250, 500] });
         meter.CreateObservableGauge("insights.ingest.producer.queue_depth", () => queueDepth?.Invoke() ?? 0, "{message}",
             "Messages handed to the Kafka producer and not yet acknowledged.");
+        meter.CreateObservableGauge("insights.ingest.backlog", () => backlogBytes?.Invoke() ?? 0, "By",
+            "Estimated bytes of events the slowest consumer group has not read, on the partition furthest behind (Ingest:Backlog).");
     }
 
     /// <summary>Where the queue-depth gauge reads from (the producer registers itself).</summary>
     public void ObserveQueueDepth(Func<int> depth) => queueDepth = depth;
+
+    /// <summary>Where the backlog gauge reads from (the back-pressure gate registers itself when it is on).</summary>
+    public void ObserveBacklog(Func<long> bytes) => backlogBytes = bytes;
 
     public void Accepted(int events)
     {

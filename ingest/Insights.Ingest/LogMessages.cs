@@ -28,4 +28,19 @@ internal static partial class LogMessages
 
     [LoggerMessage(EventId = 1008, Message = "librdkafka [{Facility}] {Message}")]
     public static partial void KafkaLog(this ILogger logger, LogLevel level, string facility, string message);
+
+    [LoggerMessage(1009, LogLevel.Information, "Back-pressure: the consumer groups {Groups} are watched on {Topic}; public keys are refused from {PublicLimit} bytes behind on a partition, every source from {Limit}")]
+    public static partial void BacklogWatched(this ILogger logger, string topic, string groups, long limit, long publicLimit);
+
+    [LoggerMessage(1010, LogLevel.Warning, "Back-pressure: the processors are {Bytes} bytes behind on partition {Partition}; {Who} answered 503 until they catch up")]
+    public static partial void BacklogClosing(this ILogger logger, long bytes, int partition, string who);
+
+    [LoggerMessage(1011, LogLevel.Information, "Back-pressure: the processors caught up ({Bytes} bytes behind at most); every source is accepted again")]
+    public static partial void BacklogOpen(this ILogger logger, long bytes);
+
+    [LoggerMessage(1012, LogLevel.Warning, "Back-pressure: cannot read the consumer groups' progress ({Error}); the gate stays as it was until it can")]
+    public static partial void BacklogUnreadable(this ILogger logger, string error);
+
+    [LoggerMessage(1013, LogLevel.Information, "Back-pressure: the consumer groups' progress is readable again")]
+    public static partial void BacklogReadable(this ILogger logger);
 }

@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Insights.Contracts;
 
 namespace Insights.DevStack.Kafka;
 
@@ -8,16 +9,10 @@ namespace Insights.DevStack.Kafka;
 /// messages behind the slowest of its consumer groups (why: <see cref="KafkaStackOptions.ConsumedBy"/>).
 /// </summary>
 /// <remarks>
-/// It asks the broker over its own protocol: each group's committed offsets (OffsetFetch, through a consumer that carries
-/// the group's id but never joins it) and each partition's start (ListOffsets). A partition is trimmed only when every
-/// group named has committed it and the new start is past the current one. The second condition matters: the mock moves
-/// a log's start to whatever it is told, even backwards, and its own 5 MiB limit may have moved the start past a lagging
-/// group's offset.
-/// <para>
-/// Not the admin client: librdkafka 2.x's admin ListConsumerGroupOffsets aborts the whole process
-/// (<c>rd_kafka_enq_once_del_source_return: Assertion `eonce->refcnt &gt; 0' failed</c>, librdkafka issues 3663 and 4605)
-/// when the coordinator's connection drops under a request, which a broker set down by fault injection does.
-/// </para>
+/// It asks the broker over its own protocol (<see cref="GroupOffsets"/>): each group's committed offsets and each
+/// partition's start. A partition is trimmed only when every group named has committed it and the new start is past the
+/// current one. The second condition matters: the mock moves a log's start to whatever it is told, even backwards, and
+/// its own 5 MiB limit may have moved the start past a lagging group's offset.
 /// </remarks>
 public sealed class ConsumedLogTrimmer(MockKafkaCluster cluster, KafkaStackOptions options, ILogger<ConsumedLogTrimmer> logger)
     : BackgroundService
@@ -25,7 +20,7 @@ public sealed class ConsumedLogTrimmer(MockKafkaCluster cluster, KafkaStackOptio
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
 
     private readonly IReadOnlyList<(string Topic, int Partitions, string[] Groups)> _trimmed = options.Trimmed();
-    private readonly Dictionary<string, IConsumer<byte[], byte[]>> _readers = new(StringComparer.Ordinal);
+    private GroupOffsets? _offsets;
     private bool _failing;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -73,22 +68,11 @@ public sealed class ConsumedLogTrimmer(MockKafkaCluster cluster, KafkaStackOptio
             var partitions = Enumerable.Range(0, partitionCount).Select(p => new TopicPartition(topic, p)).ToList();
 
             // The slowest group's committed offset per partition; a partition missing from any group is not trimmed.
-            var slowest = new long[partitionCount];
-            Array.Fill(slowest, long.MaxValue);
-            foreach (var group in groups)
-            {
-                var read = new long[partitionCount];
-                Array.Fill(read, -1); // a partition the answer leaves out counts as not read
-                foreach (var committed in Reader(group).Committed(partitions, RequestTimeout).Where(c => c.Partition.Value >= 0 && c.Partition.Value < partitionCount))
-                    read[committed.Partition.Value] = committed.Offset.IsSpecial ? -1 : committed.Offset.Value;
-                for (var p = 0; p < partitionCount; p++)
-                    slowest[p] = Math.Min(slowest[p], read[p]);
-            }
-
+            var slowest = Offsets.SlowestCommitted(topic, partitionCount, groups, RequestTimeout);
             foreach (var partition in partitions.Where(p => slowest[p.Partition.Value] - options.KeepConsumed > 0))
             {
                 var before = slowest[partition.Partition.Value] - options.KeepConsumed;
-                var start = Reader(groups[0]).QueryWatermarkOffsets(partition, RequestTimeout).Low;
+                var start = Offsets.Watermarks(partition, groups[0], RequestTimeout).Low;
                 if (before <= start.Value) continue;
                 cluster.DeleteRecords(topic, partition.Partition.Value, before);
                 trimmed.Add(new TopicPartitionOffset(partition, before));
@@ -100,26 +84,9 @@ public sealed class ConsumedLogTrimmer(MockKafkaCluster cluster, KafkaStackOptio
         return trimmed;
     }
 
-    // A consumer carrying the group's id only to fetch its committed offsets: it never subscribes, so it never joins the
-    // group, takes no partitions from its members and commits nothing.
-    private IConsumer<byte[], byte[]> Reader(string group)
-    {
-        if (_readers.TryGetValue(group, out var reader)) return reader;
-        reader = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = cluster.BrokerAddresses,
-            ClientId = "insights-devstack-trimmer",
-            GroupId = group,
-            EnableAutoCommit = false,
-            LogConnectionClose = false,
-        })
-            // What librdkafka says of a broker that is down is what the one warning above already says: debug, not stderr.
-            .SetLogHandler((_, message) => logger.LogDebug("Kafka: trimmer's reader: {Message}", message.Message))
-            .SetErrorHandler((_, error) => logger.LogDebug("Kafka: trimmer's reader: {Reason}", error.Reason))
-            .Build();
-        _readers.Add(group, reader);
-        return reader;
-    }
+    // What librdkafka says of a broker that is down is what the one warning above already says: debug, not stderr.
+    private GroupOffsets Offsets => _offsets ??= new GroupOffsets(cluster.BrokerAddresses, "insights-devstack-trimmer",
+        message => logger.LogDebug("Kafka: trimmer's reader: {Message}", message));
 
     // The readers go when the trimmer stops: the dev stack disposes the broker right after its hosted services stop,
     // and readers still connected then would report it as down on the way out.
@@ -137,7 +104,7 @@ public sealed class ConsumedLogTrimmer(MockKafkaCluster cluster, KafkaStackOptio
 
     private void CloseReaders()
     {
-        foreach (var reader in _readers.Values) reader.Dispose();
-        _readers.Clear();
+        _offsets?.Dispose();
+        _offsets = null;
     }
 }

@@ -23,6 +23,9 @@ public sealed class StartupValidationTests
     [InlineData("Ingest:MaxRequestBytes", "2000", "Ingest:MaxRequestBytes (2000) must be at least Ingest:MaxEventBytes (32768)")]
     [InlineData("Ingest:TrustedProxies:0", "proxy.internal", "Ingest:TrustedProxies:0 must be an IP address or a CIDR range, got \"proxy.internal\"")]
     [InlineData("Ingest:MaxFutureSkew", "30.00:00:00", "Ingest:MaxFutureSkew must be between 00:00:00 and 7.00:00:00")]
+    [InlineData("Ingest:Backlog:PublicShare", "2", "Ingest:Backlog:PublicShare must be between 0.1 and 1")]
+    [InlineData("Ingest:Backlog:CheckInterval", "00:00:00.001", "Ingest:Backlog:CheckInterval must be between")]
+    [InlineData("Ingest:Backlog:MaxBytesPerPartition", "-1", "Ingest:Backlog:MaxBytesPerPartition must be between 0 and 1099511627776")]
     [InlineData("Kafka:EventsTopic", "events topic!", "Kafka:EventsTopic must be a Kafka topic name")]
     [InlineData("Kafka:DeliveryTimeout", "00:00:00.010", "Kafka:DeliveryTimeout must be between")]
     [InlineData("Kafka:BootstrapServers", "", "Kafka:BootstrapServers")]
@@ -51,6 +54,19 @@ public sealed class StartupValidationTests
 
         Assert.NotNull(error);
         Assert.Contains(error.Failures, failure => failure.StartsWith("ControlPlane:ConnectionString", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Back_pressure_without_a_consumer_group_is_refused_naming_the_keys()
+    {
+        var error = Validate(new Dictionary<string, string?>(DemoSite)
+        {
+            ["Ingest:Backlog:MaxBytesPerPartition"] = "4194304",
+            ["Ingest:Backlog:ConsumerGroups"] = " , ",
+        });
+
+        Assert.NotNull(error);
+        Assert.Contains(error.Failures, failure => failure.StartsWith("Ingest:Backlog:ConsumerGroups must name at least one consumer group", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -15,11 +15,12 @@ namespace Insights.Ingest.Admission;
 /// The one way events enter the pipeline, for <c>POST /v1/events</c> and every webhook alike, as ordered steps:
 /// validate (the endpoint's reader: the event parser or a platform mapper, both under <see cref="Trust"/>'s rules) →
 /// trust (every id in its source's namespace, a public key's events of public types only) → privacy → rate limit (the
-/// site's bucket for this source) → encode → deliver to Kafka → answer. Only the 202 body is the endpoint's own.
+/// site's bucket for this source) → back-pressure (<see cref="BacklogGate"/>: the processors' backlog) → encode → deliver to Kafka → answer. Only the 202 body is the endpoint's own.
 /// </summary>
 public sealed class EventAdmission(
     SiteRateLimiter rateLimiter,
     KafkaEventSink kafka,
+    BacklogGate backlog,
     IngestMetrics metrics,
     CookielessVisitorIds cookielessIds,
     IOptions<IngestOptions> options)
@@ -54,6 +55,13 @@ public sealed class EventAdmission(
                 return Refuse(StatusCodes.Status429TooManyRequests, RejectReasons.RateLimited,
                     $"Site '{site.Id}' may send {SiteRateLimiter.RateOf(site, source.Level)} events per second from {Describe(source.Level)}; " +
                     $"retry after {seconds} s. Public, server-key and webhook traffic are limited separately.");
+            }
+
+            if (backlog.Refuses(source.Level, out var wait, out var behind))
+            {
+                metrics.Rejected(RejectReasons.Backlog, events.Count);
+                http.Response.Headers.RetryAfter = ((int)wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                return Refuse(StatusCodes.Status503ServiceUnavailable, RejectReasons.Backlog, behind);
             }
 
             // Encoded while the parsed documents (which the events' properties point into) are still alive.
@@ -129,7 +137,7 @@ public readonly record struct EventSource(TrustLevel Level, string IdPrefix)
 /// <summary>Validated events of one request, with what the privacy step needs to know about their sender.</summary>
 public readonly record struct AdmissionRequest(SiteOptions Site, EventSource Source, List<PipelineEvent> Events, string? ClientIp = null, string? UserAgent = null);
 
-/// <summary>How many events Kafka now holds, or the refusal to answer (429, 503); <see cref="Outcome"/> is the metric tag.</summary>
+/// <summary>How many events Kafka now holds, or the refusal to answer (429, 503 for Kafka or the backlog); <see cref="Outcome"/> is the metric tag.</summary>
 public readonly record struct AdmissionResult(int Accepted, ProblemHttpResult? Refusal, string Outcome)
 {
     public const string AcceptedOutcome = "accepted";

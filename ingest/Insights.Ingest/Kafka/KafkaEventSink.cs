@@ -14,6 +14,7 @@ public sealed class KafkaEventSink : IHostedService, IDisposable
     private static readonly TimeSpan ErrorLogInterval = TimeSpan.FromSeconds(30);
 
     private readonly IOptions<KafkaProducerOptions> options;
+    private readonly TimeSpan statisticsInterval;
     private readonly IHostApplicationLifetime lifetime;
     private readonly ILogger logger;
     private readonly Lock startLock = new();
@@ -26,10 +27,17 @@ public sealed class KafkaEventSink : IHostedService, IDisposable
     private int failing;
     private int disposed;
 
-    public KafkaEventSink(IOptions<KafkaProducerOptions> options, IngestMetrics metrics, IHostApplicationLifetime lifetime, ILogger<KafkaEventSink> logger)
+    private (long Bytes, long Messages) lastTotals;
+    private double wireBytesPerMessage = double.NaN;
+
+    public KafkaEventSink(IOptions<KafkaProducerOptions> options, IOptions<BacklogOptions> backlog, IngestMetrics metrics, IHostApplicationLifetime lifetime,
+        ILogger<KafkaEventSink> logger)
     {
         ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(backlog);
         this.options = options;
+        // The back-pressure gate measures its backlog in the bytes the broker stores; only then are statistics worth their cost.
+        statisticsInterval = backlog.Value.Enabled ? backlog.Value.CheckInterval : TimeSpan.Zero;
         this.lifetime = lifetime;
         this.logger = logger;
         metrics.ObserveQueueDepth(() => InFlight);
@@ -64,9 +72,11 @@ public sealed class KafkaEventSink : IHostedService, IDisposable
                 ReconnectBackoffMaxMs = 1000,
                 // The handler needs only the outcome; copying keys and values back per message would be wasted work.
                 DeliveryReportFields = "status",
+                StatisticsIntervalMs = (int)statisticsInterval.TotalMilliseconds,
             };
 
             var producer = new ProducerBuilder<byte[], byte[]>(config)
+                .SetStatisticsHandler((_, json) => OnStatistics(json))
                 .SetErrorHandler(OnError)
                 .SetLogHandler((_, message) => logger.KafkaLog(LevelOf(message.Level), message.Facility, message.Message))
                 .Build();
@@ -89,6 +99,13 @@ public sealed class KafkaEventSink : IHostedService, IDisposable
     public long LastFailure => Volatile.Read(ref lastFailure);
 
     public string? LastError => Volatile.Read(ref lastError);
+
+    /// <summary>
+    /// Bytes sent to the brokers per message produced, over the last statistics interval in which messages were sent:
+    /// what a message costs the broker's log after compression (request framing included, so slightly more). Null until
+    /// the first such interval, and always when <see cref="BacklogOptions"/> is off (no statistics are collected).
+    /// </summary>
+    public double? WireBytesPerMessage => Volatile.Read(ref wireBytesPerMessage) is var value && double.IsNaN(value) ? null : value;
 
     /// <summary>Produces every message and waits until Kafka acknowledged all of them, or one failed, or the time is up.</summary>
     public async Task<DeliveryOutcome> DeliverAsync(Message<byte[], byte[]>[] messages, CancellationToken cancellationToken)
@@ -229,6 +246,61 @@ public sealed class KafkaEventSink : IHostedService, IDisposable
             errorLog[error.Code] = (now, 0);
             logger.KafkaError(error.Code.ToString(), error.Reason, suppressed);
         }
+    }
+
+    // librdkafka's statistics (on its own thread, every statistics interval): the totals of bytes sent to all brokers and of
+    // messages sent, at the top level of the document; the window's ratio is the wire size of a message.
+    private void OnStatistics(string json)
+    {
+        var totals = StatisticsTotals(json);
+        if (totals is not { } current)
+        {
+            return;
+        }
+
+        var (bytes, messages) = (current.Bytes - lastTotals.Bytes, current.Messages - lastTotals.Messages);
+        lastTotals = current;
+        if (messages > 0 && bytes > 0)
+        {
+            Volatile.Write(ref wireBytesPerMessage, (double)bytes / messages);
+        }
+    }
+
+    /// <summary>The top-level <c>tx_bytes</c> and <c>txmsgs</c> of a librdkafka statistics document, or null if either is missing.</summary>
+    internal static (long Bytes, long Messages)? StatisticsTotals(string json)
+    {
+        long? bytes = null, messages = null;
+        var reader = new System.Text.Json.Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json));
+        while (reader.Read())
+        {
+            if (reader.TokenType != System.Text.Json.JsonTokenType.PropertyName || reader.CurrentDepth != 1)
+            {
+                continue;
+            }
+
+            var isBytes = reader.ValueTextEquals("tx_bytes"u8);
+            var isMessages = !isBytes && reader.ValueTextEquals("txmsgs"u8);
+            reader.Read();
+            if (isBytes && reader.TokenType == System.Text.Json.JsonTokenType.Number)
+            {
+                bytes = reader.GetInt64();
+            }
+            else if (isMessages && reader.TokenType == System.Text.Json.JsonTokenType.Number)
+            {
+                messages = reader.GetInt64();
+            }
+            else if (reader.TokenType is System.Text.Json.JsonTokenType.StartObject or System.Text.Json.JsonTokenType.StartArray)
+            {
+                reader.Skip();
+            }
+
+            if (bytes is not null && messages is not null)
+            {
+                return (bytes.Value, messages.Value);
+            }
+        }
+
+        return null;
     }
 
     // librdkafka's error-level lines repeat what the error handler reports (throttled); its warnings (configuration,

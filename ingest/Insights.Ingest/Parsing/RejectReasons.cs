@@ -37,6 +37,9 @@ public static class RejectReasons
     public const string SecretKeyInUrl = "secret_key_in_url";
     public const string RateLimited = "rate_limited";
     public const string KafkaUnavailable = "kafka_unavailable";
+
+    /// <summary>The processors are too far behind (Ingest:Backlog): refused before the broker could drop unread events.</summary>
+    public const string Backlog = "backlog";
 }
 
 /// <summary>Why the event at <paramref name="Index"/> of the request was not accepted.</summary>
