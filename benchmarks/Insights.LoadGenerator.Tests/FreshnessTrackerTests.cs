@@ -37,6 +37,27 @@ public sealed class FreshnessTrackerTests
         Assert.Equal(3, calls);
     }
 
+    [Theory]
+    [InlineData(false, "&include=totals")]
+    [InlineData(true, "")]
+    public async Task The_poll_asks_for_the_runs_totals_only_unless_told_to_ask_for_the_full_report(bool fullReport, string include)
+    {
+        var asked = "";
+        await using var api = await StatsApiAsync(async context =>
+        {
+            asked = context.Request.QueryString.Value ?? "";
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync("""{"pageViews": 7}""", context.RequestAborted);
+        });
+        var runStart = new DateTimeOffset(2026, 12, 6, 10, 51, 35, 600, TimeSpan.Zero);
+        using var tracker = new FreshnessTracker(api.Address, "loadtest", "key", runStart, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), fullReport);
+
+        await tracker.StartAsync(Ct);
+
+        Assert.StartsWith("?from=2026-12-06T10:51:35Z&to=", asked, StringComparison.Ordinal);
+        Assert.EndsWith("&interval=hour" + include, asked, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_query_api_that_never_answers_stops_the_run_with_the_way_out()
     {

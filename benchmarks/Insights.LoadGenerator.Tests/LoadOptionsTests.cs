@@ -15,4 +15,13 @@ public sealed class LoadOptionsTests
         Assert.Throws<ArgumentException>(() => LoadOptions.Parse(["--history-days", "-1"]));
         Assert.Throws<ArgumentException>(() => LoadOptions.Parse(["--account"]));
     }
+
+    [Fact]
+    public void The_freshness_probe_asks_for_the_totals_unless_told_to_ask_for_the_full_report()
+    {
+        Assert.False(LoadOptions.Parse([]).FullReportProbe);
+        Assert.True(LoadOptions.Parse(["--probe", "full"]).FullReportProbe);
+        Assert.False(LoadOptions.Parse(["--probe", "totals"]).FullReportProbe);
+        Assert.Contains("totals or full", Assert.Throws<ArgumentException>(() => LoadOptions.Parse(["--probe", "lists"])).Message, StringComparison.Ordinal);
+    }
 }

@@ -38,8 +38,14 @@ public sealed record LoadOptions
     /// <summary>How long to wait after the run for the query API to count everything.</summary>
     public TimeSpan SettleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>How often freshness polls the query API (each poll is a full stats report).</summary>
+    /// <summary>How often freshness polls the query API.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// What each freshness poll asks: the stats report's totals only (<c>include=totals</c>, what a live counter asks), or
+    /// the full report with its lists and breakdowns (<c>full</c>, how the poll asked until 2026-12-06).
+    /// </summary>
+    public bool FullReportProbe { get; init; }
 
     public bool Progress { get; init; } = !Console.IsOutputRedirected;
 
@@ -90,6 +96,15 @@ public sealed record LoadOptions
                 "--settle" => options with { SettleTimeout = ParseDuration(Value()) },
                 "--no-progress" => options with { Progress = false },
                 "--poll" => options with { PollInterval = ParseDuration(Value()) },
+                "--probe" => options with
+                {
+                    FullReportProbe = Value() switch
+                    {
+                        "totals" => false,
+                        "full" => true,
+                        _ => throw new ArgumentException($"--probe takes totals or full, not '{args[i]}'"),
+                    },
+                },
                 "--summary" => options with { SummaryFile = Value() },
                 "--kafka" => options with { Kafka = Value() },
                 "--port" => options with { BarePort = PositiveOrZero(Value(), "--port") },

@@ -25,7 +25,8 @@ public sealed class LoadRun(LoadOptions options)
         var traffic = new TrafficModel(runId);
         using var http = CreateClient(options);
         var runStart = DateTimeOffset.UtcNow;
-        using var freshness = options.Query is null ? null : new FreshnessTracker(options.Query, options.Site, options.ReadKey, runStart, options.PollInterval);
+        using var freshness = options.Query is null ? null : new FreshnessTracker(options.Query, options.Site, options.ReadKey, runStart, options.PollInterval,
+            fullReport: options.FullReportProbe);
         if (freshness is not null)
         {
             await freshness.StartAsync(cancellation);

@@ -28,6 +28,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" || args[0] is not ("load" or
           --concurrency N     requests in flight             (32)
           --settle T          wait for the final count       (60s)
           --poll T            freshness poll interval        (250ms)
+          --probe totals|full freshness poll: the stats totals, or the full report (totals)
           --no-progress       plain output (also when redirected)
           --port N            bare: port                     (8090)
           --kafka SERVERS     produce: ingest's Kafka        (127.0.0.1:9092)

@@ -20,7 +20,7 @@ public sealed class ApiReferenceTests(DevStackFixture stack)
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var get = document.GetProperty("paths").GetProperty("/v1/sites/{site}/stats").GetProperty("get");
-        Assert.Equal(["campaign", "channel", "company", "compare", "country", "from", "interval", "limit", "page", "referrer", "site", "to"],
+        Assert.Equal(["campaign", "channel", "company", "compare", "country", "from", "include", "interval", "limit", "page", "referrer", "site", "to"],
             get.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).Order());
         Assert.Equal(["200", "400", "401", "403", "404", "503"], get.GetProperty("responses").EnumerateObject().Select(r => r.Name).Order());
         Assert.Contains("StatsResponse", get.GetProperty("responses").GetProperty("200").ToString(), StringComparison.Ordinal);

@@ -111,6 +111,40 @@ public sealed class StatsOverviewTests(StatsOverviewTests.World world) : IClassF
         Assert.Equal("IP Geolocation by DB-IP", stats.Attribution.Text);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("&country=DE")]
+    [InlineData("&page=/pricing&compare=previous")]
+    public async Task Include_totals_answers_the_same_totals_and_series_and_computes_no_list(string filter)
+    {
+        var full = await OverviewAsync(Fixture.Client, Range + filter);
+        var totals = await OverviewAsync(Fixture.Client, Range + filter + "&include=totals");
+
+        Assert.True(full.TopPages.Count > 0 && full.Countries.Count > 0, "the full report should have lists to leave out");
+        Assert.Equal(full.Totals, totals.Totals);
+        Assert.Equal((full.PageViews, full.Visitors), (totals.PageViews, totals.Visitors));
+        Assert.Equal(full.Series, totals.Series);
+        Assert.Equal(full.Comparison?.Totals, totals.Comparison?.Totals);
+        Assert.Empty(totals.TopPages);
+        Assert.Empty(totals.TopReferrers);
+        Assert.All([totals.EntryPages, totals.ExitPages, totals.Channels, totals.UtmSources, totals.UtmMediums, totals.UtmCampaigns, totals.Countries,
+            totals.Regions, totals.Cities, totals.Devices, totals.Browsers, totals.OperatingSystems], Assert.Empty);
+    }
+
+    [Fact]
+    public async Task Include_names_the_sections_computed_besides_the_totals()
+    {
+        var full = await OverviewAsync(Fixture.Client, Range);
+        var some = await OverviewAsync(Fixture.Client, Range + "&include=Pages,%20breakdowns");
+
+        Assert.NotEmpty(full.TopReferrers);
+        Assert.Equal(full.TopPages, some.TopPages);
+        Assert.Empty(some.TopReferrers);
+        Assert.Equal(full.Countries, some.Countries);
+        Assert.Equal(full.Browsers, some.Browsers);
+        Assert.Equal(full.Totals, some.Totals);
+    }
+
     [Fact]
     public async Task Limit_cuts_every_list()
     {
@@ -203,6 +237,10 @@ public sealed class StatsOverviewTests(StatsOverviewTests.World world) : IClassF
     [InlineData("&referrer=a%20b", "referrer")]
     [InlineData("&campaign=a%0Ab", "campaign")]
     [InlineData("&compare=yesterday", "compare")]
+    [InlineData("&include=everything", "include")]
+    [InlineData("&include=pages,breakdown", "include")]
+    [InlineData("&include=", "include")]
+    [InlineData("&include=%20,%20", "include")]
     [InlineData("&countyr=DE", "parameters")]
     [InlineData("&filter=country:DE", "parameters")]
     public async Task Bad_filters_are_refused_naming_the_parameter(string filter, string parameter)

@@ -68,6 +68,7 @@ public static class QueryApi
             Company = parameters.Company,
             Referrer = parameters.Referrer,
             Campaign = parameters.Campaign,
+            Include = parameters.Include,
             HasUnknownParameters = context.Request.Query.Keys.Any(k => !StatsQueryHandler.Parameters.Contains(k, StringComparer.OrdinalIgnoreCase)
                 && !k.Equals(ReadKeys.QueryName, StringComparison.OrdinalIgnoreCase)),
         };
@@ -92,4 +93,5 @@ public sealed record StatsParameters(
     [property: FromQuery(Name = "channel"), Description("Filter: channel of the visit: search, social, email, paid, referral or direct.")] string? Channel,
     [property: FromQuery(Name = "company"), Description("Filter: company id of the visit's network, as /companies returns it.")] string? Company,
     [property: FromQuery(Name = "referrer"), Description("Filter: host the visit landed from (www. ignored).")] string? Referrer,
-    [property: FromQuery(Name = "campaign"), Description("Filter: utm_campaign of the visit's landing page.")] string? Campaign);
+    [property: FromQuery(Name = "campaign"), Description("Filter: utm_campaign of the visit's landing page.")] string? Campaign,
+    [property: FromQuery(Name = "include"), Description("Sections to compute besides the totals and the series (always there), comma-separated: pages, referrers, breakdowns; 'totals' for none of them. Default: all. A section left out is an empty list, and costs nothing: a counter that needs only the totals should ask for include=totals.")] string? Include);

@@ -29,6 +29,9 @@ public sealed record StatsQuery(string Site, PresentedKey Key, string? From, str
 
     public string? Campaign { get; init; }
 
+    /// <summary>The sections to compute (<see cref="StatsSections"/>), comma-separated; null for all.</summary>
+    public string? Include { get; init; }
+
     /// <summary>True when the request named a parameter the report does not know (a misspelt filter would otherwise
     /// silently answer for everything).</summary>
     public bool HasUnknownParameters { get; init; }
@@ -40,7 +43,7 @@ public sealed class StatsQueryHandler(StatsStore store, IOptions<QueryApiOptions
     : IQueryHandler<StatsQuery, QueryOutcome<StatsResponse>>
 {
     /// <summary>Every query parameter the stats report reads.</summary>
-    public static readonly IReadOnlyList<string> Parameters = ["from", "to", "interval", "limit", "compare", .. StatsFilter.Names];
+    public static readonly IReadOnlyList<string> Parameters = ["from", "to", "interval", "limit", "compare", "include", .. StatsFilter.Names];
 
     public async ValueTask<QueryOutcome<StatsResponse>> Handle(StatsQuery query, CancellationToken cancellationToken)
     {
@@ -66,6 +69,7 @@ public sealed class StatsQueryHandler(StatsStore store, IOptions<QueryApiOptions
             errors["compare"] = ["The period before this range would begin before 1970-01-02; choose a later range to compare."];
         }
 
+        var sections = StatsSectionsParser.Parse(query.Include, errors);
         if (query.HasUnknownParameters)
         {
             errors["parameters"] = [$"Unknown query parameter; this report reads {string.Join(", ", Parameters)}."];
@@ -76,6 +80,61 @@ public sealed class StatsQueryHandler(StatsStore store, IOptions<QueryApiOptions
             return QueryProblem.Invalid(errors);
         }
 
-        return await store.GetAsync(site, range, filter, compare, cancellationToken);
+        return await store.GetAsync(site, range, filter, compare, sections, cancellationToken);
+    }
+}
+
+/// <summary>The stats report's optional sections; the totals and the series are always computed.</summary>
+[Flags]
+public enum StatsSections
+{
+    None = 0,
+    Pages = 1,
+    Referrers = 2,
+    Breakdowns = 4,
+    All = Pages | Referrers | Breakdowns,
+}
+
+internal static class StatsSectionsParser
+{
+    private static readonly string[] Names = ["totals", "pages", "referrers", "breakdowns"];
+
+    /// <summary>The sections <paramref name="include"/> names (null or absent: all); an unknown name is an error for 'include'.</summary>
+    public static StatsSections Parse(string? include, Dictionary<string, string[]> errors)
+    {
+        if (include is null)
+        {
+            return StatsSections.All;
+        }
+
+        var sections = StatsSections.None;
+        var names = include.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        foreach (var name in names)
+        {
+            switch (name.ToLowerInvariant())
+            {
+                case "totals":
+                    break;
+                case "pages":
+                    sections |= StatsSections.Pages;
+                    break;
+                case "referrers":
+                    sections |= StatsSections.Referrers;
+                    break;
+                case "breakdowns":
+                    sections |= StatsSections.Breakdowns;
+                    break;
+                default:
+                    errors["include"] = [$"'{(name.Length > 40 ? name[..40] + "…" : name)}' is not a section; 'include' takes {string.Join(", ", Names)} (comma-separated)."];
+                    return sections;
+            }
+        }
+
+        if (names.Length == 0)
+        {
+            errors["include"] = [$"'include' is empty; name the sections to compute: {string.Join(", ", Names)} ('totals' for the totals and series only)."];
+        }
+
+        return sections;
     }
 }

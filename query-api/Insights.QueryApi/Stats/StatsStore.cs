@@ -258,7 +258,8 @@ public sealed class StatsStore(ReportsDatabase database)
         OperatingSystems,
     }
 
-    public async Task<StatsResponse> GetAsync(SiteOptions site, StatsRange range, StatsFilter filter, bool compare, CancellationToken cancellationToken)
+    public async Task<StatsResponse> GetAsync(SiteOptions site, StatsRange range, StatsFilter filter, bool compare, StatsSections sections,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(site);
         ArgumentNullException.ThrowIfNull(range);
@@ -266,7 +267,8 @@ public sealed class StatsStore(ReportsDatabase database)
 
         // Small queries at once over the shared client: the report costs about the slowest of them.
         var settled = Settled(site, range, filter, "stats", cancellationToken);
-        var raw = settled is null ? RawPageViewsAsync(site, range, filter, "stats.page_views", lists: true, cancellationToken) : null;
+        var lists = (sections & (StatsSections.Pages | StatsSections.Referrers)) != 0;
+        var raw = settled is null ? RawPageViewsAsync(site, range, filter, "stats.page_views", lists, cancellationToken) : null;
         var current = PeriodAsync(site, range, filter, "stats", settled, raw, cancellationToken);
         Task<Period>? previous = null;
         if (compare && range.Previous() is { } earlier)
@@ -278,14 +280,17 @@ public sealed class StatsStore(ReportsDatabase database)
             previous = PeriodAsync(site, earlier, filter, "stats.previous", settledBefore, rawBefore, cancellationToken);
         }
 
-        var pages = raw is not null
-            ? ListAsync(raw, r => r.Pages)
+        // A section left out is an empty list, and no statement: a raw read without the lists is one grouping set less
+        // over every page view, and the breakdowns are their own scan of the visits.
+        var pages = (sections & StatsSections.Pages) == 0 ? Task.FromResult(new List<PageStats>())
+            : raw is not null ? ListAsync(raw, r => r.Pages)
             : SettledQueryAsync("stats.top_pages", SettledTopPagesSql, site, range, settled!, StatsQuarters.Paths, ReadPage, cancellationToken);
-        var referrers = raw is not null
-            ? ListAsync(raw, r => r.Referrers)
+        var referrers = (sections & StatsSections.Referrers) == 0 ? Task.FromResult(new List<ReferrerStats>())
+            : raw is not null ? ListAsync(raw, r => r.Referrers)
             : SettledQueryAsync("stats.top_referrers", SettledTopReferrersSql, site, range, settled!, StatsQuarters.Referrers, ReadReferrer,
                 cancellationToken);
-        var breakdowns = database.QueryAsync("stats.breakdowns", BreakdownsSql, Parameters(site, range, filter), ReadBreakdown, cancellationToken);
+        var breakdowns = (sections & StatsSections.Breakdowns) == 0 ? Task.FromResult(new List<(Dimension Dimension, Breakdown Row)>())
+            : database.QueryAsync("stats.breakdowns", BreakdownsSql, Parameters(site, range, filter), ReadBreakdown, cancellationToken);
         await Task.WhenAll(current, pages, referrers, breakdowns, previous ?? Task.FromResult<Period>(null!));
 
         var now = await current;
@@ -296,8 +301,8 @@ public sealed class StatsStore(ReportsDatabase database)
             comparison = new StatsComparison(before.Range.From, before.Range.To, before.Totals, Change(now.Totals, before.Totals), before.Series);
         }
 
-        var lists = (await breakdowns).ToLookup(b => b.Dimension, b => b.Row);
-        IReadOnlyList<Breakdown> List(Dimension dimension) => [.. lists[dimension]];
+        var breakdownLists = (await breakdowns).ToLookup(b => b.Dimension, b => b.Row);
+        IReadOnlyList<Breakdown> List(Dimension dimension) => [.. breakdownLists[dimension]];
         return new StatsResponse(
             site.Id, site.TimeZone, range.From, range.To, range.Interval == StatsInterval.Hour ? "hour" : "day",
             now.Totals.PageViews, now.Totals.Visitors, await pages, await referrers, now.Series, filter.ToResponse(), now.Totals, comparison,
