@@ -112,8 +112,10 @@ public sealed class BacklogGate(
 
                 failing = false;
             }
-            catch (Exception error) when (error is KafkaException or TimeoutException)
+            catch (Exception error) when (error is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
+                // A broker away or a request timed out: try again next tick. Never anything else: an exception out of a
+                // hosted service would stop ingest.
                 if (!failing)
                 {
                     logger.BacklogUnreadable(error.Message);
