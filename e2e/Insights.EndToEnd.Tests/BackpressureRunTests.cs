@@ -15,7 +15,10 @@ namespace Insights.EndToEnd.Tests;
 /// and server keys later; once the processors catch up it takes events again, and every event it acknowledged is
 /// counted once. The bound is set low here (256 KiB per partition, public keys from half of it) so a test reaches it in
 /// seconds; run.sh's own is 4 MiB of the broker's 5 MiB.
+/// It runs alone, after the tests that run side by side: it stops a system's processors and floods that system's
+/// ingest, which would take the two cores from timing-sensitive tests such as the hostile-input storm.
 /// </summary>
+[Collection(nameof(BackpressureRunTests))]
 public sealed class BackpressureRunTests(ITestOutputHelper output)
 {
     private const int BatchEvents = 100;
@@ -160,3 +163,7 @@ public sealed class BackpressureRunTests(ITestOutputHelper output)
         return await Views();
     }
 }
+
+/// <summary>The collection <see cref="BackpressureRunTests"/> runs in: alone, never beside another test.</summary>
+[CollectionDefinition(nameof(BackpressureRunTests), DisableParallelization = true)]
+public sealed class BackpressureRunCollection;
