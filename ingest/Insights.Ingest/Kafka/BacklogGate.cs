@@ -53,7 +53,10 @@ public sealed class BacklogGate(
         : string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0} KiB");
 
     private long Limit(TrustLevel level) =>
-        level == TrustLevel.Public ? (long)(options.Value.MaxBytesPerPartition * options.Value.PublicShare) : options.Value.MaxBytesPerPartition;
+        level == TrustLevel.Public ? PublicLimit(options.Value.MaxBytesPerPartition, options.Value.PublicShare) : options.Value.MaxBytesPerPartition;
+
+    /// <summary>Where public keys are refused: <paramref name="publicShare"/> of the bound.</summary>
+    private static long PublicLimit(long maxBytes, double publicShare) => (long)(maxBytes * publicShare);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -114,8 +117,8 @@ public sealed class BacklogGate(
             }
             catch (Exception error) when (error is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                // A broker away or a request timed out: try again next tick. Never anything else: an exception out of a
-                // hosted service would stop ingest.
+                // A broker away, a request timed out, or anything else: try again next tick. Nothing may escape: an
+                // exception out of a hosted service would stop ingest.
                 if (!failing)
                 {
                     logger.BacklogUnreadable(error.Message);
@@ -177,7 +180,7 @@ public sealed class BacklogGate(
     /// <summary>The gate after <paramref name="measure"/>: closes at a bound, opens below <see cref="ReopenBelow"/> of it.</summary>
     internal static BacklogState Next(BacklogState before, BacklogMeasure measure, long maxBytes, double publicShare)
     {
-        var publicLimit = (long)(maxBytes * publicShare);
+        var publicLimit = PublicLimit(maxBytes, publicShare);
         var publicClosed = measure.WorstBytes >= publicLimit || (before.PublicClosed && measure.WorstBytes >= publicLimit * ReopenBelow);
         var allClosed = measure.WorstBytes >= maxBytes || (before.AllClosed && measure.WorstBytes >= maxBytes * ReopenBelow);
 
