@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -60,6 +61,73 @@ public sealed class RobustnessTests(TrackerStack stack)
         var delivered = Events(requests[3].Body);
         Assert.Equal(["pageview", "track"], delivered.Select(e => e.GetProperty("type").GetString()).Order());
         Assert.Equal(Ids(requests[0].Body).Order(), Ids(requests[3].Body).Order());
+        Assert.Empty(visitor.Errors);
+    }
+
+    [Fact]
+    public async Task Events_refused_when_the_visitor_leaves_are_sent_by_the_next_page()
+    {
+        // Ingest pushes back (503, as under back-pressure) for longer than the visitor stays on the page, with a
+        // Retry-After the page does not live to see; it is accepting again when the visitor opens another page.
+        var (api, sink) = stack.Site.AddSinkRetryingAfter(120);
+        sink.Closed = true;
+        var snippet = stack.Snippet(attributes: $"data-api=\"{api}\"");
+        var first = stack.AddPage(prefix, "kept-first", snippet, Counter);
+        var between = stack.AddPage(prefix, "kept-between", "", Counter);
+        var second = stack.AddPage(prefix, "kept-second", snippet, Counter);
+        await using var visitor = await Visitor.OpenAsync(stack.Browser);
+        var refusal = visitor.Page.WaitForResponseAsync(r => r.Url.StartsWith(api, StringComparison.Ordinal) && r.Status == 503);
+        await visitor.GoToAsync(first);
+        await refusal;
+        await visitor.Page.EvaluateAsync("() => new Promise(r => setTimeout(r, 100))"); // the tracker has taken the answer
+        var refused = Assert.Single(Events(Assert.Single(sink.Requests).Body));
+        Assert.Equal("pageview", refused.GetProperty("type").GetString());
+        var refusedId = refused.GetProperty("messageId").GetString()!;
+
+        // Left for a page without the tracker: backing off, the tracker keeps its events instead of a send bound to be refused.
+        await visitor.Page.GotoAsync(between);
+        Assert.Contains(refusedId, await visitor.Page.EvaluateAsync<string>("() => localStorage.getItem('insights_q')"), StringComparison.Ordinal);
+        await Task.Delay(500, TestContext.Current.CancellationToken);
+        Assert.Single(sink.Requests);
+        sink.Closed = false;
+
+        await visitor.GoToAsync(second);
+        await WaitUntilAsync(() => sink.Requests.Any(r => r.Status == 202 && Ids(r.Body).Contains(refusedId)));
+
+        // One send from the second page: the first page's view, its engagement (the page was left) and the second view.
+        var accepted = sink.Requests.Where(r => r.Status == 202).ToList();
+        var delivered = Events(Assert.Single(accepted).Body);
+        Assert.Equal(refusedId, delivered[0].GetProperty("messageId").GetString());
+        Assert.Equal(refused.GetProperty("anonymousId").GetString(), delivered[0].GetProperty("anonymousId").GetString());
+        Assert.Contains(delivered, e => e.GetProperty("type").GetString() == "track"
+            && e.GetProperty("properties").GetProperty("pageview_id").GetString() == refusedId);
+        Assert.Contains(delivered, e => e.GetProperty("type").GetString() == "pageview"
+            && e.GetProperty("context").GetProperty("page").GetProperty("url").GetString()!.EndsWith("kept-second", StringComparison.Ordinal));
+        Assert.Null(await visitor.Page.EvaluateAsync<string?>("() => localStorage.getItem('insights_q')"));
+        Assert.Empty(visitor.Errors);
+    }
+
+    [Fact]
+    public async Task Events_refused_six_times_are_kept_and_sent_with_the_next_events()
+    {
+        var (api, sink) = stack.Site.AddSink();
+        sink.Closed = true; // Retry-After: 1, so the five retries take about five seconds
+        var url = stack.AddPage(prefix, "kept-retries", stack.Snippet(attributes: $"data-api=\"{api}\""), Counter);
+        await using var visitor = await Visitor.OpenAsync(stack.Browser);
+        await visitor.GoToAsync(url);
+        await WaitUntilAsync(() => sink.Requests.Count >= 6);
+        var refusedId = Assert.Single(Ids(sink.Requests[0].Body));
+        Assert.All(sink.Requests, r => Assert.Equal([refusedId], Ids(r.Body)));
+        await visitor.Page.WaitForFunctionAsync($"() => (localStorage.getItem('insights_q') || '').includes('{refusedId}')");
+        Assert.Equal(6, sink.Requests.Count); // given up on this page: no seventh send on its own
+
+        sink.Closed = false;
+        await visitor.Page.EvaluateAsync("() => insights('track', 'Later')");
+        await WaitUntilAsync(() => sink.Requests.Any(r => r.Status == 202));
+        var delivered = Events(sink.Requests.Single(r => r.Status == 202).Body);
+        Assert.Equal([refusedId], delivered.Where(e => e.GetProperty("type").GetString() == "pageview").Select(e => e.GetProperty("messageId").GetString()));
+        Assert.Contains(delivered, e => e.TryGetProperty("event", out var name) && name.GetString() == "Later");
+        Assert.Null(await visitor.Page.EvaluateAsync<string?>("() => localStorage.getItem('insights_q')"));
         Assert.Empty(visitor.Errors);
     }
 

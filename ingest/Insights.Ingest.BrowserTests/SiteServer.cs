@@ -47,10 +47,13 @@ public sealed class SiteServer : IAsyncDisposable
     }
 
     /// <summary>An endpoint at <c>{returned base}/v1/events</c> that answers the given statuses in turn, then 202.</summary>
-    public (string BaseUrl, FlakySink Sink) AddSink(params int[] statuses)
+    public (string BaseUrl, FlakySink Sink) AddSink(params int[] statuses) => AddSinkRetryingAfter(1, statuses);
+
+    /// <summary>The same, its 503 and 429 saying <c>Retry-After: retryAfterSeconds</c>.</summary>
+    public (string BaseUrl, FlakySink Sink) AddSinkRetryingAfter(int retryAfterSeconds, params int[] statuses)
     {
         var name = Guid.NewGuid().ToString("N");
-        var sink = new FlakySink(statuses);
+        var sink = new FlakySink(statuses, retryAfterSeconds);
         sinks[name] = sink;
         return ($"{Origin}/sinks/{name}", sink);
     }
@@ -58,8 +61,8 @@ public sealed class SiteServer : IAsyncDisposable
     public async ValueTask DisposeAsync() => await app.DisposeAsync();
 }
 
-/// <summary>An ingest stand-in that refuses with the given statuses (503 and 429 say Retry-After: 1) before accepting.</summary>
-public sealed class FlakySink(int[] statuses)
+/// <summary>An ingest stand-in that refuses with the given statuses (503 and 429 say Retry-After) before accepting.</summary>
+public sealed class FlakySink(int[] statuses, int retryAfterSeconds)
 {
     private readonly List<(int Status, string Body)> requests = [];
 
@@ -75,6 +78,12 @@ public sealed class FlakySink(int[] statuses)
         }
     }
 
+    private int answered;
+
+    /// <summary>Whether it refuses everything with 503 (as ingest's back-pressure does while the processors are far
+    /// behind), whatever the statuses say; they count only the requests answered while open.</summary>
+    public bool Closed { get; set; }
+
     internal async Task<IResult> AnswerAsync(HttpRequest request)
     {
         using var reader = new StreamReader(request.Body);
@@ -82,13 +91,14 @@ public sealed class FlakySink(int[] statuses)
         int status;
         lock (requests)
         {
-            status = requests.Count < statuses.Length ? statuses[requests.Count] : StatusCodes.Status202Accepted;
+            status = Closed ? StatusCodes.Status503ServiceUnavailable
+                : answered < statuses.Length ? statuses[answered++] : StatusCodes.Status202Accepted;
             requests.Add((status, body));
         }
 
         if (status is StatusCodes.Status503ServiceUnavailable or StatusCodes.Status429TooManyRequests)
         {
-            request.HttpContext.Response.Headers.RetryAfter = "1";
+            request.HttpContext.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         return Results.Text("{}", "application/json", statusCode: status);

