@@ -21,7 +21,7 @@ namespace Insights.EndToEnd.Tests;
 [Collection(nameof(BackpressureRunTests))]
 public sealed class BackpressureRunTests(ITestOutputHelper output)
 {
-    private const int BatchEvents = 100;
+    private const int Visitors = 500;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -48,7 +48,7 @@ public sealed class BackpressureRunTests(ITestOutputHelper output)
             while (status == HttpStatusCode.Accepted)
             {
                 Assert.True(batch < 3000, $"ingest still accepted public events after {accepted} of them with the processors stopped");
-                (status, problem, retryAfter, var taken) = await SendAsync(http, SystemFixture.WriteKey, path, run, batch++);
+                (status, problem, retryAfter, var taken) = await RunTraffic.SendAsync(http, SystemFixture.WriteKey, path, run, batch++, Visitors, Ct);
                 accepted += taken;
             }
 
@@ -61,7 +61,7 @@ public sealed class BackpressureRunTests(ITestOutputHelper output)
             var publicAccepted = accepted;
 
             // A server key (orders, server-side events) still has room above the public share ...
-            (status, problem, _, var serverTaken) = await SendAsync(http, SystemFixture.ServerKey, path, run, batch++);
+            (status, problem, _, var serverTaken) = await RunTraffic.SendAsync(http, SystemFixture.ServerKey, path, run, batch++, Visitors, Ct);
             Assert.True(status == HttpStatusCode.Accepted, $"a server key was refused right after the public gate closed: {problem}");
             accepted += serverTaken;
 
@@ -69,14 +69,14 @@ public sealed class BackpressureRunTests(ITestOutputHelper output)
             while (status == HttpStatusCode.Accepted)
             {
                 Assert.True(batch < 6000, $"ingest still accepted server-key events after {accepted} events with the processors stopped");
-                (status, problem, _, serverTaken) = await SendAsync(http, SystemFixture.ServerKey, path, run, batch++);
+                (status, problem, _, serverTaken) = await RunTraffic.SendAsync(http, SystemFixture.ServerKey, path, run, batch++, Visitors, Ct);
                 accepted += serverTaken;
             }
 
             output.WriteLine($"server keys refused after {accepted - publicAccepted} more events: {problem}");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
             Assert.Equal("backlog", problem.GetProperty("reason").GetString());
-            Assert.True(accepted > publicAccepted + BatchEvents, $"server keys got no room of their own: {accepted - publicAccepted} events");
+            Assert.True(accepted > publicAccepted + RunTraffic.BatchEvents, $"server keys got no room of their own: {accepted - publicAccepted} events");
             Assert.Contains("insights_ingest_events_rejected_total{otel_scope_name=\"Insights.Ingest\",reason=\"backlog\"}",
                 await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), Ct), StringComparison.Ordinal);
         }
@@ -89,7 +89,7 @@ public sealed class BackpressureRunTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            var (status, problem, retryAfter, taken) = await SendAsync(http, SystemFixture.WriteKey, path, run, batch++);
+            var (status, problem, retryAfter, taken) = await RunTraffic.SendAsync(http, SystemFixture.WriteKey, path, run, batch++, Visitors, Ct);
             accepted += taken;
             if (status == HttpStatusCode.Accepted)
             {
@@ -102,7 +102,7 @@ public sealed class BackpressureRunTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"public keys taken again {clock.Elapsed.TotalSeconds:F1} s after the processors resumed");
-        var views = await WaitForViewsAsync(system.Query, path, accepted, () => system.Script.Output);
+        var (views, _) = await RunTraffic.WaitForPageAsync(system.Query, path, accepted, () => system.Script.Output, Ct);
         Assert.Equal(accepted, views);
         output.WriteLine($"{accepted} acknowledged page views, {views} counted");
         Assert.Equal(0, await system.Script.StopAsync(TimeSpan.FromSeconds(60), StopSignal.Interrupt));
@@ -113,54 +113,6 @@ public sealed class BackpressureRunTests(ITestOutputHelper output)
         using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", pid.ToString(CultureInfo.InvariantCulture)]))!;
         await kill.WaitForExitAsync(Ct);
         Assert.Equal(0, kill.ExitCode);
-    }
-
-    /// <summary>One batch of page views with <paramref name="key"/>: the status, the problem (if refused), Retry-After and how many were taken.</summary>
-    private static async Task<(HttpStatusCode Status, JsonElement Problem, TimeSpan? RetryAfter, int Accepted)> SendAsync(
-        HttpClient http, string key, string path, string run, int batch)
-    {
-        var events = Enumerable.Range(0, BatchEvents).Select(i => JsonSerializer.Serialize(new
-        {
-            type = "pageview",
-            messageId = $"{run}-{batch}-{i}",
-            anonymousId = $"{run}-{((batch * BatchEvents) + i) % 500}",
-            context = new { page = new { url = $"https://shop.example{path}", path } },
-        }));
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/events", UriKind.Relative))
-        {
-            Content = new StringContent($"[{string.Join(',', events)}]", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("X-Insights-Key", key);
-        using var response = await http.SendAsync(request, Ct);
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
-        return response.StatusCode == HttpStatusCode.Accepted
-            ? (response.StatusCode, default, null, body.GetProperty("accepted").GetInt32())
-            : (response.StatusCode, body, response.Headers.RetryAfter?.Delta, 0);
-    }
-
-    /// <summary>Polls run.sh's query API until the page has at least the expected views, then once more a little later.</summary>
-    private static async Task<long> WaitForViewsAsync(Uri query, string path, long expected, Func<string> context)
-    {
-        using var http = new HttpClient { BaseAddress = query, Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SystemFixture.ReadKey);
-        async Task<long> Views()
-        {
-            var from = DateTime.UtcNow.AddDays(-1).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-            var to = DateTime.UtcNow.AddDays(1).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-            var stats = await http.GetFromJsonAsync<JsonElement>(
-                new Uri($"/v1/sites/{SystemFixture.Site}/stats?from={from}&to={to}&page={Uri.EscapeDataString(path)}", UriKind.Relative), Ct);
-            return stats.GetProperty("pageViews").GetInt64();
-        }
-
-        var clock = Stopwatch.StartNew();
-        while (await Views() < expected)
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(180), $"{path}: fewer than {expected} views after 180 s:\n{context()}");
-            await Task.Delay(500, Ct);
-        }
-
-        await Task.Delay(2000, Ct); // a doubled batch would land within a batch interval or two
-        return await Views();
     }
 }
 

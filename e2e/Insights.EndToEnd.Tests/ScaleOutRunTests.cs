@@ -64,7 +64,7 @@ public sealed partial class ScaleOutRunTests(ITestOutputHelper output)
             sent += await SendAsync(ingests[batch % 2], path, run, batch++);
         }
 
-        var (views, visitors) = await WaitForViewsAsync(query, path, sent, () => secondProcessor.Output);
+        var (views, visitors) = await RunTraffic.WaitForPageAsync(query, path, sent, () => secondProcessor.Output, Ct);
         Assert.Equal(sent, views);
         Assert.Equal(Math.Min(sent, Visitors), visitors);
         output.WriteLine($"{sent} events through two ingests counted exactly once by run.sh's query API after {clock.Elapsed.TotalSeconds:F1} s");
@@ -74,22 +74,10 @@ public sealed partial class ScaleOutRunTests(ITestOutputHelper output)
 
     private static async Task<int> SendAsync(Uri ingest, string path, string run, int batch)
     {
-        var events = Enumerable.Range(0, 100).Select(i => JsonSerializer.Serialize(new
-        {
-            type = "pageview",
-            messageId = $"{run}-{batch}-{i}",
-            anonymousId = $"{run}-{((batch * 100) + i) % Visitors}",
-            context = new { page = new { url = $"https://shop.example{path}", path } },
-        }));
         using var http = new HttpClient { BaseAddress = ingest, Timeout = TimeSpan.FromSeconds(30) };
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/events", UriKind.Relative))
-        {
-            Content = new StringContent($"[{string.Join(',', events)}]", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("X-Insights-Key", SystemFixture.WriteKey);
-        using var response = await http.SendAsync(request, Ct);
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("accepted").GetInt32();
+        var answer = await RunTraffic.SendAsync(http, SystemFixture.WriteKey, path, run, batch, Visitors, Ct);
+        Assert.True(answer.Status == HttpStatusCode.Accepted, $"{ingest} answered {answer.Status}: {answer.Problem}");
+        return answer.Accepted;
     }
 
     /// <summary>Events a processor wrote to ClickHouse, from its own metric.</summary>
@@ -100,30 +88,5 @@ public sealed partial class ScaleOutRunTests(ITestOutputHelper output)
         return (await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), Ct)).Split('\n')
             .Where(line => line.StartsWith(metric, StringComparison.Ordinal) && line.Length > metric.Length && line[metric.Length] is '{' or ' ')
             .Sum(line => double.Parse(line[(line.LastIndexOf('}') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture));
-    }
-
-    /// <summary>Polls run.sh's query API until the page has at least the expected views, then once more a little later.</summary>
-    private static async Task<(long Views, long Visitors)> WaitForViewsAsync(Uri query, string path, long expected, Func<string> context)
-    {
-        using var http = new HttpClient { BaseAddress = query, Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SystemFixture.ReadKey);
-        async Task<(long, long)> Page()
-        {
-            var from = DateTime.UtcNow.AddDays(-1).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-            var to = DateTime.UtcNow.AddDays(1).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-            var stats = await http.GetFromJsonAsync<JsonElement>(new Uri($"/v1/sites/{SystemFixture.Site}/stats?from={from}&to={to}&limit=100", UriKind.Relative), Ct);
-            var page = stats.GetProperty("topPages").EnumerateArray().FirstOrDefault(p => p.GetProperty("path").GetString() == path);
-            return page.ValueKind == JsonValueKind.Undefined ? (0, 0) : (page.GetProperty("views").GetInt64(), page.GetProperty("visitors").GetInt64());
-        }
-
-        var clock = Stopwatch.StartNew();
-        while ((await Page()).Item1 < expected)
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(180), $"{path}: fewer than {expected} views after 180 s:\n{context()}");
-            await Task.Delay(500, Ct);
-        }
-
-        await Task.Delay(2000, Ct); // a doubled batch would land within a batch interval or two
-        return await Page();
     }
 }
