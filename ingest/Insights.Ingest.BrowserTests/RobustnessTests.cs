@@ -86,7 +86,7 @@ public sealed class RobustnessTests(TrackerStack stack)
 
         // Left for a page without the tracker: backing off, the tracker keeps its events instead of a send bound to be refused.
         await visitor.Page.GotoAsync(between);
-        Assert.Contains(refusedId, await visitor.Page.EvaluateAsync<string>("() => localStorage.getItem('insights_q')"), StringComparison.Ordinal);
+        Assert.Contains(refusedId, await visitor.Page.EvaluateAsync<string>(KeptEvents), StringComparison.Ordinal);
         await Task.Delay(500, TestContext.Current.CancellationToken);
         Assert.Single(sink.Requests);
         sink.Closed = false;
@@ -103,7 +103,7 @@ public sealed class RobustnessTests(TrackerStack stack)
             && e.GetProperty("properties").GetProperty("pageview_id").GetString() == refusedId);
         Assert.Contains(delivered, e => e.GetProperty("type").GetString() == "pageview"
             && e.GetProperty("context").GetProperty("page").GetProperty("url").GetString()!.EndsWith("kept-second", StringComparison.Ordinal));
-        Assert.Null(await visitor.Page.EvaluateAsync<string?>("() => localStorage.getItem('insights_q')"));
+        Assert.Null(await visitor.Page.EvaluateAsync<string?>(KeptEvents));
         Assert.Empty(visitor.Errors);
     }
 
@@ -118,7 +118,7 @@ public sealed class RobustnessTests(TrackerStack stack)
         await WaitUntilAsync(() => sink.Requests.Count >= 6);
         var refusedId = Assert.Single(Ids(sink.Requests[0].Body));
         Assert.All(sink.Requests, r => Assert.Equal([refusedId], Ids(r.Body)));
-        await visitor.Page.WaitForFunctionAsync($"() => (localStorage.getItem('insights_q') || '').includes('{refusedId}')");
+        await visitor.Page.WaitForFunctionAsync($"() => ({KeptEvents})()?.includes('{refusedId}')");
         Assert.Equal(6, sink.Requests.Count); // given up on this page: no seventh send on its own
 
         sink.Closed = false;
@@ -127,7 +127,7 @@ public sealed class RobustnessTests(TrackerStack stack)
         var delivered = Events(sink.Requests.Single(r => r.Status == 202).Body);
         Assert.Equal([refusedId], delivered.Where(e => e.GetProperty("type").GetString() == "pageview").Select(e => e.GetProperty("messageId").GetString()));
         Assert.Contains(delivered, e => e.TryGetProperty("event", out var name) && name.GetString() == "Later");
-        Assert.Null(await visitor.Page.EvaluateAsync<string?>("() => localStorage.getItem('insights_q')"));
+        Assert.Null(await visitor.Page.EvaluateAsync<string?>(KeptEvents));
         Assert.Empty(visitor.Errors);
     }
 
@@ -168,6 +168,9 @@ public sealed class RobustnessTests(TrackerStack stack)
         Assert.Single(stack.Events.Matching(e => e.Type == EventTypes.Pageview && Mine(e)).Select(e => e.EventId).Distinct());
         Assert.Empty(visitor.Errors);
     }
+
+    /// <summary>What the tracker keeps for the next page (the site's own key: two sites on one origin keep theirs apart).</summary>
+    private const string KeptEvents = $"() => localStorage.getItem('insights_q:{TrackerStack.DemoKey}')";
 
     private bool Mine(PipelineEvent e) => e.Url?.Contains(prefix, StringComparison.Ordinal) == true;
 

@@ -25,11 +25,12 @@
       off = a('ignore-dnt') == null && (n.doNotTrack == 1 || n.globalPrivacyControl),
       // Cookieless or opted out: nothing is stored in the browser.
       none = off || a('cookieless') != null,
-      queue = [], timer = 0, fails = 0, K = 'insights_vid', Q = 'insights_q',
+      queue = [], timer = 0, fails = 0, K = 'insights_vid', Q = 'insights_q:' + key,
       safe = f => (...x) => { try { return f(...x) } catch {} },
       // Events a refused or unanswered send left behind outlive the page: on leaving while backing off, and after the
-      // fifth retry, they go to localStorage insights_q (the newest 100) and the next send of any page of the site
-      // takes them along. Their messageIds make a copy that did arrive count once. Cookieless or opted out: dropped.
+      // fifth retry, they go to localStorage insights_q:KEY (the newest 100; per site key, so two sites on one origin
+      // never send each other's), and the next send of any page of the site takes them along. Their messageIds make a
+      // copy that did arrive count once. Cookieless or opted out: dropped.
       take = () => safe(() => { let x = JSON.parse(localStorage[Q]); delete localStorage[Q]; return x })() || [],
       save = () => { none || safe(() => localStorage[Q] = JSON.stringify([...take(), ...queue].slice(-100)))(); queue = [] },
       iso = () => new Date().toISOString(),
