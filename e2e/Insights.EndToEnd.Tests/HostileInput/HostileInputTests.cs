@@ -13,14 +13,15 @@ namespace Insights.EndToEnd.Tests.HostileInput;
 /// Issue 8's storm: 10,000 generated hostile requests against <c>/v1/events</c> and every webhook, then the system
 /// must still be whole — no 5xx, every accepted event stored exactly once, nothing dead-lettered, and the consumer
 /// groups caught up. The issue's target is caught up within 30 s of the last request; the test allows
-/// <see cref="CatchUp"/> because CI runs every test assembly at once on two cores, and it reports the time it took
-/// (figures on a quiet machine: benchmarks/README.md).
+/// <see cref="CatchUp"/> because CI runs every test assembly at once on two cores that other work shares (three CI runs
+/// on one busy day took 123–139 s, with every event stored), and it reports the time it took (figures on a quiet
+/// machine: benchmarks/README.md).
 /// </summary>
 public sealed class HostileInputTests(SystemFixture system, ITestOutputHelper output)
 {
     private const int Requests = 10_000;
     private const int Concurrency = 8;
-    private static readonly TimeSpan CatchUp = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan CatchUp = TimeSpan.FromSeconds(240);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -53,6 +54,8 @@ public sealed class HostileInputTests(SystemFixture system, ITestOutputHelper ou
             }
         });
         var stormSeconds = clock.Elapsed.TotalSeconds;
+        // Where the storm's messages end: catching up means reaching these, not whatever other tests write meanwhile.
+        var stormEnds = ConsumerLag.Ends(system.Stack.KafkaBootstrap, system.EventsTopic);
 
         // A 503 is documented only for a broker that is away; the broker is up here, so none is expected either.
         Assert.True(serverErrors.IsEmpty, $"{serverErrors.Count} requests got 5xx:\n{string.Join('\n', serverErrors.Take(20))}");
@@ -60,7 +63,7 @@ public sealed class HostileInputTests(SystemFixture system, ITestOutputHelper ou
 
         var stormEnded = Stopwatch.StartNew();
         var waited = await WaitUntilStoredAsync(site.Id, accepted, CatchUp);
-        var lag = await LagAsync();
+        var lag = await LagAsync(stormEnds);
         var caughtUpSeconds = stormEnded.Elapsed.TotalSeconds;
 
         // Counted again once the groups report no lag: the processors commit an offset only after its events are
@@ -73,7 +76,7 @@ public sealed class HostileInputTests(SystemFixture system, ITestOutputHelper ou
         output.WriteLine("the processors' warnings and errors:\n" + ErrorLines(system.Processors.Output));
 
         Assert.True(deadLetters.Count == 0, "accepted events were dead-lettered: " + string.Join(", ", deadLetters.Select(d => $"{d.Key} ×{d.Value}")));
-        Assert.All(lag, l => Assert.True(l.Lag == 0, $"group {l.Group} is {l.Lag} messages behind {caughtUpSeconds:0.0} s after the storm"));
+        Assert.All(lag, l => Assert.True(l.Lag == 0, $"group {l.Group} has {l.Lag} of the storm's messages uncommitted {caughtUpSeconds:0.0} s after it"));
         Assert.True(accepted == stored.Rows,
             $"accepted {accepted} events, stored {stored.Rows} with no lag left; what the processors logged at Warning and above:\n{ErrorLines(system.Processors.Output)}");
         Assert.Equal(stored.Rows, stored.DistinctIds);
@@ -130,22 +133,21 @@ public sealed class HostileInputTests(SystemFixture system, ITestOutputHelper ou
         return errors.Count == 0 ? "(none)" : string.Join('\n', errors.TakeLast(20));
     }
 
-    /// <summary>Lag of every consumer group that reads the events topic.</summary>
-    private async Task<List<(string Group, long Lag)>> LagAsync()
+    /// <summary>
+    /// Messages of the storm (everything on the events topic when it ended) that each consumer group of the topic has not
+    /// committed, waiting up to 30 s for 0: offsets commit on an interval, after the rows are stored.
+    /// </summary>
+    private async Task<List<(string Group, long Lag)>> LagAsync(long[] stormEnds)
     {
         string[] groups = [system.ProcessorsGroup, system.AttributionGroup];
         var result = new List<(string, long)>();
+        var deadline = Stopwatch.StartNew();
         foreach (var group in groups)
         {
-            // Offsets commit on an interval; give the groups that long to report what they have stored.
-            var lag = long.MaxValue;
-            for (var attempt = 0; attempt < 20 && lag != 0; attempt++)
+            long lag;
+            while ((lag = ConsumerLag.Behind(system.Stack.KafkaBootstrap, group, system.EventsTopic, stormEnds)) != 0 && deadline.Elapsed < TimeSpan.FromSeconds(30))
             {
-                lag = ConsumerLag.Of(system.Stack.KafkaBootstrap, group, system.EventsTopic);
-                if (lag != 0)
-                {
-                    await Task.Delay(500, Ct);
-                }
+                await Task.Delay(500, Ct);
             }
 
             result.Add((group, lag));
