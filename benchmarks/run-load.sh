@@ -69,7 +69,8 @@ echo "== machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB, load 
 echo "== 1. bare Kestrel baseline, ${short}s unthrottled"
 "${load[@]}" bare --port "${INSIGHTS_BARE_PORT:-8090}" >/dev/null 2>&1 &
 bare=$!
-sleep 2
+# Until it listens, not a fixed 2 s: a guess a busy machine can lose (a CI run at load average 35 stopped in this step).
+for _ in $(seq 1 120); do [[ -n "$(pid_on "${INSIGHTS_BARE_PORT:-8090}")" ]] && break; sleep 0.25; done
 "${load[@]}" load --ingest "http://127.0.0.1:${INSIGHTS_BARE_PORT:-8090}" --query none --duration "${short}s" --no-progress --summary "$work/bare" >/dev/null
 kill -TERM $bare; wait $bare 2>/dev/null || true
 row "bare Kestrel, unthrottled (HTTP ceiling)" "$(val "$work/bare" accepted_per_second) ev/s" "—" "—"
