@@ -402,6 +402,7 @@ public sealed class BatchConsumerLoop<THandler>(
             HeartbeatIntervalMs = kafka.HeartbeatIntervalMs,
             MaxPartitionFetchBytes = kafka.MaxPartitionFetchBytes,
             FetchMaxBytes = kafka.FetchMaxBytes,
+            FetchWaitMaxMs = kafka.FetchWaitMaxMs,
             // The topic names each message's partition (offsets are stored by it) and the timestamp ages a batch.
             ConsumeResultFields = group.ReadsHeaders ? "all" : "topic,timestamp",
         };

@@ -49,6 +49,15 @@ public sealed class KafkaOptions
     public int FetchMaxBytes { get; set; } = 50 * 1024 * 1024;
 
     /// <summary>
+    /// How long the broker may hold a fetch that finds nothing new. Kafka answers as soon as a message arrives, so
+    /// there this only sets how often an idle consumer asks again (Kafka's default, 500 ms). The dev stack's broker
+    /// (librdkafka's mock) holds an empty fetch the whole time even when messages arrive meanwhile, so every event would
+    /// wait up to this long before a processor sees it: <c>scripts/run.sh</c> sets it lower there.
+    /// </summary>
+    [Range(0, 60_000)]
+    public int FetchWaitMaxMs { get; set; } = 500;
+
+    /// <summary>
     /// First pause after a batch failed on an outage (ClickHouse or Kafka unreachable); short recovers fast from a
     /// blip, long spares a struggling server.
     /// </summary>

@@ -14,6 +14,12 @@ public sealed class LiveOptions
     /// <summary>Kafka host:port list; empty uses <c>Kafka:BootstrapServers</c>, the cluster the rest of the system uses.</summary>
     public string BootstrapServers { get; set; } = "";
 
+    /// <summary>How long the broker may hold a fetch that finds nothing new, in ms; empty uses <c>Kafka:FetchWaitMaxMs</c>,
+    /// else Kafka's default (500). Kafka answers as soon as a message arrives; the dev stack's broker holds an empty
+    /// fetch the whole time, so there a lower value shows a visitor sooner (<c>scripts/run.sh</c> sets it).</summary>
+    [Range(0, 60_000)]
+    public int? FetchWaitMaxMs { get; set; }
+
     /// <summary>The topic the processors publish live events to.</summary>
     [Required]
     [RegularExpression("^[A-Za-z0-9._-]{1,249}$", ErrorMessage = "must be a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -)")]
