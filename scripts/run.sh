@@ -90,8 +90,9 @@ quiet=(--Logging:LogLevel:Microsoft.AspNetCore=Warning --Logging:LogLevel:Micros
 export Kafka__BootstrapServers="$INSIGHTS_KAFKA_BOOTSTRAP"
 # The dev stack's broker (librdkafka's mock) holds a fetch that finds nothing new for the consumer's whole
 # fetch.wait.max.ms, even when messages arrive meanwhile (Kafka answers at once), so at Kafka's 500 ms every event waited
-# up to half a second before the processors or the live list saw it (benchmarks/README.md, fourteenth round).
-export Kafka__FetchWaitMaxMs="${Kafka__FetchWaitMaxMs:-20}"
+# up to half a second before the processors or the live list saw it; 50 ms gave the freshness of 20 ms for less of the
+# broker thread's CPU (benchmarks/README.md, fourteenth round).
+export Kafka__FetchWaitMaxMs="${Kafka__FetchWaitMaxMs:-50}"
 # The engine is on loopback: compressing every insert and answer only spends CPU on both sides (a remote ClickHouse
 # wants the driver's default, compression on).
 clickhouse="Host=127.0.0.1;Port=${INSIGHTS_CLICKHOUSE_URL##*:};Username=default;Password=;Compression=${INSIGHTS_CLICKHOUSE_COMPRESSION:-false}"

@@ -20,6 +20,11 @@ public sealed class LiveOptions
     [Range(0, 60_000)]
     public int? FetchWaitMaxMs { get; set; }
 
+    /// <summary>The fetch wait the presence consumer asks for: <see cref="FetchWaitMaxMs"/>, else the system's
+    /// <c>Kafka:FetchWaitMaxMs</c>, else Kafka's default.</summary>
+    public int FetchWait(IConfiguration configuration) =>
+        FetchWaitMaxMs ?? configuration.GetValue<int?>("Kafka:FetchWaitMaxMs") ?? 500;
+
     /// <summary>The topic the processors publish live events to.</summary>
     [Required]
     [RegularExpression("^[A-Za-z0-9._-]{1,249}$", ErrorMessage = "must be a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -)")]

@@ -76,7 +76,7 @@ public sealed class PresenceConsumer(
             // Presence only needs what happens now: a small fetch keeps a backlog from costing memory.
             MaxPartitionFetchBytes = Math.Max(settings.MaxMessageBytes, 256 * 1024),
             SessionTimeoutMs = 10_000,
-            FetchWaitMaxMs = settings.FetchWaitMaxMs ?? configuration.GetValue<int?>("Kafka:FetchWaitMaxMs") ?? 500,
+            FetchWaitMaxMs = settings.FetchWait(configuration),
             // Presence reads the value and where it came from: the client need not copy every message's headers and
             // timestamp into objects (one message per event on the site, on the cores ingest and the processors use).
             ConsumeResultFields = "topic",
