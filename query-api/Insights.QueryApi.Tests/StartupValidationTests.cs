@@ -23,6 +23,9 @@ public sealed class StartupValidationTests
     [InlineData("Alerts:MaxRetryDelay", "00:00:01", "Alerts:MaxRetryDelay")]
     [InlineData("Alerts:MaxAttempts", "0", "Alerts:MaxAttempts")]
     [InlineData("Sites:0:Alerts:0:Kind", "everything", "Sites:0:Alerts:0:Kind")]
+    [InlineData("Live:FetchWaitMaxMs", "70000", "Live:FetchWaitMaxMs")]
+    [InlineData("Kafka:FetchWaitMaxMs", "abc", "Kafka:FetchWaitMaxMs")]
+    [InlineData("Kafka:FetchWaitMaxMs", "-5", "Kafka:FetchWaitMaxMs")]
     public async Task A_bad_setting_stops_the_start_naming_it(string key, string value, string expected)
     {
         var settings = TestSites.Settings(Cs, "insights");

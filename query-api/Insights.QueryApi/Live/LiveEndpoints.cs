@@ -17,7 +17,9 @@ public static class LiveEndpoints
 {
     public static IServiceCollection AddLivePresence(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddValidatedOptions<LiveOptions>(configuration, LiveOptions.Section);
+        services.AddValidatedOptions<LiveOptions>(configuration, LiveOptions.Section)
+            .Validate(o => o.FetchWait(configuration) is not null,
+                $"{LiveOptions.KafkaFetchWaitKey} must be a whole number of ms from 0 to 60000 (the live reader's fetch wait when {LiveOptions.Section}:{nameof(LiveOptions.FetchWaitMaxMs)} is not set)");
         services.AddSingleton<LiveMetrics>();
         services.AddSingleton<PresenceBoard>();
         services.AddSingleton<VisitorInvitations>();

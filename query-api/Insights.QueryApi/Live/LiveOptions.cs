@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using Insights.Contracts;
 
 namespace Insights.QueryApi.Live;
@@ -20,10 +21,15 @@ public sealed class LiveOptions
     [Range(0, 60_000)]
     public int? FetchWaitMaxMs { get; set; }
 
+    /// <summary>The system's fetch wait, which <see cref="FetchWaitMaxMs"/> falls back to.</summary>
+    public const string KafkaFetchWaitKey = "Kafka:FetchWaitMaxMs";
+
     /// <summary>The fetch wait the presence consumer asks for: <see cref="FetchWaitMaxMs"/>, else the system's
-    /// <c>Kafka:FetchWaitMaxMs</c>, else Kafka's default.</summary>
-    public int FetchWait(IConfiguration configuration) =>
-        FetchWaitMaxMs ?? configuration.GetValue<int?>("Kafka:FetchWaitMaxMs") ?? 500;
+    /// <see cref="KafkaFetchWaitKey"/>, else Kafka's default; null when the system's value is not a whole number within
+    /// <see cref="FetchWaitMaxMs"/>'s range (start-up refuses that, naming the key).</summary>
+    public int? FetchWait(IConfiguration configuration) =>
+        FetchWaitMaxMs ?? (configuration[KafkaFetchWaitKey] is not { } value ? 500
+            : int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms <= 60_000 ? ms : null);
 
     /// <summary>The topic the processors publish live events to.</summary>
     [Required]
