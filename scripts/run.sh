@@ -31,12 +31,14 @@ processors_port="${INSIGHTS_PROCESSORS_PORT:-8082}"
 dashboards_port="${INSIGHTS_DASHBOARDS_PORT:-8083}"
 mkdir -p "$state/logs"
 pids=()
+declare -A pid_of
 
 # Each process's output goes to its log file and, prefixed with its name, to this terminal.
 start() {
   local name=$1; shift
   "$@" > >(tee -a "$state/logs/$name.log" | sed -u "s/^/[$name] /") 2>&1 &
   pids+=($!)
+  pid_of[$name]=$!
 }
 
 stop_all() {  # stop_all [EXIT_CODE]: 0 for Ctrl-C, non-zero when a process failed to start
@@ -52,9 +54,14 @@ stop_all() {  # stop_all [EXIT_CODE]: 0 for Ctrl-C, non-zero when a process fail
 }
 trap 'stop_all 0' INT TERM
 
+# How long a running service may take to answer (not counting a schema migration, which is waited out). A service that
+# exits is reported at once; the limit is for one that hangs. Starting takes seconds on a quiet machine, over a minute
+# when the two cores are shared with a test run.
+start_limit=${INSIGHTS_START_TIMEOUT_SECONDS:-300}
+
 wait_for() {  # wait_for NAME URL: until the URL answers 2xx, or the process died; a schema migration is waited out
-  local name=$1 url=$2 pid=${pids[-1]} tries=0 started=$SECONDS said=$SECONDS answer
-  while ((tries < 600)); do
+  local name=$1 url=$2 pid=${pid_of[$1]} waited=0 since=$SECONDS said=$SECONDS started=$SECONDS answer
+  while ((waited < start_limit)); do
     answer=$(curl -s -w '%{http_code}' "$url" 2>/dev/null) || answer=000
     [[ "${answer: -3}" == 2?? ]] && return 0
     kill -0 "$pid" 2>/dev/null || { echo "[run] $name exited; see $state/logs/$name.log" >&2; stop_all 1; }
@@ -65,11 +72,12 @@ wait_for() {  # wait_for NAME URL: until the URL answers 2xx, or the process die
         said=$SECONDS
       fi
     else
-      tries=$((tries + 1))
+      waited=$((waited + SECONDS - since))
     fi
+    since=$SECONDS
     sleep 0.1
   done
-  echo "[run] $name did not become healthy at $url" >&2
+  echo "[run] $name did not answer at $url within $start_limit s (INSIGHTS_START_TIMEOUT_SECONDS); see $state/logs/$name.log" >&2
   stop_all 1
 }
 
@@ -120,13 +128,15 @@ if $demo; then
   # The demo's history reaches a month back; ingest otherwise stamps events older than 7 days with their arrival time.
   export Ingest__MaxPastAge="${Ingest__MaxPastAge:-31.00:00:00}"
 fi
+# The other three start together once the processors have applied the schemas: none waits on another to start, and each
+# start is mostly the runtime's own warm-up.
 start ingest dotnet "$bin/Insights.Ingest/$config/Insights.Ingest.dll" --urls "$ingest" "${quiet[@]}"
-wait_for ingest "$ingest/healthz"
 start query-api dotnet "$bin/Insights.QueryApi/$config/Insights.QueryApi.dll" --urls "$query" "${quiet[@]}"
-wait_for query-api "$query/healthz"
 # The web app: a client of the query API; its cookie keys live in the state directory, so a restart keeps people signed in.
 start dashboards dotnet "$bin/Insights.Dashboards/$config/Insights.Dashboards.dll" --urls "$dashboards" "${quiet[@]}" \
   --Dashboards:QueryApiUrl="$query" --Dashboards:KeysDirectory="$state/dashboards-keys" --Dashboards:IngestUrl="$ingest"
+wait_for ingest "$ingest/healthz"
+wait_for query-api "$query/healthz"
 wait_for dashboards "$dashboards/healthz"
 
 # The demo's sign-in, once per state directory: the partner and its admin's invitation through insights-admin init,

@@ -101,6 +101,7 @@ public sealed class BatchConsumerLoop<THandler>(
             try
             {
                 migrator.MigrateAsync(stoppingToken).GetAwaiter().GetResult();
+                group.Health.MarkSchemaApplied();
                 return;
             }
             catch (Exception error) when (!stoppingToken.IsCancellationRequested && Failures.Classify(error, stoppingToken) == FailureKind.Outage)

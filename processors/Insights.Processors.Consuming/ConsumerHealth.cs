@@ -9,6 +9,12 @@ namespace Insights.Processors.Consuming;
 public class ConsumerHealth(string prefix, string healthy) : IHealthCheck
 {
     private volatile string? notReadyBecause = prefix + "migrating the ClickHouse schema";
+    private readonly TaskCompletionSource schemaApplied = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once the loop has applied the ClickHouse schema, so work on its tables (a roll-up) can start.</summary>
+    public Task SchemaApplied => schemaApplied.Task;
+
+    public void MarkSchemaApplied() => schemaApplied.TrySetResult();
 
     /// <summary>Null when ready; otherwise why not.</summary>
     public string? NotReadyBecause => notReadyBecause;

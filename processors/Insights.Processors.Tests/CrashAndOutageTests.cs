@@ -54,6 +54,39 @@ public sealed class CrashAndOutageTests(DevStackFixture stack) : IDisposable
     }
 
     [Fact]
+    public async Task The_stats_roll_up_waits_for_the_schema_and_then_settles_quarter_hours_without_a_failed_round()
+    {
+        var pipeline = await Pipeline.CreateAsync(stack, "rollup");
+        await pipeline.ProduceAsync(TestEvents.Pageviews(50));
+        var settings = pipeline.Settings();
+        // A round every second. Before the roll-up waited for the schema, its rounds ran while the consumer loop was still
+        // migrating a fresh database, and each such start logged a failure naming a missing table.
+        settings["Processors:StatsRollupIntervalSeconds"] = "1";
+        settings["Processors:InsertTimeoutSeconds"] = "1";
+        settings["Processors:StatsRollupSettleSeconds"] = "2";
+        // The migration is held up as when another instance migrates (or a rebuild takes minutes): a lock with a fresh beat.
+        using var client = pipeline.ClickHouse();
+        var beat = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        await client.ExecuteNonQueryAsync(
+            $"CREATE TABLE {pipeline.Database}.schema_migrations_lock (holder String) ENGINE = Memory COMMENT 'another-host/4242/test|{beat}'",
+            cancellationToken: Ct);
+
+        await using var processor = ProcessorProcess.Start(settings);
+        using var http = new HttpClient { BaseAddress = await processor.WaitForAddressAsync(ExitTimeout) };
+        var probe = await http.GetAsync(new Uri("/readyz", UriKind.Relative), Ct);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, probe.StatusCode);
+        Assert.Contains("migrating the ClickHouse schema", await probe.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        await Task.Delay(TimeSpan.FromSeconds(3), Ct); // three of the roll-up's intervals while the schema is not there
+        await client.ExecuteNonQueryAsync($"DROP TABLE {pipeline.Database}.schema_migrations_lock SYNC", cancellationToken: Ct);
+
+        await Eventually.EqualAsync((ulong?)50, pipeline.CountFinalAsyncOrNull, "events counted", context: () => processor.Output);
+        await Eventually.TrueAsync(async () => await Scrape.MetricAsync(http, "insights_processors_stats_quarters_rolled_total") >= 1,
+            "a settled quarter hour rolled up (insights_processors_stats_quarters_rolled_total)", context: () => processor.Output);
+        Assert.DoesNotContain("Rolling up the stats report's settled quarter hours failed", processor.Output, StringComparison.Ordinal);
+        Assert.Equal(0, await processor.StopAsync(ExitTimeout));
+    }
+
+    [Fact]
     public async Task Messages_gone_from_kafka_before_the_group_read_them_are_counted_and_logged_as_lost()
     {
         var pipeline = await Pipeline.CreateAsync(stack, "overrun");
