@@ -128,8 +128,9 @@ if $demo; then
   # The demo's history reaches a month back; ingest otherwise stamps events older than 7 days with their arrival time.
   export Ingest__MaxPastAge="${Ingest__MaxPastAge:-31.00:00:00}"
 fi
-# The other three start together once the processors have applied the schemas: none waits on another to start, and each
-# start is mostly the runtime's own warm-up.
+# The other three start together once the processors have applied the schemas: none waits on another to start, so on a
+# loaded machine their waits overlap instead of adding up (on a quiet one it is as fast either way: benchmarks/README.md,
+# fifteenth round).
 start ingest dotnet "$bin/Insights.Ingest/$config/Insights.Ingest.dll" --urls "$ingest" "${quiet[@]}"
 start query-api dotnet "$bin/Insights.QueryApi/$config/Insights.QueryApi.dll" --urls "$query" "${quiet[@]}"
 # The web app: a client of the query API; its cookie keys live in the state directory, so a restart keeps people signed in.

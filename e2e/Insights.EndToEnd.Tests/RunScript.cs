@@ -9,10 +9,10 @@ internal static partial class RunScript
 {
     /// <summary>
     /// How long run.sh, or a service process, may take to come up. A quiet machine needs about 20 s for a plain start
-    /// (18–21 s, Release, 2026-12-06; --demo does more); CI runs every test assembly at once on two cores, where one run.sh took just over 300 s on 2026-12-06
-    /// (the processors 110 s with their migrations, then ingest and the query API about 85 s each, one after the other
-    /// then; they now start together). A wait, not a performance target: start-up time is not what these tests measure,
-    /// and run.sh itself reports a service that exits or hangs.
+    /// (18–21 s, Release, 2026-12-06; --demo does more). CI runs every test assembly at once on two cores, where one
+    /// run.sh took just over 300 s on 2026-12-06 (the processors 110 s with their migrations, then ingest and the query
+    /// API about 85 s each, one after the other then; they now start together). A wait, not a performance target:
+    /// start-up time is not what these tests measure, and run.sh itself reports a service that exits or hangs.
     /// </summary>
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(600);
 

@@ -19,7 +19,7 @@ public static class LiveEndpoints
     {
         services.AddValidatedOptions<LiveOptions>(configuration, LiveOptions.Section)
             .Validate(o => o.FetchWait(configuration) is not null,
-                $"{LiveOptions.KafkaFetchWaitKey} must be a whole number of ms from 0 to 60000 (the live reader's fetch wait when {LiveOptions.Section}:{nameof(LiveOptions.FetchWaitMaxMs)} is not set)");
+                $"{LiveOptions.KafkaFetchWaitKey} must be a whole number of ms from 0 to {LiveOptions.MaxFetchWaitMs} (the live reader's fetch wait when {LiveOptions.Section}:{nameof(LiveOptions.FetchWaitMaxMs)} is not set)");
         services.AddSingleton<LiveMetrics>();
         services.AddSingleton<PresenceBoard>();
         services.AddSingleton<VisitorInvitations>();

@@ -18,8 +18,11 @@ public sealed class LiveOptions
     /// <summary>How long the broker may hold a fetch that finds nothing new, in ms; empty uses <c>Kafka:FetchWaitMaxMs</c>,
     /// else Kafka's default (500). Kafka answers as soon as a message arrives; the dev stack's broker holds an empty
     /// fetch the whole time, so there a lower value shows a visitor sooner (<c>scripts/run.sh</c> sets it).</summary>
-    [Range(0, 60_000)]
+    [Range(0, MaxFetchWaitMs)]
     public int? FetchWaitMaxMs { get; set; }
+
+    /// <summary>The longest fetch wait taken, from either key.</summary>
+    public const int MaxFetchWaitMs = 60_000;
 
     /// <summary>The system's fetch wait, which <see cref="FetchWaitMaxMs"/> falls back to.</summary>
     public const string KafkaFetchWaitKey = "Kafka:FetchWaitMaxMs";
@@ -29,7 +32,7 @@ public sealed class LiveOptions
     /// <see cref="FetchWaitMaxMs"/>'s range (start-up refuses that, naming the key).</summary>
     public int? FetchWait(IConfiguration configuration) =>
         FetchWaitMaxMs ?? (configuration[KafkaFetchWaitKey] is not { } value ? 500
-            : int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms <= 60_000 ? ms : null);
+            : int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms <= MaxFetchWaitMs ? ms : null);
 
     /// <summary>The topic the processors publish live events to.</summary>
     [Required]
