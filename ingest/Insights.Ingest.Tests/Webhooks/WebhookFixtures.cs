@@ -34,4 +34,12 @@ internal static class WebhookFixtures
         new(site ?? Site(), ReceivedAt, new WebhookOptions(), new IngestOptions());
 
     public static string Sign(byte[] body, string secret) => WebhookSignatures.Sign(body, secret);
+
+    /// <summary>
+    /// Whether <paramref name="text"/> holds the leading digits of a card number the fixtures' chats carry, as the
+    /// customer typed them. A bare "4111" is no test: an encoded event's timestamps and ids are digits too, and a
+    /// receive time's ticks contained it in a CI run.
+    /// </summary>
+    public static bool HasAFixtureCard(string text) =>
+        text.Contains("4111 1111", StringComparison.Ordinal) || text.Contains("5555-5555", StringComparison.Ordinal);
 }
