@@ -71,6 +71,16 @@ public sealed class LiveBrowserTests(SystemFixture system)
 
         await using var visitorContext = await browser.NewContextAsync(new BrowserNewContextOptions { UserAgent = PersonsChrome });
         var visitor = await visitorContext.NewPageAsync();
+        visitor.Response += (_, r) =>
+        {
+            if (r.Url.Contains("/v1/", StringComparison.Ordinal))
+            {
+                lock (trackerPosts)
+                {
+                    trackerPosts.Add($"{r.Request.Method} {r.Url} → {r.Status}");
+                }
+            }
+        };
         foreach (var path in (string[])["/visitor/pricing", "/visitor/contact"])
         {
             await visitor.RouteAsync(ingest + path, route => route.FulfillAsync(new RouteFulfillOptions
@@ -84,15 +94,20 @@ public sealed class LiveBrowserTests(SystemFixture system)
         var id = await visitor.EvaluateAsync<string>("() => new Promise(r => { const t = setInterval(() => { if (window.insights?.visitorId?.()) { clearInterval(t); r(window.insights.visitorId()) } }, 50) })");
         Assert.False(string.IsNullOrEmpty(id));
 
-        await SeenAsync(agent, $"visitor_joined {id} /visitor/pricing");
+        await SeenAsync(agent, $"visitor_joined {id} /visitor/pricing", id);
 
         await visitor.GotoAsync(ingest + "/visitor/contact");
-        await SeenAsync(agent, $"page_changed {id} /visitor/contact");
+        await SeenAsync(agent, $"page_changed {id} /visitor/contact", id);
     }
 
-    // A miss names what the three services logged (warnings and up in this fixture): this test failed now and then in
-    // full CI runs with nothing to go on, and a run's services are gone once it ends.
-    private async Task SeenAsync(IPage agent, string line)
+    // What t.js's page sent to ingest and what ingest answered, for a miss's message.
+    private readonly List<string> trackerPosts = [];
+
+    // A miss says which stage lost the visitor: what t.js sent and ingest answered, what the agent's page received
+    // (a 'reset' means its stream fell behind the replay ring), whether presence holds the visitor now, and what the
+    // three services logged (warnings and up in this fixture). This test failed now and then in full CI runs with
+    // nothing to go on, and a run's services are gone once it ends.
+    private async Task SeenAsync(IPage agent, string line, string visitorId)
     {
         try
         {
@@ -101,8 +116,23 @@ public sealed class LiveBrowserTests(SystemFixture system)
         catch (PlaywrightException e)
         {
             static string Tail(string output) => output.Length > 4000 ? "…" + output[^4000..] : output;
+            var received = await agent.Locator("#log li").AllTextContentsAsync();
+            using var query = new HttpClient { BaseAddress = system.QueryApi.Address };
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/sites/{SystemFixture.Site}/live");
+            request.Headers.Authorization = new("Bearer", SystemFixture.ReadKey);
+            using var snapshot = await query.SendAsync(request, TestContext.Current.CancellationToken);
+            var present = (await snapshot.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Contains(visitorId, StringComparison.Ordinal);
+            string posts;
+            lock (trackerPosts)
+            {
+                posts = string.Join('\n', trackerPosts);
+            }
+
             throw new InvalidOperationException(
-                $"The agent's page never showed \"{line}\".\n--- ingest ---\n{Tail(system.Ingest.Output)}\n--- processors ---\n{Tail(system.Processors.Output)}" +
+                $"The agent's page never showed \"{line}\".\n--- t.js to ingest ---\n{posts}" +
+                $"\n--- the agent's page received {received.Count} events, the last 20 ---\n{string.Join('\n', received.TakeLast(20))}" +
+                $"\n--- GET /live now: {(int)snapshot.StatusCode}, the visitor {(present ? "is" : "is not")} present ---" +
+                $"\n--- ingest ---\n{Tail(system.Ingest.Output)}\n--- processors ---\n{Tail(system.Processors.Output)}" +
                 $"\n--- query API ---\n{Tail(system.QueryApi.Output)}", e);
         }
     }
