@@ -164,6 +164,28 @@ public sealed class SessionizerTests
     }
 
     [Fact]
+    public void A_duplicate_of_any_of_the_visitors_last_32_events_counts_once_while_their_record_grows_and_wraps()
+    {
+        // The record of recent event ids starts small and grows (4, 8, 16, 32) with the visitor's events; a duplicate
+        // must be found on both sides of every growth and after the ring wraps, from batches before, and the bytes it
+        // holds must be given back exactly.
+        var run = new Harness();
+        var views = Enumerable.Range(0, 40).Select(i => run.View($"/p{i}", T0.AddSeconds(10 * i))).ToArray();
+        foreach (var view in views)
+        {
+            run.Fold(view);
+        }
+
+        var again = run.Fold([.. views[^32..].Select(run.Redeliver)]);
+
+        var session = Assert.Single(run.Stored());
+        Assert.Equal(40u, session.PageViews);
+        Assert.All(again.SessionIds, id => Assert.Equal(session.Id, id));
+        run.Sessionizer.Forget([0]);
+        Assert.Equal(0, run.Sessionizer.BytesInMemory);
+    }
+
+    [Fact]
     public void Engagement_pings_add_time_and_length_but_do_not_make_a_bounce_an_engaged_visit()
     {
         var run = new Harness();

@@ -44,12 +44,19 @@ internal sealed class VisitorState
 {
     private const int Recent = 32;
 
-    // The dictionary entry, this object, the two rings of recent ids and the sessions list, without their strings.
-    private const int FixedBytes = 48 + 72 + 2 * (24 + 8 * Recent) + 40;
+    // The dictionary entry, this object, the ring's array header and the sessions list, without their strings.
+    private const int FixedBytes = 48 + 80 + 24 + 40;
 
-    private string?[] recentIds = new string?[Recent];
-    private string?[] recentSessions = new string?[Recent];
+    // The ids of the visitor's last event deliveries and the sessions they went to, oldest at `next` once full. It
+    // grows (4, 8, 16, 32) with the visitor's events: most visitors send a few, and every batch that touches a visitor
+    // copies its ring (Fold works on copies), so a visitor with three events copies three entries, not 32.
+    private (string EventId, string SessionId)[] recent = [];
+    private int count;
     private int next;
+
+    // The ring's strings, counted as each is added and dropped, so that re-measuring a state at commit does not walk
+    // the ring.
+    private long recentBytes;
 
     /// <summary>What this state was estimated at when it was put in memory (see <see cref="EstimateBytes"/>).</summary>
     public long Bytes { get; set; }
@@ -72,9 +79,10 @@ internal sealed class VisitorState
         MaxOffset = MaxOffset,
         MaxReceivedAt = MaxReceivedAt,
         LastTouched = LastTouched,
-        recentIds = (string?[])recentIds.Clone(),
-        recentSessions = (string?[])recentSessions.Clone(),
+        recent = count == 0 ? [] : ((string, string)[])recent.Clone(),
+        count = count,
         next = next,
+        recentBytes = recentBytes,
     };
 
     /// <summary>
@@ -84,12 +92,8 @@ internal sealed class VisitorState
     /// </summary>
     public long EstimateBytes(VisitorKey key)
     {
-        var bytes = FixedBytes + MemoryBudget.StringBytes(key.Site) + MemoryBudget.StringBytes(key.Visitor) + 8L * Sessions.Capacity;
-        for (var i = 0; i < Recent; i++)
-        {
-            bytes += MemoryBudget.StringBytes(recentIds[i]) + MemoryBudget.StringBytes(recentSessions[i]);
-        }
-
+        var bytes = FixedBytes + MemoryBudget.StringBytes(key.Site) + MemoryBudget.StringBytes(key.Visitor) + 8L * Sessions.Capacity
+            + 16L * recent.Length + recentBytes;
         foreach (var session in Sessions)
         {
             bytes += session.EstimateBytes();
@@ -129,19 +133,45 @@ internal sealed class VisitorState
     public void Replace(Session old, Session copy) => Sessions[Sessions.IndexOf(old)] = copy;
 
     /// <summary>False when the event id was folded recently (a duplicate delivery).</summary>
-    public bool Remember(string eventId) => Array.IndexOf(recentIds, eventId) < 0;
+    public bool Remember(string eventId) => IndexOf(eventId) < 0;
 
-    public string? SessionOf(string eventId)
-    {
-        var at = Array.IndexOf(recentIds, eventId);
-        return at < 0 ? null : recentSessions[at];
-    }
+    public string? SessionOf(string eventId) => IndexOf(eventId) is var at and >= 0 ? recent[at].SessionId : null;
 
     public void Tag(string eventId, string sessionId)
     {
-        recentIds[next] = eventId;
-        recentSessions[next] = sessionId;
-        next = (next + 1) % recentIds.Length;
+        if (count == recent.Length && count < Recent)
+        {
+            Array.Resize(ref recent, Math.Min(Recent, Math.Max(4, 2 * count)));
+        }
+
+        int slot;
+        if (count < recent.Length)
+        {
+            slot = count++;
+        }
+        else
+        {
+            // Full: the oldest entry gives way.
+            slot = next;
+            recentBytes -= MemoryBudget.StringBytes(recent[slot].EventId) + MemoryBudget.StringBytes(recent[slot].SessionId);
+        }
+
+        recent[slot] = (eventId, sessionId);
+        recentBytes += MemoryBudget.StringBytes(eventId) + MemoryBudget.StringBytes(sessionId);
+        next = (slot + 1) % Recent;
+    }
+
+    private int IndexOf(string eventId)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if (string.Equals(recent[i].EventId, eventId, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Keeps only the latest session (the one the next event can join); memory then covers from just after the others.</summary>
