@@ -125,5 +125,56 @@ public class SessionBenchmarks
         return rows;
     }
 
+    /// <summary>
+    /// What the sessions' memory holds per 100,000 visitors, on the GC heap after a full collection: visitors with one
+    /// page view, and visitors with 40 (their record of recent event ids full), folded in 10,000-event batches as the
+    /// processors do. The events are dropped batch by batch, so what remains is what memory keeps.
+    /// </summary>
+    [GlobalCleanup]
+    public void Retained()
+    {
+        const int Measured = 20_000;
+        var start = new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero);
+        var attributes = batches[0][0].Attributes;
+        foreach (var perVisitor in (int[])[1, 40])
+        {
+            var before = GC.GetTotalMemory(forceFullCollection: true);
+            var sessionizer = new Sessionizer(Options.Create(new SessionizerOptions { MaxMemoryBytes = 16L << 30 }), TimeProvider.System);
+            long at = 0;
+            for (var first = 0; first < Measured * perVisitor; first += BatchSize)
+            {
+                var inputs = new List<SessionInput>(BatchSize);
+                for (var i = first; i < Math.Min(first + BatchSize, Measured * perVisitor); i++)
+                {
+                    var visitor = i % Measured;
+                    var e = new PipelineEvent
+                    {
+                        EventId = Guid.NewGuid().ToString(),
+                        Type = EventTypes.Pageview,
+                        SiteId = "demo",
+                        AnonymousId = $"visitor-{visitor:D8}",
+                        Timestamp = start.AddSeconds(10 * (i / Measured)),
+                        ReceivedAt = start.AddSeconds(10 * (i / Measured)),
+                        Url = $"https://shop.example.com/page-{i / Measured % 7}",
+                    };
+                    inputs.Add(new SessionInput(i - first, visitor % 12, at++, e, $"/page-{i / Measured % 7}", attributes));
+                }
+
+                foreach (var need in sessionizer.Plan(inputs))
+                {
+                    sessionizer.Absorb(need, []);
+                }
+
+                sessionizer.Commit(sessionizer.Fold(inputs, inputs.Count));
+            }
+
+            var after = GC.GetTotalMemory(forceFullCollection: true);
+            var scale = 100_000.0 / Measured / 1024 / 1024;
+            Console.WriteLine($"// sessions' memory, visitors with {perVisitor} page view(s): {(after - before) * scale:F1} MiB per 100,000 on the GC heap, " +
+                $"{sessionizer.BytesInMemory * scale:F1} MiB counted by Sessions:MaxMemoryBytes ({sessionizer.VisitorsInMemory:N0} held)");
+            GC.KeepAlive(sessionizer);
+        }
+    }
+
     private static Sessionizer NewSessionizer() => new(Options.Create(new SessionizerOptions()), TimeProvider.System);
 }

@@ -47,16 +47,16 @@ internal sealed class VisitorState
     // The dictionary entry, this object, the ring's array header and the sessions list, without their strings.
     private const int FixedBytes = 48 + 80 + 24 + 40;
 
-    // The ids of the visitor's last event deliveries and the sessions they went to, oldest at `next` once full. It
-    // grows (4, 8, 16, 32) with the visitor's events: most visitors send a few, and every batch that touches a visitor
-    // copies its ring (Fold works on copies), so a visitor with three events copies three entries, not 32.
-    private (string EventId, string SessionId)[] recent = [];
+    // The visitor's last event deliveries, as a 64-bit hash of each event id, and the sessions they went to; oldest at
+    // `next` once full. An id is kept as its hash: the ids are a visitor's longest strings (a client's message id), and
+    // the ring would otherwise hold 32 of them for as long as the visitor is in memory. If two of one visitor's last 32
+    // ids shared a hash (about 2^-59 per event), the second would count as a duplicate in its session; its event row is
+    // stored either way. A client that crafts two such ids does that to its own visitor only.
+    // The ring grows (4, 8, 16, 32) with the visitor's events: most visitors send a few, and every batch that touches a
+    // visitor copies its ring (Fold works on copies), so a visitor with three events copies three entries, not 32.
+    private (ulong EventHash, string SessionId)[] recent = [];
     private int count;
     private int next;
-
-    // The ring's strings, counted as each is added and dropped, so that re-measuring a state at commit does not walk
-    // the ring.
-    private long recentBytes;
 
     /// <summary>What this state was estimated at when it was put in memory (see <see cref="EstimateBytes"/>).</summary>
     public long Bytes { get; set; }
@@ -79,21 +79,32 @@ internal sealed class VisitorState
         MaxOffset = MaxOffset,
         MaxReceivedAt = MaxReceivedAt,
         LastTouched = LastTouched,
-        recent = count == 0 ? [] : ((string, string)[])recent.Clone(),
+        recent = count == 0 ? [] : ((ulong, string)[])recent.Clone(),
         count = count,
         next = next,
-        recentBytes = recentBytes,
     };
 
     /// <summary>
-    /// Heap bytes of this state and everything only it holds: the key, the recent event ids and the sessions with their
-    /// strings. Strings shared with other objects (a session's site, a browser name) are counted anyway: an over-estimate
+    /// Heap bytes of this state and everything only it holds: the key, the record of recent events and the sessions with
+    /// their strings. Strings shared with other objects (a session's site, a browser name) are counted anyway: an over-estimate
     /// keeps memory under the cap, an under-estimate would not.
     /// </summary>
     public long EstimateBytes(VisitorKey key)
     {
         var bytes = FixedBytes + MemoryBudget.StringBytes(key.Site) + MemoryBudget.StringBytes(key.Visitor) + 8L * Sessions.Capacity
-            + 16L * recent.Length + recentBytes;
+            + 16L * recent.Length;
+        // The ring's session ids are the sessions' own strings, one for a run of events in one session: each run is
+        // counted once (an id the sessions also hold is counted twice, an over-estimate).
+        string? previous = null;
+        for (var i = 0; i < count; i++)
+        {
+            if (!ReferenceEquals(recent[i].SessionId, previous))
+            {
+                previous = recent[i].SessionId;
+                bytes += MemoryBudget.StringBytes(previous);
+            }
+        }
+
         foreach (var session in Sessions)
         {
             bytes += session.EstimateBytes();
@@ -153,19 +164,30 @@ internal sealed class VisitorState
         {
             // Full: the oldest entry gives way.
             slot = next;
-            recentBytes -= MemoryBudget.StringBytes(recent[slot].EventId) + MemoryBudget.StringBytes(recent[slot].SessionId);
         }
 
-        recent[slot] = (eventId, sessionId);
-        recentBytes += MemoryBudget.StringBytes(eventId) + MemoryBudget.StringBytes(sessionId);
+        recent[slot] = (Hash(eventId), sessionId);
         next = (slot + 1) % Recent;
+    }
+
+    // FNV-1a over the id's UTF-16 units: the same in every process, and a few ns per id.
+    private static ulong Hash(string eventId)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in eventId)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        return hash;
     }
 
     private int IndexOf(string eventId)
     {
+        var hash = Hash(eventId);
         for (var i = 0; i < count; i++)
         {
-            if (string.Equals(recent[i].EventId, eventId, StringComparison.Ordinal))
+            if (recent[i].EventHash == hash)
             {
                 return i;
             }
