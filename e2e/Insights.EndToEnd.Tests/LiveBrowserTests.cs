@@ -124,11 +124,22 @@ public sealed class LiveBrowserTests(SystemFixture system)
             }
 
             var received = await agent.Locator("#log li").AllTextContentsAsync();
-            using var query = new HttpClient { BaseAddress = system.QueryApi.Address };
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/sites/{SystemFixture.Site}/live");
-            request.Headers.Authorization = new("Bearer", SystemFixture.ReadKey);
-            using var snapshot = await query.SendAsync(request, TestContext.Current.CancellationToken);
-            var present = (await snapshot.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Contains(visitorId, StringComparison.Ordinal);
+            string presence;
+            try
+            {
+                using var query = new HttpClient { BaseAddress = system.QueryApi.Address, Timeout = TimeSpan.FromSeconds(10) };
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/sites/{SystemFixture.Site}/live");
+                request.Headers.Authorization = new("Bearer", SystemFixture.ReadKey);
+                using var snapshot = await query.SendAsync(request, TestContext.Current.CancellationToken);
+                var present = (await snapshot.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Contains(visitorId, StringComparison.Ordinal);
+                presence = $"{(int)snapshot.StatusCode}, the visitor {(present ? "is" : "is not")} present";
+            }
+            catch (Exception error) when (error is HttpRequestException or TaskCanceledException)
+            {
+                // The query API gone or hung is itself the finding; the miss is still reported with the rest.
+                presence = $"no answer ({error.Message})";
+            }
+
             string posts;
             lock (trackerPosts)
             {
@@ -138,7 +149,7 @@ public sealed class LiveBrowserTests(SystemFixture system)
             throw new InvalidOperationException(
                 $"The agent's page never showed \"{line}\".\n--- t.js to ingest ---\n{posts}" +
                 $"\n--- the agent's page received {received.Count} events, the last 20 ---\n{string.Join('\n', received.TakeLast(20))}" +
-                $"\n--- GET /live now: {(int)snapshot.StatusCode}, the visitor {(present ? "is" : "is not")} present ---" +
+                $"\n--- GET /live now: {presence} ---" +
                 $"\n--- ingest ---\n{Tail(system.Ingest.Output)}\n--- processors ---\n{Tail(system.Processors.Output)}" +
                 $"\n--- query API ---\n{Tail(system.QueryApi.Output)}", e);
         }
