@@ -5,7 +5,8 @@ using Insights.Contracts;
 namespace Insights.Contracts.Tests;
 
 /// <summary>
-/// The <c>insights.enriched</c> schema v1 as readers see it on the wire. A renamed, dropped or retyped field breaks
+/// The <c>insights.enriched</c> event schema v1 (in messages of schema insights.live.v2: one event per line) as readers see
+/// it on the wire. A renamed, dropped or retyped field breaks
 /// every presence reader deployed: this test fails first, and the fix is a new version, not an edit here.
 /// </summary>
 public sealed class LiveEventContractTests
@@ -76,7 +77,7 @@ public sealed class LiveEventContractTests
         Assert.Equal(["v", "event_id", "type", "site_id", "timestamp", "received_at", "title"],
             JsonDocument.Parse(wire).RootElement.EnumerateObject().Select(p => p.Name));
         Assert.Contains("Tarife «neu» & <mehr>", wire, StringComparison.Ordinal);
-        Assert.Equal("insights.live.v1", Encoding.ASCII.GetString(LiveEventCodec.SchemaValue));
+        Assert.Equal("insights.live.v2", Encoding.ASCII.GetString(LiveEventCodec.SchemaValue));
     }
 
     [Theory]
@@ -88,6 +89,100 @@ public sealed class LiveEventContractTests
     [InlineData("""{"v":1,"event_id":"e","type":"pageview","site_id":"s","timestamp":"2026-01-01T00:00:00Z","received_at":"2026-01-01T00:00:00Z","geo":"DE"}""", "undecodable")]
     public void Malformed_messages_are_refused_with_a_reason_not_an_exception(string value, string reason) =>
         Assert.Equal(reason, LiveEventCodec.Decode(Encoding.UTF8.GetBytes(value)).Reason);
+
+    [Fact]
+    public void A_bundle_is_cut_at_its_byte_limit_and_gives_back_every_event_in_order_line_by_line()
+    {
+        // Newlines, a separator-looking "\n" and non-ASCII inside strings: JSON escapes a raw newline, so lines still split.
+        var events = Enumerable.Range(0, 120).Select(i => Full with
+        {
+            EventId = $"e{i:D3}", Title = i % 3 == 0 ? $"line one\nline two {i}" : "Preise — 価格 \\n", VisitorId = $"v{i % 7}",
+        }).ToList();
+        var bundle = new LiveEventBundle(4096);
+        var messages = new List<byte[]>();
+        foreach (var e in events)
+        {
+            if (bundle.Add(e) is { } full)
+            {
+                messages.Add(full);
+            }
+        }
+
+        messages.Add(bundle.Complete()!);
+        Assert.Null(bundle.Complete());
+
+        var oneLength = LiveEventCodec.Encode(Full).Length;
+        Assert.InRange(messages.Count, 120 * oneLength / 4096, 120 / 2);
+        Assert.All(messages, m => Assert.InRange(m.Length, oneLength, 4096));
+        var decoded = messages.SelectMany(m =>
+        {
+            var lines = new List<LiveEvent>();
+            foreach (var line in LiveEventCodec.Lines(m))
+            {
+                lines.Add(LiveEventCodec.Decode(line).Event!);
+            }
+
+            return lines;
+        }).ToList();
+        Assert.Equal(events.Select(e => (e.EventId, e.Title)), decoded.Select(e => (e.EventId, e.Title)));
+        // A bundle of one event is the event's own encoding: a reader of bundles reads single-event messages too.
+        var single = new LiveEventBundle(4096);
+        Assert.Null(single.Add(Full));
+        Assert.Equal(LiveEventCodec.Encode(Full), single.Complete());
+    }
+
+    [Fact]
+    public void An_event_larger_than_the_limit_goes_out_alone_between_its_neighbours()
+    {
+        var bundle = new LiveEventBundle(2048);
+        var big = Full with { EventId = "big", Title = new string('x', 5000) };
+
+        Assert.Null(bundle.Add(Full with { EventId = "a" }));
+        var first = bundle.Add(big);
+        var second = bundle.Add(Full with { EventId = "b" });
+        var third = bundle.Complete();
+
+        Assert.Equal(["a"], Ids(first!));
+        Assert.Equal(["big"], Ids(second!));
+        Assert.True(second!.Length > 5000);
+        Assert.Equal(["b"], Ids(third!));
+    }
+
+    [Fact]
+    public void A_bad_line_is_refused_with_its_reason_and_its_neighbours_still_decode()
+    {
+        var value = Encoding.UTF8.GetBytes(
+            Encoding.UTF8.GetString(LiveEventCodec.Encode(Full with { EventId = "a" })) + "\n{not json\n\n" +
+            """{"v":9,"event_id":"x","type":"pageview","site_id":"s","timestamp":"2026-01-01T00:00:00Z","received_at":"2026-01-01T00:00:00Z"}""" + "\n" +
+            Encoding.UTF8.GetString(LiveEventCodec.Encode(Full with { EventId = "b" })) + "\n");
+
+        var results = new List<LiveDecodeResult>();
+        foreach (var line in LiveEventCodec.Lines(value))
+        {
+            results.Add(LiveEventCodec.Decode(line));
+        }
+
+        Assert.Equal([("a", null), (null, "undecodable"), (null, "unknown_version"), ("b", null)],
+            results.Select(r => (r.Event?.EventId, r.Reason)));
+        var none = 0;
+        foreach (var _ in LiveEventCodec.Lines("\n\n"u8))
+        {
+            none++;
+        }
+
+        Assert.Equal(0, none);
+    }
+
+    private static List<string> Ids(byte[] message)
+    {
+        var ids = new List<string>();
+        foreach (var line in LiveEventCodec.Lines(message))
+        {
+            ids.Add(LiveEventCodec.Decode(line).Event!.EventId);
+        }
+
+        return ids;
+    }
 
     // The names and JSON kinds of every property, nested ones as "parent.child".
     private static List<string> Shape(JsonElement element, string prefix = "")

@@ -20,7 +20,7 @@ internal static class WireJson
 {
     private const int KeptBufferBytes = 64 * 1024;
 
-    private static readonly JsonWriterOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    internal static readonly JsonWriterOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? buffer;

@@ -31,8 +31,7 @@ public sealed class EnrichedMessageTests(DevStackFixture stack)
         await processor.StartAsync();
         await pipeline.WaitForAsync(events: 2, sessions: 2, () => processor.Logs);
 
-        var messages = pipeline.ReadAll(pipeline.EnrichedTopic, 2, Eventually.Timeout)
-            .ToDictionary(m => LiveEventCodec.Decode(m.Message.Value).Event!.EventId, m => m.Message.Value!, StringComparer.Ordinal);
+        var messages = pipeline.ReadLiveEvents(2, Eventually.Timeout).ToDictionary(e => e.Event.EventId, e => e.Line, StringComparer.Ordinal);
         Assert.Equal(2, messages.Count);
         var (office, home) = (LiveEventCodec.Decode(messages[v4.EventId]).Event!, LiveEventCodec.Decode(messages[v6.EventId]).Event!);
 
@@ -86,8 +85,7 @@ public sealed class EnrichedMessageTests(DevStackFixture stack)
         await processor.StartAsync();
         await pipeline.WaitForAsync(events: 2, sessions: 1, () => processor.Logs);
 
-        var messages = pipeline.ReadAll(pipeline.EnrichedTopic, 2, Eventually.Timeout)
-            .ToDictionary(m => LiveEventCodec.Decode(m.Message.Value).Event!.EventId, m => m.Message.Value!, StringComparer.Ordinal);
+        var messages = pipeline.ReadLiveEvents(2, Eventually.Timeout).ToDictionary(e => e.Event.EventId, e => e.Line, StringComparer.Ordinal);
         var accepted = LiveEventCodec.Decode(messages[answer.EventId]).Event!;
         Assert.Equal(new LiveInvitation("r-1a2b", "pricing"), accepted.Invitation);
         Assert.Equal(new Dictionary<string, string> { ["plan"] = "enterprise", ["seats"] = "25", ["trial"] = "true" }, accepted.Properties);

@@ -145,8 +145,10 @@ internal sealed record Pipeline(string KafkaBootstrap, string ClickHouseConnecti
     }
 
     /// <summary>Reads every partition of a topic from the start (assigned, not subscribed: no group, so no rebalance
-    /// can make it read anything twice) until <paramref name="expected"/> messages arrived and every partition is at its end.</summary>
-    public List<ConsumeResult<byte[]?, byte[]?>> ReadAll(string topic, int expected, TimeSpan timeout)
+    /// can make it read anything twice) until <paramref name="expected"/> messages arrived and every partition is at its end;
+    /// <paramref name="itemsOf"/> counts what a message holds when that is not one item.</summary>
+    public List<ConsumeResult<byte[]?, byte[]?>> ReadAll(string topic, int expected, TimeSpan timeout,
+        Func<ConsumeResult<byte[]?, byte[]?>, int>? itemsOf = null)
     {
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
         {
@@ -164,9 +166,10 @@ internal sealed record Pipeline(string KafkaBootstrap, string ClickHouseConnecti
         }
 
         var atEnd = new HashSet<TopicPartition>();
-        while (messages.Count < expected || !consumer.Assignment.All(atEnd.Contains))
+        var items = 0;
+        while (items < expected || !consumer.Assignment.All(atEnd.Contains))
         {
-            Assert.True(clock.Elapsed < timeout, $"read {messages.Count} of {expected} messages from {topic}");
+            Assert.True(clock.Elapsed < timeout, $"read {items} of {expected} items ({messages.Count} messages) from {topic}");
             var result = consumer.Consume(TimeSpan.FromMilliseconds(100));
             if (result is null)
             {
@@ -181,10 +184,28 @@ internal sealed record Pipeline(string KafkaBootstrap, string ClickHouseConnecti
 
             atEnd.Remove(result.TopicPartition);
             messages.Add(result);
+            items += itemsOf?.Invoke(result) ?? 1;
         }
 
         consumer.Close();
         return messages;
+    }
+
+    /// <summary>Every live event on the enriched topic, with its line and the message that carried it (a message carries
+    /// one or more: <see cref="LiveEventCodec"/>), once at least <paramref name="expected"/> were read.</summary>
+    public List<(LiveEvent Event, byte[] Line, ConsumeResult<byte[]?, byte[]?> Message)> ReadLiveEvents(int expected, TimeSpan timeout) =>
+        [.. ReadAll(EnrichedTopic, expected, timeout, m => LinesOf(m.Message.Value!).Count)
+            .SelectMany(m => LinesOf(m.Message.Value!).Select(line => (LiveEventCodec.Decode(line).Event!, line, m)))];
+
+    private static List<byte[]> LinesOf(byte[] value)
+    {
+        var lines = new List<byte[]>();
+        foreach (var line in LiveEventCodec.Lines(value))
+        {
+            lines.Add(line.ToArray());
+        }
+
+        return lines;
     }
 
     /// <summary>The group's committed offsets on the events topic's four partitions (Offset.Unset where none).</summary>

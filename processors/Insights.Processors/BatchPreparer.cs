@@ -34,13 +34,13 @@ internal sealed class PreparedBatch
     public required Session?[] Visits { get; init; }
 
     /// <summary>
-    /// The <c>insights.enriched</c> value of an entry (see <see cref="EnrichedMessage"/>), or null when live presence
+    /// The <c>insights.enriched</c> event of an entry (see <see cref="EnrichedMessage"/>), or null when live presence
     /// must not see it: a poison message, a bot, a datacenter.
     /// </summary>
-    public byte[]? EnrichedValue(int entry, object[]? row) =>
+    public LiveEvent? LiveEventOf(int entry, object[]? row) =>
         NotLive[entry] || Events[entry] is not { } e
             ? null
-            : EnrichedMessage.Encode(e, Enriched[entry], row?[EnrichedRowMapper.PathColumn] as string, Visits[entry]);
+            : EnrichedMessage.ToLiveEvent(e, Enriched[entry], row?[EnrichedRowMapper.PathColumn] as string, Visits[entry]);
 }
 
 /// <summary>

@@ -160,43 +160,50 @@ public sealed class BatchWriter(
 
     /// <summary>
     /// Live presence only needs the latest events, so this is at-most-once: not awaited (the delivery report
-    /// counts failures) and never a reason to hold back offsets. The value is the event as the site's privacy mode
-    /// lets it out (<see cref="EnrichedMessage"/>).
+    /// counts failures) and never a reason to hold back offsets. Each event goes out as the site's privacy mode lets it
+    /// out (<see cref="EnrichedMessage"/>), bundled with the batch's other events from the same partition of
+    /// <c>insights.events</c> (<see cref="LiveEventBundle"/>).
     /// </summary>
+    /// <remarks>
+    /// A visitor's events all come from one partition (the key is <c>site:visitor</c>), so a bundle keyed by that
+    /// partition keeps them in order: every batch's bundles of partition p go to the same partition of the enriched
+    /// topic, in the order they were stored.
+    /// </remarks>
     private void PublishEnriched(EventBatch batch)
     {
-        // The consumed event type header stays (readers route on it); the schema is the live event's.
-        static Headers EnrichedHeaders(Headers? consumed)
+        var bundle = new LiveEventBundle(options.EnrichedMessageMaxBytes);
+        foreach (var partition in batch.Entries.Select((entry, index) => (entry.Message.Partition.Value, index)).GroupBy(p => p.Value, p => p.index))
         {
-            var headers = new Headers { { EventCodec.SchemaHeader, LiveEventCodec.SchemaValue } };
-            if (consumed is not null && consumed.TryGetLastBytes(EventCodec.TypeHeader, out var type))
+            var key = Encoding.ASCII.GetBytes(partition.Key.ToString(CultureInfo.InvariantCulture));
+            foreach (var i in partition)
             {
-                headers.Add(EventCodec.TypeHeader, type);
+                // Live presence shows people (bots and datacenter traffic stay out of it), under the site's privacy mode.
+                if (batch.Prepared!.LiveEventOf(i, batch.Entries[i].Mapped.Row) is { } live && bundle.Add(live) is { } full)
+                {
+                    Produce(key, full);
+                }
             }
 
-            return headers;
-        }
-
-        for (var i = 0; i < batch.Entries.Count; i++)
-        {
-            // Live presence shows people (bots and datacenter traffic stay out of it), under the site's privacy mode.
-            var message = batch.Entries[i].Message.Message;
-            if (batch.Prepared!.EnrichedValue(i, batch.Entries[i].Mapped.Row) is not { } value)
+            if (bundle.Complete() is { } last)
             {
-                continue;
-            }
-
-            try
-            {
-                producer.Produce(options.EnrichedTopic,
-                    new Message<byte[]?, byte[]?> { Key = message.Key, Value = value, Headers = EnrichedHeaders(message.Headers) },
-                    onEnrichedDelivered);
-            }
-            catch (ProduceException<byte[]?, byte[]?>)
-            {
-                // The local queue is full (Kafka is slow or down); presence catches up with the next events.
-                metrics.EnrichedFailed();
+                Produce(key, last);
             }
         }
+    }
+
+    private void Produce(byte[] key, byte[] value)
+    {
+        try
+        {
+            producer.Produce(options.EnrichedTopic, new Message<byte[]?, byte[]?> { Key = key, Value = value, Headers = EnrichedHeaders() },
+                onEnrichedDelivered);
+        }
+        catch (ProduceException<byte[]?, byte[]?>)
+        {
+            // The local queue is full (Kafka is slow or down); presence catches up with the next events.
+            metrics.EnrichedFailed();
+        }
+
+        static Headers EnrichedHeaders() => new() { { EventCodec.SchemaHeader, LiveEventCodec.SchemaValue } };
     }
 }

@@ -29,7 +29,8 @@ public sealed class ProcessorMetrics
         var meter = meterFactory.Create(MeterName);
         Consumer = new ConsumerMetrics(meterFactory, MeterName, "insights.processors");
         inserted = meter.CreateCounter<long>("insights.processors.events.inserted", "{event}", "Events written to ClickHouse (replays included).");
-        enrichedFailed = meter.CreateCounter<long>("insights.processors.enriched.failed", "{event}", "Events that could not be republished to the enriched topic.");
+        enrichedFailed = meter.CreateCounter<long>("insights.processors.enriched.failed", "{message}",
+            "Messages (bundles of a batch's live events) that could not be republished to the enriched topic.");
         insertDuration = meter.CreateHistogram("insights.processors.insert.duration", "s", "ClickHouse insert latency per batch.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
         sessionsStarted = meter.CreateCounter<long>("insights.processors.sessions.started", "{session}", "Sessions opened (replays of a batch included).");

@@ -35,6 +35,15 @@ public sealed class ProcessorOptions : ConsumerGroupOptions
     public bool PublishEnriched { get; set; } = true;
 
     /// <summary>
+    /// The most bytes of one <c>insights.enriched</c> message: a batch's live events go out as bundles, one event per
+    /// line, and Kafka's costs per message (the producer's, the broker's, every presence reader's) are paid once per
+    /// bundle. Must stay at or below the query API's <c>Live:MaxMessageBytes</c> (64 KiB by default), which skips
+    /// larger messages; a single event larger than this goes out alone.
+    /// </summary>
+    [Range(1024, 1024 * 1024)]
+    public int EnrichedMessageMaxBytes { get; set; } = 32 * 1024;
+
+    /// <summary>
     /// How long one insert or look-up may take before it counts as failed (an outage: retried with the same token).
     /// </summary>
     [Range(1, 600)]

@@ -49,10 +49,13 @@ public sealed class LiveStreamTests(DevStackFixture stack)
             await live.ProduceRawAsync(producer, "v9", Encoding.UTF8.GetBytes(
                 JsonSerializer.Serialize(new { v = 1, event_id = "big", type = "pageview", site_id = TestSites.Shop, title = new string('x', 100_000) })));
             await live.ProduceRawAsync(producer, "v9", """{"v":7,"event_id":"x","type":"pageview","site_id":"shop"}"""u8.ToArray());
-            await live.ProduceAsync(producer, View("v2", "/docs", "b1") with { Company = null, Geo = new LiveGeo("FR", null, "Paris") });
+            // A message of several events, one per line (the processors bundle a batch's): the bad line is skipped, the
+            // event after it applies.
+            await live.ProduceRawAsync(producer, "v2", [.. "{not json\n"u8,
+                .. LiveEventCodec.Encode(View("v2", "/docs", "b1") with { Company = null, Geo = new LiveGeo("FR", null, "Paris") })]);
             var second = await stream.NextAsync();
             Assert.Equal((LiveEventNames.Joined, "v2"), (second.Event, second.Data.GetProperty("visitorId").GetString()));
-            Assert.True(live.Metrics.SkippedTotal >= 3, $"skipped {live.Metrics.SkippedTotal}");
+            Assert.True(live.Metrics.SkippedTotal >= 4, $"skipped {live.Metrics.SkippedTotal}");
             live.LastSeenId = second.Id;
         }
 

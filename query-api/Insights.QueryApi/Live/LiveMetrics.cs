@@ -15,14 +15,15 @@ public sealed class LiveMetrics
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         meter = meterFactory.Create(QueryApiMetrics.MeterName);
-        consumed = meter.CreateCounter<long>("insights.queryapi.live.consumed", "{message}",
-            "Messages read from the enriched topic and applied to presence.");
-        skipped = meter.CreateCounter<long>("insights.queryapi.live.skipped", "{message}",
-            "Messages presence did not apply, by reason (oversized, undecodable, unknown_version, schema_invalid, no_visitor, stale, duplicate).");
+        consumed = meter.CreateCounter<long>("insights.queryapi.live.consumed", "{event}",
+            "Events read from the enriched topic and applied to presence (a message holds one or more).");
+        skipped = meter.CreateCounter<long>("insights.queryapi.live.skipped", "{event}",
+            "Events presence did not apply, by reason (oversized and empty messages count once; undecodable, unknown_version, " +
+            "schema_invalid, no_visitor, stale, duplicate).");
         left = meter.CreateCounter<long>("insights.queryapi.live.left", "{visitor}", "Visitors who left presence, by reason (idle, memory).");
     }
 
-    /// <summary>Messages skipped since start, whatever the reason.</summary>
+    /// <summary>Events (or whole messages, oversized or empty) skipped since start, whatever the reason.</summary>
     public long SkippedTotal => Interlocked.Read(ref skippedTotal);
 
     public void Consumed() => consumed.Add(1);

@@ -169,6 +169,8 @@ public sealed class PresenceConsumer(
         }
     }
 
+    /// <summary>Applies each event of a message (<see cref="LiveEventCodec"/>: one per line); a bad line is skipped and
+    /// counted, and the message's other events still apply.</summary>
     private void Apply(ConsumeResult<byte[]?, byte[]?> result)
     {
         var value = result.Message.Value;
@@ -178,14 +180,24 @@ public sealed class PresenceConsumer(
             return;
         }
 
-        var decoded = LiveEventCodec.Decode(value);
-        if (decoded.Event is not { } e)
+        var events = 0;
+        foreach (var line in LiveEventCodec.Lines(value))
         {
-            metrics.Skipped(decoded.Reason!);
-            return;
+            events++;
+            var decoded = LiveEventCodec.Decode(line);
+            if (decoded.Event is not { } e)
+            {
+                metrics.Skipped(decoded.Reason!);
+                continue;
+            }
+
+            metrics.Consumed();
+            board.Apply(e);
         }
 
-        metrics.Consumed();
-        board.Apply(e);
+        if (events == 0)
+        {
+            metrics.Skipped("undecodable");
+        }
     }
 }
