@@ -12,8 +12,9 @@ using Microsoft.Extensions.Options;
 namespace Insights.Benchmarks;
 
 /// <summary>
-/// The cost of the live path per event: encoding an <c>insights.enriched</c> message (<see cref="EnrichedMessage"/>,
-/// schema insights.live.v1) against the envelope the topic carried before (<see cref="EventCodec"/>), and applying
+/// The cost of the live path per event: encoding an <c>insights.enriched</c> event (<see cref="EnrichedMessage"/>, event
+/// version 1) alone and into the 32 KiB bundles the processors now publish (<see cref="LiveEventBundle"/>, message schema
+/// insights.live.v2), against the envelope the topic carried before (<see cref="EventCodec"/>), and applying
 /// 100,000 visitors' page views to presence. The retained presence memory per 100,000 visitors is printed by the
 /// global cleanup (GC heap after a full collection, and what the board's budget counted).
 /// </summary>
@@ -21,6 +22,7 @@ namespace Insights.Benchmarks;
 public class LiveBenchmarks
 {
     private const int Visitors = 100_000;
+    private const int BundledEvents = 1_000;
 
     private PipelineEvent pageview = null!;
     private EnrichedEvent enriched;
@@ -57,7 +59,7 @@ public class LiveBenchmarks
             EventId = $"e{i}", AnonymousId = $"visitor-{i:D8}-{i * 7919 % 100_000:D5}", Timestamp = now, ReceivedAt = now,
         }, enriched, "/pricing/enterprise", session))];
         views = [.. messages.Select(m => LiveEventCodec.Decode(m).Event!)];
-        Console.WriteLine($"// insights.enriched message: {EnrichedMessage.Encode(pageview, enriched, "/pricing/enterprise", session).Length} bytes (v1), " +
+        Console.WriteLine($"// insights.enriched event: {EnrichedMessage.Encode(pageview, enriched, "/pricing/enterprise", session).Length} bytes (v1), " +
             $"{EventCodec.Encode(pageview).Length} bytes (the envelope before)");
     }
 
@@ -66,6 +68,24 @@ public class LiveBenchmarks
 
     [Benchmark(Description = "live event v1 encode (EnrichedMessage)")]
     public byte[] LiveEncode() => EnrichedMessage.Encode(pageview, enriched, "/pricing/enterprise", session);
+
+    /// <summary>What the processors do now: the same event built and written into 32 KiB bundles, one per line
+    /// (schema insights.live.v2), per event; the bundles' arrays included.</summary>
+    [Benchmark(OperationsPerInvoke = BundledEvents, Description = "live events into 32 KiB bundles (per event)")]
+    public int LiveBundle()
+    {
+        var bundle = new LiveEventBundle(32 * 1024);
+        var messages = 0;
+        for (var i = 0; i < BundledEvents; i++)
+        {
+            if (bundle.Add(EnrichedMessage.ToLiveEvent(pageview, enriched, "/pricing/enterprise", session)) is not null)
+            {
+                messages++;
+            }
+        }
+
+        return bundle.Complete() is null ? messages : messages + 1;
+    }
 
     [Benchmark(OperationsPerInvoke = Visitors, Description = "presence: 100,000 visitors join (per event)")]
     public PresenceBoard PresenceJoin()
