@@ -114,16 +114,7 @@ public sealed class LiveEventContractTests
         var oneLength = LiveEventCodec.Encode(Full).Length;
         Assert.InRange(messages.Count, 120 * oneLength / 4096, 120 / 2);
         Assert.All(messages, m => Assert.InRange(m.Length, oneLength, 4096));
-        var decoded = messages.SelectMany(m =>
-        {
-            var lines = new List<LiveEvent>();
-            foreach (var line in LiveEventCodec.Lines(m))
-            {
-                lines.Add(LiveEventCodec.Decode(line).Event!);
-            }
-
-            return lines;
-        }).ToList();
+        var decoded = messages.SelectMany(m => DecodeLines(m).Select(r => r.Event!)).ToList();
         Assert.Equal(events.Select(e => (e.EventId, e.Title)), decoded.Select(e => (e.EventId, e.Title)));
         // A bundle of one event is the event's own encoding: a reader of bundles reads single-event messages too.
         var single = new LiveEventBundle(4096);
@@ -156,32 +147,23 @@ public sealed class LiveEventContractTests
             """{"v":9,"event_id":"x","type":"pageview","site_id":"s","timestamp":"2026-01-01T00:00:00Z","received_at":"2026-01-01T00:00:00Z"}""" + "\n" +
             Encoding.UTF8.GetString(LiveEventCodec.Encode(Full with { EventId = "b" })) + "\n");
 
+        Assert.Equal([("a", null), (null, "undecodable"), (null, "unknown_version"), ("b", null)],
+            DecodeLines(value).Select(r => (r.Event?.EventId, r.Reason)));
+        Assert.Empty(DecodeLines("\n\n"u8));
+    }
+
+    private static List<string> Ids(byte[] message) => [.. DecodeLines(message).Select(r => r.Event!.EventId)];
+
+    // A message's lines decoded one by one, as the presence reader does.
+    private static List<LiveDecodeResult> DecodeLines(ReadOnlySpan<byte> message)
+    {
         var results = new List<LiveDecodeResult>();
-        foreach (var line in LiveEventCodec.Lines(value))
+        foreach (var line in LiveEventCodec.Lines(message))
         {
             results.Add(LiveEventCodec.Decode(line));
         }
 
-        Assert.Equal([("a", null), (null, "undecodable"), (null, "unknown_version"), ("b", null)],
-            results.Select(r => (r.Event?.EventId, r.Reason)));
-        var none = 0;
-        foreach (var _ in LiveEventCodec.Lines("\n\n"u8))
-        {
-            none++;
-        }
-
-        Assert.Equal(0, none);
-    }
-
-    private static List<string> Ids(byte[] message)
-    {
-        var ids = new List<string>();
-        foreach (var line in LiveEventCodec.Lines(message))
-        {
-            ids.Add(LiveEventCodec.Decode(line).Event!.EventId);
-        }
-
-        return ids;
+        return results;
     }
 
     // The names and JSON kinds of every property, nested ones as "parent.child".
