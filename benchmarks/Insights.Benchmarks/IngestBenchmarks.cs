@@ -1,5 +1,7 @@
+using System.Text;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
+using Confluent.Kafka;
 using Insights.Contracts;
 using Insights.Ingest;
 using Insights.Ingest.Kafka;
@@ -65,6 +67,64 @@ public class KafkaEncodingBenchmarks
         return bytes;
     }
 
-    [Benchmark(Description = "EventMessageEncoder.EncodeAll x100 (key, value, headers)")]
+    [Benchmark(Description = "EventMessageEncoder.EncodeAll x100 (key, value)")]
     public int Encoder() => EventMessageEncoder.EncodeAll(events).Length;
+}
+
+/// <summary>
+/// What Confluent.Kafka's <c>Produce</c> costs ingest per message before anything reaches a broker: 100 encoded
+/// events handed to librdkafka's queue as ingest sends them (no headers), against the same messages with the
+/// <c>schema</c> and <c>event_type</c> headers ingest wrote until 2026-12-07. The producer points at a port nothing
+/// listens on, so the messages only queue, and librdkafka drops them after 1 ms (its timeout scan runs once a second).
+/// </summary>
+[MemoryDiagnoser]
+public class KafkaProduceBenchmarks
+{
+    private static readonly Header[] OldHeaders =
+    [
+        new(EventCodec.SchemaHeader, EventCodec.SchemaValue),
+        new("event_type", Encoding.UTF8.GetBytes(EventTypes.Pageview)),
+    ];
+
+    private IProducer<byte[], byte[]>? producer;
+    private Message<byte[], byte[]>[] plain = [];
+    private Message<byte[], byte[]>[] withHeaders = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var parser = new EventBatchParser(new IngestOptions());
+        using var batch = parser.Parse(SampleEvents.Batch(100), BodyFormat.Json, new IngestRequestContext(
+            "demo", KeyKind.Write, DateTimeOffset.Parse("2026-11-26T10:00:01Z"), "203.0.113.7", "bench"));
+        plain = EventMessageEncoder.EncodeAll(batch.Events.Select(e => e with { Properties = e.Properties?.Clone() }).ToList());
+        withHeaders = [.. plain.Select(m => new Message<byte[], byte[]> { Key = m.Key, Value = m.Value, Headers = [.. OldHeaders] })];
+        producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig
+        {
+            BootstrapServers = "127.0.0.1:9",
+            EnableDeliveryReports = false,
+            QueueBufferingMaxMessages = 10_000_000,
+            QueueBufferingMaxKbytes = 4 * 1024 * 1024,
+            MessageTimeoutMs = 1,
+            LingerMs = 0,
+        }).Build();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => producer?.Dispose();
+
+    [Benchmark(Baseline = true, Description = "Produce x100 with schema + event_type headers (until 2026-12-07)")]
+    public int WithHeaders() => Produce(withHeaders);
+
+    [Benchmark(Description = "Produce x100, no headers (EventCodec.ToMessage)")]
+    public int NoHeaders() => Produce(plain);
+
+    private int Produce(Message<byte[], byte[]>[] messages)
+    {
+        foreach (var message in messages)
+        {
+            producer!.Produce("insights.events", message);
+        }
+
+        return messages.Length;
+    }
 }

@@ -1,22 +1,18 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Confluent.Kafka;
 using Insights.Contracts;
 
 namespace Insights.LoadGenerator;
 
 /// <summary>
-/// The ceiling ingest is compared with: events as ingest would encode them (key <c>site:visitor</c>, value and headers
-/// from <see cref="EventCodec"/>, one event id each) produced straight to the same broker and topic with ingest's
+/// The ceiling ingest is compared with: events as ingest would encode them (<see cref="EventCodec.ToMessage"/>: key
+/// <c>site:visitor</c>, the value, one event id each) produced straight to the same broker and topic with ingest's
 /// producer settings (acks=all, idempotent, lz4, linger 5 ms), as fast as the broker acknowledges them. No HTTP, no
 /// parsing, no validation: what is left is the broker's and the client's share.
 /// </summary>
 public static class RawProducer
 {
-    private static readonly Header Schema = new(EventCodec.SchemaHeader, EventCodec.SchemaValue);
-    private static readonly Header PageView = new(EventCodec.TypeHeader, Encoding.UTF8.GetBytes(EventTypes.Pageview));
-
     public static int Run(LoadOptions options, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -50,7 +46,7 @@ public static class RawProducer
         while (clock.Elapsed < options.Duration && (options.MaxEvents == 0 || sequence < options.MaxEvents) && !cancellation.IsCancellationRequested)
         {
             var e = Event(options.Site, runId, ++sequence, random);
-            var message = new Message<byte[], byte[]> { Key = EventCodec.EncodeKey(e), Value = EventCodec.Encode(e), Headers = [Schema, PageView] };
+            var message = EventCodec.ToMessage(e);
             while (true)
             {
                 try

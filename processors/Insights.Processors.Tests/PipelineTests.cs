@@ -82,7 +82,18 @@ public sealed class PipelineTests(DevStackFixture stack)
 
         using (var producer = pipeline.Producer())
         {
-            await pipeline.ProduceAsync(producer, before);
+            // The good events before the poison carry the headers ingest wrote until 2026-12-07 (schema, event_type): a
+            // message written then reads as one without them.
+            foreach (var e in before)
+            {
+                await producer.ProduceAsync(pipeline.Topic, new Message<byte[]?, byte[]?>
+                {
+                    Key = EventCodec.EncodeKey(e),
+                    Value = EventCodec.Encode(e),
+                    Headers = new Headers { { EventCodec.SchemaHeader, EventCodec.SchemaValue }, { "event_type", Encoding.UTF8.GetBytes(e.Type) } },
+                }, TestContext.Current.CancellationToken);
+            }
+
             // Every poison message shares a key with good events, so it sits in the middle of a busy partition.
             foreach (var (value, _, schema) in poison)
             {

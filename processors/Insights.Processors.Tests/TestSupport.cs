@@ -137,9 +137,9 @@ internal sealed record Pipeline(string KafkaBootstrap, string ClickHouseConnecti
     {
         var deliveries = events.Select(e => producer.ProduceAsync(Topic, new Message<byte[]?, byte[]?>
         {
+            // As ingest writes them (EventCodec.ToMessage): the key and the value, no headers.
             Key = EventCodec.EncodeKey(e),
             Value = EventCodec.Encode(e),
-            Headers = new Headers { { EventCodec.SchemaHeader, EventCodec.SchemaValue }, { EventCodec.TypeHeader, Encoding.UTF8.GetBytes(e.Type) } },
         })).ToList();
         await Task.WhenAll(deliveries);
     }

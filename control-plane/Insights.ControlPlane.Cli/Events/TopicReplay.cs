@@ -287,7 +287,8 @@ public sealed class TopicReplay(ProgressMeter progress, TimeProvider time)
     {
         var key = message.Key is { } k ? Encoding.UTF8.GetString(k) : "";
         var colon = key.IndexOf(':', StringComparison.Ordinal);
-        var type = message.Headers is { } headers && headers.TryGetLastBytes(EventCodec.TypeHeader, out var t) ? Encoding.UTF8.GetString(t) : "?";
+        // From the value, which is what the processors act on (messages carry no type header: EventCodec.ToMessage).
+        var type = message.Value is { } value && EventCodec.Decode(value).Event is { } e ? e.Type : "?";
         return (colon > 0 ? key[..colon] : key, type);
     }
 

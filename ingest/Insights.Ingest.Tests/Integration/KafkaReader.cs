@@ -51,7 +51,7 @@ internal static class KafkaReader
             Assert.True(decoded.Event is not null, $"Undecodable message on {topic}: {decoded.Reason} {decoded.Detail}");
             messages.Add(new Received(
                 Encoding.UTF8.GetString(result.Message.Key),
-                result.Message.Headers.ToDictionary(h => h.Key, h => Encoding.UTF8.GetString(h.GetValueBytes())),
+                (result.Message.Headers ?? []).ToDictionary(h => h.Key, h => Encoding.UTF8.GetString(h.GetValueBytes())),
                 decoded.Event,
                 Encoding.UTF8.GetString(result.Message.Value)));
         }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using ClickHouse.Driver;
 using ClickHouse.Driver.ADO.Parameters;
 using ClickHouse.Driver.Utility;
@@ -110,9 +109,9 @@ public sealed class DevStackPipeline(DevStackPipeline.Stack stack, string databa
         }).Build();
         await Task.WhenAll(events.Select(e => producer.ProduceAsync(Topic, new Message<byte[]?, byte[]?>
         {
+            // As ingest writes them (EventCodec.ToMessage): the key and the value, no headers.
             Key = EventCodec.EncodeKey(e),
             Value = EventCodec.Encode(e),
-            Headers = new Headers { { EventCodec.SchemaHeader, EventCodec.SchemaValue }, { EventCodec.TypeHeader, Encoding.UTF8.GetBytes(e.Type) } },
         })).ToList());
     }
 

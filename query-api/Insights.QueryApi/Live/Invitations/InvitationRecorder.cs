@@ -62,13 +62,7 @@ public sealed class InvitationRecorder : IDisposable
         ArgumentNullException.ThrowIfNull(e);
         try
         {
-            var message = new Message<byte[], byte[]>
-            {
-                Key = EventCodec.EncodeKey(e),
-                Value = EventCodec.Encode(e),
-                Headers = [new Header(EventCodec.SchemaHeader, EventCodec.SchemaValue), new Header(EventCodec.TypeHeader, Encoding.UTF8.GetBytes(e.Type))],
-            };
-            await producer.Value.ProduceAsync(options.EventsTopic, message, cancellationToken).WaitAsync(options.DeliveryTimeout, cancellationToken);
+            await producer.Value.ProduceAsync(options.EventsTopic, EventCodec.ToMessage(e), cancellationToken).WaitAsync(options.DeliveryTimeout, cancellationToken);
             return true;
         }
         catch (Exception error) when (error is KafkaException or TimeoutException)
