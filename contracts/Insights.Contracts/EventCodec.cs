@@ -11,7 +11,8 @@ namespace Insights.Contracts;
 /// <remarks>
 /// Until 2026-12-07 every message also carried a <c>schema</c> and an <c>event_type</c> header. Nothing routed by them,
 /// and Confluent.Kafka marshals each header to librdkafka per message (a key string encoded, two buffers pinned):
-/// 13 % of ingest's CPU. Messages written before keep them and read the same. A later envelope version names itself in
+/// 13 % of ingest's sampled thread time (benchmarks/README.md, eighteenth round). Messages written before keep them and
+/// read the same. A later envelope version names itself in
 /// the <c>schema</c> header, and a reader refuses a message whose <c>schema</c> header is not <see cref="Schema"/> as
 /// <c>unknown_version</c>, as it refuses a <c>v</c> other than 1.
 /// </remarks>
