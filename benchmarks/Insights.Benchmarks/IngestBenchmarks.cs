@@ -46,14 +46,7 @@ public class KafkaEncodingBenchmarks
     private List<PipelineEvent> events = [];
 
     [GlobalSetup]
-    public void Setup()
-    {
-        var parser = new EventBatchParser(new IngestOptions());
-        // The envelopes own no documents once their properties are cloned, so they outlive the parse.
-        using var batch = parser.Parse(SampleEvents.Batch(100), BodyFormat.Json, new IngestRequestContext(
-            "demo", KeyKind.Write, DateTimeOffset.Parse("2026-11-26T10:00:01Z"), "203.0.113.7", "bench"));
-        events = batch.Events.Select(e => e with { Properties = e.Properties?.Clone() }).ToList();
-    }
+    public void Setup() => events = SampleEvents.Envelopes(100);
 
     [Benchmark(Baseline = true, Description = "JsonSerializer (reflection) x100")]
     public int Reflective()
@@ -93,10 +86,7 @@ public class KafkaProduceBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var parser = new EventBatchParser(new IngestOptions());
-        using var batch = parser.Parse(SampleEvents.Batch(100), BodyFormat.Json, new IngestRequestContext(
-            "demo", KeyKind.Write, DateTimeOffset.Parse("2026-11-26T10:00:01Z"), "203.0.113.7", "bench"));
-        plain = EventMessageEncoder.EncodeAll(batch.Events.Select(e => e with { Properties = e.Properties?.Clone() }).ToList());
+        plain = EventMessageEncoder.EncodeAll(SampleEvents.Envelopes(100));
         withHeaders = [.. plain.Select(m => new Message<byte[], byte[]> { Key = m.Key, Value = m.Value, Headers = [.. OldHeaders] })];
         producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig
         {

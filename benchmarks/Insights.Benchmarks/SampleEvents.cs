@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Text;
+using Insights.Contracts;
+using Insights.Ingest;
+using Insights.Ingest.Parsing;
 
 namespace Insights.Benchmarks;
 
@@ -11,6 +14,16 @@ internal static class SampleEvents
 
     private const string Pageview =
         """{"type":"pageview","messageId":"m-#N","anonymousId":"v-#V","timestamp":"2026-11-26T10:00:00.000Z","context":{"page":{"url":"https://shop.example/pricing?utm_source=newsletter&utm_medium=email","title":"Pricing","referrer":"https://www.google.com/"},"userAgent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15","locale":"en-US","screen":{"width":1440,"height":900}}}""";
+
+    /// <summary>A <see cref="Batch"/> as ingest admits it: parsed, validated and mapped to envelopes.</summary>
+    public static List<PipelineEvent> Envelopes(int size)
+    {
+        var parser = new EventBatchParser(new IngestOptions());
+        // The envelopes own no documents once their properties are cloned, so they outlive the parse.
+        using var batch = parser.Parse(Batch(size), BodyFormat.Json, new IngestRequestContext(
+            "demo", KeyKind.Write, DateTimeOffset.Parse("2026-11-26T10:00:01Z", CultureInfo.InvariantCulture), "203.0.113.7", "bench"));
+        return batch.Events.Select(e => e with { Properties = e.Properties?.Clone() }).ToList();
+    }
 
     public static byte[] Batch(int size)
     {
