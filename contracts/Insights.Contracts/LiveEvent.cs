@@ -185,10 +185,15 @@ public static class LiveEventCodec
         LiveEvent? e;
         try
         {
-            e = JsonSerializer.Deserialize(value, LiveEventJson.Default.LiveEvent);
+            e = LiveEventReader.Read(value);
         }
         catch (JsonException error)
         {
+            return new(null, "undecodable", error.Message);
+        }
+        catch (InvalidOperationException error)
+        {
+            // Utf8JsonReader's word for a string that is not valid UTF-8 (or holds a lone surrogate escape).
             return new(null, "undecodable", error.Message);
         }
 
