@@ -10,6 +10,7 @@ using Insights.QueryApi.Live;
 using Insights.QueryApi.Tests.Support;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Insights.QueryApi.Tests;
 
@@ -197,6 +198,8 @@ public sealed class LiveStreamTests(DevStackFixture stack)
             new TestVisit("s-here", "here", visitStart, ["/", "/pricing"], "acme-1a2b3c4d", "Acme"));
 
         await using var live = await LiveApi.StartAsync(stack, database);
+        // The rebuild awaited ClickHouse; the loop still follows the topic on its own thread, not a pool thread parked in Consume.
+        Assert.False(live.Consumer.FollowsOnThreadPool);
 
         var snapshot = await live.SnapshotAsync("");
         var visitor = Assert.Single(snapshot.GetProperty("visitors").EnumerateArray());
@@ -246,6 +249,8 @@ public sealed class LiveStreamTests(DevStackFixture stack)
         public long LastSeenId { get; set; }
 
         public LiveMetrics Metrics => factory.Services.GetRequiredService<LiveMetrics>();
+
+        public PresenceConsumer Consumer => factory.Services.GetServices<IHostedService>().OfType<PresenceConsumer>().Single();
 
         public static async Task<LiveApi> StartAsync(DevStackFixture stack, EventsDatabase? database = null)
         {

@@ -33,8 +33,10 @@ public sealed class PresenceConsumer(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Its own thread: Consume blocks, and a thread-pool thread parked in it would starve request handling.
-        var consuming = Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        // Its own thread: Consume blocks, and a thread-pool thread parked in it would starve request handling. Run is
+        // synchronous throughout (it waits for the rebuild): an await inside it would go on, after the rebuild's I/O, on
+        // a pool thread and block that one in Consume for good.
+        var consuming = Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         await Task.WhenAll(consuming, LookUpVisitsAsync(stoppingToken));
     }
 
@@ -62,7 +64,10 @@ public sealed class PresenceConsumer(
         }
     }
 
-    private async Task Run(CancellationToken stoppingToken)
+    /// <summary>Whether the consumer loop follows the topic on a thread-pool thread (it must not); null until it starts following.</summary>
+    internal bool? FollowsOnThreadPool { get; private set; }
+
+    private void Run(CancellationToken stoppingToken)
     {
         var settings = options.Value;
         var bootstrap = settings.BootstrapServers is { Length: > 0 } own ? own : configuration["Kafka:BootstrapServers"] ?? "127.0.0.1:9092";
@@ -124,10 +129,12 @@ public sealed class PresenceConsumer(
                     }
                 }
 
-                await RebuildAsync(settings, stoppingToken);
+                // Waited for on this thread, which has nothing else to do meanwhile; the rebuild's own I/O runs on the pool.
+                RebuildAsync(settings, stoppingToken).GetAwaiter().GetResult();
                 early.ForEach(Apply);
             }
 
+            FollowsOnThreadPool = Thread.CurrentThread.IsThreadPoolThread;
             board.MarkReady();
             var lastSweep = DateTime.UtcNow;
             while (!stoppingToken.IsCancellationRequested)
