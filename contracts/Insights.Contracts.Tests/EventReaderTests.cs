@@ -108,19 +108,5 @@ public sealed class EventReaderTests
         Assert.Same(EventTypes.ChatStarted, read!.Type);
     }
 
-    /// <summary>"refused", "null", or the event as the contract writes it (every field, properties by their JSON).</summary>
-    private static string Outcome(Func<PipelineEvent?> read)
-    {
-        PipelineEvent? e;
-        try
-        {
-            e = read();
-        }
-        catch (Exception error) when (error is JsonException or InvalidOperationException)
-        {
-            return "refused";
-        }
-
-        return e is null ? "null" : Encoding.UTF8.GetString(EventCodec.Encode(e));
-    }
+    private static string Outcome(Func<PipelineEvent?> read) => ReaderOutcome.Of(read, EventCodec.Encode);
 }

@@ -166,19 +166,5 @@ public sealed class LiveEventReaderTests
         Assert.Equal(LiveEventContractTests.Full.Properties, read.Properties);
     }
 
-    /// <summary>"refused", "null", or the event as the contract writes it (every field, in the contract's order).</summary>
-    private static string Outcome(Func<LiveEvent?> read)
-    {
-        LiveEvent? e;
-        try
-        {
-            e = read();
-        }
-        catch (Exception error) when (error is JsonException or InvalidOperationException)
-        {
-            return "refused";
-        }
-
-        return e is null ? "null" : Encoding.UTF8.GetString(LiveEventCodec.Encode(e));
-    }
+    private static string Outcome(Func<LiveEvent?> read) => ReaderOutcome.Of(read, LiveEventCodec.Encode);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using static Insights.Contracts.JsonFields;
 
 namespace Insights.Contracts;
 
@@ -23,22 +24,10 @@ internal static class EventReader
 
     public static PipelineEvent? Read(ReadOnlySpan<byte> value)
     {
-        // Default options, as JsonSerializer's: no comments, no trailing commas, depth 64.
         var reader = new Utf8JsonReader(value);
-        if (!reader.Read())
+        if (!Begin(ref reader))
         {
-            throw new JsonException("the value is empty");
-        }
-
-        if (reader.TokenType == JsonTokenType.Null)
-        {
-            End(ref reader);
             return null;
-        }
-
-        if (reader.TokenType != JsonTokenType.StartObject)
-        {
-            throw new JsonException($"the value is a JSON {reader.TokenType}, not an object");
         }
 
         var v = 1;
@@ -63,7 +52,7 @@ internal static class EventReader
             {
                 case "v": v = Int(ref reader, "v") ?? throw new JsonException("'v' must be a number"); break;
                 case "event_id": eventId = Text(ref reader, "event_id"); hasEventId = true; break;
-                case "type": type = Type(ref reader, buffer); hasType = true; break;
+                case "type": type = KnownType(ref reader); hasType = true; break;
                 case "site_id": siteId = Text(ref reader, "site_id"); hasSiteId = true; break;
                 case "anonymous_id": anonymousId = Text(ref reader, "anonymous_id"); break;
                 case "user_id": userId = Text(ref reader, "user_id"); break;
@@ -149,53 +138,4 @@ internal static class EventReader
             PreviousId = previousId,
         };
     }
-
-    /// <summary>The object (or null) must be the whole value: the reader refuses anything but whitespace after it.</summary>
-    private static void End(ref Utf8JsonReader reader)
-    {
-        if (reader.TokenType is not (JsonTokenType.EndObject or JsonTokenType.Null) || reader.Read())
-        {
-            throw new JsonException("the value is not one complete JSON object");
-        }
-    }
-
-    private static string? Text(ref Utf8JsonReader reader, string field) => reader.TokenType switch
-    {
-        JsonTokenType.String => reader.GetString(),
-        JsonTokenType.Null => null,
-        _ => throw new JsonException($"'{field}' must be a string, not a JSON {reader.TokenType}"),
-    };
-
-    /// <summary>A known type as this process's own string; any other is read as it is (and refused as unknown later).</summary>
-    private static string? Type(ref Utf8JsonReader reader, scoped Span<char> buffer) =>
-        reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length <= buffer.Length
-        && EventTypes.Find(buffer[..reader.CopyString(buffer)]) is { } known
-            ? known
-            : Text(ref reader, "type");
-
-    private static int? Int(ref Utf8JsonReader reader, string field) => reader.TokenType switch
-    {
-        JsonTokenType.Number when reader.TryGetInt32(out var number) => number,
-        JsonTokenType.Null => null,
-        _ => throw new JsonException($"'{field}' must be a whole number (32-bit)"),
-    };
-
-    private static decimal? Decimal(ref Utf8JsonReader reader, string field) => reader.TokenType switch
-    {
-        JsonTokenType.Number when reader.TryGetDecimal(out var number) => number,
-        JsonTokenType.Null => null,
-        _ => throw new JsonException($"'{field}' must be a decimal number"),
-    };
-
-    private static bool Bool(ref Utf8JsonReader reader, string field) => reader.TokenType switch
-    {
-        JsonTokenType.True => true,
-        JsonTokenType.False => false,
-        _ => throw new JsonException($"'{field}' must be true or false"),
-    };
-
-    private static DateTimeOffset Time(ref Utf8JsonReader reader, string field) =>
-        reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var time)
-            ? time
-            : throw new JsonException($"'{field}' must be an ISO 8601 date and time");
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using static Insights.Contracts.JsonFields;
 
 namespace Insights.Contracts;
 
@@ -21,25 +22,14 @@ namespace Insights.Contracts;
 /// </remarks>
 internal static class LiveEventReader
 {
-    // Longer than any known event type: such a type is read as it is.
-    private const int MaxTypeLength = 32;
-
     public static LiveEvent? Read(ReadOnlySpan<byte> value)
     {
-        // Default options, as JsonSerializer's: no comments, no trailing commas, depth 64.
         var reader = new Utf8JsonReader(value);
-        if (!reader.Read())
+        if (!Begin(ref reader))
         {
-            throw new JsonException("the value is empty");
-        }
-
-        if (reader.TokenType == JsonTokenType.Null)
-        {
-            End(ref reader);
             return null;
         }
 
-        Expect(ref reader, JsonTokenType.StartObject, "the event");
         // A line without "v" is version 0 (the generated reader's constructor path gives a missing member its default,
         // not the property's initializer), which decoding refuses as unknown.
         var v = 0;
@@ -61,7 +51,7 @@ internal static class LiveEventReader
         {
             // Names compared as UTF-8 (escaped ones unescaped first), most frequent first; the value follows the name.
             if (Field(ref reader, "event_id"u8)) { eventId = Text(ref reader, "event_id"); hasEventId = true; }
-            else if (Field(ref reader, "type"u8)) { type = Type(ref reader); hasType = true; }
+            else if (Field(ref reader, "type"u8)) { type = KnownType(ref reader); hasType = true; }
             else if (Field(ref reader, "site_id"u8)) { siteId = Text(ref reader, "site_id"); hasSiteId = true; }
             else if (Field(ref reader, "visitor_id"u8)) visitorId = Text(ref reader, "visitor_id");
             else if (Field(ref reader, "timestamp"u8)) timestamp = Time(ref reader, "timestamp");
@@ -76,14 +66,14 @@ internal static class LiveEventReader
             else if (Field(ref reader, "ip"u8)) ip = Text(ref reader, "ip");
             else if (Field(ref reader, "company"u8)) company = Company(ref reader);
             else if (Field(ref reader, "campaign"u8)) campaign = Campaign(ref reader);
-            else if (Field(ref reader, "v"u8)) v = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var number) ? number : throw new JsonException("'v' must be a number");
+            else if (Field(ref reader, "v"u8)) v = Int(ref reader, "v") ?? throw new JsonException("'v' must be a number");
             else if (Field(ref reader, "name"u8)) name = Text(ref reader, "name");
             else if (Field(ref reader, "user_id"u8)) userId = Text(ref reader, "user_id");
             else if (Field(ref reader, "user_agent"u8)) userAgent = Text(ref reader, "user_agent");
             else if (Field(ref reader, "chat_id"u8)) chatId = Text(ref reader, "chat_id");
-            else if (Field(ref reader, "amount"u8)) amount = Decimal(ref reader);
+            else if (Field(ref reader, "amount"u8)) amount = Decimal(ref reader, "amount");
             else if (Field(ref reader, "currency"u8)) currency = Text(ref reader, "currency");
-            else if (Field(ref reader, "engaged_ms"u8)) engagedMs = Long(ref reader);
+            else if (Field(ref reader, "engaged_ms"u8)) engagedMs = Long(ref reader, "engaged_ms");
             else if (Field(ref reader, "invitation"u8)) invitation = Invitation(ref reader);
             else if (Field(ref reader, "properties"u8)) properties = Properties(ref reader);
             else Skip(ref reader);
@@ -143,7 +133,7 @@ internal static class LiveEventReader
         {
             if (Field(ref reader, "session_id"u8)) sessionId = Text(ref reader, "visit.session_id");
             else if (Field(ref reader, "started_at"u8)) startedAt = Time(ref reader, "visit.started_at");
-            else if (Field(ref reader, "page_views"u8)) pageViews = Int(ref reader, "visit.page_views");
+            else if (Field(ref reader, "page_views"u8)) pageViews = Int(ref reader, "visit.page_views") ?? throw new JsonException("'visit.page_views' must be a number");
             else if (Field(ref reader, "channel"u8)) channel = Text(ref reader, "visit.channel");
             else if (Field(ref reader, "landing_referrer"u8)) landingReferrer = Text(ref reader, "visit.landing_referrer");
             else if (Field(ref reader, "campaign"u8)) campaign = Campaign(ref reader);
@@ -244,20 +234,13 @@ internal static class LiveEventReader
             return false;
         }
 
-        Expect(ref reader, JsonTokenType.StartObject, what);
-        return true;
+        return reader.TokenType == JsonTokenType.StartObject
+            ? true
+            : throw new JsonException($"'{what}' must be a JSON object, not a JSON {reader.TokenType}");
     }
 
     /// <summary>Moves to the next member of the open object: true on its name, false at the object's end.</summary>
     private static bool Next(ref Utf8JsonReader reader) => reader.Read() && reader.TokenType == JsonTokenType.PropertyName;
-
-    private static void Expect(ref Utf8JsonReader reader, JsonTokenType token, string what)
-    {
-        if (reader.TokenType != token)
-        {
-            throw new JsonException($"{what} must be a JSON object, not a JSON {reader.TokenType}");
-        }
-    }
 
     /// <summary>At a member's name: if it is <paramref name="name"/>, moves to its value and says so.</summary>
     private static bool Field(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
@@ -277,54 +260,4 @@ internal static class LiveEventReader
         reader.Read();
         reader.Skip();
     }
-
-    /// <summary>The object (or null) must be the whole value: the reader refuses anything but whitespace after it.</summary>
-    private static void End(ref Utf8JsonReader reader)
-    {
-        if (reader.TokenType is not (JsonTokenType.EndObject or JsonTokenType.Null) || reader.Read())
-        {
-            throw new JsonException("the value is not one complete JSON object");
-        }
-    }
-
-    private static string? Text(ref Utf8JsonReader reader, string field) => reader.TokenType switch
-    {
-        JsonTokenType.String => reader.GetString(),
-        JsonTokenType.Null => null,
-        _ => throw new JsonException($"'{field}' must be a string, not a JSON {reader.TokenType}"),
-    };
-
-    /// <summary>A known type as this process's own string; any other is read as it is.</summary>
-    private static string? Type(ref Utf8JsonReader reader)
-    {
-        Span<char> buffer = stackalloc char[MaxTypeLength];
-        return reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length <= buffer.Length
-            && EventTypes.Find(buffer[..reader.CopyString(buffer)]) is { } known
-                ? known
-                : Text(ref reader, "type");
-    }
-
-    private static int Int(ref Utf8JsonReader reader, string field) =>
-        reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var number)
-            ? number
-            : throw new JsonException($"'{field}' must be a whole number (32-bit)");
-
-    private static long? Long(ref Utf8JsonReader reader) => reader.TokenType switch
-    {
-        JsonTokenType.Number when reader.TryGetInt64(out var number) => number,
-        JsonTokenType.Null => null,
-        _ => throw new JsonException("'engaged_ms' must be a whole number (64-bit)"),
-    };
-
-    private static decimal? Decimal(ref Utf8JsonReader reader) => reader.TokenType switch
-    {
-        JsonTokenType.Number when reader.TryGetDecimal(out var number) => number,
-        JsonTokenType.Null => null,
-        _ => throw new JsonException("'amount' must be a decimal number"),
-    };
-
-    private static DateTimeOffset Time(ref Utf8JsonReader reader, string field) =>
-        reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var time)
-            ? time
-            : throw new JsonException($"'{field}' must be an ISO 8601 date and time");
 }
