@@ -5,7 +5,7 @@
 #   2. processors paused (SIGSTOP, shorter than the consumer session timeout), a raw producer pushes ingest-encoded
 #      events straight to the broker (the broker's ceiling); then the processors resume and drain that backlog;
 #   3. processors paused again, ingest alone unthrottled (compared with 2); the processors drain that backlog too
-#      (the drain rate with full enrichment, sessions and attribution, per stage);
+#      (the drain rate with full enrichment, sessions and attribution, per stage, and the CPU per event of each process);
 #   4. end to end at 5,000, 10,000 and 30,000 events/s offered for the long duration each: ingest HTTP latency,
 #      freshness (202 → counted by the query API) and the exact count (acknowledged page views = counted).
 # Ingest's RSS is sampled throughout; the processors' RSS is stated per 100,000 visitors held in memory.
@@ -54,6 +54,26 @@ broker_cpu() {  # CPU seconds so far of the dev stack's broker thread (librdkafk
   return 0
 }
 
+query_pid="$(pid_on "${INSIGHTS_QUERY_PORT:-8081}")"
+# CPU ticks of a process, or of those of its threads named NAME (threads that ended are not counted). The fields after the
+# name in parentheses, which may hold spaces: utime and stime are the 12th and 13th.
+ticks() {  # ticks PID [THREAD-NAME]
+  local t n sum=0
+  [[ -n "$1" && -d "/proc/$1" ]] || { echo 0; return 0; }
+  if [[ -z "${2:-}" ]]; then sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; return 0; fi
+  for t in /proc/"$1"/task/*; do
+    [[ "$(cat "$t/comm" 2>/dev/null)" == "$2" ]] || continue
+    n=$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{ print $12 + $13 }'); sum=$((sum + ${n:-0}))
+  done
+  echo "$sum"
+}
+# Where a drain's CPU goes, in this order: the processors (their server GC, the runtime's tiered JIT), the query API (live
+# presence), the dev stack (the engine's query and insert threads, its merges, the broker).
+cpu_split() {
+  echo "$(ticks "$processors_pid") $(ticks "$processors_pid" ".NET Server GC") $(ticks "$processors_pid" ".NET Tiered Com")" \
+    "$(ticks "$query_pid") $(ticks "$devstack_pid") $(ticks "$devstack_pid" ThreadPool) $(ticks "$devstack_pid" MergeMutate) $(ticks "$devstack_pid" rdk:mock)"
+}
+
 rows=()
 row() { rows+=("$1|$2|$3|$4"); }  # row FIGURE MEASURED TARGET VERDICT
 verdict() { if awk "BEGIN { exit !($1) }"; then echo PASS; else echo MISS; fi; }
@@ -87,6 +107,7 @@ drain() {
   "$@" | grep -v '[│┌└├]' || true  # the load's own table is summarised below
   n=$(val "$work/$name" accepted)
   cpu0=$(awk '{ print $14 + $15 }' "/proc/$processors_pid/stat")
+  split0=$(cpu_split)
   t0=$(date +%s.%N)
   kill -CONT "$processors_pid"
   while :; do
@@ -102,6 +123,7 @@ drain() {
   done
   t1=$(date +%s.%N)
   cpu1=$(awk '{ print $14 + $15 }' "/proc/$processors_pid/stat")
+  split1=$(cpu_split)
   # From the first consumed batch: a rejoin after the pause is not the drain's work.
   awk -v n="$n" -v t0="${t_first:-$t0}" -v t1="$t1" -v c="$((cpu1 - cpu0))" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { printf "events=%d\nseconds=%.1f\nrate=%.0f\ncpu_us_per_event=%.1f\n", n, t1 - t0, n / (t1 - t0), c / hz * 1e6 / n }' >"$work/drain-$name"
@@ -114,8 +136,13 @@ drain() {
     stages+=" $stage $(awk -v a="$(cat "$work/stage-a-$stage")" -v b="$(stage_sum attribution $stage)" -v n="$n" 'BEGIN { printf "%.1f", (b - a) * 1e6 / n }')"
   done
   echo "$stages" >"$work/stages-$name"
+  awk -v a="$split0" -v b="$split1" -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); for (i = 1; i <= 8; i++) d[i] = (y[i] - x[i]) / hz * 1e6 / n
+    printf "together %.1f µs: processors %.1f (server GC %.1f, JIT %.1f), query API %.1f, dev stack %.1f (engine queries and inserts %.1f, merges %.1f, broker %.1f)\n",
+      d[1] + d[4] + d[5], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8] }' >"$work/split-$name"
   echo "   drained $n events in $(val "$work/drain-$name" seconds) s = $(val "$work/drain-$name" rate) ev/s;" \
     "processors CPU $(val "$work/drain-$name" cpu_us_per_event) µs/event; wall µs/event per stage: processors:$stages"
+  echo "   CPU per event over the drain, by process: $(cat "$work/split-$name")"
 }
 
 # A paused group's backlog must fit what the dev stack's broker keeps (5 MiB per partition, 12 partitions of
@@ -138,6 +165,8 @@ row "ingest alone, unthrottled (processors paused)" "$ingest_rate ev/s = $ratio 
 drain_rate=$(val "$work/drain-ingest" rate)
 row "processors drain (enrich, sessions, attribution), ingest's backlog" \
   "$drain_rate ev/s ($(val "$work/drain-ingest" events) events, $(val "$work/drain-ingest" cpu_us_per_event) µs CPU/event)" "≥ 50,000 ev/s" "$(verdict "$drain_rate >= 50000")"
+row "CPU per event of that drain, by process" "$(cat "$work/split-ingest")" "≤ 40 µs (50,000 ev/s on 2 cores)" \
+  "$(verdict "$(awk '{ print $2 }' "$work/split-ingest") <= 40")"
 row "processors drain, raw producer's backlog" "$(val "$work/drain-raw" rate) ev/s ($(val "$work/drain-raw" events) events)" "≥ 50,000 ev/s" "$(verdict "$(val "$work/drain-raw" rate) >= 50000")"
 
 for rate in "${rates[@]}"; do

@@ -28,7 +28,7 @@ public sealed partial class LoadScriptRunTests
         foreach (var figure in new[]
         {
             "bare Kestrel", "raw producer to the same broker (ceiling)", "ingest alone, unthrottled", "processors drain (enrich, sessions, attribution)",
-            "processors drain, raw producer's backlog", "processors RSS", "ingest peak RSS",
+            "CPU per event of that drain, by process", "processors drain, raw producer's backlog", "processors RSS", "ingest peak RSS",
         })
         {
             Assert.Contains(figure, table, StringComparison.Ordinal);
@@ -41,6 +41,16 @@ public sealed partial class LoadScriptRunTests
         }
 
         Assert.Equal(2, DrainedLine().Matches(output).Count);
+
+        // Each drain says where its CPU went; the processors and the dev stack did work in it (the query API reads only
+        // what presence gets, which the load's visitors do).
+        var splits = SplitLine().Matches(output);
+        Assert.Equal(2, splits.Count);
+        foreach (Match split in splits)
+        {
+            Assert.True(double.Parse(split.Groups["processors"].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, split.Value);
+            Assert.True(double.Parse(split.Groups["devstack"].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, split.Value);
+        }
         var exact = ExactRow().Match(table);
         Assert.True(exact.Success, table);
         Assert.Equal(exact.Groups["acknowledged"].Value, exact.Groups["counted"].Value);
@@ -49,6 +59,9 @@ public sealed partial class LoadScriptRunTests
 
     [GeneratedRegex(@"drained (?<events>\d+) events in")]
     private static partial Regex DrainedLine();
+
+    [GeneratedRegex(@"CPU per event over the drain, by process: together [\d.]+ µs: processors (?<processors>[\d.]+) .*, dev stack (?<devstack>[\d.]+) ")]
+    private static partial Regex SplitLine();
 
     [GeneratedRegex(@"@1000: exactness \(page views acknowledged = counted\)\s+(?<acknowledged>\d+) / (?<counted>\d+)\s+equal\s+(?<verdict>PASS|MISS)")]
     private static partial Regex ExactRow();
