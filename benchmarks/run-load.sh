@@ -60,10 +60,10 @@ query_pid="$(pid_on "${INSIGHTS_QUERY_PORT:-8081}")"
 ticks() {  # ticks PID [THREAD-NAME]
   local t n sum=0
   [[ -n "$1" && -d "/proc/$1" ]] || { echo 0; return 0; }
-  if [[ -z "${2:-}" ]]; then sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; return 0; fi
+  if [[ -z "${2:-}" ]]; then n=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }' || true); echo "${n:-0}"; return 0; fi
   for t in /proc/"$1"/task/*; do
     [[ "$(cat "$t/comm" 2>/dev/null)" == "$2" ]] || continue
-    n=$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{ print $12 + $13 }'); sum=$((sum + ${n:-0}))
+    n=$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{ print $12 + $13 }' || true); sum=$((sum + ${n:-0}))
   done
   echo "$sum"
 }
