@@ -42,8 +42,7 @@ public sealed partial class LoadScriptRunTests
 
         Assert.Equal(2, DrainedLine().Matches(output).Count);
 
-        // Each drain says where its CPU went; the processors and the dev stack did work in it (the query API reads only
-        // what presence gets, which the load's visitors do).
+        // Each drain says where its CPU went, and the processors and the dev stack are seen doing its work.
         var splits = SplitLine().Matches(output);
         Assert.Equal(2, splits.Count);
         foreach (Match split in splits)
