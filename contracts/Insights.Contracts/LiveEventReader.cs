@@ -13,12 +13,12 @@ namespace Insights.Contracts;
 /// <remarks>
 /// Every instance of the query API reads every live event of every site, so this is its hottest path. The generated
 /// reader goes through its constructor path for the event's <c>init</c> members and for each nested positional record
-/// (visit, campaigns, company, place, device, invitation): every field through an <c>object[]</c>, value-typed ones boxed,
-/// and a read-stack frame per nested object (a quarter of the query API's CPU while the processors drained a backlog,
-/// benchmarks/README.md, nineteenth round). Here the fields are locals and each record is built once; a known event
-/// type is this process's own string. <c>LiveEventReaderTests</c> holds it to the generated contract, and the contract
-/// test round-trips an event with every field set, so a field added to <see cref="LiveEvent"/> and not read here fails
-/// there.
+/// (visit, campaigns, company, place, device, invitation): every field through an <c>object[]</c>, value-typed ones
+/// boxed, and a read-stack frame per nested object — a quarter of the query API's sampled managed CPU while the
+/// processors drained a backlog (benchmarks/README.md, nineteenth round). Here the fields are locals and each record is
+/// built once; a known event type is this process's own string. <c>LiveEventReaderTests</c> holds it to the generated
+/// contract, and the contract test decodes an event with every field set, so a field added to <see cref="LiveEvent"/>
+/// and not read here fails there.
 /// </remarks>
 internal static class LiveEventReader
 {
@@ -133,7 +133,7 @@ internal static class LiveEventReader
         {
             if (Field(ref reader, "session_id"u8)) sessionId = Text(ref reader, "visit.session_id");
             else if (Field(ref reader, "started_at"u8)) startedAt = Time(ref reader, "visit.started_at");
-            else if (Field(ref reader, "page_views"u8)) pageViews = Int(ref reader, "visit.page_views") ?? throw new JsonException("'visit.page_views' must be a number");
+            else if (Field(ref reader, "page_views"u8)) pageViews = Int(ref reader, "visit.page_views") ?? throw new JsonException("'visit.page_views' is null");
             else if (Field(ref reader, "channel"u8)) channel = Text(ref reader, "visit.channel");
             else if (Field(ref reader, "landing_referrer"u8)) landingReferrer = Text(ref reader, "visit.landing_referrer");
             else if (Field(ref reader, "campaign"u8)) campaign = Campaign(ref reader);
