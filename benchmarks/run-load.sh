@@ -99,14 +99,13 @@ row "bare Kestrel, unthrottled (HTTP ceiling)" "$(val "$work/bare" accepted_per_
 # runs "$@", resumes them, and times the drain of what "$@" produced: both consumer groups must consume it all.
 drain() {
   local name=$1; shift
-  local before_p before_a n t0 t_first="" t1 p a cpu0 cpu1
+  local before_p before_a n t0 t_first="" t1 p a split0 split1
   before_p=$(metric insights_processors_events_consumed_total); before_a=$(metric insights_attribution_events_consumed_total)
   for stage in decode enrich sessions rows insert_events insert_sessions publish; do echo "$(stage_sum processors $stage)" >"$work/stage-p-$stage"; done
   for stage in decode prepare load compute write; do echo "$(stage_sum attribution $stage)" >"$work/stage-a-$stage"; done
   kill -STOP "$processors_pid"
   "$@" | grep -v '[│┌└├]' || true  # the load's own table is summarised below
   n=$(val "$work/$name" accepted)
-  cpu0=$(awk '{ print $14 + $15 }' "/proc/$processors_pid/stat")
   split0=$(cpu_split)
   t0=$(date +%s.%N)
   kill -CONT "$processors_pid"
@@ -122,10 +121,9 @@ drain() {
     sleep 0.2
   done
   t1=$(date +%s.%N)
-  cpu1=$(awk '{ print $14 + $15 }' "/proc/$processors_pid/stat")
   split1=$(cpu_split)
   # From the first consumed batch: a rejoin after the pause is not the drain's work.
-  awk -v n="$n" -v t0="${t_first:-$t0}" -v t1="$t1" -v c="$((cpu1 - cpu0))" -v hz="$(getconf CLK_TCK)" \
+  awk -v n="$n" -v t0="${t_first:-$t0}" -v t1="$t1" -v c="$(( ${split1%% *} - ${split0%% *} ))" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { printf "events=%d\nseconds=%.1f\nrate=%.0f\ncpu_us_per_event=%.1f\n", n, t1 - t0, n / (t1 - t0), c / hz * 1e6 / n }' >"$work/drain-$name"
   local stages=""
   for stage in decode enrich sessions rows insert_events insert_sessions publish; do
