@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Confluent.Kafka;
 using Insights.Contracts;
 
@@ -40,6 +42,26 @@ public sealed class EventBatchTests
         Assert.Equal("unwritable", batch.Entries[2].Mapped.Reason);
         Assert.Null(batch.Entries[0].Mapped.Reason);
         Assert.Equal([2L, 3L], batch.Rejections().Select(r => r.Message.Offset.Value));
+    }
+
+    [Fact]
+    public void The_token_is_the_hash_of_the_offset_ranges_the_count_and_the_sorted_event_ids_one_per_line()
+    {
+        // Replays across an upgrade must keep being recognised: the token stays the SHA-256 of this one text, however it
+        // is worked out. Ids of every length (past the short-id buffer), non-ASCII, and an undecodable message ("").
+        var ids = new[] { "b-1", "a-2", new string('x', 300), "ü-3", "é" + new string('y', 90) };
+        var messages = ids.Select((id, i) => Message("t", i % 2, 100 + i, EventCodec.Encode(TestEvents.Pageviews(1)[0] with { EventId = id })))
+            .Append(Message("t", 0, 7, "garbage"u8.ToArray()))
+            .ToList();
+        var batch = new EventBatch(messages);
+
+        var text = "t/0:7-104;t/1:101-103;n=6;" + string.Concat(ids.Append("").Order(StringComparer.Ordinal).Select(id => id + "\n"));
+        var expected = "insights-processors:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+        Assert.Equal(expected, batch.DeduplicationToken());
+        Assert.Same(batch.DeduplicationToken(), batch.DeduplicationToken());
+        batch.PoisonRow(0, "cannot encode");
+        Assert.Equal(expected, batch.DeduplicationToken());
     }
 
     private static EventBatch Batch(params (string Topic, int Partition, long Offset)[] messages) =>

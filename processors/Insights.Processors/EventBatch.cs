@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -18,6 +19,7 @@ internal sealed class EventBatch
     public const string DeadLetterStage = "processors.decode";
 
     private readonly List<Entry> entries;
+    private string? deduplicationToken;
 
     public EventBatch(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> messages)
     {
@@ -103,9 +105,12 @@ internal sealed class EventBatch
     /// ClickHouse's <c>insert_deduplication_token</c> for this batch: a hash of its topic, partitions and offset
     /// ranges. The same messages always give the same token, so retrying an insert whose outcome was unknown
     /// (a timeout after the server committed) or replaying the same batch after a crash is dropped by the
-    /// table's deduplication window instead of written twice.
+    /// table's deduplication window instead of written twice. Worked out once per batch: both inserts carry it, and
+    /// neither a poisoned row nor a retry changes the messages or their ids.
     /// </summary>
-    public string DeduplicationToken()
+    public string DeduplicationToken() => deduplicationToken ??= HashMessages();
+
+    private string HashMessages()
     {
         var ranges = new SortedDictionary<(string Topic, int Partition), (long First, long Last)>();
         foreach (var entry in entries)
@@ -125,15 +130,39 @@ internal sealed class EventBatch
         // contents, so the count is part of the identity too.
         text.Append(CultureInfo.InvariantCulture, $"n={entries.Count};");
 
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(Encoding.UTF8.GetBytes(text.ToString()));
+
         // Offsets alone repeat when a topic is recreated (a dev stack's in-memory Kafka restarts at offset 0), and
         // ClickHouse would drop the new events as copies of old ones: the event ids make the token the batch's own.
-        // Sorted: partitions interleave differently when the same messages are read again.
-        foreach (var id in entries.Select(e => e.Mapped.Event?.EventId ?? "").Order(StringComparer.Ordinal))
+        // Sorted: partitions interleave differently when the same messages are read again. Hashed one by one, each
+        // followed by a line feed: the same bytes as one text of them all, without a text of a whole batch's ids
+        // (megabytes at 50,000 events, a large-object allocation, twice per batch, until this was worked out once).
+        var ids = ArrayPool<string>.Shared.Rent(entries.Count);
+        try
         {
-            text.Append(id).Append('\n');
+            for (var i = 0; i < entries.Count; i++)
+            {
+                ids[i] = entries[i].Mapped.Event?.EventId ?? "";
+            }
+
+            Array.Sort(ids, 0, entries.Count, StringComparer.Ordinal);
+            Span<byte> line = stackalloc byte[256];
+            for (var i = 0; i < entries.Count; i++)
+            {
+                var id = ids[i];
+                var bytes = Encoding.UTF8.GetMaxByteCount(id.Length) < line.Length ? line : new byte[Encoding.UTF8.GetByteCount(id) + 1];
+                var written = Encoding.UTF8.GetBytes(id, bytes);
+                bytes[written] = (byte)'\n';
+                sha.AppendData(bytes[..(written + 1)]);
+            }
+        }
+        finally
+        {
+            ArrayPool<string>.Shared.Return(ids, clearArray: true);
         }
 
-        return "insights-processors:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+        return "insights-processors:" + Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
     private static ReadOnlySpan<byte> SchemaHeader(Headers? headers) =>
