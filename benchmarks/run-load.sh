@@ -42,6 +42,12 @@ metric() {  # metric NAME [LABEL-FILTER]: a processors metric's value (sum over 
 stage_sum() { curl -sf "http://127.0.0.1:$processors_port/metrics" | awk -v name="insights_$1_stage_duration_seconds_sum" -v s="stage=\"$2\"" \
     'index($0, name) == 1 && index($0, s) { v = $NF } END { printf "%.6f", v + 0 }'; }
 val() { sed -n "s/^$2=//p" "$1"; }
+gc_state() {  # the processors' collections of gen0, gen1, gen2 and their GC pause seconds so far (the runtime's own counters)
+  curl -sf "http://127.0.0.1:$processors_port/metrics" | awk '
+    index($0, "dotnet_gc_collections_total") == 1 { for (g = 0; g <= 2; g++) if (index($0, "gc_heap_generation=\"gen" g "\"")) c[g] = $NF }
+    index($0, "dotnet_gc_pause_time_seconds_total") == 1 { p = $NF }
+    END { printf "%d %d %d %.3f", c[0], c[1], c[2], p }'
+}
 rss_mb() { awk '/VmRSS/ { print int($2 / 1024) }' "/proc/$1/status"; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 devstack_pid="$(sed -n 's/^INSIGHTS_DEVSTACK_PID=//p' "$state/devstack.env" 2>/dev/null || true)"
@@ -99,10 +105,11 @@ row "bare Kestrel, unthrottled (HTTP ceiling)" "$(val "$work/bare" accepted_per_
 # runs "$@", resumes them, and times the drain of what "$@" produced: both consumer groups must consume it all.
 drain() {
   local name=$1; shift
-  local before_p before_a n t0 t_first="" t1 p a split0 split1
+  local before_p before_a n t0 t_first="" t1 p a split0 split1 gc0 gc1
   before_p=$(metric insights_processors_events_consumed_total); before_a=$(metric insights_attribution_events_consumed_total)
   for stage in decode enrich sessions rows insert_events insert_sessions publish; do echo "$(stage_sum processors $stage)" >"$work/stage-p-$stage"; done
   for stage in decode prepare load compute write; do echo "$(stage_sum attribution $stage)" >"$work/stage-a-$stage"; done
+  gc0=$(gc_state)  # read before the pause: a stopped process does not answer
   kill -STOP "$processors_pid"
   "$@" | grep -v '[│┌└├]' || true  # the load's own table is summarised below
   n=$(val "$work/$name" accepted)
@@ -122,6 +129,7 @@ drain() {
   done
   t1=$(date +%s.%N)
   split1=$(cpu_split)
+  gc1=$(gc_state)
   # From the first consumed batch: a rejoin after the pause is not the drain's work.
   awk -v n="$n" -v t0="${t_first:-$t0}" -v t1="$t1" -v c="$(( ${split1%% *} - ${split0%% *} ))" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { printf "events=%d\nseconds=%.1f\nrate=%.0f\ncpu_us_per_event=%.1f\n", n, t1 - t0, n / (t1 - t0), c / hz * 1e6 / n }' >"$work/drain-$name"
@@ -141,6 +149,11 @@ drain() {
   echo "   drained $n events in $(val "$work/drain-$name" seconds) s = $(val "$work/drain-$name" rate) ev/s;" \
     "processors CPU $(val "$work/drain-$name" cpu_us_per_event) µs/event; wall µs/event per stage: processors:$stages"
   echo "   CPU per event over the drain, by process: $(cat "$work/split-$name")"
+  # The processors' largest single cost is their collector: how often it ran and how long it stopped them.
+  awk -v a="$gc0" -v b="$gc1" -v s="$(val "$work/drain-$name" seconds)" 'BEGIN {
+    split(a, x, " "); split(b, y, " ")
+    printf "   the processors'"'"' GC over the drain: %d gen0, %d gen1, %d gen2 collections; paused %.2f s (%.0f %% of the drain)\n",
+      y[1] - x[1], y[2] - x[2], y[3] - x[3], y[4] - x[4], (s > 0 ? (y[4] - x[4]) * 100 / s : 0) }'
 }
 
 # A paused group's backlog must fit what the dev stack's broker keeps (5 MiB per partition, 12 partitions of

@@ -50,6 +50,14 @@ public sealed partial class LoadScriptRunTests
             Assert.True(double.Parse(split.Groups["processors"].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, split.Value);
             Assert.True(double.Parse(split.Groups["devstack"].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, split.Value);
         }
+        // And how often the processors' collector ran during it, from the runtime's own counters. The two backlogs hold
+        // tens of thousands of events at several kilobytes allocated each, far past a young generation's budget, so
+        // the runtime collected at least once over both drains.
+        var collections = GcLine().Matches(output);
+        Assert.Equal(2, collections.Count);
+        Assert.True(collections.Sum(gc => new[] { "gen0", "gen1", "gen2" }.Sum(g => int.Parse(gc.Groups[g].Value, System.Globalization.CultureInfo.InvariantCulture))) > 0,
+            string.Join("\n", collections.Select(gc => gc.Value)));
+
         var exact = ExactRow().Match(table);
         Assert.True(exact.Success, table);
         Assert.Equal(exact.Groups["acknowledged"].Value, exact.Groups["counted"].Value);
@@ -61,6 +69,9 @@ public sealed partial class LoadScriptRunTests
 
     [GeneratedRegex(@"CPU per event over the drain, by process: together [\d.]+ µs: processors (?<processors>[\d.]+) .*, dev stack (?<devstack>[\d.]+) ")]
     private static partial Regex SplitLine();
+
+    [GeneratedRegex(@"the processors' GC over the drain: (?<gen0>\d+) gen0, (?<gen1>\d+) gen1, (?<gen2>\d+) gen2 collections; paused [\d.]+ s \(\d+ % of the drain\)")]
+    private static partial Regex GcLine();
 
     [GeneratedRegex(@"@1000: exactness \(page views acknowledged = counted\)\s+(?<acknowledged>\d+) / (?<counted>\d+)\s+equal\s+(?<verdict>PASS|MISS)")]
     private static partial Regex ExactRow();
