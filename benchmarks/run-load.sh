@@ -149,7 +149,7 @@ drain() {
   echo "   drained $n events in $(val "$work/drain-$name" seconds) s = $(val "$work/drain-$name" rate) ev/s;" \
     "processors CPU $(val "$work/drain-$name" cpu_us_per_event) µs/event; wall µs/event per stage: processors:$stages"
   echo "   CPU per event over the drain, by process: $(cat "$work/split-$name")"
-  # The processors' largest single cost is their collector: how often it ran and how long it stopped them.
+  # A third of the processors' CPU in a drain is their collector's: how often it ran and how long it stopped them.
   awk -v a="$gc0" -v b="$gc1" -v s="$(val "$work/drain-$name" seconds)" 'BEGIN {
     split(a, x, " "); split(b, y, " ")
     printf "   the processors'"'"' GC over the drain: %d gen0, %d gen1, %d gen2 collections; paused %.2f s (%.0f %% of the drain)\n",
