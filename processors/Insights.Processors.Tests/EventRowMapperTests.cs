@@ -102,6 +102,37 @@ public sealed class EventRowMapperTests
         Assert.Equal(e.EventId, mapped.Row![0]);
     }
 
+    [Fact]
+    public void The_processors_map_into_the_enriched_row_and_fill_it_in_place_as_a_copy_would_be_filled()
+    {
+        var e = TestEvents.Pageviews(1)[0] with { Ip = "203.0.113.7", Referrer = "https://www.bing.com/", ScreenWidth = 1280 };
+        var value = EventCodec.Encode(e);
+        var ipv6 = new Dictionary<IPAddress, IPAddress>();
+
+        var wide = EventRowMapper.Map(value, EventCodec.SchemaValue, EnrichedRowMapper.Columns.Length).Row!;
+        var narrow = EventRowMapper.Map(value, EventCodec.SchemaValue).Row!;
+
+        // The wide row leaves the IP to the enrichment (the privacy mode decides it); every other base column is the same.
+        Assert.Equal(EnrichedRowMapper.Columns.Length, wide.Length);
+        Assert.Null(wide[EnrichedRowMapper.IpColumn]);
+        Assert.Equal(IPAddress.Parse("::ffff:203.0.113.7"), narrow[EnrichedRowMapper.IpColumn]);
+        Assert.Equal(
+            narrow.Where((_, i) => i != EnrichedRowMapper.IpColumn),
+            wide.Take(EventRowMapper.Columns.Length).Where((_, i) => i != EnrichedRowMapper.IpColumn));
+
+        var copied = EnrichedRowMapper.ToRow(narrow, default, default, "session-1", ipv6);
+        var filled = EnrichedRowMapper.ToRow(wide, default, default, "session-1", ipv6);
+        var again = EnrichedRowMapper.ToRow(wide, default, default, "session-1", ipv6);
+
+        Assert.NotSame(narrow, copied);
+        Assert.Equal(EventRowMapper.Columns.Length, narrow.Length);
+        Assert.Same(wide, filled);
+        Assert.Same(wide, again);
+        Assert.Equal(copied, filled);
+        Assert.Equal("session-1", filled[Array.IndexOf(EnrichedRowMapper.Columns, "session_id")]);
+        Assert.Equal("bing.com", filled[Array.IndexOf(EnrichedRowMapper.Columns, "referrer_host")]);
+    }
+
     public static TheoryData<string, string> PoisonValues() => new()
     {
         { "this is not json", "undecodable" },

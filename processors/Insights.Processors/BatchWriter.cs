@@ -49,6 +49,14 @@ public sealed class BatchWriter(
     internal async Task WriteAsync(EventBatch batch, CancellationToken cancellationToken)
     {
         batch.Prepared ??= await preparer.PrepareAsync(batch, cancellationToken);
+
+        // The live messages are built while the rows go in (this thread would only wait for ClickHouse meanwhile) and
+        // sent after them: presence hears only of stored events.
+        if (options.PublishEnriched)
+        {
+            batch.Live ??= Task.Run(() => BuildLive(batch), CancellationToken.None);
+        }
+
         var timer = metrics.Consumer.Time("insert_events");
         if (!batch.Inserted)
         {
@@ -72,9 +80,19 @@ public sealed class BatchWriter(
         }
 
         timer.Next("publish");
-        if (options.PublishEnriched)
+        if (batch.Live is { } building)
         {
-            PublishEnriched(batch);
+            var live = await building;
+            if (live.PoisonedRows != batch.PoisonedRows)
+            {
+                // A row the driver could not encode was set aside during the insert: it is not stored, so it is not news.
+                live = BuildLive(batch);
+            }
+
+            foreach (var (key, value) in live.Messages)
+            {
+                Produce(key, value);
+            }
         }
 
         timer.Stop();
@@ -159,36 +177,43 @@ public sealed class BatchWriter(
     }
 
     /// <summary>
-    /// Live presence only needs the latest events, so this is at-most-once: not awaited (the delivery report
-    /// counts failures) and never a reason to hold back offsets. Each event goes out as the site's privacy mode lets it
-    /// out (<see cref="EnrichedMessage"/>), bundled with the batch's other events from the same partition of
-    /// <c>insights.events</c> (<see cref="LiveEventBundle"/>).
+    /// The batch's messages for live presence: each stored visitor event as the site's privacy mode lets it out
+    /// (<see cref="EnrichedMessage"/>), bundled with the batch's other events from the same partition of
+    /// <c>insights.events</c> (<see cref="LiveEventBundle"/>). Presence only needs the latest events, so sending them is
+    /// at-most-once: not awaited (the delivery report counts failures) and never a reason to hold back offsets.
     /// </summary>
     /// <remarks>
     /// A visitor's events all come from one partition (the key is <c>site:visitor</c>), so a bundle keyed by that
     /// partition keeps them in order: every batch's bundles of partition p go to the same partition of the enriched
-    /// topic, in the order they were stored.
+    /// topic, in the order they were stored. Reads the prepared batch only; runs beside the inserts, which may set a
+    /// row aside meanwhile (<see cref="LiveMessages.PoisonedRows"/> tells).
     /// </remarks>
-    private void PublishEnriched(EventBatch batch)
+    private LiveMessages BuildLive(EventBatch batch)
     {
+        var poisoned = batch.PoisonedRows;
+        var messages = new List<(byte[] Key, byte[] Value)>();
         var bundle = new LiveEventBundle(options.EnrichedMessageMaxBytes);
         foreach (var partition in batch.Entries.Select((entry, index) => (entry.Message.Partition.Value, index)).GroupBy(p => p.Value, p => p.index))
         {
             var key = Encoding.ASCII.GetBytes(partition.Key.ToString(CultureInfo.InvariantCulture));
             foreach (var i in partition)
             {
-                // Live presence shows people (bots and datacenter traffic stay out of it), under the site's privacy mode.
-                if (batch.Prepared!.LiveEventOf(i, batch.Entries[i].Mapped.Row) is { } live && bundle.Add(live) is { } full)
+                // Live presence shows people (bots and datacenter traffic stay out of it), under the site's privacy mode,
+                // and only what was stored.
+                var mapped = batch.Entries[i].Mapped;
+                if (!mapped.IsPoison && batch.Prepared!.LiveEventOf(i, mapped.Row) is { } live && bundle.Add(live) is { } full)
                 {
-                    Produce(key, full);
+                    messages.Add((key, full));
                 }
             }
 
             if (bundle.Complete() is { } last)
             {
-                Produce(key, last);
+                messages.Add((key, last));
             }
         }
+
+        return new LiveMessages(poisoned, messages);
     }
 
     private void Produce(byte[] key, byte[] value)
@@ -207,3 +232,6 @@ public sealed class BatchWriter(
         static Headers EnrichedHeaders() => new() { { EventCodec.SchemaHeader, LiveEventCodec.SchemaValue } };
     }
 }
+
+/// <summary>A batch's messages for live presence (key, value), and how many rows were set aside when they were built.</summary>
+internal sealed record LiveMessages(int PoisonedRows, List<(byte[] Key, byte[] Value)> Messages);

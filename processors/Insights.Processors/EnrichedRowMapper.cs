@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Insights.Contracts;
 using Insights.Enrichment;
 using Insights.Processors.Sessions;
 
@@ -46,22 +47,29 @@ public static class EnrichedRowMapper
     private static readonly string[] Majors = [.. Enumerable.Range(0, 256).Select(i => i.ToString(CultureInfo.InvariantCulture))];
 
     /// <summary>
-    /// The full row of an event: its <paramref name="baseRow"/> (from <see cref="EventRowMapper.ToRow"/>) with the
-    /// IP replaced by <see cref="EnrichedEvent.Ip"/> (never the event's own: only that one has the privacy mode applied),
-    /// then the enrichment. <paramref name="ipv6"/> caches the IPv6 form of the enrichment's shared addresses for a batch.
+    /// The full row of an event: its <paramref name="baseRow"/> (from <see cref="EventRowMapper.ToRow(PipelineEvent)"/>)
+    /// with the IP replaced by <see cref="EnrichedEvent.Ip"/> (never the event's own: only that one has the privacy mode
+    /// applied), then the enrichment. A base row already <see cref="Columns"/> wide (as the processors map events) is
+    /// filled in place and returned; a narrower one is copied. Filling again gives the same row: nothing here reads the
+    /// columns it writes. <paramref name="ipv6"/> caches the IPv6 form of the enrichment's shared addresses for a batch.
     /// </summary>
     public static object[] ToRow(object[] baseRow, in EnrichedEvent enriched, in VisitAttributes visit, string? sessionId, Dictionary<IPAddress, IPAddress> ipv6)
     {
         ArgumentNullException.ThrowIfNull(baseRow);
         ArgumentNullException.ThrowIfNull(ipv6);
-        var row = new object[Columns.Length];
-        Array.Copy(baseRow, row, baseRow.Length);
+        var row = baseRow;
+        if (baseRow.Length != Columns.Length)
+        {
+            row = new object[Columns.Length];
+            Array.Copy(baseRow, row, EventRowMapper.Columns.Length);
+        }
+
         row[IpColumn] = AsIpv6(enriched.Ip, ipv6)!;
 
         var device = enriched.Device ?? DeviceInfo.Unknown;
         var network = enriched.Company;
         var company = visit.CompanyId.Length > 0 ? network : null;
-        var i = baseRow.Length;
+        var i = EventRowMapper.Columns.Length;
         row[i++] = enriched.DropReason ?? "";
         row[i++] = enriched.BotName ?? "";
         row[i++] = sessionId ?? "";

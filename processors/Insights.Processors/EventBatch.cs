@@ -20,13 +20,14 @@ internal sealed class EventBatch
 
     private readonly List<Entry> entries;
     private string? deduplicationToken;
+    private int poisonedRows;
 
     public EventBatch(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> messages)
     {
         entries = new List<Entry>(messages.Count);
         foreach (var message in messages)
         {
-            entries.Add(new Entry(message, EventRowMapper.Map(message.Message.Value, SchemaHeader(message.Message.Headers))));
+            entries.Add(new Entry(message, EventRowMapper.Map(message.Message.Value, SchemaHeader(message.Message.Headers), EnrichedRowMapper.Columns.Length)));
         }
     }
 
@@ -48,7 +49,8 @@ internal sealed class EventBatch
     /// <summary>The batch's session states replaced the sessionizer's memory.</summary>
     public bool SessionsCommitted { get; set; }
 
-    /// <summary>The decoded rows as mapped on arrival, before enrichment (the writer inserts <see cref="PreparedBatch.EventRows"/>).</summary>
+    /// <summary>The rows as mapped on arrival, <see cref="EnrichedRowMapper.Columns"/> wide; preparing the batch fills their
+    /// enrichment in place (the writer inserts <see cref="PreparedBatch.EventRows"/>, which leaves out replayed events).</summary>
     public List<object[]> Rows()
     {
         var rows = new List<object[]>(entries.Count);
@@ -76,6 +78,14 @@ internal sealed class EventBatch
         }
     }
 
+    /// <summary>How many prepared rows were set aside as poison (<see cref="PoisonPreparedRow"/>); what was built from the
+    /// rows before then (the live messages, on another thread) is stale when this moved. Written after the entry it
+    /// counts, read before the entries, so a reader that sees a count also sees the entries it counts.</summary>
+    public int PoisonedRows => Volatile.Read(ref poisonedRows);
+
+    /// <summary>The batch's messages for live presence, built once while its rows are inserted (see <see cref="BatchWriter"/>).</summary>
+    public Task<LiveMessages>? Live { get; set; }
+
     /// <summary>Marks the <paramref name="rowIndex"/>-th prepared row as poison: ClickHouse.Driver could not write it.</summary>
     public void PoisonPreparedRow(int rowIndex, string detail)
     {
@@ -84,6 +94,7 @@ internal sealed class EventBatch
         entries[entry] = entries[entry] with { Mapped = new MappedEvent(entries[entry].Mapped.Event, null, "unwritable", detail) };
         prepared.EventRows.RemoveAt(rowIndex);
         prepared.RowEntries.RemoveAt(rowIndex);
+        Volatile.Write(ref poisonedRows, poisonedRows + 1);
     }
 
     /// <summary>The poison messages (undecodable, invalid, unwritable), for the dead-letter topic.</summary>

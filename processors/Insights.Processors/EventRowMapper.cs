@@ -64,7 +64,14 @@ public static class EventRowMapper
     private static readonly DateTimeOffset Latest = new(2200, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>Decodes a Kafka value and maps it to a row; <paramref name="schemaHeader"/> is the <c>schema</c> header, if any.</summary>
-    public static MappedEvent Map(ReadOnlySpan<byte> value, ReadOnlySpan<byte> schemaHeader = default)
+    public static MappedEvent Map(ReadOnlySpan<byte> value, ReadOnlySpan<byte> schemaHeader = default) => Map(value, schemaHeader, Columns.Length);
+
+    /// <summary>
+    /// <see cref="Map(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> into a row of <paramref name="width"/> columns that
+    /// begins with <see cref="Columns"/>. A wider row is the processors' <see cref="EnrichedRowMapper"/> row: the
+    /// enrichment fills the rest, and the IP, in place (<see cref="ToRow(PipelineEvent, int)"/>).
+    /// </summary>
+    internal static MappedEvent Map(ReadOnlySpan<byte> value, ReadOnlySpan<byte> schemaHeader, int width)
     {
         if (!schemaHeader.IsEmpty && !schemaHeader.SequenceEqual(EventCodec.SchemaValue))
         {
@@ -87,41 +94,48 @@ public static class EventRowMapper
             return new MappedEvent(e, null, "schema_invalid", "timestamp or received_at is outside 1970..2200");
         }
 
-        return new MappedEvent(e, ToRow(e), null, null);
+        return new MappedEvent(e, ToRow(e, width), null, null);
     }
 
     /// <summary>One row in <see cref="Columns"/> order.</summary>
-    public static object[] ToRow(PipelineEvent e)
+    public static object[] ToRow(PipelineEvent e) => ToRow(e, Columns.Length);
+
+    /// <summary>
+    /// A row of <paramref name="width"/> columns, the first ones in <see cref="Columns"/> order. In a wider row (the
+    /// processors' enriched row) the IP column is left empty: the enrichment sets it, with the site's privacy mode
+    /// applied, so parsing the event's own address here would only be thrown away.
+    /// </summary>
+    internal static object[] ToRow(PipelineEvent e, int width)
     {
         ArgumentNullException.ThrowIfNull(e);
-        return
-        [
-            e.EventId,
-            e.SiteId,
-            e.Type,
-            e.Name ?? "",
-            e.Timestamp.UtcDateTime,
-            e.ReceivedAt.UtcDateTime,
-            e.TimestampClamped,
-            e.AnonymousId ?? "",
-            e.UserId ?? "",
-            ParseIp(e.Ip)!,
-            e.UserAgent ?? "",
-            e.Url ?? "",
-            PathOf(e.Url),
-            e.Referrer ?? "",
-            ReferrerHostOf(e.Referrer),
-            e.Title ?? "",
-            e.Locale ?? "",
-            ToUInt16(e.ScreenWidth),
-            ToUInt16(e.ScreenHeight),
-            e.UtmSource ?? "",
-            e.UtmMedium ?? "",
-            e.UtmCampaign ?? "",
-            e.UtmTerm ?? "",
-            e.UtmContent ?? "",
-            e.Properties is { } properties ? properties.GetRawText() : "",
-        ];
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, Columns.Length);
+        var row = new object[width];
+        row[0] = e.EventId;
+        row[1] = e.SiteId;
+        row[2] = e.Type;
+        row[3] = e.Name ?? "";
+        row[4] = e.Timestamp.UtcDateTime;
+        row[5] = e.ReceivedAt.UtcDateTime;
+        row[6] = e.TimestampClamped;
+        row[7] = e.AnonymousId ?? "";
+        row[8] = e.UserId ?? "";
+        row[9] = (width == Columns.Length ? ParseIp(e.Ip) : null)!;
+        row[10] = e.UserAgent ?? "";
+        row[11] = e.Url ?? "";
+        row[12] = PathOf(e.Url);
+        row[13] = e.Referrer ?? "";
+        row[14] = ReferrerHostOf(e.Referrer);
+        row[15] = e.Title ?? "";
+        row[16] = e.Locale ?? "";
+        row[17] = ToUInt16(e.ScreenWidth);
+        row[18] = ToUInt16(e.ScreenHeight);
+        row[19] = e.UtmSource ?? "";
+        row[20] = e.UtmMedium ?? "";
+        row[21] = e.UtmCampaign ?? "";
+        row[22] = e.UtmTerm ?? "";
+        row[23] = e.UtmContent ?? "";
+        row[24] = e.Properties is { } properties ? properties.GetRawText() : "";
+        return row;
     }
 
     /// <summary>The path of a page URL without query or fragment: <c>https://a.com/p?q=1</c> → <c>/p</c>;

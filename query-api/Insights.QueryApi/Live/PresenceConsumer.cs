@@ -91,7 +91,8 @@ public sealed class PresenceConsumer(
         // Where this consumer goes on in each partition it has held: the offset after the last message it read, or the
         // end it was pinned to. Touched only on the consuming thread (the handler runs inside Consume).
         var positions = new Dictionary<TopicPartition, Offset>();
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
+        using var consumer = new ConsumerBuilder<Ignore, LiveMessage>(config)
+            .SetValueDeserializer(new LiveMessageDeserializer(settings.MaxMessageBytes))
             .SetPartitionsAssignedHandler((c, partitions) =>
             {
                 assigned.TrySetResult();
@@ -118,7 +119,7 @@ public sealed class PresenceConsumer(
             {
                 // Assignment happens inside Consume; nothing consumed before the rebuild can be applied out of order,
                 // because the rebuild does not publish and the board keeps the latest state per visitor.
-                var early = new List<ConsumeResult<byte[]?, byte[]?>>();
+                var early = new List<ConsumeResult<Ignore, LiveMessage>>();
                 var giveUp = DateTime.UtcNow + AssignmentWait;
                 while (!assigned.Task.IsCompleted && !stoppingToken.IsCancellationRequested && DateTime.UtcNow < giveUp)
                 {
@@ -176,35 +177,20 @@ public sealed class PresenceConsumer(
         }
     }
 
-    /// <summary>Applies each event of a message (<see cref="LiveEventCodec"/>: one per line); a bad line is skipped and
-    /// counted, and the message's other events still apply.</summary>
-    private void Apply(ConsumeResult<byte[]?, byte[]?> result)
+    /// <summary>Applies each event of a message, decoded as it was consumed (<see cref="LiveMessageDeserializer"/>); a bad
+    /// line is skipped and counted, and the message's other events still apply.</summary>
+    private void Apply(ConsumeResult<Ignore, LiveMessage> result)
     {
-        var value = result.Message.Value;
-        if (value is null || value.Length > options.Value.MaxMessageBytes)
+        var message = result.Message.Value;
+        foreach (var reason in message.Skipped)
         {
-            metrics.Skipped(value is null ? "undecodable" : "oversized");
-            return;
+            metrics.Skipped(reason);
         }
 
-        var events = 0;
-        foreach (var line in LiveEventCodec.Lines(value))
+        foreach (var e in message.Events)
         {
-            events++;
-            var decoded = LiveEventCodec.Decode(line);
-            if (decoded.Event is not { } e)
-            {
-                metrics.Skipped(decoded.Reason!);
-                continue;
-            }
-
             metrics.Consumed();
             board.Apply(e);
-        }
-
-        if (events == 0)
-        {
-            metrics.Skipped("undecodable");
         }
     }
 }
