@@ -64,6 +64,37 @@ public sealed class EventBatchTests
         Assert.Equal(expected, batch.DeduplicationToken());
     }
 
+    [Fact]
+    public void A_large_batch_is_mapped_in_slices_and_keeps_every_message_in_its_place()
+    {
+        // Past one slice the messages are mapped on several threads: every entry must still be its own message's, in
+        // the order consumed, with poison where the message is poison.
+        var messages = Enumerable.Range(0, 20_000)
+            .Select(i => Message("t", i % 3, i, i % 997 == 0
+                ? "garbage"u8.ToArray()
+                : EventCodec.Encode(TestEvents.Pageviews(1)[0] with { EventId = "e-" + i, Url = "https://shop.example/p/" + i })))
+            .ToList();
+
+        var batch = new EventBatch(messages);
+
+        Assert.Equal(messages.Count, batch.Count);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var entry = batch.Entries[i];
+            Assert.Same(messages[i], entry.Message);
+            if (i % 997 == 0)
+            {
+                Assert.Equal("undecodable", entry.Mapped.Reason);
+            }
+            else
+            {
+                Assert.Equal(("e-" + i, "/p/" + i), ((string)entry.Mapped.Row![0], (string)entry.Mapped.Row[EnrichedRowMapper.PathColumn]));
+            }
+        }
+
+        Assert.Equal(messages.Count(m => m.Offset.Value % 997 == 0), batch.Rejections().Count);
+    }
+
     private static EventBatch Batch(params (string Topic, int Partition, long Offset)[] messages) =>
         new([.. messages.Select(m => Message(m.Topic, m.Partition, m.Offset, Value))]);
 
