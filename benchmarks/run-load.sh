@@ -102,13 +102,13 @@ kill -TERM $bare; wait $bare 2>/dev/null || true
 row "bare Kestrel, unthrottled (HTTP ceiling)" "$(val "$work/bare" accepted_per_second) ev/s" "—" "—"
 
 # Pauses the processors (no consumer makes progress; SIGSTOP shorter than the session timeout keeps the group),
-# runs "$@", resumes them, and times the drain of what "$@" produced: both consumer groups must consume it all.
+# runs "$@", resumes them, and times the drain of what "$@" produced: every batch written and attributed.
 drain() {
   local name=$1; shift
-  local before_p before_a n t0 t_first="" t1 p a split0 split1 gc0 gc1
-  before_p=$(metric insights_processors_events_consumed_total); before_a=$(metric insights_attribution_events_consumed_total)
+  local before_p n t0 t_first="" t1 p split0 split1 gc0 gc1
+  before_p=$(metric insights_processors_events_consumed_total)
   for stage in decode enrich sessions rows insert_events insert_sessions publish; do echo "$(stage_sum processors $stage)" >"$work/stage-p-$stage"; done
-  for stage in decode prepare load compute write; do echo "$(stage_sum attribution $stage)" >"$work/stage-a-$stage"; done
+  for stage in prepare load compute write; do echo "$(stage_sum attribution $stage)" >"$work/stage-a-$stage"; done
   gc0=$(gc_state)  # read before the pause: a stopped process does not answer
   kill -STOP "$processors_pid"
   "$@" | grep -v '[│┌└├]' || true  # the load's own table is summarised below
@@ -117,13 +117,13 @@ drain() {
   t0=$(date +%s.%N)
   kill -CONT "$processors_pid"
   while :; do
-    p=$(( $(metric insights_processors_events_consumed_total) - before_p )); a=$(( $(metric insights_attribution_events_consumed_total) - before_a ))
+    p=$(( $(metric insights_processors_events_consumed_total) - before_p ))
     [[ -z "$t_first" && $p -gt 0 ]] && t_first=$(date +%s.%N)
-    # Consumed is counted when a batch starts; a batch is written when its last step is timed (processors: publish,
-    # attribution: write), so both groups are done when every batch they started has reached it.
-    (( p >= n && a >= n )) \
+    # Consumed is counted when a batch starts; a batch is done when the last step of each of its two branches is timed
+    # (the writer: publish; attribution, beside it: write), so the drain is over when every batch started has both.
+    (( p >= n )) \
       && (( $(metric insights_processors_stage_duration_seconds_count 'stage="publish"') >= $(metric insights_processors_batch_size_count) )) \
-      && (( $(metric insights_attribution_stage_duration_seconds_count 'stage="write"') >= $(metric insights_attribution_batch_size_count) )) && break
+      && (( $(metric insights_attribution_stage_duration_seconds_count 'stage="write"') >= $(metric insights_processors_batch_size_count) )) && break
     (( $(date +%s) - ${t0%.*} > 900 )) && { echo "run-load: the processors did not drain $n events in 15 minutes" >&2; break; }
     sleep 0.2
   done
@@ -138,7 +138,7 @@ drain() {
     stages+=" $stage $(awk -v a="$(cat "$work/stage-p-$stage")" -v b="$(stage_sum processors $stage)" -v n="$n" 'BEGIN { printf "%.1f", (b - a) * 1e6 / n }')"
   done
   stages+=" | attribution:"
-  for stage in decode prepare load compute write; do
+  for stage in prepare load compute write; do
     stages+=" $stage $(awk -v a="$(cat "$work/stage-a-$stage")" -v b="$(stage_sum attribution $stage)" -v n="$n" 'BEGIN { printf "%.1f", (b - a) * 1e6 / n }')"
   done
   echo "$stages" >"$work/stages-$name"

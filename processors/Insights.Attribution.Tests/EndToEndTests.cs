@@ -10,7 +10,7 @@ using static Insights.Attribution.Tests.Support.Ev;
 namespace Insights.Attribution.Tests;
 
 /// <summary>
-/// Kafka → the attribution consumer → ClickHouse → the query API, on the dev stack: exact money per model, a chat that
+/// Kafka → the processors (attribution in their batches) → ClickHouse → the query API, on the dev stack: exact money per model, a chat that
 /// arrives after its order, a person on two devices, a refund, two currencies, and a full replay that changes nothing.
 /// </summary>
 public sealed class EndToEndTests(DevStackFixture stack)
@@ -49,7 +49,7 @@ public sealed class EndToEndTests(DevStackFixture stack)
         };
         await pipeline.ProduceAsync(first);
 
-        using var attribution = await pipeline.StartAttributionAsync();
+        await using var processors = await pipeline.StartProcessorsAsync();
         await Eventually.TrueAsync(async () => await pipeline.ScalarAsync<ulong>(
             "SELECT count() FROM orders FINAL WHERE net_reporting IS NOT NULL AND refunded > 0") == 1, "orders attributed");
         await Eventually.TrueAsync(() => Task.FromResult(pipeline.CaughtUp()), "first events attributed");
@@ -188,8 +188,6 @@ public sealed class EndToEndTests(DevStackFixture stack)
         Assert.Equal(2, chatted.GetProperty("total").GetInt64());
         Assert.Equal(("o1", 110m), (Assert.Single(chatted.GetProperty("orders").EnumerateArray()).GetProperty("orderId").GetString(),
             chatted.GetProperty("orders")[0].GetProperty("attributedRevenue").GetDecimal()));
-
-        await attribution.StopAsync(TestContext.Current.CancellationToken);
     }
 
     private static (long, long, double, decimal, long, double) Stats(JsonElement goal) =>

@@ -1,5 +1,4 @@
 using Insights.Attribution.Tests.Support;
-using Insights.Processors.Consuming;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -18,8 +17,7 @@ public sealed class OptionsTests
     [InlineData("Sites:0:CurrencyRates:EUR", "-1", "Sites:0:CurrencyRates:EUR")]
     [InlineData("Sites:0:ReportingCurrency", "usd", "Sites:0:ReportingCurrency")]
     [InlineData("Sites:0:AttributionWindowDays", "0", "Sites:0:AttributionWindowDays")]
-    [InlineData("Attribution:BatchMaxEvents", "0", "Attribution:BatchMaxEvents")]
-    [InlineData("Attribution:DeadLetterTopic", "insights.events", "Attribution:DeadLetterTopic")]
+    [InlineData("Attribution:GroupId", "two words", "Attribution:GroupId")]
     [InlineData("Attribution:MaxComponentNodes", "1", "Attribution:MaxComponentNodes")]
     public void A_bad_setting_fails_the_start_naming_it(string key, string value, string named)
     {
@@ -42,12 +40,11 @@ public sealed class OptionsTests
     [Fact]
     public void A_host_without_sites_or_settings_starts_with_the_defaults()
     {
-        var options = Build([]).Services.GetRequiredService<IOptions<AttributionOptions>>().Value;
+        using var host = Build([]);
+        var options = host.Services.GetRequiredService<IOptions<AttributionOptions>>().Value;
 
-        var kafka = Build([]).Services.GetRequiredService<IOptions<KafkaOptions>>().Value;
-
-        Assert.Equal(("insights-attribution", "insights.events", "insights.dlq", "127.0.0.1:9092"),
-            (options.GroupId, options.Topic, options.DeadLetterTopic, kafka.BootstrapServers));
+        Assert.Equal(("insights-attribution", true, 5_000), (options.GroupId, options.Enabled, options.MaxComponentNodes));
+        Assert.NotNull(host.Services.GetService<AttributionStep>());
     }
 
     [Fact]
@@ -55,7 +52,8 @@ public sealed class OptionsTests
     {
         using var host = Build(new Dictionary<string, string?> { ["Attribution:Enabled"] = "false" });
 
-        Assert.Empty(host.Services.GetServices<IHostedService>().OfType<BatchConsumerLoop<AttributionBatchHandler>>());
+        Assert.Null(host.Services.GetService<AttributionStep>());
+        Assert.Null(host.Services.GetService<AttributionProgress>());
     }
 
     private static IHost Build(Dictionary<string, string?> settings)

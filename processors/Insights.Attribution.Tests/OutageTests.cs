@@ -6,7 +6,8 @@ using static Insights.Attribution.Tests.Support.Ev;
 
 namespace Insights.Attribution.Tests;
 
-/// <summary>ClickHouse going away mid-stream: attribution waits (not ready, partitions paused), then catches up with nothing lost.</summary>
+/// <summary>ClickHouse going away mid-stream: the processors, and attribution in their batches, wait (not ready, partitions
+/// paused), then catch up with nothing lost.</summary>
 public sealed class OutageTests
 {
     [Fact]
@@ -19,21 +20,19 @@ public sealed class OutageTests
         var stack = new DevStackPipeline.Stack(addresses["INSIGHTS_CLICKHOUSE_URL"], addresses["INSIGHTS_KAFKA_BOOTSTRAP"]);
         var pipeline = await DevStackPipeline.CreateAsync(stack);
 
-        using var attribution = await pipeline.StartAttributionAsync();
-        var health = attribution.Services.GetRequiredService<AttributionHealth>();
-        await Eventually.TrueAsync(() => Task.FromResult(health.NotReadyBecause is null), "attribution ready");
+        await using var processors = await pipeline.StartProcessorsAsync();
+        var health = processors.Services.GetRequiredService<Insights.Processors.PipelineHealth>();
+        await Eventually.TrueAsync(() => Task.FromResult(health.NotReadyBecause is null), "processors ready");
 
         await stack.SetClickHouseAvailableAsync(false);
         await pipeline.ProduceAsync([ChatStarted("c1", "v1", T.Hours(-1)), Order("o1", "v1", T, 42.5m)]);
         await Eventually.TrueAsync(() => Task.FromResult(health.NotReadyBecause?.Contains("retrying", StringComparison.Ordinal) == true),
-            "attribution reports the failing batch");
+            "the processors report the failing batch");
 
         await stack.SetClickHouseAvailableAsync(true);
         await Eventually.TrueAsync(async () => await pipeline.ScalarAsync<ulong>(
             "SELECT count() FROM attribution_credits FINAL WHERE order_id = 'o1' AND model = 'last_chat' AND share = 1") == 1, "credited after the outage");
         await Eventually.TrueAsync(() => Task.FromResult(health.NotReadyBecause is null), "ready again");
         Assert.Equal(42.5m, await pipeline.ScalarAsync<decimal>("SELECT sum(amount) FROM attribution_credits FINAL WHERE model = 'last_chat'"));
-
-        await attribution.StopAsync(TestContext.Current.CancellationToken);
     }
 }

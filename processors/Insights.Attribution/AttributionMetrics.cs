@@ -19,9 +19,10 @@ public sealed class AttributionMetrics
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(MeterName);
-        Consumer = new ConsumerMetrics(meterFactory, MeterName, "insights.attribution");
+        Stages = new StageDurations(meter, "insights.attribution",
+            "Time per batch in each step of attribution (prepare, load, compute, write): divided by the events, the cost of a step per event.");
         skipped = meter.CreateCounter<long>("insights.attribution.events.skipped", "{event}",
-            "Events left out of attribution, by reason (undecodable, missing_chat_id, missing_order_id, invalid_amount, invalid_currency).");
+            "Events left out of attribution, by reason (missing_chat_id, missing_order_id, invalid_amount, invalid_currency).");
         rows = meter.CreateCounter<long>("insights.attribution.rows.written", "{row}", "Rows written, by table (replays and recomputations included).");
         truncated = meter.CreateCounter<long>("insights.attribution.components.truncated", "{batch}",
             "Batches in which a component was cut at Attribution:MaxComponentNodes or MaxLoadRounds while loading.");
@@ -31,8 +32,9 @@ public sealed class AttributionMetrics
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [0, 10, 100, 1_000, 10_000, 100_000] });
     }
 
-    /// <summary>The consumer loop's instruments (consumed, lag, outage failures and back-off, splits, dead letters).</summary>
-    public ConsumerMetrics Consumer { get; }
+    /// <summary>The steps' times. Attribution runs inside the processors' batches, so their consumer group's instruments
+    /// (consumed, lag, failures, dead letters) cover it.</summary>
+    public StageDurations Stages { get; }
 
     public void Skipped(string reason, int count = 1) => skipped.Add(count, new KeyValuePair<string, object?>("reason", reason));
 

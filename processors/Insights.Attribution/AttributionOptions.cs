@@ -1,43 +1,33 @@
 using System.ComponentModel.DataAnnotations;
 using Insights.Attribution.Engine;
 using Insights.Contracts;
-using Insights.Processors.Consuming;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Insights.Attribution;
 
-/// <summary>How the attribution consumer group runs (section <c>Attribution</c>): its group id, topic, dead-letter topic
-/// and batch limits (see <see cref="ConsumerGroupOptions"/>; Kafka settings every group shares are in the <c>Kafka</c>
-/// section), and the engine's settings. Per-site rules (window, half-life, currencies, goals, weak linking) are in
-/// each site's <see cref="SiteOptions"/>.</summary>
-public sealed class AttributionOptions : ConsumerGroupOptions
+/// <summary>How attribution runs (section <c>Attribution</c>): the consumer group that records how far it got, and the
+/// engine's settings. It runs inside the processors' batches (their <c>Processors</c> and <c>Kafka</c> settings say what is
+/// read and how). Per-site rules (window, half-life, currencies, goals, weak linking) are in each site's
+/// <see cref="SiteOptions"/>.</summary>
+public sealed class AttributionOptions
 {
     public const string SectionName = "Attribution";
 
-    public AttributionOptions()
-    {
-        // Its own consumer group: attribution reads every event independently of the processors and keeps its own offsets.
-        GroupId = "insights-attribution";
-        // Most events (page views) cost nothing here, so batches can be large: fewer loads and inserts per event, but
-        // a longer replay after a crash and more memory.
-        BatchMaxEvents = 20_000;
-        // How long a chat or order may wait for its batch: revenue shows within seconds either way; longer means
-        // fewer, larger inserts (ClickHouse prefers about one per second per table).
-        BatchMaxWaitMs = 1_000;
-    }
+    /// <summary>
+    /// The consumer group whose committed offsets say how far attribution got (<see cref="AttributionProgress"/>): ingest's
+    /// back-pressure and the dev stack's trimmer read it, and a processor resumes from it when it is behind its own.
+    /// </summary>
+    [Required]
+    [RegularExpression("^[A-Za-z0-9._-]{1,249}$", ErrorMessage = "must be 1-249 of A-Z a-z 0-9 . _ -")]
+    public string GroupId { get; set; } = "insights-attribution";
 
-    /// <summary>Off: the host runs no attribution consumer (for a host that should only fill the events table).</summary>
+    /// <summary>Off: the processors attribute nothing (for a host that should only fill the events table).</summary>
     public bool Enabled { get; set; } = true;
 
     /// <summary>One load query or insert slower than this fails the attempt, which is retried (an outage).</summary>
     [Range(1, 600)]
     public int QueryTimeoutSeconds { get; set; } = 30;
-
-    /// <summary>Fault injection for tests only; never set in a deployment.</summary>
-    public ConsumerFaultOptions Fault { get; set; } = new();
-
-    protected override ConsumerFaultOptions LoopFaults => Fault;
 
     /// <summary>
     /// A component (one person's ids, chats and orders) bigger than this is cut while loading and the cut counted: a
@@ -100,14 +90,7 @@ internal sealed class AttributionOptionsValidator(IConfiguration configuration) 
 {
     public ValidateOptionsResult Validate(string? name, AttributionOptions options)
     {
-        var s = AttributionOptions.SectionName;
-        var failures = new List<string>();
-        if (string.Equals(options.Topic, options.DeadLetterTopic, StringComparison.Ordinal))
-        {
-            failures.Add($"{s}:Topic and {s}:DeadLetterTopic must be different topics");
-        }
-
-        failures.AddRange(ValidateSites(AttributionSites.From(configuration)));
+        var failures = ValidateSites(AttributionSites.From(configuration)).ToList();
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -19,10 +19,9 @@ namespace Insights.Attribution;
 public static class Extensions
 {
     /// <summary>
-    /// The attribution consumer group (the shared batch-consumer loop with <see cref="AttributionBatchHandler"/>), with
-    /// its options (section <c>Attribution</c>, checked at start-up together with the sites' attribution settings; Kafka
-    /// settings from the shared <c>Kafka</c> section), metrics, and readiness under <c>/readyz</c>. Nothing is started
-    /// when <c>Attribution:Enabled</c> is false.
+    /// Attribution as a step of the processors' batches (<see cref="AttributionStep"/>, with <see cref="AttributionProgress"/>
+    /// for the offsets of its group), its options (section <c>Attribution</c>, checked at start-up together with the sites'
+    /// attribution settings) and metrics. Nothing is registered when <c>Attribution:Enabled</c> is false.
     /// </summary>
     public static IHostApplicationBuilder AddAttribution(this IHostApplicationBuilder builder)
     {
@@ -35,10 +34,15 @@ public static class Extensions
 
         var services = builder.Services;
         services.AddValidatedOptions<AttributionOptions>(configuration, AttributionOptions.SectionName);
+        if (!services.Any(d => d.ServiceType == typeof(IConfigureOptions<ClickHouseStorageOptions>)))
+        {
+            // Where the facts are; the processors' host has bound it already.
+            services.AddValidatedOptions<ClickHouseStorageOptions>(configuration, "ClickHouse");
+        }
+
         services.AddSingleton<IValidateOptions<AttributionOptions>>(new AttributionOptionsValidator(configuration));
         services.AddMetrics();
         services.TryAddSingleton<AttributionMetrics>();
-        services.TryAddSingleton<AttributionHealth>();
         // Sites (goals, currency, window) from the one store every service reads, as in the processors' host; the
         // call is idempotent, so a host that registered the control plane already keeps its registration.
         services.AddControlPlane(configuration);
@@ -52,8 +56,8 @@ public static class Extensions
             return new ClickHouseFacts(new ClickHouseClient(storage.ConnectionString), storage.Database,
                 TimeSpan.FromSeconds(provider.GetRequiredService<IOptions<AttributionOptions>>().Value.QueryTimeoutSeconds), storage.LookupMaxBytes);
         });
-        services.AddBatchConsumer<AttributionBatchHandler>(configuration);
-        services.AddHealthChecks().AddCheck<AttributionHealth>("attribution", tags: [HealthTags.Ready]);
+        services.TryAddSingleton<AttributionStep>();
+        services.TryAddSingleton<AttributionProgress>();
         return builder;
     }
 }

@@ -419,7 +419,11 @@ public sealed class BatchConsumerLoop<THandler>(
                 }
             })
             .SetLogHandler((_, message) => OnKafkaLog(message))
-            .SetPartitionsAssignedHandler((_, partitions) => LogMessages.PartitionsAssigned(logger, Name, Describe(partitions)))
+            .SetPartitionsAssignedHandler((c, partitions) =>
+            {
+                LogMessages.PartitionsAssigned(logger, Name, Describe(partitions));
+                return handler.PartitionsAssigned(c, partitions);
+            })
             .SetPartitionsRevokedHandler((c, partitions) =>
             {
                 var revoked = partitions.Select(p => p.TopicPartition).ToHashSet();

@@ -99,7 +99,7 @@ public sealed class ConsumedBatch
     }
 
     /// <summary>The offset to store per partition: one past the last message of the batch.</summary>
-    internal List<TopicPartitionOffset> NextOffsets()
+    public List<TopicPartitionOffset> NextOffsets()
     {
         var next = new Dictionary<TopicPartition, long>();
         foreach (var message in messages)

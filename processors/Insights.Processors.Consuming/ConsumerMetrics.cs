@@ -15,7 +15,7 @@ public sealed class ConsumerMetrics
     private readonly Counter<long> splits;
     private readonly Counter<long> offsetResets;
     private readonly Histogram<int> batchSize;
-    private readonly Histogram<double> stageDuration;
+    private readonly StageDurations stages;
     private long lag;
     private double backoffSeconds;
 
@@ -38,9 +38,8 @@ public sealed class ConsumerMetrics
         offsetResets.Add(0); // exported at 0 from the start: an alert on any increase sees the series before the first loss
         batchSize = meter.CreateHistogram(prefix + ".batch.size", "{event}", "Messages per batch.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 10, 100, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000] });
-        stageDuration = meter.CreateHistogram(prefix + ".stage.duration", "s",
-            "Time per batch in each step of the group's handler (decode, enrich, sessions, inserts, ...): divided by the events consumed, the cost of a step per event.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+        stages = new StageDurations(meter, prefix,
+            "Time per batch in each step of the group's handler (decode, enrich, sessions, inserts, ...): divided by the events consumed, the cost of a step per event.");
         meter.CreateObservableGauge(prefix + ".consumer.lag", () => Volatile.Read(ref lag), "{message}",
             "Messages on the assigned partitions not yet stored (high watermark minus stored offset).");
         meter.CreateObservableGauge(prefix + ".clickhouse.backoff", () => Volatile.Read(ref backoffSeconds), "s",
@@ -54,9 +53,7 @@ public sealed class ConsumerMetrics
     }
 
     /// <summary>Starts timing a step of a batch; <see cref="StageTimer.Stop"/> (or the next <see cref="StageTimer.Next"/>) records it.</summary>
-    public StageTimer Time(string stage) => new(this, stage);
-
-    internal void Stage(string stage, TimeSpan elapsed) => stageDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("stage", stage));
+    public StageTimer Time(string stage) => stages.Time(stage);
 
     internal void DeadLettered(string reason, string stage) =>
         deadLettered.Add(1, new KeyValuePair<string, object?>("reason", reason), new KeyValuePair<string, object?>("stage", stage));
@@ -76,14 +73,29 @@ public sealed class ConsumerMetrics
     internal void Lag(long messages) => Volatile.Write(ref lag, messages);
 }
 
+/// <summary>
+/// A histogram <c>&lt;prefix&gt;.stage.duration</c> of the time per batch in each named step: the consumer loops' handlers
+/// time theirs with it, and so does a step that runs inside another group's batch (attribution in the processors').
+/// </summary>
+public sealed class StageDurations(Meter meter, string prefix, string description)
+{
+    private readonly Histogram<double> duration = meter.CreateHistogram(prefix + ".stage.duration", "s", description,
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+
+    /// <summary>Starts timing a step of a batch; <see cref="StageTimer.Stop"/> (or the next <see cref="StageTimer.Next"/>) records it.</summary>
+    public StageTimer Time(string stage) => new(this, stage);
+
+    internal void Record(string stage, TimeSpan elapsed) => duration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("stage", stage));
+}
+
 /// <summary>Times the steps of one batch one after the other, each recorded under its name in <c>stage.duration</c>.</summary>
 public struct StageTimer
 {
-    private readonly ConsumerMetrics metrics;
+    private readonly StageDurations metrics;
     private string stage;
     private long started;
 
-    internal StageTimer(ConsumerMetrics metrics, string stage)
+    internal StageTimer(StageDurations metrics, string stage)
     {
         this.metrics = metrics;
         this.stage = stage;
@@ -94,11 +106,11 @@ public struct StageTimer
     public void Next(string nextStage)
     {
         var now = System.Diagnostics.Stopwatch.GetTimestamp();
-        metrics.Stage(stage, System.Diagnostics.Stopwatch.GetElapsedTime(started, now));
+        metrics.Record(stage, System.Diagnostics.Stopwatch.GetElapsedTime(started, now));
         stage = nextStage;
         started = now;
     }
 
     /// <summary>Records the current step.</summary>
-    public readonly void Stop() => metrics.Stage(stage, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+    public readonly void Stop() => metrics.Record(stage, System.Diagnostics.Stopwatch.GetElapsedTime(started));
 }

@@ -23,6 +23,14 @@ public interface IBatchHandler
     /// <summary>These partitions are no longer this instance's: forget what was remembered about them.</summary>
     void PartitionsRevoked(IReadOnlyCollection<TopicPartition> partitions);
 
+    /// <summary>
+    /// These partitions were just assigned: where to start reading each (<see cref="Offset.Unset"/>: after the group's
+    /// committed offset, as usual). <paramref name="consumer"/> answers for the group's committed offsets. Called on the
+    /// loop's thread, inside the rebalance.
+    /// </summary>
+    IEnumerable<TopicPartitionOffset> PartitionsAssigned(IConsumer<byte[]?, byte[]?> consumer, IReadOnlyCollection<TopicPartition> partitions) =>
+        partitions.Select(p => new TopicPartitionOffset(p, Offset.Unset));
+
     /// <summary>The loop stopped (consumer closed): deliver what is queued, within a bounded wait.</summary>
     void Stopped();
 }

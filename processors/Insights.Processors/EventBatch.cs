@@ -21,6 +21,7 @@ internal sealed class EventBatch
     private readonly List<Entry> entries;
     private string? deduplicationToken;
     private int poisonedRows;
+    private Insights.Attribution.AttributionBatch? attribution;
 
     // Below this many messages one thread maps the batch; above it, slices of this size go to the thread pool.
     private const int ParallelSlice = 4096;
@@ -102,6 +103,9 @@ internal sealed class EventBatch
     /// rows before then (the live messages, on another thread) is stale when this moved. Written after the entry it
     /// counts, read before the entries, so a reader that sees a count also sees the entries it counts.</summary>
     public int PoisonedRows => Volatile.Read(ref poisonedRows);
+
+    /// <summary>The batch's events for attribution, made once (see <see cref="EventBatchHandler"/>).</summary>
+    public Insights.Attribution.AttributionBatch Attribution => attribution ??= new([.. entries.Where(e => !e.Mapped.IsPoison).Select(e => e.Mapped.Event!)]);
 
     /// <summary>The batch's messages for live presence, built once while its rows are inserted (see <see cref="BatchWriter"/>).</summary>
     public Task<LiveMessages>? Live { get; set; }

@@ -40,7 +40,7 @@ internal static class Extensions
         services.AddSingleton<BatchWriter>();
         services.AddHostedService<StatsRollup>(); // settles the stats report's quarter hours
         services.AddBatchConsumer<EventBatchHandler>(builder.Configuration); // also the Kafka section, the dead-letter producer, the migrator
-        Insights.Attribution.Extensions.AddAttribution(builder); // its own consumer group: chats, orders → revenue credits
+        Insights.Attribution.Extensions.AddAttribution(builder); // a step of the same batches: chats, orders → revenue credits
 
         services.AddHealthChecks().AddCheck<PipelineHealth>("pipeline", tags: [HealthTags.Ready]);
     }

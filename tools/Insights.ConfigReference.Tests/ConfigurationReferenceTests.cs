@@ -95,11 +95,12 @@ public sealed class ConfigurationReferenceTests
         var processors = Settings.Of(Sections.Single(s => s.Path == "Processors"));
         var attribution = Settings.Of(Sections.Single(s => s.Path == "Attribution"));
 
-        // The same inherited key, with each group's own default set in its constructor.
+        // An inherited key with the group's own default set in its constructor, and a key's own initializer.
         Assert.Equal("`insights-processors`", processors.Single(s => s.Key == "Processors:GroupId").Default);
+        Assert.Equal("`50000`", processors.Single(s => s.Key == "Processors:BatchMaxEvents").Default);
+        Assert.Equal("1 – 1,000,000", processors.Single(s => s.Key == "Processors:BatchMaxEvents").Rules);
         Assert.Equal("`insights-attribution`", attribution.Single(s => s.Key == "Attribution:GroupId").Default);
-        Assert.Equal("`20000`", attribution.Single(s => s.Key == "Attribution:BatchMaxEvents").Default);
-        Assert.Equal("1 – 1,000,000", attribution.Single(s => s.Key == "Attribution:BatchMaxEvents").Rules);
+        Assert.Equal("10 – 1,000,000", attribution.Single(s => s.Key == "Attribution:MaxComponentNodes").Rules);
         Assert.StartsWith("required", processors.Single(s => s.Key == "Processors:Topic").Rules, StringComparison.Ordinal);
     }
 

@@ -46,7 +46,11 @@ public sealed class DevStackPipeline(DevStackPipeline.Stack stack, string databa
 
     public string Topic { get; } = topic;
 
+    /// <summary>The attribution group: its committed offsets say how far attribution got.</summary>
     public string GroupId { get; } = $"test-attribution-{Guid.NewGuid():N}";
+
+    /// <summary>The processors' group, which reads the topic (attribution is a step of its batches).</summary>
+    public string ProcessorsGroupId { get; } = $"test-processors-{Guid.NewGuid():N}";
 
     public static Task<DevStackPipeline> CreateAsync(DevStackFixture fixture) =>
         CreateAsync(new Stack(fixture.ClickHouseUrl, fixture.KafkaBootstrap));
@@ -64,17 +68,23 @@ public sealed class DevStackPipeline(DevStackPipeline.Stack stack, string databa
         return new DevStackPipeline(stack, database, DevStackFixture.NewTopicName("attribution"));
     }
 
-    /// <summary>The shop site (EUR at 1.10 USD, three goals) and the attribution consumer's settings, short batches for tests.</summary>
+    /// <summary>The shop site (EUR at 1.10 USD, three goals) and the processors' settings (attribution runs in their
+    /// batches), short batches for tests.</summary>
     public Dictionary<string, string?> Settings() => new(StringComparer.Ordinal)
     {
         ["Kafka:BootstrapServers"] = stack.KafkaBootstrap,
         [TestDataDirectories.Setting] = TestDataDirectories.New(),
         ["ClickHouse:ConnectionString"] = stack.ConnectionString(),
         ["ClickHouse:Database"] = Database,
-        ["Attribution:Topic"] = Topic,
+        ["Processors:Topic"] = Topic,
+        ["Processors:GroupId"] = ProcessorsGroupId,
+        ["Processors:DeadLetterTopic"] = Topic + "-dlq",
+        ["Processors:EnrichedTopic"] = Topic + "-enriched",
+        ["Processors:BatchMaxEvents"] = "7",
+        ["Processors:BatchMaxWaitMs"] = "100",
         ["Attribution:GroupId"] = GroupId,
-        ["Attribution:BatchMaxEvents"] = "7",
-        ["Attribution:BatchMaxWaitMs"] = "100",
+        ["Kafka:BackoffInitialMs"] = "100",
+        ["Kafka:BackoffMaxMs"] = "1000",
         ["Kafka:SessionTimeoutMs"] = "6000",
         ["Kafka:HeartbeatIntervalMs"] = "500",
         ["Kafka:AutoCommitIntervalMs"] = "200",
@@ -150,19 +160,53 @@ public sealed class DevStackPipeline(DevStackPipeline.Stack stack, string databa
     /// <summary>Whether the group has committed everything produced so far on every partition of the topic.</summary>
     public bool CaughtUp() => ConsumerLag.Of(stack.KafkaBootstrap, GroupId, Topic) == 0;
 
-    /// <summary>The attribution consumer in a plain host, as the processors host it.</summary>
-    public async Task<IHost> StartAttributionAsync()
+    /// <summary>
+    /// Attributes <paramref name="events"/> as the processors' batches do (<see cref="AttributionStep"/>, batches of 7), from
+    /// memory rather than Kafka: for a fixture that writes the processors' own tables (events, sessions) itself, over which
+    /// the processors must not run.
+    /// </summary>
+    public async Task AttributeAsync(IReadOnlyList<PipelineEvent> events)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Testing", DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(Settings());
         builder.Logging.AddFilter(_ => false);
         builder.AddAttribution();
-        var host = builder.Build();
+        using var host = builder.Build();
+        // Started: the sites' rules (goals, currency rates) come from the control plane, which loads them at start.
         await host.StartAsync(TestContext.Current.CancellationToken);
-        return host;
+        var step = host.Services.GetRequiredService<AttributionStep>();
+        foreach (var batch in events.Chunk(7))
+        {
+            await step.AttributeAsync(new AttributionBatch(batch), TestContext.Current.CancellationToken);
+        }
+
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>The processors (which attribute every batch they write) in memory, started and ready.</summary>
+    public async Task<Processors> StartProcessorsAsync()
+    {
+        var processors = new Processors(Settings());
+        using var http = processors.CreateClient();
+        await Eventually.TrueAsync(async () => (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).IsSuccessStatusCode, "processors ready");
+        return processors;
     }
 
     public QueryApi StartQueryApi() => new(Settings());
+
+    /// <summary>The real processors host in memory over the test's topic and database.</summary>
+    public sealed class Processors(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Insights.Processors.ProcessorOptions>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseEnvironment("Testing");
+            builder.ConfigureLogging(logging => logging.ClearProviders());
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+        }
+    }
 
     /// <summary>The real query API in memory over the test's database.</summary>
     public sealed class QueryApi(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Insights.QueryApi.QueryApiOptions>
