@@ -25,7 +25,8 @@ public sealed class BacklogOptions
     [Range(0.1, 1.0)]
     public double PublicShare { get; set; } = 0.9;
 
-    /// <summary>The consumer groups whose backlog counts, comma-separated (the slowest of them on each partition): the processors' two.</summary>
+    /// <summary>The consumer groups whose backlog counts, comma-separated (the slowest of them on each partition): the processors' own and
+    /// attribution's, whose offsets the processors commit as they attribute.</summary>
     public string ConsumerGroups { get; set; } = "insights-processors,insights-attribution";
 
     /// <summary>How often the groups' progress is read from the broker: shorter reacts sooner, and asks the broker more often.</summary>
