@@ -153,7 +153,15 @@ public sealed class AttributionProgress : IDisposable
 
     public void Dispose()
     {
-        timer.Dispose();
+        // Waits for a commit in flight, so none runs on a disposed client.
+        using (var stopped = new ManualResetEvent(false))
+        {
+            if (timer.Dispose(stopped))
+            {
+                stopped.WaitOne();
+            }
+        }
+
         Commit();
         if (client.IsValueCreated)
         {

@@ -34,11 +34,8 @@ public static class Extensions
 
         var services = builder.Services;
         services.AddValidatedOptions<AttributionOptions>(configuration, AttributionOptions.SectionName);
-        if (!services.Any(d => d.ServiceType == typeof(IConfigureOptions<ClickHouseStorageOptions>)))
-        {
-            // Where the facts are; the processors' host has bound it already.
-            services.AddValidatedOptions<ClickHouseStorageOptions>(configuration, "ClickHouse");
-        }
+        // Where the facts are (bound by the processors' consumer too; binding again changes nothing).
+        services.AddValidatedOptions<ClickHouseStorageOptions>(configuration, "ClickHouse");
 
         services.AddSingleton<IValidateOptions<AttributionOptions>>(new AttributionOptionsValidator(configuration));
         services.AddMetrics();

@@ -3,9 +3,8 @@ using System.Diagnostics.Metrics;
 namespace Insights.Processors.Consuming;
 
 /// <summary>
-/// A consumer loop's instruments, on its group's meter and under its prefix (<c>insights.processors</c>,
-/// <c>insights.attribution</c>): the same names for every group, so one dashboard row fits both. In Prometheus:
-/// <c>insights_processors_events_dead_lettered_total{reason,stage}</c>.
+/// A consumer loop's instruments, on its group's meter and under its prefix (<c>insights.processors</c>): the same names
+/// for every group a host would run. In Prometheus: <c>insights_processors_events_dead_lettered_total{reason,stage}</c>.
 /// </summary>
 public sealed class ConsumerMetrics
 {
