@@ -1,3 +1,4 @@
+using System.Net;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
@@ -23,6 +24,8 @@ namespace Insights.LoadGenerator;
 /// </remarks>
 public sealed class DemoTraffic(LoadOptions options)
 {
+    private static readonly TimeSpan UnknownKeyPause = TimeSpan.FromMilliseconds(250);
+
     public async Task<int> RunAsync(CancellationToken cancellation)
     {
         var targets = Targets();
@@ -181,32 +184,61 @@ public sealed class DemoTraffic(LoadOptions options)
         }
     }
 
-    /// <summary>Sends the batch; returns how many of its events ingest accepted.</summary>
-    private static async Task<int> SendAsync(HttpClient ingest, EventBatch batch, CancellationToken cancellation)
+    /// <summary>
+    /// Sends the batch; returns how many of its events ingest accepted. A key ingest does not know yet is asked again for
+    /// a while (<paramref name="unknownKeyWait"/>, 30 s unless given): a client site provisioned a moment ago reaches
+    /// ingest with its next read of the site store, and its first day of history must not be thrown away meanwhile.
+    /// </summary>
+    internal static async Task<int> SendAsync(HttpClient ingest, EventBatch batch, CancellationToken cancellation, TimeSpan? unknownKeyWait = null)
     {
         if (batch.Count == 0)
         {
             return 0;
         }
 
-        try
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
         {
-            using var response = await ingest.PostAsync(new Uri("/v1/events", UriKind.Relative),
-                new StringContent(batch.ToJson(), Encoding.UTF8, "application/json"), cancellation);
-            var body = await response.Content.ReadAsStringAsync(cancellation);
-            if (!response.IsSuccessStatusCode)
+            try
             {
-                Console.WriteLine($"demo: ingest answered {(int)response.StatusCode}: {body}");
+                using var response = await ingest.PostAsync(new Uri("/v1/events", UriKind.Relative),
+                    new StringContent(batch.ToJson(), Encoding.UTF8, "application/json"), cancellation);
+                var body = await response.Content.ReadAsStringAsync(cancellation);
+                if (response.StatusCode == HttpStatusCode.Unauthorized && ReasonOf(body) == "unknown_key"
+                    && waited.Elapsed < (unknownKeyWait ?? TimeSpan.FromSeconds(30)))
+                {
+                    await Task.Delay(UnknownKeyPause, cancellation);
+                    continue;
+                }
+
+                if (!response.IsSuccessStatusCode)
+                {
+                    Console.WriteLine($"demo: ingest answered {(int)response.StatusCode}: {body}");
+                    return 0;
+                }
+
+                using var answer = JsonDocument.Parse(body);
+                return answer.RootElement.GetProperty("accepted").GetInt32();
+            }
+            catch (Exception e) when (e is HttpRequestException or JsonException or KeyNotFoundException)
+            {
+                Console.WriteLine($"demo: ingest unreachable ({e.Message}); retrying");
                 return 0;
             }
-
-            using var answer = JsonDocument.Parse(body);
-            return answer.RootElement.GetProperty("accepted").GetInt32();
         }
-        catch (Exception e) when (e is HttpRequestException or JsonException or KeyNotFoundException)
+
+        static string? ReasonOf(string body)
         {
-            Console.WriteLine($"demo: ingest unreachable ({e.Message}); retrying");
-            return 0;
+            try
+            {
+                using var problem = JsonDocument.Parse(body);
+                return problem.RootElement.ValueKind == JsonValueKind.Object && problem.RootElement.TryGetProperty("reason", out var reason)
+                    && reason.ValueKind == JsonValueKind.String ? reason.GetString() : null;
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
         }
     }
 
@@ -324,7 +356,7 @@ public sealed class DemoTraffic(LoadOptions options)
     }
 
     /// <summary>A JSON array of events, built as text.</summary>
-    private sealed class EventBatch
+    internal sealed class EventBatch
     {
         private readonly StringBuilder json = new("[");
 
