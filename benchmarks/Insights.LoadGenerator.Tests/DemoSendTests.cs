@@ -1,15 +1,10 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Insights.LoadGenerator.Tests;
 
 /// <summary>
-/// The demo's sends over real HTTP to a stand-in for ingest's answers: a site provisioned a moment ago is not known to
+/// The demo's sends over real HTTP to a stand-in for ingest's answers (<see cref="StandIn"/>): a site provisioned a moment ago is not known to
 /// ingest until its next read of the site store, and the demo's history for it must not be lost meanwhile.
 /// </summary>
 public sealed class DemoSendTests
@@ -61,24 +56,18 @@ public sealed class DemoSendTests
         return batch;
     }
 
-    private static async Task<Server> StartAsync(Func<IResult> answer)
+    private static async Task<Ingest> StartAsync(Func<IResult> answer)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        app.MapPost("/v1/events", answer);
-        await app.StartAsync(TestContext.Current.CancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new Server(app, new HttpClient { BaseAddress = new Uri(address) });
+        var server = await StandIn.StartAsync(app => app.MapPost("/v1/events", answer));
+        return new Ingest(server, new HttpClient { BaseAddress = server.Address });
     }
 
-    private sealed record Server(WebApplication App, HttpClient Client) : IAsyncDisposable
+    private sealed record Ingest(StandIn Server, HttpClient Client) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
             Client.Dispose();
-            await App.DisposeAsync();
+            await Server.DisposeAsync();
         }
     }
 }

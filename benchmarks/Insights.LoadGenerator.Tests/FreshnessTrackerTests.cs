@@ -1,11 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Insights.LoadGenerator.Tests;
 
@@ -74,20 +69,5 @@ public sealed class FreshnessTrackerTests
         Assert.Contains("503", refused.Message, StringComparison.Ordinal);
     }
 
-    private static async Task<StatsApi> StatsApiAsync(RequestDelegate answer)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        app.MapGet("/v1/sites/{site}/stats", answer);
-        await app.StartAsync(Ct);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new StatsApi(app, new Uri(address));
-    }
-
-    private sealed record StatsApi(WebApplication App, Uri Address) : IAsyncDisposable
-    {
-        public ValueTask DisposeAsync() => App.DisposeAsync();
-    }
+    private static Task<StandIn> StatsApiAsync(RequestDelegate answer) => StandIn.StartAsync(app => app.MapGet("/v1/sites/{site}/stats", answer));
 }
