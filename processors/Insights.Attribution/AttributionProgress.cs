@@ -112,7 +112,8 @@ public sealed class AttributionProgress : IDisposable
     }
 
     /// <summary>These partitions leave this processor: what was recorded for them is committed now, before their next
-    /// owner records more.</summary>
+    /// owner records more. (Partitions lost rather than revoked come here too: should this commit land after the new
+    /// owner's, it only sets the group back, so a later start reads some events again and skips none.)</summary>
     public void Release(IEnumerable<TopicPartition> partitions)
     {
         ArgumentNullException.ThrowIfNull(partitions);
