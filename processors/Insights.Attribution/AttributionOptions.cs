@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Insights.Attribution.Engine;
 using Insights.Contracts;
+using Insights.Processors.Consuming;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -19,7 +20,7 @@ public sealed class AttributionOptions
     /// back-pressure and the dev stack's trimmer read it, and a processor resumes from it when it is behind its own.
     /// </summary>
     [Required]
-    [RegularExpression("^[A-Za-z0-9._-]{1,249}$", ErrorMessage = "must be 1-249 of A-Z a-z 0-9 . _ -")]
+    [RegularExpression(ConsumerGroupOptions.TopicName, ErrorMessage = ConsumerGroupOptions.GroupIdMessage)]
     public string GroupId { get; set; } = "insights-attribution";
 
     /// <summary>Off: the processors attribute nothing (for a host that should only fill the events table).</summary>

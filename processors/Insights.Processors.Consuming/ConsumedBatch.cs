@@ -13,6 +13,7 @@ public sealed class ConsumedBatch
     private readonly List<ConsumeResult<byte[]?, byte[]?>> messages;
     private long startedAt;
     private long producedAtMs;
+    private List<TopicPartitionOffset>? nextOffsets;
 
     internal ConsumedBatch(List<ConsumeResult<byte[]?, byte[]?>>? messages = null, int depth = 0)
     {
@@ -65,6 +66,7 @@ public sealed class ConsumedBatch
         }
 
         messages.Add(message);
+        nextOffsets = null;
     }
 
     /// <summary>
@@ -77,6 +79,7 @@ public sealed class ConsumedBatch
         var removed = messages.RemoveAll(m => partitions.Contains(m.TopicPartition));
         if (removed > 0)
         {
+            nextOffsets = null;
             if (Result is null)
             {
                 State = null;
@@ -98,8 +101,11 @@ public sealed class ConsumedBatch
         return (new ConsumedBatch(messages[..half], Depth + 1), new ConsumedBatch(messages[half..], Depth + 1));
     }
 
-    /// <summary>The offset to store per partition: one past the last message of the batch.</summary>
-    public List<TopicPartitionOffset> NextOffsets()
+    /// <summary>The offset to store per partition: one past the last message of the batch. Worked out once for the
+    /// messages as they are (the loop stores them, and the processors record them for attribution too).</summary>
+    public IReadOnlyList<TopicPartitionOffset> NextOffsets() => nextOffsets ??= ComputeNextOffsets();
+
+    private List<TopicPartitionOffset> ComputeNextOffsets()
     {
         var next = new Dictionary<TopicPartition, long>();
         foreach (var message in messages)

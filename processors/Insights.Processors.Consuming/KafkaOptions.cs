@@ -74,12 +74,14 @@ public sealed class KafkaOptions
 /// <summary>What one consumer group names for itself; the rest of its Kafka settings are shared (<see cref="KafkaOptions"/>).</summary>
 public abstract class ConsumerGroupOptions
 {
-    protected const string TopicName = "^[A-Za-z0-9._-]{1,249}$";
+    /// <summary>What Kafka allows in a topic name and a consumer group id.</summary>
+    public const string TopicName = "^[A-Za-z0-9._-]{1,249}$";
     protected const string TopicNameMessage = "must be a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -)";
+    public const string GroupIdMessage = "must be 1-249 of A-Z a-z 0-9 . _ -";
 
     /// <summary>Consumer group; every instance with the same id shares the partitions.</summary>
     [Required]
-    [RegularExpression(TopicName, ErrorMessage = "must be 1-249 of A-Z a-z 0-9 . _ -")]
+    [RegularExpression(TopicName, ErrorMessage = GroupIdMessage)]
     public string GroupId { get; set; } = "";
 
     /// <summary>The topic ingest produces to.</summary>
