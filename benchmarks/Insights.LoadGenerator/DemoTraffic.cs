@@ -196,7 +196,7 @@ public sealed class DemoTraffic(LoadOptions options)
             return 0;
         }
 
-        var waited = System.Diagnostics.Stopwatch.StartNew();
+        System.Diagnostics.Stopwatch? refused = null; // since the first unknown_key: a slow first answer costs no retry
         while (true)
         {
             try
@@ -205,7 +205,7 @@ public sealed class DemoTraffic(LoadOptions options)
                     new StringContent(batch.ToJson(), Encoding.UTF8, "application/json"), cancellation);
                 var body = await response.Content.ReadAsStringAsync(cancellation);
                 if (response.StatusCode == HttpStatusCode.Unauthorized && ReasonOf(body) == "unknown_key"
-                    && waited.Elapsed < (unknownKeyWait ?? TimeSpan.FromSeconds(30)))
+                    && (refused ??= System.Diagnostics.Stopwatch.StartNew()).Elapsed < (unknownKeyWait ?? TimeSpan.FromSeconds(30)))
                 {
                     await Task.Delay(UnknownKeyPause, cancellation);
                     continue;
