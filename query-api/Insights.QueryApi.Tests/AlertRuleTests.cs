@@ -204,6 +204,8 @@ public sealed class AlertRuleTests
         var catalog = new SiteCatalog([new SiteOptions { Id = Site, TargetAccounts = ["acme.example"], Alerts = [.. rules] }, new SiteOptions { Id = "other" }]);
         var watcher = new AlertWatcher(catalog, queue, new AlertMetrics(meters), options);
         var board = new PresenceBoard(Options.Create(new LiveOptions()), Options.Create(new LeadScoreOptions()), clock, new LiveMetrics(meters), [watcher]);
+        // The site's stream is open, as an agent's live page would have it: its changes are kept (SitePresence).
+        board.Site(Site).Follow();
         return (board, queue);
     }
 

@@ -254,6 +254,14 @@ public sealed class InvitationRulesTests
         board.Apply(Event("v1", EventTypes.Track, "a3") with { Name = InvitationEvents.Accepted, Invitation = new LiveInvitation("a-1", null) });
 
         Assert.Equal(ChatStates.Invited, Single(board).ChatState);
+        // The site has no rules: its visitors carry no invitation memory until an invitation concerns them.
+        board.Apply(View("v2", "/", "e2"));
+        lock (board.Site(SiteId).Gate)
+        {
+            Assert.Null(board.Site(SiteId).Visitors["v2"].Invitations);
+            Assert.NotNull(board.Site(SiteId).Visitors["v1"].Invitations);
+        }
+
         var names = Changes(board).Select(c => c.Event).Where(n => n.StartsWith("invitation_", StringComparison.Ordinal));
         Assert.Equal([LiveEventNames.InvitationSent, LiveEventNames.InvitationShown, LiveEventNames.InvitationAccepted], names);
         Assert.Empty(presence.Recorded());
@@ -268,6 +276,8 @@ public sealed class InvitationRulesTests
         var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
         var board = new PresenceBoard(Options.Create(new LiveOptions()), Options.Create(new LeadScoreOptions()), clock, new LiveMetrics(meters), [watcher]);
         board.MarkReady();
+        // The site's stream is open, as an agent's live page would have it: its changes are kept (SitePresence).
+        board.Site(SiteId).Follow();
         return (board, new Instance(catalog, recorder, invitations));
     }
 

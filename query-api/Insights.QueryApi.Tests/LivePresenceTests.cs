@@ -180,6 +180,59 @@ public sealed class LivePresenceTests
     }
 
     [Fact]
+    public void Nobody_reading_a_site_keeps_no_changes_and_a_reader_coming_back_resets_then_resumes_from_its_snapshot()
+    {
+        var board = Board(watched: false);
+        var site = board.Site(Site);
+        board.Apply(View("v1", "/", "e0"));
+        Assert.Null(site.Read(board.FirstId - 1, 10).Changes);
+
+        // A reader took the site's position: the changes after it are kept for the resume window.
+        board.Apply(View("v1", "/", "e1"));
+        var seen = site.LastId;
+        Assert.Single(site.Read(seen - 1, 10).Changes!);
+
+        // Past the resume window without a reader: the changes take ids but are not kept, nor is the ring before them.
+        clock.Advance(TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(1));
+        board.Apply(View("v1", "/pricing", "e2"));
+        board.Apply(View("v2", "/", "e3"));
+        Assert.Equal(seen + 2, site.LastId);
+        Assert.Equal(3, Single(board, "v1").PageViews);
+
+        // The reader's id is gone: a reset, never a silent gap. Its fresh snapshot is resumable from then on.
+        Assert.Null(site.Read(seen, 10).Changes);
+        var (visitors, snapshotId) = site.Snapshot(clock.GetUtcNow());
+        Assert.Equal(2, visitors.Count);
+        board.Apply(View("v2", "/docs", "e4"));
+        var change = Assert.Single(site.Read(snapshotId, 10).Changes!);
+        Assert.Equal((snapshotId + 1, LiveEventNames.PageChanged), (change.Id, change.Event));
+    }
+
+    [Fact]
+    public void An_open_stream_keeps_its_sites_changes_and_after_it_closes_they_are_kept_for_the_resume_window()
+    {
+        var board = Board(watched: false);
+        var site = board.Site(Site);
+        var stream = site.Follow();
+        var after = site.LastId;
+        clock.Advance(TimeSpan.FromMinutes(30));
+        board.Apply(View("v1", "/", "e1"));
+        Assert.Equal([LiveEventNames.Joined], site.Read(after, 10).Changes!.Select(c => c.Event));
+        after = site.LastId;
+
+        stream.Dispose();
+        stream.Dispose();
+        clock.Advance(TimeSpan.FromMinutes(2));
+        board.Apply(View("v1", "/pricing", "e2"));
+        Assert.Equal([LiveEventNames.PageChanged], site.Read(after, 10).Changes!.Select(c => c.Event));
+        after = site.LastId;
+
+        clock.Advance(TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(1));
+        board.Apply(View("v1", "/docs", "e3"));
+        Assert.Null(site.Read(after, 10).Changes);
+    }
+
+    [Fact]
     public async Task A_reader_waiting_for_the_next_change_is_woken_by_it()
     {
         var board = Board();
@@ -192,11 +245,18 @@ public sealed class LivePresenceTests
         await next.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
     }
 
-    private PresenceBoard Board(long maxBytes = 64 * 1024 * 1024, int replay = 2048)
+    // Watched: the site's stream is open throughout (an agent's live page), so every change is kept (SitePresence).
+    private PresenceBoard Board(long maxBytes = 64 * 1024 * 1024, int replay = 2048, bool watched = true)
     {
         var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
-        return new PresenceBoard(Options.Create(new LiveOptions { MaxBytes = maxBytes, ReplayEvents = replay }),
+        var board = new PresenceBoard(Options.Create(new LiveOptions { MaxBytes = maxBytes, ReplayEvents = replay }),
             Options.Create(new LeadScoreOptions()), clock, new LiveMetrics(meters));
+        if (watched)
+        {
+            board.Site(Site).Follow();
+        }
+
+        return board;
     }
 
     private LiveEvent View(string visitor, string path, string id, string title = "Title") => Event(visitor, EventTypes.Pageview, id) with
@@ -215,6 +275,15 @@ public sealed class LivePresenceTests
     private LiveVisit Visit(string id, int minutes) => new(id, clock.GetUtcNow().AddMinutes(minutes - 60), 1, "direct", null, null);
 
     private LiveVisitor Single(PresenceBoard board) => Assert.Single(board.Site(Site).Snapshot(clock.GetUtcNow()).Visitors);
+
+    private static PresentVisitor Single(PresenceBoard board, string visitor)
+    {
+        var site = board.Site(Site);
+        lock (site.Gate)
+        {
+            return site.Visitors[visitor];
+        }
+    }
 
     // Every change the ring still holds, oldest first.
     private static List<LiveChange> Changes(PresenceBoard board)

@@ -32,6 +32,8 @@ public sealed class AlertInstances : IAsyncDisposable
 
     public IReadOnlyList<QueryApiFactory> All => instances;
 
+    private readonly HashSet<int> following = [];
+
     public PresenceBoard Board(int instance) => instances[instance].Services.GetRequiredService<PresenceBoard>();
 
     public AlertOutbox Outbox => instances[0].Services.GetRequiredService<AlertOutbox>();
@@ -117,6 +119,13 @@ public sealed class AlertInstances : IAsyncDisposable
     {
         for (var i = 0; i < instances.Count; i++)
         {
+            // Each instance's stream of the site is open (as an agent's live page would have it), so its changes are kept.
+            if (!following.Contains(i))
+            {
+                Board(i).Site(e.SiteId).Follow();
+                following.Add(i);
+            }
+
             Board(i).Apply(e);
         }
     }

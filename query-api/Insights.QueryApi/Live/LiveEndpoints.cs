@@ -136,6 +136,7 @@ public sealed class LiveStreamResult(LiveFeed feed, TimeSpan heartbeat, TimeProv
         response.Headers["X-Accel-Buffering"] = "no";
         httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
+        using var following = feed.Follow();
         try
         {
             if (!feed.Resumed)

@@ -23,6 +23,9 @@ public abstract class LiveFeed
     /// completes at the next change. Null changes: the position is gone from the replay ring — the writer resets.
     /// </summary>
     public abstract (IReadOnlyList<LiveFrame>? Changes, Task Next) Read(int max);
+
+    /// <summary>Keeps the changes of the feed's sites while the stream is open (<see cref="SitePresence.Follow"/>).</summary>
+    public abstract IDisposable Follow();
 }
 
 /// <summary>One site's stream: ids are the site's change ids.</summary>
@@ -33,6 +36,8 @@ public sealed class SiteFeed(SitePresence presence, long? resumeAfter) : LiveFee
     public SitePresence Presence => presence;
 
     public override bool Resumed => resumeAfter is not null;
+
+    public override IDisposable Follow() => presence.Follow();
 
     public override LiveFrame Snapshot(string name, DateTimeOffset now)
     {

@@ -54,6 +54,13 @@ public sealed class LiveOptions
     [Range(16, 1_000_000)]
     public int ReplayEvents { get; set; } = 2_048;
 
+    /// <summary>How long a site's changes are still kept after it was last read (a snapshot, a stream's read, a stream
+    /// closing), so a client that reconnects with its Last-Event-ID within it resumes without a reset. While nobody reads a
+    /// site, its changes are not kept at all: an instance serving many sites pays for the ones people watch. Longer
+    /// keeps unwatched sites' changes (and their cost per event) for longer.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan ResumeWindow { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>A message on the topic larger than this is skipped and counted; bounds what one message can cost.</summary>
     [Range(1024, 16 * 1024 * 1024)]
     public int MaxMessageBytes { get; set; } = 64 * 1024;

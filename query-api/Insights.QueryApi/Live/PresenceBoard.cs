@@ -64,7 +64,7 @@ public sealed class PresenceBoard
     public int VisitorCount => sites.Values.Sum(s => s.Visitors.Count);
 
     /// <summary>The site's presence, created empty on first use.</summary>
-    public SitePresence Site(string site) => sites.GetOrAdd(site, static (id, board) => new SitePresence(id, board.options.ReplayEvents, board.firstId), this);
+    public SitePresence Site(string site) => sites.GetOrAdd(site, static (id, board) => new SitePresence(id, board.options.ReplayEvents, board.firstId, board.time, board.options.ResumeWindow), this);
 
     /// <summary>Applies one event; <paramref name="publish"/> false rebuilds state without stream changes (start-up).</summary>
     public void Apply(LiveEvent e, bool publish = true)
@@ -114,7 +114,7 @@ public sealed class PresenceBoard
             visitor.Bytes = bytes;
             if (publish && change is not null)
             {
-                site.Publish(change, visitor.View(now));
+                site.Publish(change, visitor, now);
             }
 
             if (publish)
@@ -153,7 +153,7 @@ public sealed class PresenceBoard
             if (site.Visitors.TryGetValue(visitorId, out var visitor) && visitor.Visits != visits)
             {
                 visitor.Visits = visits;
-                site.Publish(LiveEventNames.Updated, visitor.View(time.GetUtcNow()));
+                site.Publish(LiveEventNames.Updated, visitor, time.GetUtcNow());
             }
         }
     }
@@ -235,6 +235,7 @@ public sealed class PresenceBoard
                 if (e.Path is { } path && v.Pages.Count < options.MaxPagesPerVisit && !v.Pages.Contains(path, StringComparer.Ordinal))
                 {
                     v.Pages.Add(path);
+                    v.IntentPoints += Intent(path);
                 }
 
                 v.Score = Score(v);
@@ -265,27 +266,29 @@ public sealed class PresenceBoard
         return change;
     }
 
-    /// <summary>The visit's lead score, as the companies report scores one fresh visit (no decay).</summary>
+    /// <summary>The visit's lead score, as the companies report scores one fresh visit (no decay): its intent points are
+    /// summed as its distinct pages are added, so a page view costs one page's look-up, not the visit's.</summary>
     private int Score(PresentVisitor v)
     {
-        var points = leads.VisitWeight + (leads.PageViewWeight * Math.Min(Math.Max(v.PageViews - 1, 0), leads.PageViewCap));
-        foreach (var page in v.Pages)
-        {
-            var lower = page.ToLowerInvariant();
-            var best = 0.0;
-            for (var i = 0; i < intentPaths.Length; i++)
-            {
-                var path = intentPaths[i];
-                if (lower == path || (lower.StartsWith(path, StringComparison.Ordinal) && lower.Length > path.Length && (path == "/" || lower[path.Length] == '/')))
-                {
-                    best = Math.Max(best, intentWeights[i]);
-                }
-            }
+        var points = leads.VisitWeight + (leads.PageViewWeight * Math.Min(Math.Max(v.PageViews - 1, 0), leads.PageViewCap)) + v.IntentPoints;
+        return (int)Math.Round(100 * (1 - Math.Exp(-points / leads.Scale)));
+    }
 
-            points += best;
+    /// <summary>The intent weight of one page: the highest of the intent paths it is or lies under (case-insensitive).</summary>
+    private double Intent(string page)
+    {
+        var lower = page.ToLowerInvariant();
+        var best = 0.0;
+        for (var i = 0; i < intentPaths.Length; i++)
+        {
+            var path = intentPaths[i];
+            if (lower == path || (lower.StartsWith(path, StringComparison.Ordinal) && lower.Length > path.Length && (path == "/" || lower[path.Length] == '/')))
+            {
+                best = Math.Max(best, intentWeights[i]);
+            }
         }
 
-        return (int)Math.Round(100 * (1 - Math.Exp(-points / leads.Scale)));
+        return best;
     }
 
     /// <summary>

@@ -34,6 +34,9 @@ public sealed class PresentVisitor(string id)
 
     public int PageViews { get; set; }
 
+    /// <summary>The lead score's intent points of <see cref="Pages"/>, summed as they are added.</summary>
+    public double IntentPoints { get; set; }
+
     public string? Referrer { get; set; }
 
     public string? Channel { get; set; }
@@ -82,6 +85,7 @@ public sealed class PresentVisitor(string id)
         SessionId = sessionId;
         VisitStartedAt = startedAt;
         Pages.Clear();
+        IntentPoints = 0;
         PageViews = 0;
         OrderValue = null;
         CartValue = null;

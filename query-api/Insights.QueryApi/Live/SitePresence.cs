@@ -51,22 +51,39 @@ public abstract class LiveChange(long id, string @event)
 /// Ids start at the instance's start time in microseconds since the Unix epoch and count up by one: they only grow,
 /// across restarts too (unless a site averaged over a million changes a second), so an id from before a restart is
 /// simply too old and gets a reset, never someone else's change.
+/// <para>
+/// Changes are kept only while someone may ask for them: while a stream follows the site (<see cref="Follow"/>), and for
+/// <see cref="LiveOptions.ResumeWindow"/> after the site was last read (a snapshot, a stream's read, a stream closing).
+/// Most sites have nobody watching most of the time, and then a change is only its id: no copy of the visitor is made
+/// and the ring is emptied. The ids still count up, so a reader coming back after such a time finds its id gone from
+/// the ring and gets a reset, never a silent gap.
+/// </para>
 /// </remarks>
 public sealed class SitePresence
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly LiveChange?[] ring;
+    private readonly TimeProvider time;
+    private readonly TimeSpan resumeWindow;
     private int head;
     private int count;
     private long nextId;
     private TaskCompletionSource changed = NewSignal();
+    // Whether a reader holds the current signal's task: a change only needs a new signal when one was handed out.
+    private bool signalTaken;
+    private int followers;
+    private DateTimeOffset lastRead;
 
-    internal SitePresence(string site, int replayEvents, long firstId)
+    internal SitePresence(string site, int replayEvents, long firstId, TimeProvider time, TimeSpan resumeWindow)
     {
         Site = site;
         ring = new LiveChange?[replayEvents];
         nextId = firstId;
+        this.time = time;
+        this.resumeWindow = resumeWindow;
+        // Never read: a site first asked for by a reader is created by that read, which counts.
+        lastRead = DateTimeOffset.MinValue;
     }
 
     public string Site { get; }
@@ -88,10 +105,52 @@ public sealed class SitePresence
         }
     }
 
-    /// <summary>Appends a change and wakes the readers. Call under <see cref="Gate"/>.</summary>
+    /// <summary>Appends a change and wakes the readers; while nobody may read it, only its id is taken (see the remarks).
+    /// Call under <see cref="Gate"/>.</summary>
     internal void Publish<T>(string name, T data)
     {
-        var change = LiveChange.Of(nextId++, name, data);
+        if (!Kept())
+        {
+            return;
+        }
+
+        Append(LiveChange.Of(nextId++, name, data));
+    }
+
+    /// <summary>A change whose data is the visitor as they are now: the copy is made only when the change is kept. Call
+    /// under <see cref="Gate"/>.</summary>
+    internal void Publish(string name, PresentVisitor visitor, DateTimeOffset now)
+    {
+        if (!Kept())
+        {
+            return;
+        }
+
+        Append(LiveChange.Of(nextId++, name, visitor.View(now)));
+    }
+
+    /// <summary>Whether the next change is kept; when not, it takes its id here, and the ring is let go of.</summary>
+    private bool Kept()
+    {
+        if (followers > 0 || time.GetUtcNow() - lastRead <= resumeWindow)
+        {
+            return true;
+        }
+
+        nextId++;
+        if (count > 0)
+        {
+            Array.Clear(ring);
+            (head, count) = (0, 0);
+        }
+
+        // Whoever waits on the signal (a reader that stopped following mid-read) wakes to find its id gone: a reset.
+        Wake();
+        return false;
+    }
+
+    private void Append(LiveChange change)
+    {
         if (count == ring.Length)
         {
             head = (head + 1) % ring.Length;
@@ -100,9 +159,51 @@ public sealed class SitePresence
 
         ring[(head + count) % ring.Length] = change;
         count++;
+        Wake();
+    }
+
+    private void Wake()
+    {
+        if (!signalTaken)
+        {
+            return;
+        }
+
         var signal = changed;
         changed = NewSignal();
+        signalTaken = false;
         signal.TrySetResult();
+    }
+
+    /// <summary>Keeps the site's changes while the result is not disposed: a stream follows the site for as long as it is open.</summary>
+    public IDisposable Follow()
+    {
+        lock (Gate)
+        {
+            followers++;
+        }
+
+        return new Following(this);
+    }
+
+    private sealed class Following(SitePresence site) : IDisposable
+    {
+        private int disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) == 1)
+            {
+                return;
+            }
+
+            lock (site.Gate)
+            {
+                site.followers--;
+                // A client that lost its connection reconnects with its Last-Event-ID within the window.
+                site.lastRead = site.time.GetUtcNow();
+            }
+        }
     }
 
     /// <summary>
@@ -113,6 +214,8 @@ public sealed class SitePresence
     {
         lock (Gate)
         {
+            lastRead = time.GetUtcNow();
+            signalTaken = true;
             var first = count == 0 ? nextId : ring[head]!.Id;
             if (after < first - 1 || after > nextId - 1)
             {
@@ -147,6 +250,7 @@ public sealed class SitePresence
     {
         lock (Gate)
         {
+            lastRead = time.GetUtcNow();
             List<PresentVisitor> matching = filter is null ? [.. Visitors.Values] : [.. Visitors.Values.Where(filter.Matches)];
             List<LiveVisitor> listed = [.. matching.OrderByDescending(v => v.LastSeen).Take(limit).Select(v => v.View(now))];
             return new LiveSelection(listed, Visitors.Count, matching.Count, nextId - 1);

@@ -141,6 +141,23 @@ public sealed class PartnerFeed : LiveFeed
 
     public override bool Resumed { get; }
 
+    public override IDisposable Follow()
+    {
+        var following = presences.Select(p => p.Follow()).ToArray();
+        return new Following(following);
+    }
+
+    private sealed class Following(IDisposable[] sites) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var site in sites)
+            {
+                site.Dispose();
+            }
+        }
+    }
+
     /// <summary>
     /// The <paramref name="limit"/> most recently seen visitors matching <paramref name="filter"/> across the covered
     /// sites, with the counts of everyone; the position moves to the snapshot. Each site lists at most the limit, and

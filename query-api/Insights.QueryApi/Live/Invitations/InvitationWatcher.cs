@@ -49,6 +49,13 @@ public sealed class InvitationWatcher(SiteCatalog catalog, VisitorInvitations in
         ArgumentNullException.ThrowIfNull(site);
         ArgumentNullException.ThrowIfNull(visitor);
         ArgumentNullException.ThrowIfNull(e);
+        // A site without rules needs no memory of its visitors (nor a look-up of their declines), except for invitations
+        // an agent sent and the visitor's answers to them, which move the chat state.
+        if (visitor.Invitations is null && e.Invitation is null && !HasRules(site))
+        {
+            return;
+        }
+
         var memory = Memory(site, visitor);
         memory.Remember(e.Properties);
         if (e.Type == EventTypes.Track)
@@ -63,8 +70,13 @@ public sealed class InvitationWatcher(SiteCatalog catalog, VisitorInvitations in
     {
         ArgumentNullException.ThrowIfNull(site);
         ArgumentNullException.ThrowIfNull(visitor);
-        Evaluate(site, visitor, Memory(site, visitor), now, tick: true);
+        if (HasRules(site))
+        {
+            Evaluate(site, visitor, Memory(site, visitor), now, tick: true);
+        }
     }
+
+    private bool HasRules(SitePresence site) => catalog.FindById(site.Site) is { Invitations.Count: > 0 };
 
     public void Left(SitePresence site, PresentVisitor visitor)
     {
@@ -177,7 +189,7 @@ public sealed class InvitationWatcher(SiteCatalog catalog, VisitorInvitations in
                 var suggestion = new LiveSuggestion(rule.Id, rule.Name, RuleEvaluator.Describe(rule.When));
                 memory.Suggestions.Add(suggestion);
                 site.Publish(LiveEventNames.InvitationSuggested, new SuggestionNotice(visitor.Id, rule.Id, rule.Name, suggestion.Reason));
-                site.Publish(LiveEventNames.Updated, visitor.View(now));
+                site.Publish(LiveEventNames.Updated, visitor, now);
             }
         }
     }
@@ -213,7 +225,7 @@ public sealed class InvitationWatcher(SiteCatalog catalog, VisitorInvitations in
     private static void Publish(SitePresence site, PresentVisitor visitor, string name, LiveInvitation invitation, DateTimeOffset now)
     {
         site.Publish(name, Notice(visitor, invitation));
-        site.Publish(LiveEventNames.Updated, visitor.View(now));
+        site.Publish(LiveEventNames.Updated, visitor, now);
     }
 
     private static InvitationNotice Notice(PresentVisitor visitor, LiveInvitation invitation) =>
