@@ -209,6 +209,29 @@ public sealed class LivePresenceTests
     }
 
     [Fact]
+    public void A_site_opened_after_nobody_watched_it_queues_its_visitors_whose_visits_are_unknown()
+    {
+        var board = Board(watched: false);
+        board.Apply(View("known", "/", "e1"));
+        board.Apply(View("unknown", "/", "e2"));
+        Assert.Equal(2, board.TakeJoined(10).Count);
+        Assert.False(board.IsWatched(Site));
+        board.SetVisits(Site, "known", 4);
+
+        // A snapshot opens the site: the one still unknown is queued again (the look-ups skipped it while unwatched).
+        board.Site(Site).Snapshot(clock.GetUtcNow());
+        Assert.True(board.IsWatched(Site));
+        Assert.Equal(["unknown"], board.TakeJoined(10).Select(j => j.Visitor));
+
+        // Read again within the window: nothing new to queue. Past it, nobody watches, until the next read.
+        board.Site(Site).Snapshot(clock.GetUtcNow());
+        Assert.Empty(board.TakeJoined(10));
+        clock.Advance(TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(1));
+        Assert.False(board.IsWatched(Site));
+        Assert.False(board.IsWatched("never-seen"));
+    }
+
+    [Fact]
     public void An_open_stream_keeps_its_sites_changes_and_after_it_closes_they_are_kept_for_the_resume_window()
     {
         var board = Board(watched: false);

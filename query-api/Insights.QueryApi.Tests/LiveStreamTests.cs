@@ -210,11 +210,43 @@ public sealed class LiveStreamTests(DevStackFixture stack)
         Assert.Equal("direct", visitor.GetProperty("channel").GetString());
         Assert.Equal(new DateTimeOffset(visitStart).ToUnixTimeSeconds(), visitor.GetProperty("visitStartedAt").GetDateTimeOffset().ToUnixTimeSeconds());
 
-        // Returning: looked up in storage a second after joining.
+        // Returning: looked up in storage a second after joining (someone has the site open: StartAsync's snapshot).
         await Eventually.TrueAsync(async () =>
             (await live.SnapshotAsync("")).GetProperty("visitors")[0].GetProperty("visits") is { ValueKind: JsonValueKind.Number } visits
             && visits.GetInt64() == 2, Wait);
         Assert.True((await live.SnapshotAsync("")).GetProperty("visitors")[0].GetProperty("returning").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Visits_of_a_site_nobody_has_open_are_looked_up_once_someone_opens_it()
+    {
+        var database = await EventsDatabase.CreateMigratedAsync(stack);
+        var now = DateTime.UtcNow;
+        await stack.InsertVisitsAsync(database.Name,
+            new TestVisit("s-old", "back", now.AddDays(-3), ["/"]), new TestVisit("s-now", "back", now.AddMinutes(-1), ["/"]));
+        await using var live = await LiveApi.StartAsync(stack, database, resumeWindow: "00:00:01");
+        await Eventually.TrueAsync(() => Task.FromResult(!live.Board.IsWatched(TestSites.Shop)), Wait);
+
+        using var producer = live.Producer();
+        await live.ProduceAsync(producer, View("back", "/", "e-back"));
+        var site = live.Board.Site(TestSites.Shop);
+        await Eventually.TrueAsync(() => Task.FromResult(Visits(site, "back") is var (present, _) && present), Wait);
+        // The look-ups run every second; for a site nobody has open they skip its visitors.
+        await Task.Delay(TimeSpan.FromSeconds(2.5), TestContext.Current.CancellationToken);
+        Assert.Equal((true, null), Visits(site, "back"));
+
+        Assert.True((await live.SnapshotAsync("")).GetProperty("visitors")[0].GetProperty("returning").ValueKind == JsonValueKind.Null);
+        await Eventually.TrueAsync(async () =>
+            (await live.SnapshotAsync("")).GetProperty("visitors")[0].GetProperty("visits") is { ValueKind: JsonValueKind.Number } visits
+            && visits.GetInt64() == 2, Wait);
+    }
+
+    private static (bool Present, long? Visits) Visits(SitePresence site, string visitor)
+    {
+        lock (site.Gate)
+        {
+            return site.Visitors.TryGetValue(visitor, out var v) ? (true, v.Visits) : (false, null);
+        }
     }
 
     private static string[] Ids(JsonElement snapshot) =>
@@ -250,9 +282,11 @@ public sealed class LiveStreamTests(DevStackFixture stack)
 
         public LiveMetrics Metrics => factory.Services.GetRequiredService<LiveMetrics>();
 
+        public PresenceBoard Board => factory.Services.GetRequiredService<PresenceBoard>();
+
         public PresenceConsumer Consumer => factory.Services.GetServices<IHostedService>().OfType<PresenceConsumer>().Single();
 
-        public static async Task<LiveApi> StartAsync(DevStackFixture stack, EventsDatabase? database = null)
+        public static async Task<LiveApi> StartAsync(DevStackFixture stack, EventsDatabase? database = null, string? resumeWindow = null)
         {
             database ??= await EventsDatabase.CreateMigratedAsync(stack);
             var topic = DevStackFixture.NewTopicName("live");
@@ -262,6 +296,10 @@ public sealed class LiveStreamTests(DevStackFixture stack)
             settings["Live:Topic"] = topic;
             settings["Live:HeartbeatSeconds"] = "1";
             settings["Live:ReplayEvents"] = "64";
+            if (resumeWindow is not null)
+            {
+                settings["Live:ResumeWindow"] = resumeWindow;
+            }
 
             // The topic must exist before the consumer subscribes: a first message creates it.
             using (var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = stack.KafkaBootstrap }).Build())

@@ -56,8 +56,9 @@ public sealed class LiveOptions
 
     /// <summary>How long a site's changes are still kept after it was last read (a snapshot, a stream's read, a stream
     /// closing), so a client that reconnects with its Last-Event-ID within it resumes without a reset. While nobody reads a
-    /// site, its changes are not kept at all: an instance serving many sites pays for the ones people watch. Longer
-    /// keeps unwatched sites' changes (and their cost per event) for longer.</summary>
+    /// site, its changes are not kept at all and its visitors' visits are not looked up (unless its alert or invitation
+    /// rules need them): an instance serving many sites pays for the ones people watch. Longer keeps unwatched sites'
+    /// changes (and their cost per event) for longer.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan ResumeWindow { get; set; } = TimeSpan.FromMinutes(2);
 

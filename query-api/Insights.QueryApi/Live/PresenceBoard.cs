@@ -64,7 +64,34 @@ public sealed class PresenceBoard
     public int VisitorCount => sites.Values.Sum(s => s.Visitors.Count);
 
     /// <summary>The site's presence, created empty on first use.</summary>
-    public SitePresence Site(string site) => sites.GetOrAdd(site, static (id, board) => new SitePresence(id, board.options.ReplayEvents, board.firstId, board.time, board.options.ResumeWindow), this);
+    public SitePresence Site(string site) => sites.GetOrAdd(site, static (id, board) => new SitePresence(id, board.options.ReplayEvents, board.firstId, board.time, board.options.ResumeWindow, board.Watched), this);
+
+    /// <summary>A site is watched again: its visitors whose visits were not looked up (<see cref="VisitHistory"/> skips
+    /// unwatched sites) are queued for it.</summary>
+    private void Watched(SitePresence site)
+    {
+        foreach (var visitor in site.Visitors.Values)
+        {
+            if (visitor.Visits is null)
+            {
+                joined.Enqueue((site.Site, visitor.Id));
+            }
+        }
+    }
+
+    /// <summary>Whether someone follows the site or read it within <see cref="LiveOptions.ResumeWindow"/>.</summary>
+    public bool IsWatched(string siteId)
+    {
+        if (!sites.TryGetValue(siteId, out var site))
+        {
+            return false;
+        }
+
+        lock (site.Gate)
+        {
+            return site.Watched;
+        }
+    }
 
     /// <summary>Applies one event; <paramref name="publish"/> false rebuilds state without stream changes (start-up).</summary>
     public void Apply(LiveEvent e, bool publish = true)

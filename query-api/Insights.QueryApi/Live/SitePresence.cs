@@ -66,6 +66,7 @@ public sealed class SitePresence
     private readonly LiveChange?[] ring;
     private readonly TimeProvider time;
     private readonly TimeSpan resumeWindow;
+    private readonly Action<SitePresence>? watched;
     private int head;
     private int count;
     private long nextId;
@@ -75,13 +76,16 @@ public sealed class SitePresence
     private int followers;
     private DateTimeOffset lastRead;
 
-    internal SitePresence(string site, int replayEvents, long firstId, TimeProvider time, TimeSpan resumeWindow)
+    /// <param name="watched">Called (under <see cref="Gate"/>) when someone reads or follows the site after nobody
+    /// did for the resume window: what was left undone for an unwatched site is done now.</param>
+    internal SitePresence(string site, int replayEvents, long firstId, TimeProvider time, TimeSpan resumeWindow, Action<SitePresence>? watched = null)
     {
         Site = site;
         ring = new LiveChange?[replayEvents];
         nextId = firstId;
         this.time = time;
         this.resumeWindow = resumeWindow;
+        this.watched = watched;
         // Never read: a site first asked for by a reader is created by that read, which counts.
         lastRead = DateTimeOffset.MinValue;
     }
@@ -129,10 +133,24 @@ public sealed class SitePresence
         Append(LiveChange.Of(nextId++, name, visitor.View(now)));
     }
 
+    /// <summary>Whether someone follows the site or read it within the resume window. Call under <see cref="Gate"/>.</summary>
+    internal bool Watched => followers > 0 || time.GetUtcNow() - lastRead <= resumeWindow;
+
+    /// <summary>Someone reads the site now. Call under <see cref="Gate"/>.</summary>
+    private void MarkRead()
+    {
+        var was = Watched;
+        lastRead = time.GetUtcNow();
+        if (!was)
+        {
+            watched?.Invoke(this);
+        }
+    }
+
     /// <summary>Whether the next change is kept; when not, it takes its id here, and the ring is let go of.</summary>
     private bool Kept()
     {
-        if (followers > 0 || time.GetUtcNow() - lastRead <= resumeWindow)
+        if (Watched)
         {
             return true;
         }
@@ -180,6 +198,7 @@ public sealed class SitePresence
     {
         lock (Gate)
         {
+            MarkRead();
             followers++;
         }
 
@@ -214,7 +233,7 @@ public sealed class SitePresence
     {
         lock (Gate)
         {
-            lastRead = time.GetUtcNow();
+            MarkRead();
             signalTaken = true;
             var first = count == 0 ? nextId : ring[head]!.Id;
             if (after < first - 1 || after > nextId - 1)
@@ -250,7 +269,7 @@ public sealed class SitePresence
     {
         lock (Gate)
         {
-            lastRead = time.GetUtcNow();
+            MarkRead();
             List<PresentVisitor> matching = filter is null ? [.. Visitors.Values] : [.. Visitors.Values.Where(filter.Matches)];
             List<LiveVisitor> listed = [.. matching.OrderByDescending(v => v.LastSeen).Take(limit).Select(v => v.View(now))];
             return new LiveSelection(listed, Visitors.Count, matching.Count, nextId - 1);

@@ -1,5 +1,6 @@
 using ClickHouse.Driver.ADO.Parameters;
 using ClickHouse.Driver.Utility;
+using Insights.Contracts;
 using Insights.QueryApi.Storage;
 
 namespace Insights.QueryApi.Live;
@@ -9,7 +10,12 @@ namespace Insights.QueryApi.Live;
 /// everyone who joined since, one query per site (the table is sorted by site and visitor, so each id is a seek).
 /// The processors publish an event only after storing its session, so the current visit is counted: 1 is new.
 /// </summary>
-public sealed class VisitHistory(ReportsDatabase database, PresenceBoard board)
+/// <remarks>
+/// Only for sites someone watches (<see cref="PresenceBoard.IsWatched"/>) or whose alert or invitation rules may ask for
+/// visits. The others' visitors stay unknown (null) until someone opens the site: then the board queues them again and
+/// their visits follow a second later as <c>visitor_updated</c>. A busy site nobody looks at costs no queries.
+/// </remarks>
+public sealed class VisitHistory(ReportsDatabase database, PresenceBoard board, SiteCatalog catalog)
 {
     private const int Chunk = 1_000;
 
@@ -26,6 +32,11 @@ public sealed class VisitHistory(ReportsDatabase database, PresenceBoard board)
         var joined = board.TakeJoined(int.MaxValue);
         foreach (var site in joined.GroupBy(j => j.Site, StringComparer.Ordinal))
         {
+            if (!board.IsWatched(site.Key) && catalog.FindById(site.Key) is not ({ Alerts.Count: > 0 } or { Invitations.Count: > 0 }))
+            {
+                continue;
+            }
+
             foreach (var chunk in site.Select(j => j.Visitor).Distinct(StringComparer.Ordinal).Chunk(Chunk))
             {
                 var parameters = new ClickHouseParameterCollection();
