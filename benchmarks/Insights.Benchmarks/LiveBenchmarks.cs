@@ -90,10 +90,24 @@ public class LiveBenchmarks
         return bundle.Complete() is null ? messages : messages + 1;
     }
 
-    [Benchmark(OperationsPerInvoke = Visitors, Description = "presence: 100,000 visitors join (per event)")]
+    [Benchmark(OperationsPerInvoke = Visitors, Description = "presence: 100,000 visitors join, nobody watching the site (per event)")]
     public PresenceBoard PresenceJoin()
     {
         var board = NewBoard();
+        foreach (var view in views)
+        {
+            board.Apply(view);
+        }
+
+        return board;
+    }
+
+    [Benchmark(OperationsPerInvoke = Visitors, Description = "presence: 100,000 visitors join, a stream following the site (per event)")]
+    public PresenceBoard PresenceJoinWatched()
+    {
+        var board = NewBoard();
+        // Its changes are kept in the ring, each with its copy of the visitor, as for a site someone has open.
+        board.Site(views[0].SiteId).Follow();
         foreach (var view in views)
         {
             board.Apply(view);
