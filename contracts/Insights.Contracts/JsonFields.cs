@@ -48,6 +48,26 @@ internal static class JsonFields
         _ => throw new JsonException($"'{field}' must be a string, not a JSON {reader.TokenType}"),
     };
 
+    /// <summary>A string that repeats across events (a site, a page, a place, a device, a company), handed out once made
+    /// (<see cref="Utf8Strings"/>); an escaped one is read as <see cref="Text"/> reads it.</summary>
+    public static string? Shared(ref Utf8JsonReader reader, string field)
+    {
+        if (reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped || reader.HasValueSequence)
+        {
+            return Text(ref reader, field);
+        }
+
+        if (Utf8Strings.TryGet(reader.ValueSpan, out var known))
+        {
+            return known;
+        }
+
+        // Made by the reader, which refuses invalid UTF-8: only text that passed is ever handed out again.
+        var made = reader.GetString()!;
+        Utf8Strings.Add(reader.ValueSpan, made);
+        return made;
+    }
+
     /// <summary>A known event type as this process's own string (<see cref="EventTypes.Find"/>); any other is read as it is.</summary>
     public static string? KnownType(ref Utf8JsonReader reader)
     {

@@ -52,27 +52,27 @@ internal static class LiveEventReader
             // Names compared as UTF-8 (escaped ones unescaped first), most frequent first; the value follows the name.
             if (Field(ref reader, "event_id"u8)) { eventId = Text(ref reader, "event_id"); hasEventId = true; }
             else if (Field(ref reader, "type"u8)) { type = KnownType(ref reader); hasType = true; }
-            else if (Field(ref reader, "site_id"u8)) { siteId = Text(ref reader, "site_id"); hasSiteId = true; }
+            else if (Field(ref reader, "site_id"u8)) { siteId = Shared(ref reader, "site_id"); hasSiteId = true; }
             else if (Field(ref reader, "visitor_id"u8)) visitorId = Text(ref reader, "visitor_id");
             else if (Field(ref reader, "timestamp"u8)) timestamp = Time(ref reader, "timestamp");
             else if (Field(ref reader, "received_at"u8)) receivedAt = Time(ref reader, "received_at");
             else if (Field(ref reader, "visit"u8)) visit = Visit(ref reader);
-            else if (Field(ref reader, "url"u8)) url = Text(ref reader, "url");
-            else if (Field(ref reader, "path"u8)) path = Text(ref reader, "path");
-            else if (Field(ref reader, "title"u8)) title = Text(ref reader, "title");
-            else if (Field(ref reader, "referrer"u8)) referrer = Text(ref reader, "referrer");
+            else if (Field(ref reader, "url"u8)) url = Shared(ref reader, "url");
+            else if (Field(ref reader, "path"u8)) path = Shared(ref reader, "path");
+            else if (Field(ref reader, "title"u8)) title = Shared(ref reader, "title");
+            else if (Field(ref reader, "referrer"u8)) referrer = Shared(ref reader, "referrer");
             else if (Field(ref reader, "geo"u8)) geo = Geo(ref reader);
             else if (Field(ref reader, "device"u8)) device = Device(ref reader);
             else if (Field(ref reader, "ip"u8)) ip = Text(ref reader, "ip");
             else if (Field(ref reader, "company"u8)) company = Company(ref reader);
             else if (Field(ref reader, "campaign"u8)) campaign = Campaign(ref reader);
             else if (Field(ref reader, "v"u8)) v = Int(ref reader, "v") ?? throw new JsonException("'v' must be a number");
-            else if (Field(ref reader, "name"u8)) name = Text(ref reader, "name");
+            else if (Field(ref reader, "name"u8)) name = Shared(ref reader, "name");
             else if (Field(ref reader, "user_id"u8)) userId = Text(ref reader, "user_id");
             else if (Field(ref reader, "user_agent"u8)) userAgent = Text(ref reader, "user_agent");
             else if (Field(ref reader, "chat_id"u8)) chatId = Text(ref reader, "chat_id");
             else if (Field(ref reader, "amount"u8)) amount = Decimal(ref reader, "amount");
-            else if (Field(ref reader, "currency"u8)) currency = Text(ref reader, "currency");
+            else if (Field(ref reader, "currency"u8)) currency = Shared(ref reader, "currency");
             else if (Field(ref reader, "engaged_ms"u8)) engagedMs = Long(ref reader, "engaged_ms");
             else if (Field(ref reader, "invitation"u8)) invitation = Invitation(ref reader);
             else if (Field(ref reader, "properties"u8)) properties = Properties(ref reader);
@@ -134,8 +134,8 @@ internal static class LiveEventReader
             if (Field(ref reader, "session_id"u8)) sessionId = Text(ref reader, "visit.session_id");
             else if (Field(ref reader, "started_at"u8)) startedAt = Time(ref reader, "visit.started_at");
             else if (Field(ref reader, "page_views"u8)) pageViews = Int(ref reader, "visit.page_views") ?? throw new JsonException("'visit.page_views' is null");
-            else if (Field(ref reader, "channel"u8)) channel = Text(ref reader, "visit.channel");
-            else if (Field(ref reader, "landing_referrer"u8)) landingReferrer = Text(ref reader, "visit.landing_referrer");
+            else if (Field(ref reader, "channel"u8)) channel = Shared(ref reader, "visit.channel");
+            else if (Field(ref reader, "landing_referrer"u8)) landingReferrer = Shared(ref reader, "visit.landing_referrer");
             else if (Field(ref reader, "campaign"u8)) campaign = Campaign(ref reader);
             else Skip(ref reader);
         }
@@ -153,11 +153,11 @@ internal static class LiveEventReader
         string? source = null, medium = null, name = null, term = null, content = null;
         while (Next(ref reader))
         {
-            if (Field(ref reader, "source"u8)) source = Text(ref reader, "campaign.source");
-            else if (Field(ref reader, "medium"u8)) medium = Text(ref reader, "campaign.medium");
-            else if (Field(ref reader, "name"u8)) name = Text(ref reader, "campaign.name");
-            else if (Field(ref reader, "term"u8)) term = Text(ref reader, "campaign.term");
-            else if (Field(ref reader, "content"u8)) content = Text(ref reader, "campaign.content");
+            if (Field(ref reader, "source"u8)) source = Shared(ref reader, "campaign.source");
+            else if (Field(ref reader, "medium"u8)) medium = Shared(ref reader, "campaign.medium");
+            else if (Field(ref reader, "name"u8)) name = Shared(ref reader, "campaign.name");
+            else if (Field(ref reader, "term"u8)) term = Shared(ref reader, "campaign.term");
+            else if (Field(ref reader, "content"u8)) content = Shared(ref reader, "campaign.content");
             else Skip(ref reader);
         }
 
@@ -196,9 +196,9 @@ internal static class LiveEventReader
         string? a = null, b = null, c = null;
         while (present && Next(ref reader))
         {
-            if (Field(ref reader, first)) a = Text(ref reader, what);
-            else if (Field(ref reader, second)) b = Text(ref reader, what);
-            else if (Field(ref reader, third)) c = Text(ref reader, what);
+            if (Field(ref reader, first)) a = Shared(ref reader, what);
+            else if (Field(ref reader, second)) b = Shared(ref reader, what);
+            else if (Field(ref reader, third)) c = Shared(ref reader, what);
             else Skip(ref reader);
         }
 
