@@ -8,8 +8,8 @@ namespace Insights.Contracts;
 /// <remarks>
 /// A fixed table of <see cref="Slots"/> entries, each the UTF-8 bytes and the string made from them, chosen by a hash of
 /// the bytes; a value that differs from its slot's replaces it. So it holds at most <see cref="Slots"/> strings of at
-/// most <see cref="MaxBytes"/> bytes (about 1 MiB), whatever the input, and a hostile stream of distinct values only
-/// makes every look-up a miss. Entries are immutable and swapped whole, so readers on several threads need no lock.
+/// most <see cref="MaxBytes"/> bytes (about 1 MiB), whatever the input; a hostile stream of distinct values makes every
+/// look-up a miss, which costs a copy of the value's bytes beside the string it makes anyway. Entries are immutable and swapped whole, so readers on several threads need no lock.
 /// Escaped JSON values are not given here (their bytes are not their text); the caller reads those as usual.
 /// </remarks>
 internal static class Utf8Strings
