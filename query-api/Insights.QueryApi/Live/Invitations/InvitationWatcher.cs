@@ -51,7 +51,8 @@ public sealed class InvitationWatcher(SiteCatalog catalog, VisitorInvitations in
         ArgumentNullException.ThrowIfNull(e);
         // A site without rules needs no memory of its visitors (nor a look-up of their declines), except for invitations
         // an agent sent and the visitor's answers to them, which move the chat state.
-        if (visitor.Invitations is null && e.Invitation is null && !HasRules(site))
+        var rules = Rules(site);
+        if (visitor.Invitations is null && e.Invitation is null && rules is null)
         {
             return;
         }
@@ -63,20 +64,24 @@ public sealed class InvitationWatcher(SiteCatalog catalog, VisitorInvitations in
             Answer(site, visitor, memory, e, now);
         }
 
-        Evaluate(site, visitor, memory, now, tick: false);
+        if (rules is not null)
+        {
+            Evaluate(site, visitor, memory, rules, now, tick: false);
+        }
     }
 
     public void Tick(SitePresence site, PresentVisitor visitor, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(site);
         ArgumentNullException.ThrowIfNull(visitor);
-        if (HasRules(site))
+        if (Rules(site) is { } rules)
         {
-            Evaluate(site, visitor, Memory(site, visitor), now, tick: true);
+            Evaluate(site, visitor, Memory(site, visitor), rules, now, tick: true);
         }
     }
 
-    private bool HasRules(SitePresence site) => catalog.FindById(site.Site) is { Invitations.Count: > 0 };
+    /// <summary>The site's settings when it has invitation rules; null when it has none.</summary>
+    private SiteOptions? Rules(SitePresence site) => catalog.FindById(site.Site) is { Invitations.Count: > 0 } options ? options : null;
 
     public void Left(SitePresence site, PresentVisitor visitor)
     {
@@ -140,9 +145,9 @@ public sealed class InvitationWatcher(SiteCatalog catalog, VisitorInvitations in
         }
     }
 
-    private void Evaluate(SitePresence site, PresentVisitor visitor, InvitationMemory memory, DateTimeOffset now, bool tick)
+    private void Evaluate(SitePresence site, PresentVisitor visitor, InvitationMemory memory, SiteOptions options, DateTimeOffset now, bool tick)
     {
-        if (catalog.FindById(site.Site) is not { Invitations.Count: > 0 } options || visitor.ChatState == ChatStates.Chatting)
+        if (visitor.ChatState == ChatStates.Chatting)
         {
             return;
         }
