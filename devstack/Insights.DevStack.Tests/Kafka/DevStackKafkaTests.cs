@@ -63,8 +63,13 @@ public sealed class DevStackKafkaTests(DevStackFixture stack)
         Assert.True(partitions > 1, $"{topic} has {partitions} partition(s); two members need more to share.");
         using var producer = KafkaTest.Producer(stack.KafkaBootstrap);
 
-        var first = KafkaTest.Consumer(stack.KafkaBootstrap, group);
-        var second = KafkaTest.Consumer(stack.KafkaBootstrap, group);
+        // The mock gives each phase of a rebalance (every member rejoins, every member syncs) about one session
+        // timeout. With the 1 s of the other tests, CI once saw the two members still at 0 + 4 after 20 s on a machine
+        // busy with other test projects. Every member of this group, the successor too, gets 6 s: a group whose members
+        // disagree on it never assigned the successor anything here. It makes the test take longer, since the mock
+        // waits out most of a phase before it elects a leader.
+        var first = KafkaTest.Consumer(stack.KafkaBootstrap, group, SlackSession);
+        var second = KafkaTest.Consumer(stack.KafkaBootstrap, group, SlackSession);
         try
         {
             first.Subscribe(topic);
@@ -109,7 +114,7 @@ public sealed class DevStackKafkaTests(DevStackFixture stack)
         }
 
         var after = await ProduceAsync(producer, topic, "after", 60);
-        using var successor = KafkaTest.Consumer(stack.KafkaBootstrap, group);
+        using var successor = KafkaTest.Consumer(stack.KafkaBootstrap, group, SlackSession);
         successor.Subscribe(topic);
         var resumed = KafkaTest.ConsumeToEnd(successor, after.Count);
         successor.Close();
@@ -132,6 +137,8 @@ public sealed class DevStackKafkaTests(DevStackFixture stack)
             Assert.Equal(partitions, found.Partitions.Count);
         }
     }
+
+    private static void SlackSession(ConsumerConfig config) => config.SessionTimeoutMs = 6000;
 
     private static Message<string, string>? Message(ConsumeResult<string, string>? result) =>
         result is null || result.IsPartitionEOF ? null : result.Message;
