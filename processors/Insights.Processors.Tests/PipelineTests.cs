@@ -142,6 +142,38 @@ public sealed class PipelineTests(DevStackFixture stack)
     }
 
     [Fact]
+    public async Task A_retry_that_ingest_stamped_with_a_later_time_is_stored_once_with_the_first_time()
+    {
+        // A server that leaves the time to ingest sends a batch again: ingest stamps each attempt with its arrival, here
+        // a few seconds later and across an hour. `events` is sorted by the time, so only the first time collapses them.
+        var pipeline = await Pipeline.CreateAsync(stack, "retry-time");
+        var first = TestEvents.Pageviews(120, "retried")
+            .Select(e => e with { Timestamp = e.Timestamp.AddMinutes(59), ReceivedAt = e.ReceivedAt.AddMinutes(59) }).ToList();
+        await pipeline.ProduceAsync(first);
+
+        await using var processor = new InProcessProcessor(pipeline.Settings(batchMaxEvents: 50));
+        using var http = await processor.StartAsync();
+        await Eventually.EqualAsync((ulong)first.Count, pipeline.CountFinalAsync, "first attempts counted");
+
+        var retries = first.Where((_, i) => i % 3 == 0)
+            .Select(e => e with { Timestamp = e.Timestamp.AddSeconds(7), ReceivedAt = e.ReceivedAt.AddSeconds(7) }).ToList();
+        var fresh = TestEvents.Pageviews(30, "after-retry");
+        await pipeline.ProduceAsync(retries.Concat(fresh));
+
+        // Offsets are committed once a batch is written: then every retry's row is in ClickHouse.
+        await Eventually.EqualAsync(first.Count + retries.Count + fresh.Count,
+            () => Task.FromResult((int)pipeline.CommittedOffsets().Where(o => o.Offset != Offset.Unset).Sum(o => o.Offset.Value)),
+            "committed offsets");
+        Assert.Equal((ulong)(first.Count + fresh.Count), await pipeline.CountFinalAsync());
+        Assert.Empty(await pipeline.DuplicatedEventIdsAsync());
+        using var client = pipeline.ClickHouse();
+        var retimed = await client.ExecuteScalarAsync(
+            "SELECT count() FROM (SELECT event_id FROM events WHERE event_id LIKE 'retried-%' GROUP BY event_id HAVING max(timestamp) != min(timestamp))",
+            cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(0UL, Convert.ToUInt64(retimed, CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task A_second_processor_joining_the_group_loses_and_doubles_nothing()
     {
         var pipeline = await Pipeline.CreateAsync(stack, "rebalance");

@@ -164,6 +164,29 @@ public sealed class SessionizerTests
     }
 
     [Fact]
+    public void A_retry_stamped_with_another_time_counts_once_and_is_written_with_the_first_deliverys_time()
+    {
+        // A server that leaves the time to ingest gets each attempt's arrival: the retry carries another timestamp,
+        // here across an hour, in the same batch and in a later one. `events` is sorted by the time, so the retry's row
+        // must carry the first time to collapse with it.
+        var run = new Harness();
+        var first = run.View("/", T0.AddMinutes(59).AddSeconds(59).AddTicks(1234));
+        var second = run.View("/a", T0.AddMinutes(59).AddSeconds(59).AddMilliseconds(500));
+
+        var together = run.Fold(first, run.Retry(first, TimeSpan.FromSeconds(3)));
+        run.Fold(second);
+        var later = run.Fold(run.Retry(second, TimeSpan.FromSeconds(2)));
+        var same = run.Fold(run.Redeliver(first));
+
+        Assert.Equal(2u, Assert.Single(run.Stored()).PageViews);
+        Assert.Null(together.FirstTimeOf(0));
+        Assert.Equal(first.Timestamp.UtcDateTime, together.FirstTimeOf(1));
+        Assert.Equal(together.SessionIds[0], together.SessionIds[1]);
+        Assert.Equal(second.Timestamp.UtcDateTime, later.FirstTimeOf(0));
+        Assert.Null(same.FirstTimeOf(0)); // the same time already: the row is written as it is
+    }
+
+    [Fact]
     public void A_duplicate_of_any_of_the_visitors_last_32_events_counts_once_while_their_record_grows_and_wraps()
     {
         // The record of recent event ids starts small and grows (4, 8, 16, 32) with the visitor's events; a duplicate
@@ -391,6 +414,14 @@ public sealed class SessionizerTests
         };
 
         /// <summary>The same event sent again by its client: a new Kafka message with the same event id.</summary>
+        /// <summary>A client's retry of the event that ingest stamped again: another timestamp and received time.</summary>
+        public PipelineEvent Retry(PipelineEvent e, TimeSpan later)
+        {
+            var copy = e with { Timestamp = e.Timestamp + later, ReceivedAt = e.ReceivedAt + later };
+            stream.Redelivered.Add(copy);
+            return copy;
+        }
+
         public PipelineEvent Redeliver(PipelineEvent e)
         {
             var copy = e with { };

@@ -127,7 +127,13 @@ public sealed class BatchPreparer(EnrichmentPipeline enrichment, Sessionizer ses
             // only give it another.
             if (!replayed[j])
             {
-                rows.Add(EnrichedRowMapper.ToRow(entries[entryOf[j]].Mapped.Row!, enriched[j], visits[j], fold.SessionIds[j], ipv6));
+                var row = EnrichedRowMapper.ToRow(entries[entryOf[j]].Mapped.Row!, enriched[j], visits[j], fold.SessionIds[j], ipv6);
+                if (fold.FirstTimeOf(j) is { } first)
+                {
+                    row[EnrichedRowMapper.TimestampColumn] = first;
+                }
+
+                rows.Add(row);
                 rowEntries.Add(entryOf[j]);
             }
         }

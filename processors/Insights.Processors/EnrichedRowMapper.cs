@@ -42,6 +42,7 @@ public static class EnrichedRowMapper
 
     internal static readonly int IpColumn = Array.IndexOf(EventRowMapper.Columns, "ip");
     internal static readonly int PathColumn = Array.IndexOf(EventRowMapper.Columns, "path");
+    internal static readonly int TimestampColumn = Array.IndexOf(EventRowMapper.Columns, "timestamp");
 
     // Browser majors as text without a string per event.
     private static readonly string[] Majors = [.. Enumerable.Range(0, 256).Select(i => i.ToString(CultureInfo.InvariantCulture))];

@@ -50,8 +50,12 @@ public readonly record struct LookupNeed(int Partition, VisitorKey Visitor, Date
 /// to write, and the visitors' new states, which become the memory only once everything was written.</summary>
 public sealed class FoldResult
 {
-    internal FoldResult(string?[] sessionIds, List<Session> changed, Dictionary<(int, VisitorKey), VisitorState> states, int replayed, int started)
+    private readonly Dictionary<int, DateTime>? firstTimes;
+
+    internal FoldResult(string?[] sessionIds, List<Session> changed, Dictionary<(int, VisitorKey), VisitorState> states, int replayed, int started,
+        Dictionary<int, DateTime>? firstTimes = null)
     {
+        this.firstTimes = firstTimes;
         SessionIds = sessionIds;
         Changed = changed;
         States = states;
@@ -71,6 +75,12 @@ public sealed class FoldResult
 
     /// <summary>Sessions this batch opened.</summary>
     public int Started { get; }
+
+    /// <summary>
+    /// For an input (by <see cref="SessionInput.Index"/>) that repeats an event folded before with another time: the time
+    /// the first delivery was stored with, which its row must carry too (the time is in <c>events</c>' sorting key).
+    /// </summary>
+    public DateTime? FirstTimeOf(int index) => firstTimes is not null && firstTimes.TryGetValue(index, out var at) ? at : null;
 
     internal Dictionary<(int Partition, VisitorKey Visitor), VisitorState> States { get; }
 }

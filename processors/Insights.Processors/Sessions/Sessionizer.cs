@@ -162,6 +162,7 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
         var states = new Dictionary<(int, VisitorKey), VisitorState>();
         var changed = new List<Session>();
         var changedIds = new HashSet<Session>(ReferenceEqualityComparer.Instance);
+        Dictionary<int, DateTime>? firstTimes = null;
         int replayed = 0, started = 0;
         foreach (var input in inputs)
         {
@@ -218,11 +219,17 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
                 state.MaxReceivedAt = receivedAt;
             }
 
-            if (!state.Remember(e.EventId))
+            if (state.Recall(e.EventId) is { } first)
             {
-                // The same event delivered twice (a client retry of a batch that did arrive): stored once by its id,
-                // counted once here.
-                ids[input.Index] = state.SessionOf(e.EventId);
+                // The same event delivered twice (a client retry of a batch that did arrive): counted once here, and
+                // its row written with the first delivery's time, so `events` collapses the two rows even when ingest
+                // stamped each attempt with its own arrival.
+                ids[input.Index] = first.SessionId;
+                if (first.At != e.Timestamp.UtcDateTime)
+                {
+                    (firstTimes ??= [])[input.Index] = first.At;
+                }
+
                 continue;
             }
 
@@ -257,7 +264,8 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
                 session.LastReceivedAt = receivedAt;
             }
 
-            state.Tag(e.EventId, session.Id);
+            // The row's own value, not `at`: the retry's row must serialize exactly as the first one did.
+            state.Tag(e.EventId, session.Id, e.Timestamp.UtcDateTime);
             ids[input.Index] = session.Id;
             if (changedIds.Add(session))
             {
@@ -265,7 +273,7 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
             }
         }
 
-        return new FoldResult(ids, changed, states, replayed, started);
+        return new FoldResult(ids, changed, states, replayed, started, firstTimes);
     }
 
     /// <summary>The batch is written (events and sessions): its visitors' states become the memory.</summary>

@@ -47,14 +47,16 @@ internal sealed class VisitorState
     // The dictionary entry, this object, the ring's array header and the sessions list, without their strings.
     private const int FixedBytes = 48 + 80 + 24 + 40;
 
-    // The visitor's last event deliveries, as a 64-bit hash of each event id, and the sessions they went to; oldest at
-    // `next` once full. An id is kept as its hash: the ids are a visitor's longest strings (a client's message id), and
+    // The visitor's last event deliveries, as a 64-bit hash of each event id, the sessions they went to and the time their
+    // first delivery was stored with; oldest at `next` once full. The time is what a retry is stored with: a client that
+    // sends an event again without a timestamp gets ingest's time of the second attempt, and `events` only collapses the
+    // two rows when their sorting key, which holds the time, is equal. An id is kept as its hash: the ids are a visitor's longest strings (a client's message id), and
     // the ring would otherwise hold 32 of them for as long as the visitor is in memory. If two of one visitor's last 32
     // ids shared a hash (about 2^-59 per event), the second would count as a duplicate in its session; its event row is
     // stored either way. A client that crafts two such ids does that to its own visitor only.
     // The ring grows (4, 8, 16, 32) with the visitor's events: most visitors send a few, and every batch that touches a
     // visitor copies its ring (Fold works on copies), so a visitor with three events copies three entries, not 32.
-    private (ulong EventHash, string SessionId)[] recent = [];
+    private (ulong EventHash, string SessionId, DateTime At)[] recent = [];
     private int count;
     private int next;
 
@@ -79,7 +81,7 @@ internal sealed class VisitorState
         MaxOffset = MaxOffset,
         MaxReceivedAt = MaxReceivedAt,
         LastTouched = LastTouched,
-        recent = count == 0 ? [] : ((ulong, string)[])recent.Clone(),
+        recent = count == 0 ? [] : ((ulong, string, DateTime)[])recent.Clone(),
         count = count,
         next = next,
     };
@@ -92,7 +94,7 @@ internal sealed class VisitorState
     public long EstimateBytes(VisitorKey key)
     {
         var bytes = FixedBytes + MemoryBudget.StringBytes(key.Site) + MemoryBudget.StringBytes(key.Visitor) + 8L * Sessions.Capacity
-            + 16L * recent.Length;
+            + 24L * recent.Length;
         // The ring's session ids are the sessions' own strings, one for a run of events in one session: each run is
         // counted once (an id the sessions also hold is counted twice, an over-estimate).
         string? previous = null;
@@ -143,12 +145,15 @@ internal sealed class VisitorState
 
     public void Replace(Session old, Session copy) => Sessions[Sessions.IndexOf(old)] = copy;
 
-    /// <summary>False when the event id was folded recently (a duplicate delivery).</summary>
-    public bool Remember(string eventId) => IndexOf(eventId) < 0;
+    /// <summary>
+    /// The session and stored time of the event id's first delivery, when it was folded recently (this is a duplicate
+    /// delivery); null for an event not seen.
+    /// </summary>
+    public (string SessionId, DateTime At)? Recall(string eventId) =>
+        IndexOf(eventId) is var i and >= 0 ? (recent[i].SessionId, recent[i].At) : null;
 
-    public string? SessionOf(string eventId) => IndexOf(eventId) is var at and >= 0 ? recent[at].SessionId : null;
-
-    public void Tag(string eventId, string sessionId)
+    /// <summary>Records a folded event: its id, its session and the time its row is stored with.</summary>
+    public void Tag(string eventId, string sessionId, DateTime at)
     {
         if (count == recent.Length && count < Recent)
         {
@@ -166,7 +171,7 @@ internal sealed class VisitorState
             slot = next;
         }
 
-        recent[slot] = (Hash(eventId), sessionId);
+        recent[slot] = (Hash(eventId), sessionId, at);
         next = (slot + 1) % Recent;
     }
 
