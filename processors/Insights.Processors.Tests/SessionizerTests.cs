@@ -187,6 +187,24 @@ public sealed class SessionizerTests
     }
 
     [Fact]
+    public void A_retry_of_an_event_whose_session_memory_has_let_go_writes_no_second_row()
+    {
+        // The visitor came back two hours later: memory keeps only the latest session. A late retry of the first visit's
+        // page view is recognised by its id; its row is stored already, and no session could take it again.
+        var run = new Harness();
+        var early = run.View("/", T0);
+        run.Fold(early);
+        run.Fold(run.View("/back", T0.AddHours(2)));
+
+        var retry = run.Fold(run.Retry(early, TimeSpan.FromHours(2.5)));
+
+        Assert.Null(retry.SessionIds[0]);
+        Assert.Null(retry.FirstTimeOf(0));
+        Assert.Equal(1, retry.Replayed);
+        Assert.Equal([1u, 1u], run.Stored().Select(s => s.PageViews));
+    }
+
+    [Fact]
     public void A_duplicate_of_any_of_the_visitors_last_32_events_counts_once_while_their_record_grows_and_wraps()
     {
         // The record of recent event ids starts small and grows (4, 8, 16, 32) with the visitor's events; a duplicate

@@ -222,12 +222,21 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
             if (state.Recall(e.EventId) is { } first)
             {
                 // The same event delivered twice (a client retry of a batch that did arrive): counted once here, and
-                // its row written with the first delivery's time, so `events` collapses the two rows even when ingest
-                // stamped each attempt with its own arrival.
-                ids[input.Index] = first.SessionId;
-                if (first.At != e.Timestamp.UtcDateTime)
+                // its row written with the first delivery's time and session, so `events` collapses the two rows even
+                // when ingest stamped each attempt with its own arrival. The session is the one that holds the first
+                // time. When memory no longer holds it (a session that ended before the visitor's latest), no row is
+                // written: the first delivery's row is stored, as a replayed event's is.
+                if (state.SessionAt(Milliseconds(first), gap) is { } firstSession)
                 {
-                    (firstTimes ??= [])[input.Index] = first.At;
+                    ids[input.Index] = firstSession.Id;
+                    if (first != e.Timestamp.UtcDateTime)
+                    {
+                        (firstTimes ??= [])[input.Index] = first;
+                    }
+                }
+                else
+                {
+                    replayed++;
                 }
 
                 continue;
@@ -265,7 +274,7 @@ public sealed class Sessionizer(IOptions<SessionizerOptions> options, TimeProvid
             }
 
             // The row's own value, not `at`: the retry's row must serialize exactly as the first one did.
-            state.Tag(e.EventId, session.Id, e.Timestamp.UtcDateTime);
+            state.Tag(e.EventId, e.Timestamp.UtcDateTime);
             ids[input.Index] = session.Id;
             if (changedIds.Add(session))
             {

@@ -47,16 +47,17 @@ internal sealed class VisitorState
     // The dictionary entry, this object, the ring's array header and the sessions list, without their strings.
     private const int FixedBytes = 48 + 80 + 24 + 40;
 
-    // The visitor's last event deliveries, as a 64-bit hash of each event id, the sessions they went to and the time their
-    // first delivery was stored with; oldest at `next` once full. The time is what a retry is stored with: a client that
-    // sends an event again without a timestamp gets ingest's time of the second attempt, and `events` only collapses the
-    // two rows when their sorting key, which holds the time, is equal. An id is kept as its hash: the ids are a visitor's longest strings (a client's message id), and
-    // the ring would otherwise hold 32 of them for as long as the visitor is in memory. If two of one visitor's last 32
-    // ids shared a hash (about 2^-59 per event), the second would count as a duplicate in its session; its event row is
-    // stored either way. A client that crafts two such ids does that to its own visitor only.
+    // The visitor's last event deliveries, as a 64-bit hash of each event id and the time its first delivery was stored
+    // with; oldest at `next` once full. The time is what a retry is written with (a client that sends an event again
+    // without a timestamp gets ingest's time of the second attempt, and `events` only collapses two rows whose sorting
+    // key, which holds the time, is equal), and it finds the session the event went to (SessionAt). An id is kept as its
+    // hash: the ids are a visitor's longest strings (a client's message id), and the ring would otherwise hold 32 of them
+    // for as long as the visitor is in memory. If two of one visitor's last 32 ids shared a hash (about 2^-59 per event),
+    // the second would be taken for a retry of the first and not stored. A client that crafts two such ids does that to
+    // its own visitor only. The entries hold no references, so the collector never scans the ring.
     // The ring grows (4, 8, 16, 32) with the visitor's events: most visitors send a few, and every batch that touches a
     // visitor copies its ring (Fold works on copies), so a visitor with three events copies three entries, not 32.
-    private (ulong EventHash, string SessionId, DateTime At)[] recent = [];
+    private (ulong EventHash, DateTime At)[] recent = [];
     private int count;
     private int next;
 
@@ -81,7 +82,7 @@ internal sealed class VisitorState
         MaxOffset = MaxOffset,
         MaxReceivedAt = MaxReceivedAt,
         LastTouched = LastTouched,
-        recent = count == 0 ? [] : ((ulong, string, DateTime)[])recent.Clone(),
+        recent = count == 0 ? [] : ((ulong, DateTime)[])recent.Clone(),
         count = count,
         next = next,
     };
@@ -94,18 +95,7 @@ internal sealed class VisitorState
     public long EstimateBytes(VisitorKey key)
     {
         var bytes = FixedBytes + MemoryBudget.StringBytes(key.Site) + MemoryBudget.StringBytes(key.Visitor) + 8L * Sessions.Capacity
-            + 24L * recent.Length;
-        // The ring's session ids are the sessions' own strings, one for a run of events in one session: each run is
-        // counted once (an id the sessions also hold is counted twice, an over-estimate).
-        string? previous = null;
-        for (var i = 0; i < count; i++)
-        {
-            if (!ReferenceEquals(recent[i].SessionId, previous))
-            {
-                previous = recent[i].SessionId;
-                bytes += MemoryBudget.StringBytes(previous);
-            }
-        }
+            + 16L * recent.Length;
 
         foreach (var session in Sessions)
         {
@@ -146,14 +136,13 @@ internal sealed class VisitorState
     public void Replace(Session old, Session copy) => Sessions[Sessions.IndexOf(old)] = copy;
 
     /// <summary>
-    /// The session and stored time of the event id's first delivery, when it was folded recently (this is a duplicate
+    /// The time the event id's first delivery was stored with, when it was folded recently (this is a duplicate
     /// delivery); null for an event not seen.
     /// </summary>
-    public (string SessionId, DateTime At)? Recall(string eventId) =>
-        IndexOf(eventId) is var i and >= 0 ? (recent[i].SessionId, recent[i].At) : null;
+    public DateTime? Recall(string eventId) => IndexOf(eventId) is var i and >= 0 ? recent[i].At : null;
 
-    /// <summary>Records a folded event: its id, its session and the time its row is stored with.</summary>
-    public void Tag(string eventId, string sessionId, DateTime at)
+    /// <summary>Records a folded event: its id and the time its row is stored with.</summary>
+    public void Tag(string eventId, DateTime at)
     {
         if (count == recent.Length && count < Recent)
         {
@@ -171,7 +160,7 @@ internal sealed class VisitorState
             slot = next;
         }
 
-        recent[slot] = (Hash(eventId), sessionId, at);
+        recent[slot] = (Hash(eventId), at);
         next = (slot + 1) % Recent;
     }
 
