@@ -145,7 +145,8 @@ public sealed class PipelineTests(DevStackFixture stack)
     public async Task A_retry_that_ingest_stamped_with_a_later_time_is_stored_once_with_the_first_time()
     {
         // A server that leaves the time to ingest sends a batch again: ingest stamps each attempt with its arrival, here
-        // a few seconds later and across an hour. `events` is sorted by the time, so only the first time collapses them.
+        // 45 s later, so the retries of 12:59:15-12:59:59 fall into the next hour. `events` is sorted by the hour, then
+        // the id, so only the first time collapses those; the others would stay two rows until a merge.
         var pipeline = await Pipeline.CreateAsync(stack, "retry-time");
         var first = TestEvents.Pageviews(120, "retried")
             .Select(e => e with { Timestamp = e.Timestamp.AddMinutes(59), ReceivedAt = e.ReceivedAt.AddMinutes(59) }).ToList();
@@ -156,7 +157,7 @@ public sealed class PipelineTests(DevStackFixture stack)
         await Eventually.EqualAsync((ulong)first.Count, pipeline.CountFinalAsync, "first attempts counted");
 
         var retries = first.Where((_, i) => i % 3 == 0)
-            .Select(e => e with { Timestamp = e.Timestamp.AddSeconds(7), ReceivedAt = e.ReceivedAt.AddSeconds(7) }).ToList();
+            .Select(e => e with { Timestamp = e.Timestamp.AddSeconds(45), ReceivedAt = e.ReceivedAt.AddSeconds(45) }).ToList();
         var fresh = TestEvents.Pageviews(30, "after-retry");
         await pipeline.ProduceAsync(retries.Concat(fresh));
 

@@ -167,8 +167,8 @@ public sealed class SessionizerTests
     public void A_retry_stamped_with_another_time_counts_once_and_is_written_with_the_first_deliverys_time()
     {
         // A server that leaves the time to ingest gets each attempt's arrival: the retry carries another timestamp,
-        // here across an hour, in the same batch and in a later one. `events` is sorted by the time, so the retry's row
-        // must carry the first time to collapse with it.
+        // here across an hour, in the same batch and in a later one. `events` collapses two rows only when their
+        // sorting key, which holds the hour, is equal, so the retry's row must carry the first time.
         var run = new Harness();
         var first = run.View("/", T0.AddMinutes(59).AddSeconds(59).AddTicks(1234));
         var second = run.View("/a", T0.AddMinutes(59).AddSeconds(59).AddMilliseconds(500));

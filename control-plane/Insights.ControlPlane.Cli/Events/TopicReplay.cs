@@ -39,7 +39,7 @@ public sealed record ReplaySummary(long Scanned, long Replayed, IReadOnlyDiction
 /// the visitor's live events), same value (same event id, timestamp and received time), same headers — plus the
 /// <see cref="EventCodec.ReplayHeader"/> header naming where the original was.
 /// <para>Why this counts once: the processors write the copy's event row again, and <c>events</c>, a
-/// ReplacingMergeTree on <c>(site_id, type, timestamp, event_id)</c> versioned by <c>inserted_at</c>, keeps the
+/// ReplacingMergeTree on <c>(site_id, type, toStartOfHour(timestamp), event_id)</c> versioned by <c>inserted_at</c>, keeps the
 /// newer row — the replayed, re-enriched one — while every report reads <c>FINAL</c>. A visitor event the visitor's
 /// stored sessions already hold is not folded again (the processors recognise the header); orders and chats are
 /// versioned facts in attribution. Replayed messages are not republished for live presence: they are not news.</para>

@@ -19,7 +19,7 @@ namespace Insights.QueryApi.Stats;
 /// (inserted, offsets not yet stored) lands again with the same <c>event_id</c>, and both copies live side by side
 /// until a background merge collapses them, which may take minutes or never happen for an old part. Every query
 /// therefore reads <c>FROM events FINAL</c>, which collapses rows with an equal sorting key
-/// (<c>site_id, type, timestamp, event_id</c>) at read time, so a replayed event counts once whether or not
+/// (<c>site_id, type, toStartOfHour(timestamp), event_id</c>) at read time, so a replayed event counts once whether or not
 /// it was merged. On a cluster the Distributed table shards by <c>(site_id, anonymous_id)</c>, so both copies are on
 /// the same shard and FINAL there sees them together. Visitors are <c>uniqExact</c>, never the approximate <c>uniq</c>,
 /// of the visitor id's 64-bit hash (as <c>visitor_quarters</c> counts them): exact short of a hash collision (odds about
