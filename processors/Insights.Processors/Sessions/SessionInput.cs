@@ -78,7 +78,7 @@ public sealed class FoldResult
 
     /// <summary>
     /// For an input (by <see cref="SessionInput.Index"/>) that repeats an event folded before with another time: the time
-    /// the first delivery was stored with, which its row must carry too (the time is in <c>events</c>' sorting key).
+    /// the first delivery was stored with, which its row must carry too (its hour is in <c>events</c>' sorting key).
     /// </summary>
     public DateTime? FirstTimeOf(int index) => firstTimes is not null && firstTimes.TryGetValue(index, out var at) ? at : null;
 

@@ -50,7 +50,7 @@ internal sealed class VisitorState
     // The visitor's last event deliveries, as a 64-bit hash of each event id and the time its first delivery was stored
     // with; oldest at `next` once full. The time is what a retry is written with (a client that sends an event again
     // without a timestamp gets ingest's time of the second attempt, and `events` only collapses two rows whose sorting
-    // key, which holds the time, is equal), and it finds the session the event went to (SessionAt). An id is kept as its
+    // key, which holds the hour, is equal), and it finds the session the event went to (SessionAt). An id is kept as its
     // hash: the ids are a visitor's longest strings (a client's message id), and the ring would otherwise hold 32 of them
     // for as long as the visitor is in memory. If two of one visitor's last 32 ids shared a hash (about 2^-59 per event),
     // the second would be taken for a retry of the first and not stored. A client that crafts two such ids does that to
